@@ -1,0 +1,3 @@
+"""The Stocktake endpoint agent: inventories its host and reports to the collector."""
+
+__version__ = "0.1.0"

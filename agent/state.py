@@ -1,0 +1,46 @@
+"""The agent's persistent identity: its agent id and node key, kept in the state directory.
+
+The node key file is created 0600 with an atomic rename, so a crash never leaves a
+half-written key and no other local user can read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["AgentIdentity", "load_identity", "save_identity"]
+
+IDENTITY_FILE = "identity.json"
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    agent_id: str
+    node_key: str
+
+
+def load_identity(state_dir: str | Path) -> AgentIdentity | None:
+    path = Path(state_dir) / IDENTITY_FILE
+    try:
+        data = json.loads(path.read_text())
+        return AgentIdentity(agent_id=data["agent_id"], node_key=data["node_key"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        return None  # unreadable identity: enrol again rather than crash
+
+
+def save_identity(state_dir: str | Path, identity: AgentIdentity) -> None:
+    directory = Path(state_dir)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = directory / IDENTITY_FILE
+    temporary = directory / (IDENTITY_FILE + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"agent_id": identity.agent_id, "node_key": identity.node_key}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)

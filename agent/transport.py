@@ -1,0 +1,88 @@
+"""Talking to the collector over HTTPS with the standard library only.
+
+TLS certificates are verified by default (optionally against a CA bundle) and an
+``https://`` URL never falls back to plain HTTP. Bodies are gzip-compressed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from agent import __version__
+
+__all__ = ["CollectorClient", "TransportError"]
+
+
+class TransportError(RuntimeError):
+    """A request failed; ``status`` is the HTTP status (None when the server was not reached)."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass
+class CollectorClient:
+    base_url: str
+    ca_bundle: str | None = None
+    timeout_s: float = 30
+
+    def enroll(self, secret: str, hostname: str, agent_id: str | None = None, platform: str | None = None) -> dict:
+        body = {"enroll_secret": secret, "hostname": hostname, "agent_version": __version__}
+        if agent_id:
+            body["agent_id"] = agent_id
+        if platform:
+            body["platform"] = platform
+        return self._post("/api/v1/enroll", json.dumps(body).encode(), None)
+
+    def post_inventory(self, node_key: str, report: dict[str, Any] | bytes) -> dict:
+        raw = report if isinstance(report, bytes) else json.dumps(report, separators=(",", ":")).encode()
+        return self._post("/api/v1/inventory", raw, node_key)
+
+    def _post(self, path: str, raw: bytes, bearer: str | None) -> dict:
+        headers = {
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+            "User-Agent": f"stocktake-agent/{__version__}",
+        }
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        request = urllib.request.Request(self.base_url.rstrip("/") + path, data=gzip.compress(raw, 6), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s, context=self._tls_context()) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            raise TransportError(_error_message(exc), exc.code, _retry_after(exc)) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TransportError(f"TLS certificate of {self.base_url} refused: {exc.verify_message}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TransportError(f"cannot reach collector at {self.base_url}: {reason}") from None
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if not self.base_url.startswith("https://"):
+            return None
+        return ssl.create_default_context(cafile=self.ca_bundle or None)
+
+
+def _error_message(exc: urllib.error.HTTPError) -> str:
+    try:
+        detail = json.loads(exc.read()).get("error", "")
+    except (ValueError, AttributeError, OSError):
+        detail = ""
+    return f"collector answered {exc.code}: {detail or exc.reason}"
+
+
+def _retry_after(exc: urllib.error.HTTPError) -> float | None:
+    value = exc.headers.get("Retry-After") if exc.headers else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""The Stocktake collector: ingest, reconciliation, workflows, reports, API and web UI."""

@@ -1,0 +1,1 @@
+"""Who may talk to the collector: credentials, enrollment, API tokens, rate limits."""

@@ -1,0 +1,80 @@
+"""API tokens: bearer credentials with a role for scripts and people using the REST API.
+
+Roles follow the product's: ``admin`` manages everything, ``operator`` acts on
+exceptions, ``auditor`` reads and exports only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.access import credentials
+from collector.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
+from collector.models import ApiToken, utcnow
+
+__all__ = ["ROLES", "NewToken", "authenticate_api_token", "create_api_token", "list_api_tokens", "require_role", "revoke_api_token"]
+
+# Ordered from least to most privileged.
+ROLES = ("auditor", "operator", "admin")
+
+
+@dataclass(frozen=True)
+class NewToken:
+    name: str
+    role: str
+    token: str
+
+
+def create_api_token(session: Session, name: str, role: str, now: datetime | None = None) -> NewToken:
+    problems = []
+    if not name or len(name) > 128 or not name.isprintable():
+        problems.append(FieldError("name", "must be 1-128 printable characters"))
+    if role not in ROLES:
+        problems.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
+    if problems:
+        raise InvalidInput("invalid API token", problems)
+    if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
+        raise Conflict(f"an API token named {name!r} already exists")
+    token = credentials.generate(credentials.API_TOKEN_PREFIX)
+    session.add(
+        ApiToken(
+            name=name,
+            role=role,
+            token_hash=credentials.hash_credential(token),
+            prefix=credentials.display_prefix(token),
+            created_at=now or utcnow(),
+        )
+    )
+    session.flush()
+    return NewToken(name=name, role=role, token=token)
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at)))
+
+
+def revoke_api_token(session: Session, name: str, now: datetime | None = None) -> ApiToken:
+    token = session.scalar(select(ApiToken).where(ApiToken.name == name))
+    if token is None:
+        raise NotFound(f"no API token named {name!r}")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+    return token
+
+
+def authenticate_api_token(session: Session, token: str | None) -> ApiToken:
+    if not token or len(token) > credentials.MAX_CREDENTIAL_LENGTH:
+        raise Unauthorized("missing or malformed API token")
+    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == credentials.hash_credential(token)))
+    if record is None or record.revoked_at is not None:
+        raise Unauthorized("unknown or revoked API token")
+    return record
+
+
+def require_role(token: ApiToken, minimum: str) -> None:
+    if ROLES.index(token.role) < ROLES.index(minimum):
+        raise Forbidden(f"this action needs the {minimum} role")

@@ -1,0 +1,145 @@
+"""Enrollment: an agent trades the fleet's enrollment secret for its own node key.
+
+The secret only admits agents; every later request is authenticated by the per-agent
+key, so revoking one agent never disturbs the fleet, and rotating the secret never
+locks out agents already enrolled. An agent that lost or had its key revoked enrols
+again with its previous agent id and keeps its identity and history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from collector.access import credentials
+from collector.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
+from collector.models import Agent, EnrollmentSecret, utcnow
+from common.schema import EnrollRequest
+
+__all__ = [
+    "EnrolledAgent",
+    "NewSecret",
+    "authenticate_agent",
+    "create_enrollment_secret",
+    "enroll_agent",
+    "list_enrollment_secrets",
+    "revoke_agent",
+    "revoke_enrollment_secret",
+]
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    name: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class EnrolledAgent:
+    agent_id: str
+    node_key: str
+    reenrolled: bool
+
+
+def create_enrollment_secret(
+    session: Session,
+    name: str,
+    expires_in: timedelta | None = None,
+    max_uses: int | None = None,
+    now: datetime | None = None,
+) -> NewSecret:
+    """Create a named secret; its plain value is returned once and never stored."""
+    now = now or utcnow()
+    problems = []
+    if not name or len(name) > 128 or not name.isprintable():
+        problems.append(FieldError("name", "must be 1-128 printable characters"))
+    if max_uses is not None and max_uses < 1:
+        problems.append(FieldError("max_uses", "must be at least 1"))
+    if expires_in is not None and expires_in <= timedelta(0):
+        problems.append(FieldError("expires_in", "must be in the future"))
+    if problems:
+        raise InvalidInput("invalid enrollment secret", problems)
+    if session.scalar(select(EnrollmentSecret.id).where(EnrollmentSecret.name == name)) is not None:
+        raise Conflict(f"an enrollment secret named {name!r} already exists")
+    secret = credentials.generate(credentials.ENROLL_SECRET_PREFIX)
+    session.add(
+        EnrollmentSecret(
+            name=name,
+            secret_hash=credentials.hash_credential(secret),
+            prefix=credentials.display_prefix(secret),
+            created_at=now,
+            expires_at=now + expires_in if expires_in else None,
+            max_uses=max_uses,
+            use_count=0,
+        )
+    )
+    session.flush()
+    return NewSecret(name=name, secret=secret)
+
+
+def list_enrollment_secrets(session: Session) -> list[EnrollmentSecret]:
+    return list(session.scalars(select(EnrollmentSecret).order_by(EnrollmentSecret.created_at)))
+
+
+def revoke_enrollment_secret(session: Session, name: str, now: datetime | None = None) -> EnrollmentSecret:
+    secret = session.scalar(select(EnrollmentSecret).where(EnrollmentSecret.name == name))
+    if secret is None:
+        raise NotFound(f"no enrollment secret named {name!r}")
+    if secret.revoked_at is None:
+        secret.revoked_at = now or utcnow()
+    return secret
+
+
+def enroll_agent(session: Session, request: EnrollRequest, now: datetime | None = None) -> EnrolledAgent:
+    """Admit an agent holding a usable enrollment secret and issue it a fresh node key."""
+    now = now or utcnow()
+    secret = session.scalar(
+        select(EnrollmentSecret)
+        .where(EnrollmentSecret.secret_hash == credentials.hash_credential(request.enroll_secret))
+        .with_for_update()
+    )
+    if secret is None or not secret.is_usable(now):
+        raise Unauthorized("invalid, expired or revoked enrollment secret")
+    secret.use_count += 1
+    node_key = credentials.generate(credentials.NODE_KEY_PREFIX)
+    agent = session.get(Agent, request.agent_id, with_for_update=True) if request.agent_id else None
+    reenrolled = agent is not None
+    if agent is None:
+        agent = Agent(id=str(uuid.uuid4()), enrolled_at=now, reports_dropped=0)
+        session.add(agent)
+    agent.node_key_hash = credentials.hash_credential(node_key)
+    agent.key_issued_at = now
+    agent.revoked_at = None
+    agent.hostname = request.hostname
+    agent.platform = request.platform
+    agent.agent_version = request.agent_version
+    agent.enrollment_secret_id = secret.id
+    try:
+        session.flush()
+    except IntegrityError:  # pragma: no cover - a 256-bit key collision
+        raise Conflict("could not issue a unique node key; retry") from None
+    return EnrolledAgent(agent_id=agent.id, node_key=node_key, reenrolled=reenrolled)
+
+
+def authenticate_agent(session: Session, node_key: str | None) -> Agent:
+    """The agent owning this node key; Unauthorized when it is missing, unknown or revoked."""
+    if not node_key or len(node_key) > credentials.MAX_CREDENTIAL_LENGTH:
+        raise Unauthorized("missing or malformed node key")
+    agent = session.scalar(select(Agent).where(Agent.node_key_hash == credentials.hash_credential(node_key)))
+    if agent is None or agent.revoked_at is not None:
+        raise Unauthorized("unknown or revoked node key; enrol again")
+    return agent
+
+
+def revoke_agent(session: Session, agent_id: str, now: datetime | None = None) -> Agent:
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound(f"no agent with id {agent_id!r}")
+    if agent.revoked_at is None:
+        agent.revoked_at = now or utcnow()
+    return agent

@@ -1,0 +1,9 @@
+"""REST API v1 (JSON): agents enrol and report here; people and scripts read assets."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from collector.api import assets, enroll, errors, health, inventory, openapi  # noqa: E402,F401
+
+__all__ = ["bp"]

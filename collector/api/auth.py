@@ -1,0 +1,40 @@
+"""Bearer authentication for the two kinds of API caller: agents and API tokens."""
+
+from __future__ import annotations
+
+from flask import request
+
+from collector.access.api_tokens import authenticate_api_token, require_role
+from collector.access.enrollment import authenticate_agent
+from collector.extensions import get_config, request_session
+from collector.models import Agent, ApiToken
+
+__all__ = ["bearer_token", "client_address", "current_agent", "current_token"]
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def current_agent() -> Agent:
+    """The agent making this request (401 when the node key is missing, unknown or revoked)."""
+    return authenticate_agent(request_session(), bearer_token())
+
+
+def current_token(minimum_role: str = "auditor") -> ApiToken:
+    token = authenticate_api_token(request_session(), bearer_token())
+    require_role(token, minimum_role)
+    return token
+
+
+def client_address() -> str:
+    """The client's address, trusting X-Forwarded-For only from configured proxies."""
+    hops = get_config().trusted_proxies
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.remote_addr or "unknown"

@@ -1,0 +1,67 @@
+"""Reading upload bodies with hard caps, before and after decompression.
+
+The wire bytes are read in chunks up to ``max_wire_bytes`` (this also bounds chunked
+uploads that send no Content-Length); gzip is inflated incrementally with
+``max_length`` so that a gzip bomb stops at ``max_body_bytes`` of output instead of
+filling the worker's memory.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from flask import Request
+
+from collector.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+__all__ = ["read_json_body"]
+
+READ_CHUNK = 64 * 1024
+
+
+def read_json_body(request: Request, max_wire_bytes: int, max_body_bytes: int) -> bytes:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Content-Type must be application/json")
+    encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
+    if request.content_length is not None and request.content_length > max_wire_bytes:
+        raise PayloadTooLarge(f"request body exceeds {max_wire_bytes} bytes")
+    wire = _read_capped(request.stream, max_wire_bytes)
+    if encoding == "gzip":
+        return _gunzip_capped(wire, max_body_bytes)
+    if len(wire) > max_body_bytes:
+        raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
+    return wire
+
+
+def _read_capped(stream, limit: int) -> bytes:
+    chunks, total = [], 0
+    while True:
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+        chunks.append(chunk)
+
+
+def _gunzip_capped(data: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out, total = [], 0
+    try:
+        while data:
+            piece = inflater.decompress(data, limit + 1 - total)
+            total += len(piece)
+            if total > limit:
+                raise PayloadTooLarge(f"decompressed body exceeds {limit} bytes")
+            out.append(piece)
+            data = inflater.unconsumed_tail
+    except zlib.error as exc:
+        raise BadRequest(f"body is not valid gzip: {exc}") from None
+    if not inflater.eof:
+        raise BadRequest("gzip body is truncated")
+    if inflater.unused_data:
+        raise BadRequest("unexpected bytes after the gzip stream")
+    return b"".join(out)

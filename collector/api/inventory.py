@@ -1,0 +1,38 @@
+"""POST /api/v1/inventory: an authenticated agent uploads its inventory report."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+
+from collector.api import bp
+from collector.api.auth import current_agent
+from collector.api.body import read_json_body
+from collector.errors import Forbidden
+from collector.extensions import get_config, get_db
+from collector.ingest.inventory import DuplicateReport, store_inventory
+from collector.ingest.parsing import parse_inventory
+from collector.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/inventory")
+def post_inventory():
+    agent = current_agent()
+    config = get_config()
+    parsed = parse_inventory(read_json_body(request, config.max_wire_bytes, config.max_body_bytes))
+    if parsed.agent_id != agent.id:
+        raise Forbidden("report agent_id does not match the authenticated agent")
+    if parsed.content_hash != agent.last_content_hash:
+        parsed.validated()  # outside the write transaction: CPU work holds no lock
+    try:
+        with get_db().write() as session:
+            result = store_inventory(session, agent.id, parsed, utcnow())
+    except DuplicateReport:
+        return {"status": "already stored", "report_id": parsed.report_id}, 200
+    if result.outcome == "duplicate":
+        return {"status": "already stored", "report_id": parsed.report_id}, 200
+    log.info("inventory stored", extra={"agent_id": agent.id, "report_id": parsed.report_id, "outcome": result.outcome})
+    return {"status": result.outcome, "report_id": parsed.report_id, "asset_id": result.asset_id}, 201

@@ -1,0 +1,27 @@
+"""The collector's Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from collector import extensions
+from collector.config import CollectorConfig, load_config
+from collector.logs import configure_logging
+
+__all__ = ["create_app"]
+
+
+def create_app(config: CollectorConfig | None = None) -> Flask:
+    """Build an app from ``config`` or from the TOML file and ``STOCKTAKE_*`` variables."""
+    config = (config or load_config()).validate()
+    configure_logging(config.log_level, config.log_format)
+    app = Flask(__name__)
+    # Flask refuses bodies whose Content-Length exceeds this before a view runs.
+    app.config["MAX_CONTENT_LENGTH"] = config.max_wire_bytes
+    app.json.sort_keys = False
+    extensions.init_app(app, config)
+
+    from collector.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    return app

@@ -1,0 +1,250 @@
+"""``stocktake-collector``: serve the API, migrate the database, manage agent credentials.
+
+Heavy imports happen inside commands so that ``--help`` is instant and needs no config.
+Production serving uses gunicorn (see ``serve --help`` and systemd/stocktake-collector.service).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+
+__all__ = ["main"]
+
+
+class _Context:
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config = None
+        self._db = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from collector.config import ConfigError, load_config
+
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._config
+
+    @property
+    def db(self):
+        if self._db is None:
+            from collector.db import Database
+
+            self._db = Database(self.config.effective_database_url)
+        return self._db
+
+
+pass_ctx = click.make_pass_decorator(_Context)
+
+
+def _service_call(fn):
+    """Run a service; a ServiceError becomes a one-line error and exit status 1."""
+    from collector.errors import ServiceError
+
+    try:
+        return fn()
+    except ServiceError as exc:
+        details = "".join(f"\n  {f.field}: {f.message}" for f in exc.fields)
+        raise click.ClickException(exc.message + details) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="STOCKTAKE_CONFIG", type=click.Path(dir_okay=False),
+              help="TOML config file (default: $STOCKTAKE_CONFIG; STOCKTAKE_* variables override it).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Stocktake collector: stores agent and scanner reports and serves the REST API."""
+    ctx.obj = _Context(config_path)
+
+
+# --- database ---------------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@pass_ctx
+def db_upgrade(ctx: _Context, revision: str) -> None:
+    """Create or migrate the schema to REVISION."""
+    from collector.migrate import current_revision, upgrade
+
+    upgrade(ctx.db.engine, revision)
+    click.echo(f"database at revision {current_revision(ctx.db.engine)}")
+
+
+@db.command("current")
+@pass_ctx
+def db_current(ctx: _Context) -> None:
+    """Print the schema revision and whether it is the latest."""
+    from collector.migrate import current_revision, head_revision
+
+    current, head = current_revision(ctx.db.engine), head_revision()
+    click.echo(f"current: {current or '(empty database)'}; head: {head}")
+    if current != head:
+        sys.exit(1)
+
+
+# --- serving ----------------------------------------------------------------------------
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@pass_ctx
+def serve(ctx: _Context, host: str, port: int) -> None:
+    """Run the development server (threaded Werkzeug).
+
+    For production run gunicorn, which this package installs:
+
+      gunicorn -k gthread -w 2 --threads 8 -b 127.0.0.1:8000 'collector.app:create_app()'
+    """
+    from collector.app import create_app
+
+    app = create_app(ctx.config)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+# --- enrollment secrets -----------------------------------------------------------------
+
+@main.group("enroll-secret")
+def enroll_secret() -> None:
+    """Secrets that let new agents enrol (each agent then gets its own key)."""
+
+
+@enroll_secret.command("create")
+@click.option("--name", required=True, help="A label for this secret, e.g. the site or fleet.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="Refuse enrolments after this many days.")
+@click.option("--max-uses", type=click.IntRange(min=1), help="Refuse enrolments after this many agents.")
+@click.option("--quiet", is_flag=True, help="Print only the secret.")
+@pass_ctx
+def enroll_secret_create(ctx: _Context, name: str, expires_in_days: int | None, max_uses: int | None, quiet: bool) -> None:
+    """Create a secret and print it once (only its hash is stored)."""
+    from collector.access.enrollment import create_enrollment_secret
+
+    expires = timedelta(days=expires_in_days) if expires_in_days else None
+    with ctx.db.write() as session:
+        new = _service_call(lambda: create_enrollment_secret(session, name, expires, max_uses))
+    if quiet:
+        click.echo(new.secret)
+    else:
+        click.echo(f"enrollment secret {new.name!r} created; it is shown only now:\n{new.secret}")
+
+
+@enroll_secret.command("list")
+@pass_ctx
+def enroll_secret_list(ctx: _Context) -> None:
+    """List secrets with their state and use counts (never the secrets themselves)."""
+    from collector.access.enrollment import list_enrollment_secrets
+    from collector.models import utcnow
+
+    now = utcnow()
+    with ctx.db.session() as session:
+        rows = list_enrollment_secrets(session)
+        click.echo(f"{'NAME':<24} {'PREFIX':<12} {'STATE':<8} {'USES':>6}  CREATED")
+        for s in rows:
+            state = "revoked" if s.revoked_at else ("active" if s.is_usable(now) else "expired")
+            uses = f"{s.use_count}" + (f"/{s.max_uses}" if s.max_uses else "")
+            click.echo(f"{s.name:<24} {s.prefix:<12} {state:<8} {uses:>6}  {s.created_at:%Y-%m-%d %H:%M}")
+
+
+@enroll_secret.command("revoke")
+@click.argument("name")
+@pass_ctx
+def enroll_secret_revoke(ctx: _Context, name: str) -> None:
+    """Stop NAME admitting new agents (enrolled agents keep their keys)."""
+    from collector.access.enrollment import revoke_enrollment_secret
+
+    with ctx.db.write() as session:
+        _service_call(lambda: revoke_enrollment_secret(session, name))
+    click.echo(f"enrollment secret {name!r} revoked")
+
+
+# --- agents -----------------------------------------------------------------------------
+
+@main.group()
+def agent() -> None:
+    """Enrolled agents."""
+
+
+@agent.command("list")
+@pass_ctx
+def agent_list(ctx: _Context) -> None:
+    """List agents with their last check-in."""
+    from sqlalchemy import select
+
+    from collector.models import Agent
+
+    with ctx.db.session() as session:
+        click.echo(f"{'AGENT ID':<37} {'HOSTNAME':<28} {'STATE':<8} LAST SEEN")
+        for a in session.scalars(select(Agent).order_by(Agent.hostname)):
+            seen = f"{a.last_seen_at:%Y-%m-%d %H:%M}" if a.last_seen_at else "never"
+            click.echo(f"{a.id:<37} {a.hostname[:28]:<28} {'revoked' if a.revoked_at else 'active':<8} {seen}")
+
+
+@agent.command("revoke")
+@click.argument("agent_id")
+@pass_ctx
+def agent_revoke(ctx: _Context, agent_id: str) -> None:
+    """Revoke AGENT_ID's node key; it must enrol again with a valid secret."""
+    from collector.access.enrollment import revoke_agent
+
+    with ctx.db.write() as session:
+        _service_call(lambda: revoke_agent(session, agent_id))
+    click.echo(f"agent {agent_id} revoked")
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+@main.group("api-token")
+def api_token() -> None:
+    """Bearer tokens for reading the REST API (roles: auditor, operator, admin)."""
+
+
+@api_token.command("create")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["auditor", "operator", "admin"]), default="auditor", show_default=True)
+@click.option("--quiet", is_flag=True, help="Print only the token.")
+@pass_ctx
+def api_token_create(ctx: _Context, name: str, role: str, quiet: bool) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    from collector.access.api_tokens import create_api_token
+
+    with ctx.db.write() as session:
+        new = _service_call(lambda: create_api_token(session, name, role))
+    click.echo(new.token if quiet else f"API token {new.name!r} ({new.role}) created; it is shown only now:\n{new.token}")
+
+
+@api_token.command("list")
+@pass_ctx
+def api_token_list(ctx: _Context) -> None:
+    """List tokens (names, roles, prefixes; never the tokens)."""
+    from collector.access.api_tokens import list_api_tokens
+
+    with ctx.db.session() as session:
+        click.echo(f"{'NAME':<24} {'ROLE':<9} {'PREFIX':<12} STATE")
+        for t in list_api_tokens(session):
+            click.echo(f"{t.name:<24} {t.role:<9} {t.prefix:<12} {'revoked' if t.revoked_at else 'active'}")
+
+
+@api_token.command("revoke")
+@click.argument("name")
+@pass_ctx
+def api_token_revoke(ctx: _Context, name: str) -> None:
+    """Revoke the token called NAME."""
+    from collector.access.api_tokens import revoke_api_token
+
+    with ctx.db.write() as session:
+        _service_call(lambda: revoke_api_token(session, name))
+    click.echo(f"API token {name!r} revoked")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,124 @@
+"""Collector settings: defaults in code, a TOML site file on top, ``STOCKTAKE_*`` variables last.
+
+The site file is ``/etc/stocktake/collector.toml`` in production (path from
+``STOCKTAKE_CONFIG``); ``config/collector.example.toml`` documents every key. Values are
+checked at start-up so that a typo fails loudly instead of running with a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["CollectorConfig", "ConfigError", "load_config"]
+
+ENV_PREFIX = "STOCKTAKE_"
+CONFIG_PATH_ENV = "STOCKTAKE_CONFIG"
+MiB = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    data_dir: str = "var"
+    # Empty means SQLite (WAL) in data_dir; set postgresql+psycopg://… for production.
+    database_url: str = ""
+    # Decompressed body cap for agent uploads (gzip bombs stop here).
+    max_body_bytes: int = 16 * MiB
+    # Cap on the bytes read off the wire, before decompression.
+    max_wire_bytes: int = 16 * MiB
+    # Failed enrolments per client address before it gets 429 for the rest of the window.
+    enroll_failures_allowed: int = 5
+    enroll_failure_window_s: int = 60
+    # Number of reverse proxies in front of the collector whose X-Forwarded-For is trusted.
+    trusted_proxies: int = 0
+    log_level: str = "INFO"
+    log_format: str = "json"
+    # Report receipts (idempotency records) older than this are pruned by the daily job.
+    receipt_retention_days: int = 90
+    page_size_max: int = 500
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).resolve() / 'stocktake.db'}"
+
+    def validate(self) -> "CollectorConfig":
+        problems = []
+        for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
+                     "enroll_failure_window_s", "receipt_retention_days", "page_size_max"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be a positive integer")
+        if self.trusted_proxies < 0:
+            problems.append("trusted_proxies must be 0 or more")
+        if self.log_format not in ("json", "text"):
+            problems.append("log_format must be 'json' or 'text'")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            problems.append("log_level must be DEBUG, INFO, WARNING or ERROR")
+        url = self.effective_database_url
+        if not url.startswith(("sqlite", "postgresql")):
+            problems.append("database_url must be a sqlite:// or postgresql+psycopg:// URL")
+        if problems:
+            raise ConfigError("invalid collector configuration: " + "; ".join(problems))
+        return self
+
+
+def _coerce(name: str, raw: Any, target: type) -> Any:
+    if target is int:
+        if isinstance(raw, bool):
+            raise ConfigError(f"{name}: expected an integer, got {raw!r}")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    if not isinstance(raw, (str, int, float)):
+        raise ConfigError(f"{name}: expected a string, got {raw!r}")
+    return str(raw)
+
+
+def _apply(config: CollectorConfig, values: Mapping[str, Any], origin: str) -> CollectorConfig:
+    known = {f.name: f for f in fields(CollectorConfig)}
+    updates = {}
+    for key, raw in values.items():
+        if key not in known:
+            raise ConfigError(f"{origin}: unknown setting {key!r}")
+        target = int if known[key].type in ("int", int) else str
+        updates[key] = _coerce(f"{origin}: {key}", raw, target)
+    return replace(config, **updates)
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> CollectorConfig:
+    """Build the configuration from defaults, the TOML file and ``STOCKTAKE_*`` variables."""
+    environ = os.environ if environ is None else environ
+    config = CollectorConfig()
+    path = path or environ.get(CONFIG_PATH_ENV)
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                document = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        config = _apply(config, document.get("collector", document), str(path))
+    known = {f.name for f in fields(CollectorConfig)}
+    from_env = {
+        key[len(ENV_PREFIX):].lower(): value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() in known
+    }
+    config = _apply(config, from_env, "environment")
+    if overrides:
+        config = _apply(config, overrides, "overrides")
+    return config.validate()

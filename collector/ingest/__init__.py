@@ -1,0 +1,1 @@
+"""Ingest: turn validated agent and scanner reports into observations and asset facts."""

@@ -1,0 +1,217 @@
+"""Storing an agent's inventory report: observation first, then the asset's current view.
+
+Outcomes:
+- ``duplicate``: the report id was stored before (a retried upload); nothing changes.
+- ``unchanged``: same content as the agent's last report; one observation's timestamps move.
+- ``stored``: new content; a new observation and the asset's facts are updated from it.
+- ``historical``: new content but collected before what the asset already shows (a late
+  delivery from a spool); kept as an observation without rolling the asset back.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from collector.db import insert_ignoring_conflicts
+from collector.ingest.parsing import ParsedInventory, canonical_json
+from collector.ingest.software import sync_asset_software
+from collector.models import Agent, Asset, AssetDisk, AssetNic, Observation, ReportReceipt
+from common.identity import classify_mac, normalize_serial, normalize_uuid
+from common.schema import InventoryReport
+
+__all__ = ["DuplicateReport", "IngestResult", "store_inventory"]
+
+log = logging.getLogger(__name__)
+
+
+class DuplicateReport(Exception):
+    """Raised inside the transaction to roll it back when a concurrent upload won."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str
+    report_id: str
+    asset_id: int | None
+    observation_id: int | None
+
+
+def store_inventory(session: Session, agent_id: str, parsed: ParsedInventory, now: datetime) -> IngestResult:
+    """Store one parsed report for an authenticated agent inside the caller's transaction."""
+    agent = session.scalar(select(Agent).where(Agent.id == agent_id).with_for_update())
+    previous = session.get(ReportReceipt, parsed.report_id)
+    if previous is not None:
+        return IngestResult("duplicate", parsed.report_id, None, previous.observation_id)
+    current = session.execute(
+        select(Asset.id, Asset.observation_id, Observation.last_collected_at)
+        .outerjoin(Observation, Observation.id == Asset.observation_id)
+        .where(Asset.agent_id == agent_id)
+    ).first()
+    if current is not None and agent.last_content_hash == parsed.content_hash:
+        result = _touch_observation(session, current.id, current.observation_id, parsed, now)
+    elif current is not None and current.last_collected_at and parsed.collected_at < current.last_collected_at:
+        result = _store_historical(session, agent, current.id, parsed, now)
+    else:
+        result = _store_new_content(session, agent, current.id if current else None, parsed, now)
+    _insert_receipt(session, agent_id, result, now)
+    agent.last_seen_at = now
+    if parsed.spool_dropped:
+        agent.reports_dropped += parsed.spool_dropped
+        log.warning("agent spool dropped reports", extra={"agent_id": agent_id, "dropped": parsed.spool_dropped})
+    return result
+
+
+def _touch_observation(session, asset_id, observation_id, parsed, now) -> IngestResult:
+    session.execute(
+        update(Observation)
+        .where(Observation.id == observation_id)
+        .values(
+            last_report_id=parsed.report_id,
+            last_collected_at=parsed.collected_at,
+            last_received_at=now,
+            report_count=Observation.report_count + 1,
+        )
+    )
+    session.execute(update(Asset).where(Asset.id == asset_id).values(last_seen_at=now))
+    return IngestResult("unchanged", parsed.report_id, asset_id, observation_id)
+
+
+def _store_historical(session, agent, asset_id, parsed, now) -> IngestResult:
+    parsed.validated()
+    observation = _new_observation(session, agent.id, asset_id, parsed, now)
+    return IngestResult("historical", parsed.report_id, asset_id, observation.id)
+
+
+def _store_new_content(session, agent, asset_id, parsed, now) -> IngestResult:
+    report = parsed.validated()
+    is_new_asset = asset_id is None
+    if is_new_asset:
+        asset = Asset(agent_id=agent.id, hostname=report.host.hostname, first_seen_at=now)
+        session.add(asset)
+        session.flush()
+    else:
+        asset = session.get(Asset, asset_id)
+    observation = _new_observation(session, agent.id, asset.id, parsed, now)
+    _apply_facts(asset, report, observation.id, now)
+    _replace_nics(session, asset.id, report, observation.id)
+    _replace_disks(session, asset.id, report, observation.id)
+    diff = sync_asset_software(session, asset.id, report.software, observation.id, now, is_new_asset)
+    asset.software_count = diff.total
+    agent.last_content_hash = parsed.content_hash
+    return IngestResult("stored", parsed.report_id, asset.id, observation.id)
+
+
+def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) -> Observation:
+    observation = Observation(
+        source="agent",
+        kind="inventory",
+        agent_id=agent_id,
+        asset_id=asset_id,
+        schema_version=parsed.document["schema_version"],
+        content_hash=parsed.content_hash,
+        report_id=parsed.report_id,
+        collected_at=parsed.collected_at,
+        received_at=now,
+        last_report_id=parsed.report_id,
+        last_collected_at=parsed.collected_at,
+        last_received_at=now,
+        report_count=1,
+        payload=zlib.compress(canonical_json(parsed.document), 1),
+    )
+    session.add(observation)
+    session.flush()
+    return observation
+
+
+def _apply_facts(asset: Asset, report: InventoryReport, observation_id: int, now: datetime) -> None:
+    host, os_, cpu, memory = report.host, report.os, report.cpu, report.memory
+    asset.hostname = host.hostname
+    asset.fqdn = host.fqdn
+    asset.domain = host.domain
+    asset.smbios_uuid = normalize_uuid(host.smbios_uuid)
+    asset.machine_id = host.machine_id
+    asset.serial = normalize_serial(host.serial)
+    asset.vendor = host.vendor
+    asset.model = host.model
+    asset.chassis_type = host.chassis_type
+    asset.asset_tag = normalize_serial(host.asset_tag)
+    asset.bios_vendor = host.bios_vendor
+    asset.bios_version = host.bios_version
+    asset.bios_date = host.bios_date
+    asset.os_name = os_.name if os_ else None
+    asset.os_version = os_.version if os_ else None
+    asset.os_build = os_.build if os_ else None
+    asset.kernel = os_.kernel if os_ else None
+    asset.arch = os_.arch if os_ else None
+    asset.os_install_date = os_.install_date if os_ else None
+    asset.boot_time = os_.boot_time if os_ else None
+    asset.timezone = os_.timezone if os_ else None
+    asset.cpu_model = cpu.model if cpu else None
+    asset.cpu_sockets = cpu.sockets if cpu else None
+    asset.cpu_cores = cpu.cores if cpu else None
+    asset.cpu_threads = cpu.threads if cpu else None
+    asset.memory_bytes = memory.total_bytes if memory else None
+    asset.memory_modules = [m.model_dump(exclude_none=True) for m in memory.modules] if memory else None
+    asset.logged_in_users = list(report.users.logged_in) if report.users else None
+    asset.primary_user = report.users.primary if report.users else None
+    asset.probe_errors = [e.model_dump() for e in report.probe_errors] or None
+    asset.last_seen_at = now
+    asset.observation_id = observation_id
+
+
+def _replace_nics(session: Session, asset_id: int, report: InventoryReport, observation_id: int) -> None:
+    session.execute(delete(AssetNic).where(AssetNic.asset_id == asset_id))
+    for nic in report.nics:
+        info = classify_mac(nic.mac)
+        session.add(
+            AssetNic(
+                asset_id=asset_id,
+                name=nic.name,
+                mac=info.mac if info else None,
+                ipv4=list(nic.ipv4),
+                ipv6=list(nic.ipv6),
+                speed_mbps=nic.speed_mbps,
+                virtual=nic.virtual or bool(info and info.virtual_vendor),
+                kind=nic.kind,
+                locally_administered=bool(info and info.locally_administered),
+                observation_id=observation_id,
+            )
+        )
+
+
+def _replace_disks(session: Session, asset_id: int, report: InventoryReport, observation_id: int) -> None:
+    session.execute(delete(AssetDisk).where(AssetDisk.asset_id == asset_id))
+    for disk in report.disks:
+        session.add(
+            AssetDisk(
+                asset_id=asset_id,
+                name=disk.name,
+                model=disk.model,
+                serial=normalize_serial(disk.serial),
+                size_bytes=disk.size_bytes,
+                type=disk.type,
+                observation_id=observation_id,
+            )
+        )
+
+
+def _insert_receipt(session: Session, agent_id: str, result: IngestResult, now: datetime) -> None:
+    inserted = session.execute(
+        insert_ignoring_conflicts(session, ReportReceipt.__table__)
+        .values(
+            report_id=result.report_id,
+            agent_id=agent_id,
+            observation_id=result.observation_id,
+            outcome=result.outcome,
+            received_at=now,
+        )
+        .returning(ReportReceipt.report_id)
+    ).first()
+    if inserted is None:
+        raise DuplicateReport(result.report_id)

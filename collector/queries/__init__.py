@@ -1,0 +1,1 @@
+"""Read-side services: what the API and web pages show, as plain data."""

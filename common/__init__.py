@@ -1,0 +1,1 @@
+"""The wire contract and identity rules shared by the Stocktake agent and collector."""
