@@ -83,7 +83,7 @@ def get_asset_detail(session: Session, asset_id: int) -> AssetDetail:
             .join(AssetSoftware, AssetSoftware.software_id == Software.id)
             .where(AssetSoftware.asset_id == asset_id)
             .order_by(Software.name, Software.version)
-        ).tuples()
+        )
     )
     observations = list(
         session.scalars(

@@ -1,0 +1,224 @@
+"""POST /api/v1/inventory: storage outcomes and every kind of bad input."""
+
+import gzip
+import json
+import uuid
+import zlib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from collector.models import Agent, Asset, AssetSoftware, Observation, ReportReceipt, Software
+
+
+def _post(client, agent, report, gzipped=False, headers=None):
+    raw = json.dumps(report).encode()
+    extra = {"Content-Encoding": "gzip"} if gzipped else {}
+    return client.post("/api/v1/inventory", data=gzip.compress(raw) if gzipped else raw,
+                       content_type="application/json", headers={**agent.headers, **extra, **(headers or {})})
+
+
+def _count(database, model) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def _nothing_stored(database):
+    return all(_count(database, m) == 0 for m in (Observation, ReportReceipt, Asset, AssetSoftware))
+
+
+def test_first_report_creates_the_asset_with_software_nics_and_disks(client, database, make_agent, reports):
+    agent = make_agent()
+    report = reports.report(agent.agent_id, software_count=50, host_seed=1)
+    response = _post(client, agent, report, gzipped=True)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["status"] == "stored"
+    with database.session() as session:
+        asset = session.scalar(select(Asset))
+        assert asset.hostname == "host-00001" and asset.serial == "SN00000001"
+        assert asset.software_count == 50
+        assert session.scalar(select(func.count()).select_from(AssetSoftware)) == 50
+        observation = session.get(Observation, asset.observation_id)
+        assert observation.report_id == report["report_id"] and observation.source == "agent"
+        stored = json.loads(zlib.decompress(observation.payload))
+        assert stored["host"] == report["host"]
+
+
+def test_same_report_id_twice_is_stored_once(client, database, make_agent, reports):
+    agent = make_agent()
+    report = reports.report(agent.agent_id)
+    assert _post(client, agent, report).status_code == 201
+    again = _post(client, agent, report)
+    assert again.status_code == 200
+    assert again.get_json()["status"] == "already stored"
+    assert _count(database, ReportReceipt) == 1
+    assert _count(database, Observation) == 1
+
+
+def test_unchanged_content_only_moves_timestamps(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=3)
+    _post(client, agent, first)
+    later = {**first, "report_id": str(uuid.uuid4()),
+             "collected_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()}
+    response = _post(client, agent, later)
+    assert response.status_code == 201 and response.get_json()["status"] == "unchanged"
+    with database.session() as session:
+        observation = session.scalar(select(Observation))
+        assert observation.report_count == 2
+        assert observation.report_id == first["report_id"]
+        assert observation.last_report_id == later["report_id"]
+    assert _count(database, Observation) == 1
+    assert _count(database, ReportReceipt) == 2
+
+
+def test_changed_software_applies_the_set_difference(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, software_count=30, host_seed=4)
+    _post(client, agent, first)
+    with database.session() as session:
+        before = {s: o for s, o in session.execute(select(AssetSoftware.software_id, AssetSoftware.observation_id))}
+    changed = json.loads(json.dumps(first))
+    changed["report_id"] = str(uuid.uuid4())
+    changed["collected_at"] = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    removed = changed["software"].pop(0)
+    changed["software"][0]["version"] = "99.0-1"
+    changed["software"].append({"name": "brand-new-tool", "version": "1.0", "source": "dpkg"})
+    response = _post(client, agent, changed)
+    assert response.get_json()["status"] == "stored"
+    with database.session() as session:
+        links = {s: o for s, o in session.execute(select(AssetSoftware.software_id, AssetSoftware.observation_id))}
+        names = set(session.scalars(select(Software.name).where(Software.id.in_(links))))
+        new_observation = session.scalar(select(func.max(Observation.id)))
+    assert removed["name"] not in names and "brand-new-tool" in names
+    assert len(links) == 30
+    kept = set(before) & set(links)
+    assert len(kept) == 28  # 30 - removed - upgraded
+    assert all(links[i] == before[i] for i in kept), "unchanged packages keep their first observation"
+    assert sum(1 for o in links.values() if o == new_observation) == 2
+
+
+def test_a_late_older_report_is_kept_as_history_without_rolling_the_asset_back(client, database, make_agent, reports):
+    agent = make_agent()
+    current = reports.report(agent.agent_id, host_seed=5)
+    _post(client, agent, current)
+    old = reports.report(agent.agent_id, host_seed=5, collected_at=(datetime.now(timezone.utc) - timedelta(days=1)).isoformat())
+    old["host"] = {**old["host"], "hostname": "old-name"}
+    response = _post(client, agent, old)
+    assert response.get_json()["status"] == "historical"
+    with database.session() as session:
+        assert session.scalar(select(Asset.hostname)) == "host-00005"
+    assert _count(database, Observation) == 2
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer stkn_unknown"}, {"Authorization": "Basic abc"}])
+def test_missing_or_unknown_node_key_is_401_and_nothing_stored(client, database, make_agent, reports, headers):
+    agent = make_agent()
+    response = client.post("/api/v1/inventory", json=reports.report(agent.agent_id), headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert _nothing_stored(database)
+
+
+def test_revoked_node_key_is_401_and_nothing_stored(client, database, make_agent, reports):
+    from collector.access.enrollment import revoke_agent
+
+    agent = make_agent()
+    with database.write() as session:
+        revoke_agent(session, agent.agent_id)
+    assert _post(client, agent, reports.report(agent.agent_id)).status_code == 401
+    assert _nothing_stored(database)
+
+
+def test_report_for_another_agent_is_403(client, database, make_agent, reports):
+    agent, other = make_agent(), make_agent()
+    response = _post(client, agent, reports.report(other.agent_id))
+    assert response.status_code == 403
+    assert _nothing_stored(database)
+
+
+def _raw_post(client, agent, data, content_type="application/json", headers=None):
+    return client.post("/api/v1/inventory", data=data, content_type=content_type, headers={**agent.headers, **(headers or {})})
+
+
+@pytest.mark.parametrize(
+    "mutate, status, field",
+    [
+        (lambda r: r.update(schema_version=2), 422, "schema_version"),
+        (lambda r: r.pop("host"), 422, "host"),
+        (lambda r: r.pop("report_id"), 422, "report_id"),
+        (lambda r: r.update(report_id="not-a-uuid"), 422, "report_id"),
+        (lambda r: r.update(collected_at="yesterday"), 422, "collected_at"),
+        (lambda r: r["cpu"].update(cores="eight"), 422, "cpu.cores"),
+        (lambda r: r["software"][3].update(name="x" * 5000), 422, "software.3.name"),
+        (lambda r: r["host"].update(hostname="evil\x00host"), 422, "host.hostname"),
+        (lambda r: r["software"][0].pop("source"), 422, "software.0.source"),
+        (lambda r: r.update(unexpected=True), 422, "unexpected"),
+    ],
+)
+def test_invalid_reports_name_the_field_and_store_nothing(client, database, make_agent, reports, mutate, status, field):
+    agent = make_agent()
+    report = reports.report(agent.agent_id)
+    mutate(report)
+    response = _post(client, agent, report)
+    assert response.status_code == status, response.get_json()
+    assert field in [f["field"] for f in response.get_json()["fields"]]
+    assert _nothing_stored(database)
+
+
+@pytest.mark.parametrize(
+    "data, status, message",
+    [
+        (b'{"schema_version": 1, "host": ', 400, "malformed JSON"),
+        (b"[1, 2, 3]", 400, "JSON object"),
+        (b"", 400, "empty request body"),
+        (b'{"schema_version": 1, "host": {"hostname": "caf\xe9"}}', 400, "not valid UTF-8"),
+    ],
+)
+def test_malformed_bodies_are_400(client, database, make_agent, data, status, message):
+    agent = make_agent()
+    response = _raw_post(client, agent, data)
+    assert response.status_code == status
+    assert message in response.get_json()["error"]
+    assert _nothing_stored(database)
+
+
+def test_wrong_content_type_and_encoding_are_415(client, database, make_agent):
+    agent = make_agent()
+    assert _raw_post(client, agent, b"{}", content_type="text/plain").status_code == 415
+    assert _raw_post(client, agent, b"{}", headers={"Content-Encoding": "br"}).status_code == 415
+
+
+def test_broken_gzip_is_400(client, database, make_agent, reports):
+    agent = make_agent()
+    compressed = gzip.compress(json.dumps(reports.report(agent.agent_id)).encode())
+    response = _raw_post(client, agent, compressed[: len(compressed) // 2], headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 400 and "gzip" in response.get_json()["error"]
+    assert _nothing_stored(database)
+
+
+def test_body_over_the_limit_is_413(client, app, database, make_agent):
+    agent = make_agent()
+    limit = app.extensions["stocktake"]["config"].max_wire_bytes
+    response = _raw_post(client, agent, b" " * (limit + 1))
+    assert response.status_code == 413
+    assert _nothing_stored(database)
+
+
+def test_gzip_bomb_is_413_without_inflating_it(client, database, make_agent):
+    agent = make_agent()
+    bomb = gzip.compress(b"\0" * (256 * 1024 * 1024), 9)  # 256 MiB of zeros, ~250 KiB on the wire
+    assert len(bomb) < 1024 * 1024
+    response = _raw_post(client, agent, bomb, headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 413
+    assert "decompressed" in response.get_json()["error"]
+    assert _nothing_stored(database)
+
+
+def test_collector_keeps_serving_after_bad_input(client, database, make_agent, reports):
+    agent = make_agent()
+    assert _raw_post(client, agent, b"{oops").status_code == 400
+    assert _post(client, agent, reports.report(agent.agent_id)).status_code == 201
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).last_seen_at is not None

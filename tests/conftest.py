@@ -1,0 +1,179 @@
+"""Shared fixtures: one database per test session (SQLite or PostgreSQL), clean tables per test.
+
+``STOCKTAKE_TEST_DB`` picks the backend: ``sqlite`` (default) or ``postgresql`` (the server
+in ``STOCKTAKE_TEST_PG_URL``, default the local one at 127.0.0.1:5432, database ``test``).
+On PostgreSQL each session works in a schema of its own, dropped at the end, so parallel
+runs and leftovers never interfere.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.factories import ReportFactory
+
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _backend() -> str:
+    backend = os.environ.get("STOCKTAKE_TEST_DB", "sqlite")
+    if backend not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"STOCKTAKE_TEST_DB must be sqlite or postgresql, not {backend!r}")
+    return backend
+
+
+def pytest_report_header(config):
+    return f"stocktake test database: {_backend()}"
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory) -> str:
+    if _backend() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'stocktake.db'}"
+        return
+    import psycopg
+
+    base = os.environ.get("STOCKTAKE_TEST_PG_URL", DEFAULT_PG_URL)
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        admin = psycopg.connect(plain, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL run skipped: no server at {base.split('@')[-1]} ({str(exc).strip().splitlines()[0]})")
+    schema = f"stocktake_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def database(db_url):
+    from collector.db import Database
+    from collector.migrate import upgrade
+
+    db = Database(db_url)
+    upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Empty every table after each test that used the database."""
+    yield
+    if "database" not in request.fixturenames:
+        return
+    db = request.getfixturevalue("database")
+    from collector.models import Base
+
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if db.is_sqlite:
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        else:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            raw.commit()
+    finally:
+        raw.close()
+
+
+@pytest.fixture
+def config(db_url, tmp_path):
+    from collector.config import CollectorConfig
+
+    return CollectorConfig(data_dir=str(tmp_path / "var"), database_url=db_url, log_format="text", log_level="WARNING")
+
+
+@pytest.fixture
+def app(config, database):
+    from collector.app import create_app
+
+    application = create_app(config)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["stocktake"]["db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def reports() -> ReportFactory:
+    return ReportFactory(seed=7)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The production server command (gunicorn) serving the test database on loopback."""
+
+    def __init__(self, db_url: str, data_dir: Path, workers: int = 2, threads: int = 8, extra_env=None) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "STOCKTAKE_DATABASE_URL": db_url, "STOCKTAKE_DATA_DIR": str(data_dir),
+               "STOCKTAKE_LOG_LEVEL": "WARNING", **(extra_env or {})}
+        env.pop("STOCKTAKE_CONFIG", None)
+        self.log = open(data_dir / "gunicorn.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
+             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "collector.app:create_app()"],
+            env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not become ready in 30 s")
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def live_server(db_url, database, tmp_path):
+    server = LiveServer(db_url, tmp_path)
+    yield server
+    server.stop()
+from tests.factories import make_agent, make_token  # noqa: E402,F401  (fixtures)
