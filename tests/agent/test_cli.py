@@ -1,0 +1,51 @@
+"""stocktake-agent against the real collector: enrol, send this host's real inventory."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from collector.access.enrollment import create_enrollment_secret
+
+
+def _agent(*args, env):
+    return subprocess.run([sys.executable, "-m", "agent.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_inventory_print_needs_no_server():
+    result = _agent("inventory", "--print", "--compact", env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["schema_version"] == 1 and report["host"]["hostname"]
+
+
+@pytest.mark.live
+def test_run_once_enrols_and_reports_this_host(live_server, database, tmp_path, make_token):
+    with database.write() as session:
+        secret = create_enrollment_secret(session, "agent-cli").secret
+    env = {**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": live_server.url,
+           "STOCKTAKE_AGENT_ENROLL_SECRET": secret, "STOCKTAKE_AGENT_STATE_DIR": str(tmp_path / "state")}
+    first = _agent("run", "--once", env=env)
+    assert first.returncode == 0, first.stderr
+    assert ": stored (asset" in first.stdout
+    identity = tmp_path / "state" / "identity.json"
+    assert stat.S_IMODE(identity.stat().st_mode) == 0o600
+    second = _agent("run", "--once", env=env)
+    assert ": unchanged (asset" in second.stdout, second.stdout + second.stderr
+    assets = requests.get(f"{live_server.url}/api/v1/assets", headers=make_token(), timeout=10).json()
+    assert assets["total"] == 1
+    detail = requests.get(f"{live_server.url}/api/v1/assets/{assets['items'][0]['id']}", headers=make_token(), timeout=10).json()
+    assert any(s["source"]["report_id"] for s in detail["software"])
+    assert any(p["name"] == "dpkg" for p in detail["software"])
+
+
+def test_unreachable_collector_is_a_clear_error(tmp_path):
+    env = {**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": "http://127.0.0.1:9",
+           "STOCKTAKE_AGENT_ENROLL_SECRET": "stke_x", "STOCKTAKE_AGENT_STATE_DIR": str(tmp_path)}
+    result = _agent("run", "--once", env=env)
+    assert result.returncode == 1
+    assert "cannot reach collector at http://127.0.0.1:9" in result.stderr
