@@ -11,7 +11,7 @@ from collector.api.auth import current_agent
 from collector.api.body import read_json_body
 from collector.errors import Forbidden
 from collector.extensions import get_config, get_db
-from collector.ingest.inventory import DuplicateReport, store_inventory
+from collector.ingest.inventory import store_inventory
 from collector.ingest.parsing import parse_inventory
 from collector.models import utcnow
 
@@ -27,11 +27,8 @@ def post_inventory():
         raise Forbidden("report agent_id does not match the authenticated agent")
     if parsed.content_hash != agent.last_content_hash:
         parsed.validated()  # outside the write transaction: CPU work holds no lock
-    try:
-        with get_db().write() as session:
-            result = store_inventory(session, agent.id, parsed, utcnow())
-    except DuplicateReport:
-        return {"status": "already stored", "report_id": parsed.report_id}, 200
+    with get_db().write() as session:
+        result = store_inventory(session, agent.id, parsed, utcnow())
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": parsed.report_id}, 200
     log.info("inventory stored", extra={"agent_id": agent.id, "report_id": parsed.report_id, "outcome": result.outcome})

@@ -25,13 +25,9 @@ from collector.models import Agent, Asset, AssetDisk, AssetNic, Observation, Rep
 from common.identity import classify_mac, normalize_serial, normalize_uuid
 from common.schema import InventoryReport
 
-__all__ = ["DuplicateReport", "IngestResult", "store_inventory"]
+__all__ = ["IngestResult", "store_inventory"]
 
 log = logging.getLogger(__name__)
-
-
-class DuplicateReport(Exception):
-    """Raised inside the transaction to roll it back when a concurrent upload won."""
 
 
 @dataclass(frozen=True)
@@ -43,23 +39,34 @@ class IngestResult:
 
 
 def store_inventory(session: Session, agent_id: str, parsed: ParsedInventory, now: datetime) -> IngestResult:
-    """Store one parsed report for an authenticated agent inside the caller's transaction."""
-    agent = session.scalar(select(Agent).where(Agent.id == agent_id).with_for_update())
-    previous = session.get(ReportReceipt, parsed.report_id)
-    if previous is not None:
-        return IngestResult("duplicate", parsed.report_id, None, previous.observation_id)
-    current = session.execute(
-        select(Asset.id, Asset.observation_id, Observation.last_collected_at)
+    """Store one parsed report for an authenticated agent inside the caller's transaction.
+
+    The agent's row is locked first, so one agent's reports are applied one at a time;
+    the receipt is claimed next, so a retried upload costs one statement and changes nothing.
+    """
+    agent, asset_id, observation_id, last_collected_at = session.execute(
+        select(Agent, Asset.id, Asset.observation_id, Observation.last_collected_at)
+        .outerjoin(Asset, Asset.agent_id == Agent.id)
         .outerjoin(Observation, Observation.id == Asset.observation_id)
-        .where(Asset.agent_id == agent_id)
-    ).first()
-    if current is not None and agent.last_content_hash == parsed.content_hash:
-        result = _touch_observation(session, current.id, current.observation_id, parsed, now)
-    elif current is not None and current.last_collected_at and parsed.collected_at < current.last_collected_at:
-        result = _store_historical(session, agent, current.id, parsed, now)
+        .where(Agent.id == agent_id)
+        .with_for_update(of=Agent)
+    ).one()
+    if asset_id is not None and agent.last_content_hash == parsed.content_hash:
+        outcome = "unchanged"
+    elif asset_id is not None and last_collected_at and parsed.collected_at < last_collected_at:
+        outcome = "historical"
     else:
-        result = _store_new_content(session, agent, current.id if current else None, parsed, now)
-    _insert_receipt(session, agent_id, result, now)
+        outcome = "stored"
+    if not _claim_receipt(session, agent_id, parsed.report_id, outcome, observation_id if outcome == "unchanged" else None, now):
+        return IngestResult("duplicate", parsed.report_id, None, None)
+    if outcome == "unchanged":
+        result = _touch_observation(session, asset_id, observation_id, parsed, now)
+    else:
+        store = _store_historical if outcome == "historical" else _store_new_content
+        result = store(session, agent, asset_id, parsed, now)
+        session.execute(
+            update(ReportReceipt).where(ReportReceipt.report_id == parsed.report_id).values(observation_id=result.observation_id)
+        )
     agent.last_seen_at = now
     if parsed.spool_dropped:
         agent.reports_dropped += parsed.spool_dropped
@@ -201,17 +208,11 @@ def _replace_disks(session: Session, asset_id: int, report: InventoryReport, obs
         )
 
 
-def _insert_receipt(session: Session, agent_id: str, result: IngestResult, now: datetime) -> None:
-    inserted = session.execute(
+def _claim_receipt(session: Session, agent_id: str, report_id: str, outcome: str, observation_id, now) -> bool:
+    """Record the report id; False when it was stored before (a retried upload)."""
+    claimed = session.execute(
         insert_ignoring_conflicts(session, ReportReceipt.__table__)
-        .values(
-            report_id=result.report_id,
-            agent_id=agent_id,
-            observation_id=result.observation_id,
-            outcome=result.outcome,
-            received_at=now,
-        )
+        .values(report_id=report_id, agent_id=agent_id, observation_id=observation_id, outcome=outcome, received_at=now)
         .returning(ReportReceipt.report_id)
     ).first()
-    if inserted is None:
-        raise DuplicateReport(result.report_id)
+    return claimed is not None

@@ -2,8 +2,8 @@
 
 A report's packages become catalogue keys; the asset's links change by set difference
 (added keys inserted, vanished keys deleted), so a machine that upgraded 20 packages
-costs 40 row changes, not 1,500. Keys are inserted in sorted order so that concurrent
-reports adding the same new packages on PostgreSQL lock rows in one order (no deadlock).
+costs 40 row changes, not 1,500. New catalogue keys are inserted in sorted order so that
+concurrent reports adding the same packages on PostgreSQL take row locks in one order.
 """
 
 from __future__ import annotations
@@ -11,20 +11,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Iterator, Sequence, TypeVar
+from typing import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from collector.db import insert_ignoring_conflicts
+from collector.ingest.bulk import bulk_for
 from collector.models import AssetSoftware, Software
 from common.schema import SoftwareItem
 
 __all__ = ["SoftwareDiff", "software_key", "sync_asset_software"]
-
-# SQLite accepts 32,766 bound parameters; PostgreSQL 65,535. Chunks stay far below both.
-CHUNK = 900
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,7 @@ def sync_asset_software(
     now: datetime,
     is_new_asset: bool = False,
 ) -> SoftwareDiff:
+    bulk = bulk_for(session)
     wanted: dict[str, SoftwareItem] = {}
     for item in items:
         wanted.setdefault(software_key(item), item)
@@ -60,25 +57,12 @@ def sync_asset_software(
         for key in current.keys() & wanted.keys()
         if current[key][1] != wanted[key].install_date
     ]
-    for chunk in _chunks(removed):
-        session.execute(
-            delete(AssetSoftware).where(AssetSoftware.asset_id == asset_id, AssetSoftware.software_id.in_(chunk))
-        )
+    if removed:
+        bulk.unlink_software(session, asset_id, removed)
     if added:
-        ids = _catalogue_ids(session, {key: wanted[key] for key in added}, now)
-        session.execute(
-            AssetSoftware.__table__.insert(),
-            [
-                {
-                    "asset_id": asset_id,
-                    "software_id": ids[key],
-                    "install_date": wanted[key].install_date,
-                    "first_seen_at": now,
-                    "observation_id": observation_id,
-                }
-                for key in added
-            ],
-        )
+        ids = _catalogue_ids(session, bulk, {key: wanted[key] for key in added}, now)
+        links = [{"software_id": ids[key], "install_date": wanted[key].install_date} for key in added]
+        bulk.link_software(session, asset_id, links, now, observation_id)
     for software_id, install_date in changed_dates:
         session.execute(
             update(AssetSoftware)
@@ -97,40 +81,19 @@ def _current_links(session: Session, asset_id: int) -> dict[str, tuple[int, date
     return {key: (software_id, install_date) for key, software_id, install_date in rows}
 
 
-def _catalogue_ids(session: Session, items: dict[str, SoftwareItem], now: datetime) -> dict[str, int]:
+def _catalogue_ids(session: Session, bulk, items: dict[str, SoftwareItem], now: datetime) -> dict[str, int]:
     """Catalogue ids for these keys, creating the entries that do not exist yet."""
-    ids = _lookup_ids(session, items.keys())
+    ids = bulk.software_ids(session, list(items))
     missing = sorted(items.keys() - ids.keys())
     if missing:
-        stmt = insert_ignoring_conflicts(session, Software.__table__)
-        for chunk in _chunks(missing):
-            session.execute(
-                stmt,
-                [
-                    {
-                        "key": key,
-                        "name": items[key].name,
-                        "version": items[key].version,
-                        "publisher": items[key].publisher,
-                        "arch": items[key].arch,
-                        "source": items[key].source,
-                        "first_seen_at": now,
-                    }
-                    for key in chunk
-                ],
-            )
-        ids.update(_lookup_ids(session, missing))
+        bulk.insert_software(
+            session,
+            [
+                {"key": key, "name": items[key].name, "version": items[key].version, "publisher": items[key].publisher,
+                 "arch": items[key].arch, "source": items[key].source}
+                for key in missing
+            ],
+            now,
+        )
+        ids.update(bulk.software_ids(session, missing))
     return ids
-
-
-def _lookup_ids(session: Session, keys: Iterable[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(list(keys)):
-        rows = session.execute(select(Software.key, Software.id).where(Software.key.in_(chunk)))
-        found.update({key: software_id for key, software_id in rows})
-    return found
-
-
-def _chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

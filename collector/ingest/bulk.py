@@ -1,0 +1,100 @@
+"""Set-based statements for the ingest hot path, one implementation per backend.
+
+A 1,500-package report must not become 1,500 statements. PostgreSQL receives whole
+columns as arrays (``unnest``/``= ANY``): one statement, one round trip. SQLite runs in
+process, where ``executemany`` is already a C loop, and takes key sets as one JSON
+parameter (``json_each``) instead of hundreds of bound parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+__all__ = ["bulk_for"]
+
+
+class _PostgresBulk:
+    def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
+        rows = session.execute(
+            text("SELECT key, id FROM software WHERE key = ANY(CAST(:keys AS varchar[]))"), {"keys": list(keys)}
+        )
+        return {key: software_id for key, software_id in rows}
+
+    def insert_software(self, session: Session, items: Sequence[dict], now: datetime) -> None:
+        session.execute(
+            text(
+                "INSERT INTO software (key, name, version, publisher, arch, source, first_seen_at) "
+                "SELECT k, n, v, p, a, s, :now FROM unnest(CAST(:k AS varchar[]), CAST(:n AS varchar[]), "
+                "CAST(:v AS varchar[]), CAST(:p AS varchar[]), CAST(:a AS varchar[]), CAST(:s AS varchar[])) "
+                "AS u(k, n, v, p, a, s) ON CONFLICT (key) DO NOTHING"
+            ),
+            {"now": now, **_columns(items, {"k": "key", "n": "name", "v": "version", "p": "publisher", "a": "arch", "s": "source"})},
+        )
+
+    def link_software(self, session: Session, asset_id: int, links: Sequence[dict], now: datetime, observation_id: int) -> None:
+        session.execute(
+            text(
+                "INSERT INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) "
+                "SELECT :asset_id, s, d, :now, :observation_id "
+                "FROM unnest(CAST(:s AS bigint[]), CAST(:d AS timestamptz[])) AS u(s, d)"
+            ),
+            {"asset_id": asset_id, "now": now, "observation_id": observation_id,
+             **_columns(links, {"s": "software_id", "d": "install_date"})},
+        )
+
+    def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> None:
+        session.execute(
+            text("DELETE FROM asset_software WHERE asset_id = :asset_id AND software_id = ANY(CAST(:ids AS bigint[]))"),
+            {"asset_id": asset_id, "ids": list(software_ids)},
+        )
+
+
+class _SqliteBulk:
+    def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
+        rows = session.execute(
+            text("SELECT key, id FROM software WHERE key IN (SELECT value FROM json_each(:keys))"), {"keys": json.dumps(list(keys))}
+        )
+        return {key: software_id for key, software_id in rows}
+
+    def insert_software(self, session: Session, items: Sequence[dict], now: datetime) -> None:
+        session.connection().exec_driver_sql(
+            "INSERT INTO software (key, name, version, publisher, arch, source, first_seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            [(i["key"], i["name"], i["version"], i["publisher"], i["arch"], i["source"], _sqlite_time(now)) for i in items],
+        )
+
+    def link_software(self, session: Session, asset_id: int, links: Sequence[dict], now: datetime, observation_id: int) -> None:
+        seen = _sqlite_time(now)
+        session.connection().exec_driver_sql(
+            "INSERT INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) VALUES (?, ?, ?, ?, ?)",
+            [(asset_id, link["software_id"], _sqlite_time(link["install_date"]), seen, observation_id) for link in links],
+        )
+
+    def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> None:
+        session.execute(
+            text("DELETE FROM asset_software WHERE asset_id = :asset_id AND software_id IN (SELECT value FROM json_each(:ids))"),
+            {"asset_id": asset_id, "ids": json.dumps(list(software_ids))},
+        )
+
+
+def _columns(rows: Sequence[dict], names: dict[str, str]) -> dict[str, list]:
+    return {param: [row[field] for row in rows] for param, field in names.items()}
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """The text form SQLAlchemy's DateTime stores in SQLite: naive UTC with microseconds."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_BACKENDS = {"postgresql": _PostgresBulk(), "sqlite": _SqliteBulk()}
+
+
+def bulk_for(session: Session):
+    return _BACKENDS[session.get_bind().dialect.name]

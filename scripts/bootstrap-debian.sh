@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian packages Stocktake's demo and tests need, only those missing.
+# Runs apt-get as root (or through sudo); does nothing when everything is present.
+set -euo pipefail
+
+# Packages the demo and the test suite use. Each later capability adds its own here.
+PACKAGES=(
+  python3-venv   # python3 -m venv on Debian's python3
+  util-linux     # lsblk, read by the agent's disk probe
+  procps
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f '${db:Status-Abbrev}' "$package" 2>/dev/null | grep -q '^ii'; then
+    missing+=("$package")
+  fi
+done
+# A non-Debian Python (pyenv, python.org) brings its own venv module.
+if python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  missing=("${missing[@]/python3-venv}")
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' || true)
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+  echo "bootstrap: missing packages ${missing[*]} and no apt-get; install them by hand" >&2
+  exit 1
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "bootstrap: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "bootstrap: installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

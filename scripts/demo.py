@@ -1,0 +1,160 @@
+"""`make demo`: run Stocktake on this machine with the embedded SQLite database.
+
+Starts the collector (the production gunicorn command) on http://127.0.0.1:8000 with its
+data under ./var, creates an enrollment secret and an API token, enrols this machine's
+agent, sends its real inventory, prints what the collector now knows, and keeps serving
+until Ctrl-C. Nothing here scans a network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _get(url: str, token: str | None = None) -> dict:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"demo: the collector exited with status {server.returncode}; see var/collector.log")
+        try:
+            _get(url + "/api/v1/health")
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("demo: the collector did not answer within 30 s; see var/collector.log")
+
+
+def _credentials(env: dict) -> tuple[str, str]:
+    os.environ.update(env)
+    from collector.access.api_tokens import create_api_token
+    from collector.access.enrollment import create_enrollment_secret
+    from collector.config import load_config
+    from collector.db import Database
+    from collector.migrate import upgrade
+
+    db = Database(load_config().effective_database_url)
+    upgrade(db.engine)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    with db.write() as session:
+        secret = create_enrollment_secret(session, f"demo-{stamp}").secret
+        token = create_api_token(session, f"demo-{stamp}", "admin").token
+    db.dispose()
+    return secret, token
+
+
+def _summary(base: str, token: str, agent_output: str) -> None:
+    assets = _get(base + "/api/v1/assets", token)
+    _say()
+    _say("== What the collector now knows ==")
+    _say(agent_output.strip())
+    for item in assets["items"]:
+        detail = _get(f"{base}/api/v1/assets/{item['id']}", token)
+        hw = detail["hardware"]
+        _say(f"asset #{item['id']}: {item['hostname']}  ({item['os'] or 'unknown OS'}, kernel {detail['os']['kernel']})")
+        _say(f"  vendor/model : {item['vendor'] or '-'} / {item['model'] or '-'}   serial: {item['serial'] or '- (needs root or SMBIOS)'}")
+        _say(f"  cpu          : {hw['cpu']['model']} ({hw['cpu']['cores']} cores, {hw['cpu']['threads']} threads)")
+        _say(f"  memory       : {(hw['memory']['total_bytes'] or 0) / 2**30:.1f} GiB")
+        _say(f"  packages     : {len(detail['software'])}   NICs: {len(detail['nics'])}   disks: {len(detail['disks'])}")
+        _say(f"  facts from   : report {hw['source']['report_id']} collected {hw['source']['collected_at']}")
+    _say(f"assets in the register: {assets['total']}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--data-dir", default=str(ROOT / "var"))
+    parser.add_argument("--once", action="store_true", help="print the summary and stop (no serving)")
+    args = parser.parse_args()
+
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    base = f"http://{args.host}:{args.port}"
+    if not _port_free(args.host, args.port):
+        raise SystemExit(f"demo: {args.host}:{args.port} is already in use; stop what runs there or pass --port")
+    env = {"STOCKTAKE_DATA_DIR": str(data_dir), "STOCKTAKE_LOG_FORMAT": "json"}
+    env_all = {k: v for k, v in os.environ.items() if k != "STOCKTAKE_CONFIG" and k != "STOCKTAKE_DATABASE_URL"}
+    env_all.update(env)
+
+    _say(f"== Stocktake demo: data in {data_dir} (SQLite) ==")
+    secret, token = _credentials(env)
+    log = open(data_dir / "collector.log", "ab")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "8", "-b", f"{args.host}:{args.port}",
+         "collector.app:create_app()"],
+        cwd=ROOT, env=env_all, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait_ready(base, server)
+        _say(f"collector up at {base} (gunicorn, 2 workers; log: {data_dir / 'collector.log'})")
+        agent_env = {**env_all, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": base,
+                     "STOCKTAKE_AGENT_ENROLL_SECRET": secret, "STOCKTAKE_AGENT_STATE_DIR": str(data_dir / "agent-state")}
+        agent = subprocess.run([sys.executable, "-m", "agent.cli", "run", "--once"], env=agent_env,
+                               capture_output=True, text=True, timeout=300)
+        if agent.returncode != 0:
+            raise SystemExit(f"demo: the agent failed: {agent.stderr.strip()}")
+        _summary(base, token, agent.stdout)
+        _say()
+        _say("== Try it ==")
+        _say(f"  API token (admin, shown once): {token}")
+        _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets")
+        _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets/1")
+        _say(f"  OpenAPI document: {base}/api/v1/openapi.json")
+        _say(f"  send again: STOCKTAKE_AGENT_SERVER_URL={base} STOCKTAKE_AGENT_STATE_DIR={data_dir / 'agent-state'} "
+             f"{Path(sys.executable).parent / 'stocktake-agent'} run --once")
+        if args.once:
+            return 0
+        _say("\nServing until Ctrl-C ...")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while server.poll() is None:
+            time.sleep(0.5)
+        return server.returncode or 0
+    except KeyboardInterrupt:
+        _say("\nstopping the collector ...")
+        return 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        log.close()
+        _say("stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
