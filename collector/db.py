@@ -63,7 +63,8 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         write_bind = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = sessionmaker(write_bind, expire_on_commit=False)
+        # Writers flush explicitly: autoflush before every query costs a round trip each.
+        self._writer = sessionmaker(write_bind, expire_on_commit=False, autoflush=False)
 
     def session(self) -> Session:
         """A session for reads (and writes that can tolerate SQLite's lock upgrade)."""

@@ -18,7 +18,18 @@ from sqlalchemy.orm import Session
 __all__ = ["bulk_for"]
 
 
+_CURRENT_LINKS = (
+    "SELECT software.key, asset_software.software_id, asset_software.install_date FROM asset_software "
+    "JOIN software ON software.id = asset_software.software_id WHERE asset_software.asset_id = :asset_id"
+)
+
+
 class _PostgresBulk:
+    def current_links(self, session: Session, asset_id: int) -> dict[str, tuple[int, datetime | None]]:
+        # Raw rows: psycopg already returns aware datetimes for timestamptz.
+        rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
+        return {key: (software_id, installed) for key, software_id, installed in rows}
+
     def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
         rows = session.execute(
             text("SELECT key, id FROM software WHERE key = ANY(CAST(:keys AS varchar[]))"), {"keys": list(keys)}
@@ -55,6 +66,13 @@ class _PostgresBulk:
 
 
 class _SqliteBulk:
+    def current_links(self, session: Session, asset_id: int) -> dict[str, tuple[int, datetime | None]]:
+        rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
+        return {
+            key: (software_id, datetime.fromisoformat(installed).replace(tzinfo=timezone.utc) if installed else None)
+            for key, software_id, installed in rows
+        }
+
     def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
         rows = session.execute(
             text("SELECT key, id FROM software WHERE key IN (SELECT value FROM json_each(:keys))"), {"keys": json.dumps(list(keys))}

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from collector.db import insert_ignoring_conflicts
-from collector.ingest.parsing import ParsedInventory, canonical_json
+from collector.ingest.parsing import ParsedInventory
 from collector.ingest.software import sync_asset_software
 from collector.models import Agent, Asset, AssetDisk, AssetNic, Observation, ReportReceipt
 from common.identity import classify_mac, normalize_serial, normalize_uuid
@@ -64,6 +64,7 @@ def store_inventory(session: Session, agent_id: str, parsed: ParsedInventory, no
     else:
         store = _store_historical if outcome == "historical" else _store_new_content
         result = store(session, agent, asset_id, parsed, now)
+        session.flush()
         session.execute(
             update(ReportReceipt).where(ReportReceipt.report_id == parsed.report_id).values(observation_id=result.observation_id)
         )
@@ -129,7 +130,8 @@ def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) 
         last_collected_at=parsed.collected_at,
         last_received_at=now,
         report_count=1,
-        payload=zlib.compress(canonical_json(parsed.document), 1),
+        # The report minus report_id/collected_at, which are columns of this row.
+        payload=zlib.compress(parsed.canonical_content, 1),
     )
     session.add(observation)
     session.flush()

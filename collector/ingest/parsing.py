@@ -42,6 +42,8 @@ class ParsedInventory:
     agent_id: str
     collected_at: datetime
     content_hash: str
+    # Key-sorted JSON of the report without its volatile fields: hashed, and kept as the payload.
+    canonical_content: bytes
     spool_dropped: int
     _report: InventoryReport | None = field(default=None, repr=False)
 
@@ -67,13 +69,14 @@ def parse_inventory(body: bytes) -> ParsedInventory:
             [FieldError("schema_version", f"this collector accepts version {INVENTORY_SCHEMA_VERSION}")],
         )
     spool_dropped = document.get("spool_dropped", 0)
-    content = {k: v for k, v in document.items() if k not in VOLATILE_FIELDS}
+    content = canonical_json({k: v for k, v in document.items() if k not in VOLATILE_FIELDS})
     return ParsedInventory(
         document=document,
         report_id=str(envelope.report_id),
         agent_id=envelope.agent_id,
         collected_at=envelope.collected_at,
-        content_hash=hashlib.sha256(canonical_json(content)).hexdigest(),
+        content_hash=hashlib.sha256(content).hexdigest(),
+        canonical_content=content,
         spool_dropped=spool_dropped if isinstance(spool_dropped, int) else 0,
     )
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from collector.ingest.bulk import bulk_for
-from collector.models import AssetSoftware, Software
+from collector.models import AssetSoftware
 from common.schema import SoftwareItem
 
 __all__ = ["SoftwareDiff", "software_key", "sync_asset_software"]
@@ -49,7 +49,7 @@ def sync_asset_software(
     wanted: dict[str, SoftwareItem] = {}
     for item in items:
         wanted.setdefault(software_key(item), item)
-    current = {} if is_new_asset else _current_links(session, asset_id)
+    current = {} if is_new_asset else bulk.current_links(session, asset_id)
     removed = [current[key][0] for key in current.keys() - wanted.keys()]
     added = sorted(wanted.keys() - current.keys())
     changed_dates = [
@@ -70,15 +70,6 @@ def sync_asset_software(
             .values(install_date=install_date)
         )
     return SoftwareDiff(added=len(added), removed=len(removed), updated=len(changed_dates), total=len(wanted))
-
-
-def _current_links(session: Session, asset_id: int) -> dict[str, tuple[int, datetime | None]]:
-    rows = session.execute(
-        select(Software.key, AssetSoftware.software_id, AssetSoftware.install_date)
-        .join(Software, Software.id == AssetSoftware.software_id)
-        .where(AssetSoftware.asset_id == asset_id)
-    )
-    return {key: (software_id, install_date) for key, software_id, install_date in rows}
 
 
 def _catalogue_ids(session: Session, bulk, items: dict[str, SoftwareItem], now: datetime) -> dict[str, int]:

@@ -211,6 +211,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_report_receipts_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_receipts_received_at'), ['received_at'], unique=False)
 
+    if op.get_bind().dialect.name == 'postgresql':
+        # Payloads are zlib-compressed already: store them out of line without pglz retrying.
+        op.execute('ALTER TABLE observations ALTER COLUMN payload SET STORAGE EXTERNAL')
+
     # assets and observations reference each other: add this key once both exist.
     with op.batch_alter_table('assets') as batch_op:
         batch_op.create_foreign_key(
