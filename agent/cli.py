@@ -73,16 +73,25 @@ def _client(config):
     return CollectorClient(config.server_url, config.ca_bundle or None, config.timeout_s)
 
 
-def _enroll(args, previous_agent_id: str | None = None):
-    from agent.config import load_agent_config
+def _enroll_identity(config, previous_agent_id: str | None = None):
+    """Trade the enrollment secret for a node key and keep it in the state directory."""
     from agent.state import AgentIdentity, save_identity
 
-    config = load_agent_config(args.config)
     answer = _client(config).enroll(config.secret(), socket.gethostname(), previous_agent_id, platform.system().lower())
     identity = AgentIdentity(agent_id=answer["agent_id"], node_key=answer["node_key"])
     save_identity(config.state_dir, identity)
     print(f"enrolled as agent {identity.agent_id}")
-    return identity if previous_agent_id is not None or args.command != "enroll" else 0
+    return identity
+
+
+def _enroll(args) -> int:
+    from agent.config import load_agent_config
+    from agent.state import load_identity
+
+    config = load_agent_config(args.config)
+    previous = load_identity(config.state_dir)
+    _enroll_identity(config, previous.agent_id if previous else None)
+    return 0
 
 
 def _run_once(args) -> int:
@@ -91,7 +100,7 @@ def _run_once(args) -> int:
     from agent.state import load_identity
 
     config = load_agent_config(args.config)
-    identity = load_identity(config.state_dir) or _enroll(args)
+    identity = load_identity(config.state_dir) or _enroll_identity(config)
     report = collect_inventory(identity.agent_id)
     answer = _client(config).post_inventory(identity.node_key, report)
     print(f"report {report['report_id']}: {answer.get('status')} (asset {answer.get('asset_id', '-')}, "

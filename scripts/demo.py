@@ -74,7 +74,8 @@ def _credentials(env: dict) -> tuple[str, str]:
     return secret, token
 
 
-def _summary(base: str, token: str, agent_output: str) -> None:
+def _summary(base: str, token: str, agent_output: str) -> int:
+    """Print the register as the API shows it; returns the first asset's id."""
     assets = _get(base + "/api/v1/assets", token)
     _say()
     _say("== What the collector now knows ==")
@@ -89,6 +90,7 @@ def _summary(base: str, token: str, agent_output: str) -> None:
         _say(f"  packages     : {len(detail['software'])}   NICs: {len(detail['nics'])}   disks: {len(detail['disks'])}")
         _say(f"  facts from   : report {hw['source']['report_id']} collected {hw['source']['collected_at']}")
     _say(f"assets in the register: {assets['total']}")
+    return assets["items"][0]["id"] if assets["items"] else 1
 
 
 def main() -> int:
@@ -125,12 +127,12 @@ def main() -> int:
                                capture_output=True, text=True, timeout=300)
         if agent.returncode != 0:
             raise SystemExit(f"demo: the agent failed: {agent.stderr.strip()}")
-        _summary(base, token, agent.stdout)
+        first_id = _summary(base, token, agent.stdout)
         _say()
         _say("== Try it ==")
         _say(f"  API token (admin, shown once): {token}")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets")
-        _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets/1")
+        _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets/{first_id}")
         _say(f"  OpenAPI document: {base}/api/v1/openapi.json")
         _say(f"  send again: STOCKTAKE_AGENT_SERVER_URL={base} STOCKTAKE_AGENT_STATE_DIR={data_dir / 'agent-state'} "
              f"{Path(sys.executable).parent / 'stocktake-agent'} run --once")

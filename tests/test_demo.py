@@ -1,0 +1,34 @@
+"""`make demo`'s script: collector up, this machine enrolled and reported, summary printed."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.live
+@pytest.mark.skipif(os.environ.get("STOCKTAKE_TEST_DB") == "postgresql", reason="the demo runs on SQLite only; covered by the SQLite run")
+def test_demo_once_shows_this_machine_with_its_packages(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKTAKE_")}
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--once", "--port", str(port),
+                             "--data-dir", str(tmp_path / "var")], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert f"collector up at http://127.0.0.1:{port}" in out
+    assert re.search(r": stored \(asset \d+, \d+ packages", out)
+    packages = int(re.search(r"packages\s+: (\d+)", out).group(1))
+    assert packages > 0
+    assert "assets in the register: 1" in out
+    assert "stopped." in out
+    assert (tmp_path / "var" / "stocktake.db").exists()
+    with socket.socket() as sock:  # the collector is gone
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
