@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import request
 
 from collector.access.api_tokens import authenticate_api_token, require_role
-from collector.access.enrollment import authenticate_agent
-from collector.extensions import get_config, request_session
-from collector.models import Agent, ApiToken
+from collector.access.enrollment import AgentPrincipal, authenticate_agent
+from collector.extensions import get_config, get_db, request_session
+from collector.models import ApiToken
 
 __all__ = ["bearer_token", "client_address", "current_agent", "current_token"]
 
@@ -20,9 +20,10 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
-def current_agent() -> Agent:
+def current_agent() -> AgentPrincipal:
     """The agent making this request (401 when the node key is missing, unknown or revoked)."""
-    return authenticate_agent(request_session(), bearer_token())
+    with get_db().autocommit() as connection:
+        return authenticate_agent(connection, bearer_token())
 
 
 def current_token(minimum_role: str = "auditor") -> ApiToken:

@@ -23,13 +23,13 @@ def post_inventory():
     agent = current_agent()
     config = get_config()
     parsed = parse_inventory(read_json_body(request, config.max_wire_bytes, config.max_body_bytes))
-    if parsed.agent_id != agent.id:
+    if parsed.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
     if parsed.content_hash != agent.last_content_hash:
         parsed.validated()  # outside the write transaction: CPU work holds no lock
     with get_db().write() as session:
-        result = store_inventory(session, agent.id, parsed, utcnow())
+        result = store_inventory(session, agent.agent_id, parsed, utcnow())
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": parsed.report_id}, 200
-    log.info("inventory stored", extra={"agent_id": agent.id, "report_id": parsed.report_id, "outcome": result.outcome})
+    log.info("inventory stored", extra={"agent_id": agent.agent_id, "report_id": parsed.report_id, "outcome": result.outcome})
     return {"status": result.outcome, "report_id": parsed.report_id, "asset_id": result.asset_id}, 201

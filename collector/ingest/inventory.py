@@ -44,14 +44,15 @@ def store_inventory(session: Session, agent_id: str, parsed: ParsedInventory, no
     The agent's row is locked first, so one agent's reports are applied one at a time;
     the receipt is claimed next, so a retried upload costs one statement and changes nothing.
     """
-    agent, asset_id, observation_id, last_collected_at = session.execute(
-        select(Agent, Asset.id, Asset.observation_id, Observation.last_collected_at)
+    # Core statements throughout the common (unchanged) path: no ORM entities to build.
+    last_hash, asset_id, observation_id, last_collected_at = session.connection().execute(
+        select(Agent.last_content_hash, Asset.id, Asset.observation_id, Observation.last_collected_at)
         .outerjoin(Asset, Asset.agent_id == Agent.id)
         .outerjoin(Observation, Observation.id == Asset.observation_id)
         .where(Agent.id == agent_id)
-        .with_for_update(of=Agent)
+        .with_for_update(of=Agent.__table__)
     ).one()
-    if asset_id is not None and agent.last_content_hash == parsed.content_hash:
+    if asset_id is not None and last_hash == parsed.content_hash:
         outcome = "unchanged"
     elif asset_id is not None and last_collected_at and parsed.collected_at < last_collected_at:
         outcome = "historical"
@@ -63,21 +64,25 @@ def store_inventory(session: Session, agent_id: str, parsed: ParsedInventory, no
         result = _touch_observation(session, asset_id, observation_id, parsed, now)
     else:
         store = _store_historical if outcome == "historical" else _store_new_content
-        result = store(session, agent, asset_id, parsed, now)
+        result = store(session, agent_id, asset_id, parsed, now)
         session.flush()
         session.execute(
             update(ReportReceipt).where(ReportReceipt.report_id == parsed.report_id).values(observation_id=result.observation_id)
         )
-    agent.last_seen_at = now
+    agent_changes = {"last_seen_at": now}
+    if outcome == "stored":
+        agent_changes["last_content_hash"] = parsed.content_hash
     if parsed.spool_dropped:
-        agent.reports_dropped += parsed.spool_dropped
+        agent_changes["reports_dropped"] = Agent.reports_dropped + parsed.spool_dropped
         log.warning("agent spool dropped reports", extra={"agent_id": agent_id, "dropped": parsed.spool_dropped})
+    session.connection().execute(update(Agent.__table__).where(Agent.id == agent_id).values(**agent_changes))
     return result
 
 
 def _touch_observation(session, asset_id, observation_id, parsed, now) -> IngestResult:
-    session.execute(
-        update(Observation)
+    connection = session.connection()
+    connection.execute(
+        update(Observation.__table__)
         .where(Observation.id == observation_id)
         .values(
             last_report_id=parsed.report_id,
@@ -86,32 +91,31 @@ def _touch_observation(session, asset_id, observation_id, parsed, now) -> Ingest
             report_count=Observation.report_count + 1,
         )
     )
-    session.execute(update(Asset).where(Asset.id == asset_id).values(last_seen_at=now))
+    connection.execute(update(Asset.__table__).where(Asset.id == asset_id).values(last_seen_at=now))
     return IngestResult("unchanged", parsed.report_id, asset_id, observation_id)
 
 
-def _store_historical(session, agent, asset_id, parsed, now) -> IngestResult:
+def _store_historical(session, agent_id, asset_id, parsed, now) -> IngestResult:
     parsed.validated()
-    observation = _new_observation(session, agent.id, asset_id, parsed, now)
+    observation = _new_observation(session, agent_id, asset_id, parsed, now)
     return IngestResult("historical", parsed.report_id, asset_id, observation.id)
 
 
-def _store_new_content(session, agent, asset_id, parsed, now) -> IngestResult:
+def _store_new_content(session, agent_id, asset_id, parsed, now) -> IngestResult:
     report = parsed.validated()
     is_new_asset = asset_id is None
     if is_new_asset:
-        asset = Asset(agent_id=agent.id, hostname=report.host.hostname, first_seen_at=now)
+        asset = Asset(agent_id=agent_id, hostname=report.host.hostname, first_seen_at=now)
         session.add(asset)
         session.flush()
     else:
         asset = session.get(Asset, asset_id)
-    observation = _new_observation(session, agent.id, asset.id, parsed, now)
+    observation = _new_observation(session, agent_id, asset.id, parsed, now)
     _apply_facts(asset, report, observation.id, now)
     _replace_nics(session, asset.id, report, observation.id)
     _replace_disks(session, asset.id, report, observation.id)
     diff = sync_asset_software(session, asset.id, report.software, observation.id, now, is_new_asset)
     asset.software_count = diff.total
-    agent.last_content_hash = parsed.content_hash
     return IngestResult("stored", parsed.report_id, asset.id, observation.id)
 
 
@@ -212,7 +216,7 @@ def _replace_disks(session: Session, asset_id: int, report: InventoryReport, obs
 
 def _claim_receipt(session: Session, agent_id: str, report_id: str, outcome: str, observation_id, now) -> bool:
     """Record the report id; False when it was stored before (a retried upload)."""
-    claimed = session.execute(
+    claimed = session.connection().execute(
         insert_ignoring_conflicts(session, ReportReceipt.__table__)
         .values(report_id=report_id, agent_id=agent_id, observation_id=observation_id, outcome=outcome, received_at=now)
         .returning(ReportReceipt.report_id)
