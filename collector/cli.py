@@ -229,9 +229,10 @@ def api_token_list(ctx: _Context) -> None:
     from collector.access.api_tokens import list_api_tokens
 
     with ctx.db.session() as session:
-        click.echo(f"{'NAME':<24} {'ROLE':<9} {'PREFIX':<12} STATE")
+        click.echo(f"{'NAME':<24} {'ROLE':<9} {'PREFIX':<12} {'STATE':<8} LAST USED")
         for t in list_api_tokens(session):
-            click.echo(f"{t.name:<24} {t.role:<9} {t.prefix:<12} {'revoked' if t.revoked_at else 'active'}")
+            used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+            click.echo(f"{t.name:<24} {t.role:<9} {t.prefix:<12} {'revoked' if t.revoked_at else 'active':<8} {used}")
 
 
 @api_token.command("revoke")

@@ -40,8 +40,6 @@ class CollectorConfig:
     trusted_proxies: int = 0
     log_level: str = "INFO"
     log_format: str = "json"
-    # Report receipts (idempotency records) older than this are pruned by the daily job.
-    receipt_retention_days: int = 90
     page_size_max: int = 500
 
     @property
@@ -53,7 +51,7 @@ class CollectorConfig:
     def validate(self) -> "CollectorConfig":
         problems = []
         for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
-                     "enroll_failure_window_s", "receipt_retention_days", "page_size_max"):
+                     "enroll_failure_window_s", "page_size_max"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if self.trusted_proxies < 0:

@@ -7,16 +7,26 @@ exceptions, ``auditor`` reads and exports only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from collector.access import credentials
 from collector.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from collector.models import ApiToken, utcnow
 
-__all__ = ["ROLES", "NewToken", "authenticate_api_token", "create_api_token", "list_api_tokens", "require_role", "revoke_api_token"]
+__all__ = [
+    "ROLES",
+    "NewToken",
+    "authenticate_api_token",
+    "create_api_token",
+    "list_api_tokens",
+    "needs_use_record",
+    "record_token_use",
+    "require_role",
+    "revoke_api_token",
+]
 
 # Ordered from least to most privileged.
 ROLES = ("auditor", "operator", "admin")
@@ -73,6 +83,19 @@ def authenticate_api_token(session: Session, token: str | None) -> ApiToken:
     if record is None or record.revoked_at is not None:
         raise Unauthorized("unknown or revoked API token")
     return record
+
+
+# last_used_at is refreshed at most this often, so reads do not each cost a write.
+USE_RECORD_INTERVAL = timedelta(minutes=5)
+
+
+def needs_use_record(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at >= USE_RECORD_INTERVAL
+
+
+def record_token_use(session: Session, token_id: int, now: datetime) -> None:
+    """Note when a token was last used, for reviews of idle credentials."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def require_role(token: ApiToken, minimum: str) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import request
 
-from collector.access.api_tokens import authenticate_api_token, require_role
+from collector.access.api_tokens import authenticate_api_token, needs_use_record, record_token_use, require_role
 from collector.access.enrollment import AgentPrincipal, authenticate_agent
 from collector.extensions import get_config, get_db, request_session
-from collector.models import ApiToken
+from collector.models import ApiToken, utcnow
 
 __all__ = ["bearer_token", "client_address", "current_agent", "current_token"]
 
@@ -29,6 +29,10 @@ def current_agent() -> AgentPrincipal:
 def current_token(minimum_role: str = "auditor") -> ApiToken:
     token = authenticate_api_token(request_session(), bearer_token())
     require_role(token, minimum_role)
+    now = utcnow()
+    if needs_use_record(token, now):
+        with get_db().write() as session:
+            record_token_use(session, token.id, now)
     return token
 
 

@@ -92,3 +92,17 @@ def test_revoked_api_token_is_401(client, database, make_token):
     with database.write() as session:
         revoke_api_token(session, list_api_tokens(session)[0].name)
     assert client.get("/api/v1/assets", headers=headers).status_code == 401
+
+
+def test_token_use_is_recorded_for_idle_credential_reviews(client, database, make_token):
+    from collector.access.api_tokens import list_api_tokens
+
+    headers = make_token("auditor")
+    with database.session() as session:
+        assert list_api_tokens(session)[0].last_used_at is None
+    client.get("/api/v1/assets", headers=headers)
+    with database.session() as session:
+        first_use = list_api_tokens(session)[0].last_used_at
+    client.get("/api/v1/assets", headers=headers)  # within the interval: no new write
+    with database.session() as session:
+        assert first_use is not None and list_api_tokens(session)[0].last_used_at == first_use
