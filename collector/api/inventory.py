@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 def post_inventory():
     agent = current_agent()
     config = get_config()
-    parsed = parse_inventory(read_json_body(request, config.max_wire_bytes, config.max_body_bytes))
-    if parsed.agent_id != agent.agent_id:
+    parsed = parse_inventory(read_json_body(request, config.max_wire_bytes, config.max_body_bytes), agent.last_content_hash)
+    if parsed.agent_id is not None and parsed.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
-    if parsed.content_hash != agent.last_content_hash:
+    unchanged = parsed.content_hash == agent.last_content_hash
+    if not unchanged:
         parsed.validated()  # outside the write transaction: CPU work holds no lock
     with get_db().write() as session:
-        result = store_inventory(session, agent.agent_id, parsed, utcnow())
+        result = store_inventory(session, agent.agent_id, parsed, utcnow(), expect_unchanged=unchanged)
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": parsed.report_id}, 200
     log.info("inventory stored", extra={"agent_id": agent.agent_id, "report_id": parsed.report_id, "outcome": result.outcome})

@@ -24,7 +24,45 @@ _CURRENT_LINKS = (
 )
 
 
+# One statement for the commonest request of all, an unchanged report: bump the agent
+# only if its last content hash still matches (the UPDATE takes the row lock and
+# re-checks the hash under it), claim the receipt, then move the observation's and the
+# asset's timestamps only if the receipt was new.
+_PG_UNCHANGED = """
+WITH a AS (
+    UPDATE agents SET last_seen_at = :now
+    WHERE id = :agent_id AND last_content_hash = :content_hash AND revoked_at IS NULL
+    RETURNING id),
+s AS (
+    SELECT assets.id AS asset_id, assets.observation_id FROM assets JOIN a ON assets.agent_id = a.id
+    WHERE assets.observation_id IS NOT NULL),
+r AS (
+    INSERT INTO report_receipts (report_id, agent_id, observation_id, outcome, received_at)
+    SELECT :report_id, :agent_id, s.observation_id, 'unchanged', :now FROM s
+    ON CONFLICT (report_id) DO NOTHING
+    RETURNING observation_id),
+o AS (
+    UPDATE observations SET last_report_id = :report_id, last_collected_at = :collected_at,
+        last_received_at = :now, report_count = report_count + 1
+    WHERE id = (SELECT observation_id FROM r)),
+x AS (
+    UPDATE assets SET last_seen_at = :now
+    WHERE id = (SELECT asset_id FROM s) AND EXISTS (SELECT 1 FROM r))
+SELECT (SELECT asset_id FROM s), (SELECT observation_id FROM s), EXISTS (SELECT 1 FROM r)
+"""
+
+
 class _PostgresBulk:
+    def record_unchanged(self, session: Session, agent_id: str, report_id: str, content_hash: str,
+                         collected_at: datetime, now: datetime):
+        """(asset_id, observation_id, claimed) when the content is unchanged, else None."""
+        asset_id, observation_id, claimed = session.execute(
+            text(_PG_UNCHANGED),
+            {"now": now, "agent_id": agent_id, "content_hash": content_hash, "report_id": report_id,
+             "collected_at": collected_at},
+        ).one()
+        return None if asset_id is None else (asset_id, observation_id, claimed)
+
     def current_links(self, session: Session, asset_id: int) -> dict[str, tuple[int, datetime | None]]:
         # Raw rows: psycopg already returns aware datetimes for timestamptz.
         rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
@@ -66,6 +104,10 @@ class _PostgresBulk:
 
 
 class _SqliteBulk:
+    def record_unchanged(self, session, agent_id, report_id, content_hash, collected_at, now):
+        """SQLite has no data-modifying CTEs; in-process statements are cheap: use the general path."""
+        return None
+
     def current_links(self, session: Session, asset_id: int) -> dict[str, tuple[int, datetime | None]]:
         rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
         return {

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from collector.db import insert_ignoring_conflicts
 from collector.ingest.parsing import ParsedInventory
+from collector.ingest.bulk import bulk_for
 from collector.ingest.software import sync_asset_software
 from collector.models import Agent, Asset, AssetDisk, AssetNic, Observation, ReportReceipt
 from common.identity import classify_mac, normalize_serial, normalize_uuid
@@ -38,12 +39,24 @@ class IngestResult:
     observation_id: int | None
 
 
-def store_inventory(session: Session, agent_id: str, parsed: ParsedInventory, now: datetime) -> IngestResult:
+def store_inventory(
+    session: Session, agent_id: str, parsed: ParsedInventory, now: datetime, expect_unchanged: bool = False
+) -> IngestResult:
     """Store one parsed report for an authenticated agent inside the caller's transaction.
 
     The agent's row is locked first, so one agent's reports are applied one at a time;
     the receipt is claimed next, so a retried upload costs one statement and changes nothing.
+    ``expect_unchanged`` (the hash matched at authentication) tries the backend's
+    single-statement path first; it re-checks the hash under the lock.
     """
+    if expect_unchanged and not parsed.spool_dropped:
+        fast = bulk_for(session).record_unchanged(
+            session, agent_id, parsed.report_id, parsed.content_hash, parsed.collected_at, now
+        )
+        if fast is not None:
+            asset_id, observation_id, claimed = fast
+            outcome = "unchanged" if claimed else "duplicate"
+            return IngestResult(outcome, parsed.report_id, asset_id if claimed else None, observation_id if claimed else None)
     # Core statements throughout the common (unchanged) path: no ORM entities to build.
     last_hash, asset_id, observation_id, last_collected_at = session.connection().execute(
         select(Agent.last_content_hash, Asset.id, Asset.observation_id, Observation.last_collected_at)
@@ -134,8 +147,8 @@ def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) 
         last_collected_at=parsed.collected_at,
         last_received_at=now,
         report_count=1,
-        # The report minus report_id/collected_at, which are columns of this row.
-        payload=zlib.compress(parsed.canonical_content, 1),
+        # The report exactly as received (decompressed).
+        payload=zlib.compress(parsed.body, 1),
     )
     session.add(observation)
     session.flush()

@@ -222,3 +222,34 @@ def test_collector_keeps_serving_after_bad_input(client, database, make_agent, r
     assert _post(client, agent, reports.report(agent.agent_id)).status_code == 201
     with database.session() as session:
         assert session.get(Agent, agent.agent_id).last_seen_at is not None
+
+
+def test_unchanged_is_recognised_even_when_a_package_is_named_like_a_volatile_key(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=6)
+    first["software"].append({"name": "report_id", "version": "collected_at", "source": "dpkg"})
+    assert _post(client, agent, first).get_json()["status"] == "stored"
+    again = {**first, "report_id": str(uuid.uuid4())}
+    assert _post(client, agent, again).get_json()["status"] == "unchanged"
+    assert _count(database, Observation) == 1
+
+
+@pytest.mark.parametrize("field, value", [("report_id", "not-a-uuid"), ("collected_at", "2026-13-45T99:00:00Z"),
+                                          ("collected_at", "2026-11-28T10:00:00")])
+def test_an_otherwise_unchanged_report_with_a_bad_id_or_time_is_422(client, database, make_agent, reports, field, value):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=7)
+    _post(client, agent, first)
+    response = _post(client, agent, {**first, "report_id": str(uuid.uuid4()), field: value})
+    assert response.status_code == 422
+    assert field in [f["field"] for f in response.get_json()["fields"]]
+    assert _count(database, ReportReceipt) == 1
+
+
+def test_the_stored_payload_is_the_report_as_received(client, database, make_agent, reports):
+    agent = make_agent()
+    report = reports.report(agent.agent_id, host_seed=8)
+    raw = json.dumps(report).encode()
+    client.post("/api/v1/inventory", data=raw, content_type="application/json", headers=agent.headers)
+    with database.session() as session:
+        assert zlib.decompress(session.scalar(select(Observation)).payload) == raw
