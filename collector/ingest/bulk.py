@@ -19,7 +19,8 @@ __all__ = ["bulk_for"]
 
 
 _CURRENT_LINKS = (
-    "SELECT software.key, asset_software.software_id, asset_software.install_date FROM asset_software "
+    "SELECT software.name, software.version, software.publisher, software.arch, software.source, "
+    "asset_software.software_id, asset_software.install_date FROM asset_software "
     "JOIN software ON software.id = asset_software.software_id WHERE asset_software.asset_id = :asset_id"
 )
 
@@ -63,10 +64,11 @@ class _PostgresBulk:
         ).one()
         return None if asset_id is None else (asset_id, observation_id, claimed)
 
-    def current_links(self, session: Session, asset_id: int) -> dict[str, tuple[int, datetime | None]]:
+    def current_links(self, session: Session, asset_id: int) -> dict[tuple, tuple[int, datetime | None]]:
+        """The asset's packages by identity (name, version, publisher, arch, source)."""
         # Raw rows: psycopg already returns aware datetimes for timestamptz.
         rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
-        return {key: (software_id, installed) for key, software_id, installed in rows}
+        return {tuple(row[:5]): (row[5], row[6]) for row in rows}
 
     def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
         rows = session.execute(
@@ -108,11 +110,11 @@ class _SqliteBulk:
         """SQLite has no data-modifying CTEs; in-process statements are cheap: use the general path."""
         return None
 
-    def current_links(self, session: Session, asset_id: int) -> dict[str, tuple[int, datetime | None]]:
+    def current_links(self, session: Session, asset_id: int) -> dict[tuple, tuple[int, datetime | None]]:
         rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
         return {
-            key: (software_id, datetime.fromisoformat(installed).replace(tzinfo=timezone.utc) if installed else None)
-            for key, software_id, installed in rows
+            tuple(row[:5]): (row[5], datetime.fromisoformat(row[6]).replace(tzinfo=timezone.utc) if row[6] else None)
+            for row in rows
         }
 
     def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:

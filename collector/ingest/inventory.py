@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from collector.db import insert_ignoring_conflicts
@@ -78,7 +78,6 @@ def store_inventory(
     else:
         store = _store_historical if outcome == "historical" else _store_new_content
         result = store(session, agent_id, asset_id, parsed, now)
-        session.flush()
         session.execute(
             update(ReportReceipt).where(ReportReceipt.report_id == parsed.report_id).values(observation_id=result.observation_id)
         )
@@ -110,121 +109,127 @@ def _touch_observation(session, asset_id, observation_id, parsed, now) -> Ingest
 
 def _store_historical(session, agent_id, asset_id, parsed, now) -> IngestResult:
     parsed.validated()
-    observation = _new_observation(session, agent_id, asset_id, parsed, now)
-    return IngestResult("historical", parsed.report_id, asset_id, observation.id)
+    observation_id = _new_observation(session, agent_id, asset_id, parsed, now)
+    return IngestResult("historical", parsed.report_id, asset_id, observation_id)
 
 
 def _store_new_content(session, agent_id, asset_id, parsed, now) -> IngestResult:
     report = parsed.validated()
+    connection = session.connection()
     is_new_asset = asset_id is None
     if is_new_asset:
-        asset = Asset(agent_id=agent_id, hostname=report.host.hostname, first_seen_at=now)
-        session.add(asset)
-        session.flush()
-    else:
-        asset = session.get(Asset, asset_id)
-    observation = _new_observation(session, agent_id, asset.id, parsed, now)
-    _apply_facts(asset, report, observation.id, now)
-    _replace_nics(session, asset.id, report, observation.id)
-    _replace_disks(session, asset.id, report, observation.id)
-    diff = sync_asset_software(session, asset.id, report.software, observation.id, now, is_new_asset)
-    asset.software_count = diff.total
-    return IngestResult("stored", parsed.report_id, asset.id, observation.id)
+        asset_id = connection.execute(
+            insert(Asset.__table__)
+            .values(agent_id=agent_id, hostname=report.host.hostname, first_seen_at=now, last_seen_at=now, software_count=0)
+            .returning(Asset.id)
+        ).scalar_one()
+    observation_id = _new_observation(session, agent_id, asset_id, parsed, now)
+    _replace_nics(connection, asset_id, report, observation_id)
+    _replace_disks(connection, asset_id, report, observation_id)
+    diff = sync_asset_software(session, asset_id, report.software, observation_id, now, is_new_asset)
+    facts = _asset_facts(report) | {"last_seen_at": now, "observation_id": observation_id, "software_count": diff.total}
+    connection.execute(update(Asset.__table__).where(Asset.id == asset_id).values(**facts))
+    return IngestResult("stored", parsed.report_id, asset_id, observation_id)
 
 
-def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) -> Observation:
-    observation = Observation(
-        source="agent",
-        kind="inventory",
-        agent_id=agent_id,
-        asset_id=asset_id,
-        schema_version=parsed.document["schema_version"],
-        content_hash=parsed.content_hash,
-        report_id=parsed.report_id,
-        collected_at=parsed.collected_at,
-        received_at=now,
-        last_report_id=parsed.report_id,
-        last_collected_at=parsed.collected_at,
-        last_received_at=now,
-        report_count=1,
-        # The report exactly as received (decompressed).
-        payload=zlib.compress(parsed.body, 1),
-    )
-    session.add(observation)
-    session.flush()
-    return observation
+def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) -> int:
+    return session.connection().execute(
+        insert(Observation.__table__)
+        .values(
+            source="agent",
+            kind="inventory",
+            agent_id=agent_id,
+            asset_id=asset_id,
+            schema_version=parsed.document["schema_version"],
+            content_hash=parsed.content_hash,
+            report_id=parsed.report_id,
+            collected_at=parsed.collected_at,
+            received_at=now,
+            last_report_id=parsed.report_id,
+            last_collected_at=parsed.collected_at,
+            last_received_at=now,
+            report_count=1,
+            # The report exactly as received (decompressed).
+            payload=zlib.compress(parsed.body, 1),
+        )
+        .returning(Observation.id)
+    ).scalar_one()
 
 
-def _apply_facts(asset: Asset, report: InventoryReport, observation_id: int, now: datetime) -> None:
-    host, os_, cpu, memory = report.host, report.os, report.cpu, report.memory
-    asset.hostname = host.hostname
-    asset.fqdn = host.fqdn
-    asset.domain = host.domain
-    asset.smbios_uuid = normalize_uuid(host.smbios_uuid)
-    asset.machine_id = host.machine_id
-    asset.serial = normalize_serial(host.serial)
-    asset.vendor = host.vendor
-    asset.model = host.model
-    asset.chassis_type = host.chassis_type
-    asset.asset_tag = normalize_serial(host.asset_tag)
-    asset.bios_vendor = host.bios_vendor
-    asset.bios_version = host.bios_version
-    asset.bios_date = host.bios_date
-    asset.os_name = os_.name if os_ else None
-    asset.os_version = os_.version if os_ else None
-    asset.os_build = os_.build if os_ else None
-    asset.kernel = os_.kernel if os_ else None
-    asset.arch = os_.arch if os_ else None
-    asset.os_install_date = os_.install_date if os_ else None
-    asset.boot_time = os_.boot_time if os_ else None
-    asset.timezone = os_.timezone if os_ else None
-    asset.cpu_model = cpu.model if cpu else None
-    asset.cpu_sockets = cpu.sockets if cpu else None
-    asset.cpu_cores = cpu.cores if cpu else None
-    asset.cpu_threads = cpu.threads if cpu else None
-    asset.memory_bytes = memory.total_bytes if memory else None
-    asset.memory_modules = [m.model_dump(exclude_none=True) for m in memory.modules] if memory else None
-    asset.logged_in_users = list(report.users.logged_in) if report.users else None
-    asset.primary_user = report.users.primary if report.users else None
-    asset.probe_errors = [e.model_dump() for e in report.probe_errors] or None
-    asset.last_seen_at = now
-    asset.observation_id = observation_id
+def _asset_facts(report: InventoryReport) -> dict:
+    """The asset columns an inventory report determines, identifiers normalised."""
+    host, os_, cpu, memory, users = report.host, report.os, report.cpu, report.memory, report.users
+    return {
+        "hostname": host.hostname,
+        "fqdn": host.fqdn,
+        "domain": host.domain,
+        "smbios_uuid": normalize_uuid(host.smbios_uuid),
+        "machine_id": host.machine_id,
+        "serial": normalize_serial(host.serial),
+        "vendor": host.vendor,
+        "model": host.model,
+        "chassis_type": host.chassis_type,
+        "asset_tag": normalize_serial(host.asset_tag),
+        "bios_vendor": host.bios_vendor,
+        "bios_version": host.bios_version,
+        "bios_date": host.bios_date,
+        "os_name": os_.name if os_ else None,
+        "os_version": os_.version if os_ else None,
+        "os_build": os_.build if os_ else None,
+        "kernel": os_.kernel if os_ else None,
+        "arch": os_.arch if os_ else None,
+        "os_install_date": os_.install_date if os_ else None,
+        "boot_time": os_.boot_time if os_ else None,
+        "timezone": os_.timezone if os_ else None,
+        "cpu_model": cpu.model if cpu else None,
+        "cpu_sockets": cpu.sockets if cpu else None,
+        "cpu_cores": cpu.cores if cpu else None,
+        "cpu_threads": cpu.threads if cpu else None,
+        "memory_bytes": memory.total_bytes if memory else None,
+        "memory_modules": [m.model_dump(exclude_none=True) for m in memory.modules] if memory else None,
+        "logged_in_users": list(users.logged_in) if users else None,
+        "primary_user": users.primary if users else None,
+        "probe_errors": [e.model_dump() for e in report.probe_errors] or None,
+    }
 
 
-def _replace_nics(session: Session, asset_id: int, report: InventoryReport, observation_id: int) -> None:
-    session.execute(delete(AssetNic).where(AssetNic.asset_id == asset_id))
+def _replace_nics(connection, asset_id: int, report: InventoryReport, observation_id: int) -> None:
+    connection.execute(delete(AssetNic.__table__).where(AssetNic.asset_id == asset_id))
+    rows = []
     for nic in report.nics:
         info = classify_mac(nic.mac)
-        session.add(
-            AssetNic(
-                asset_id=asset_id,
-                name=nic.name,
-                mac=info.mac if info else None,
-                ipv4=list(nic.ipv4),
-                ipv6=list(nic.ipv6),
-                speed_mbps=nic.speed_mbps,
-                virtual=nic.virtual or bool(info and info.virtual_vendor),
-                kind=nic.kind,
-                locally_administered=bool(info and info.locally_administered),
-                observation_id=observation_id,
-            )
-        )
+        rows.append({
+            "asset_id": asset_id,
+            "name": nic.name,
+            "mac": info.mac if info else None,
+            "ipv4": list(nic.ipv4),
+            "ipv6": list(nic.ipv6),
+            "speed_mbps": nic.speed_mbps,
+            "virtual": nic.virtual or bool(info and info.virtual_vendor),
+            "kind": nic.kind,
+            "locally_administered": bool(info and info.locally_administered),
+            "observation_id": observation_id,
+        })
+    if rows:
+        connection.execute(insert(AssetNic.__table__), rows)
 
 
-def _replace_disks(session: Session, asset_id: int, report: InventoryReport, observation_id: int) -> None:
-    session.execute(delete(AssetDisk).where(AssetDisk.asset_id == asset_id))
-    for disk in report.disks:
-        session.add(
-            AssetDisk(
-                asset_id=asset_id,
-                name=disk.name,
-                model=disk.model,
-                serial=normalize_serial(disk.serial),
-                size_bytes=disk.size_bytes,
-                type=disk.type,
-                observation_id=observation_id,
-            )
-        )
+def _replace_disks(connection, asset_id: int, report: InventoryReport, observation_id: int) -> None:
+    connection.execute(delete(AssetDisk.__table__).where(AssetDisk.asset_id == asset_id))
+    rows = [
+        {
+            "asset_id": asset_id,
+            "name": disk.name,
+            "model": disk.model,
+            "serial": normalize_serial(disk.serial),
+            "size_bytes": disk.size_bytes,
+            "type": disk.type,
+            "observation_id": observation_id,
+        }
+        for disk in report.disks
+    ]
+    if rows:
+        connection.execute(insert(AssetDisk.__table__), rows)
 
 
 def _claim_receipt(session: Session, agent_id: str, report_id: str, outcome: str, observation_id, now) -> bool:

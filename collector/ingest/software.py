@@ -2,8 +2,7 @@
 
 A report's packages become catalogue keys; the asset's links change by set difference
 (added keys inserted, vanished keys deleted), so a machine that upgraded 20 packages
-costs 40 row changes, not 1,500. New catalogue keys are inserted in sorted order so that
-concurrent reports adding the same packages on PostgreSQL take row locks in one order.
+costs 40 row changes, not 1,500.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from collector.ingest.bulk import bulk_for
 from collector.models import AssetSoftware
 from common.schema import SoftwareItem
 
-__all__ = ["SoftwareDiff", "software_key", "sync_asset_software"]
+__all__ = ["SoftwareDiff", "software_identity", "software_key", "sync_asset_software"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,17 @@ class SoftwareDiff:
     total: int
 
 
-def software_key(item: SoftwareItem) -> str:
-    """Identity of a catalogue entry: name, version, publisher, arch and source."""
-    raw = "\x1f".join((item.name, item.version or "", item.publisher or "", item.arch or "", item.source))
+Identity = tuple[str, str | None, str | None, str | None, str]
+
+
+def software_identity(item: SoftwareItem) -> Identity:
+    """What makes two catalogue entries the same package (empty strings count as absent)."""
+    return (item.name, item.version or None, item.publisher or None, item.arch or None, item.source)
+
+
+def software_key(identity: Identity) -> str:
+    """The catalogue's indexed key for an identity: blake2b-128 of its fields."""
+    raw = "\x1f".join(part or "" for part in identity)
     return hashlib.blake2b(raw.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -46,12 +53,13 @@ def sync_asset_software(
     is_new_asset: bool = False,
 ) -> SoftwareDiff:
     bulk = bulk_for(session)
-    wanted: dict[str, SoftwareItem] = {}
+    # Diffs compare identities directly; only new packages are hashed into catalogue keys.
+    wanted: dict[Identity, SoftwareItem] = {}
     for item in items:
-        wanted.setdefault(software_key(item), item)
+        wanted.setdefault(software_identity(item), item)
     current = {} if is_new_asset else bulk.current_links(session, asset_id)
     removed = [current[key][0] for key in current.keys() - wanted.keys()]
-    added = sorted(wanted.keys() - current.keys())
+    added = list(wanted.keys() - current.keys())
     changed_dates = [
         (current[key][0], wanted[key].install_date)
         for key in current.keys() & wanted.keys()
@@ -60,8 +68,9 @@ def sync_asset_software(
     if removed:
         bulk.unlink_software(session, asset_id, removed)
     if added:
-        ids = _catalogue_ids(session, bulk, {key: wanted[key] for key in added}, now)
-        links = [{"software_id": ids[key], "install_date": wanted[key].install_date} for key in added]
+        keys = {software_key(identity): identity for identity in added}
+        ids = _catalogue_ids(session, bulk, keys, now)
+        links = [{"software_id": ids[key], "install_date": wanted[identity].install_date} for key, identity in keys.items()]
         bulk.link_software(session, asset_id, links, now, observation_id)
     for software_id, install_date in changed_dates:
         session.execute(
@@ -72,19 +81,18 @@ def sync_asset_software(
     return SoftwareDiff(added=len(added), removed=len(removed), updated=len(changed_dates), total=len(wanted))
 
 
-def _catalogue_ids(session: Session, bulk, items: dict[str, SoftwareItem], now: datetime) -> dict[str, int]:
-    """Catalogue ids for these keys, creating the entries that do not exist yet."""
-    ids = bulk.software_ids(session, list(items))
-    missing = sorted(items.keys() - ids.keys())
+def _catalogue_ids(session: Session, bulk, identities: dict[str, Identity], now: datetime) -> dict[str, int]:
+    """Catalogue ids for these keys, creating the entries that do not exist yet.
+
+    New keys are inserted in sorted order so that concurrent reports adding the same
+    packages on PostgreSQL take their row locks in one order.
+    """
+    ids = bulk.software_ids(session, list(identities))
+    missing = sorted(identities.keys() - ids.keys())
     if missing:
+        columns = ("name", "version", "publisher", "arch", "source")
         bulk.insert_software(
-            session,
-            [
-                {"key": key, "name": items[key].name, "version": items[key].version, "publisher": items[key].publisher,
-                 "arch": items[key].arch, "source": items[key].source}
-                for key in missing
-            ],
-            now,
+            session, [{"key": key, **dict(zip(columns, identities[key]))} for key in missing], now
         )
         ids.update(bulk.software_ids(session, missing))
     return ids
