@@ -9,17 +9,26 @@ filling the worker's memory.
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 from flask import Request
 
 from collector.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["read_json_body"]
+__all__ = ["UploadBody", "read_json_body"]
 
 READ_CHUNK = 64 * 1024
 
 
-def read_json_body(request: Request, max_wire_bytes: int, max_body_bytes: int) -> bytes:
+@dataclass(frozen=True)
+class UploadBody:
+    """The decompressed JSON, and the gzip bytes as they came off the wire (if gzipped)."""
+
+    raw: bytes
+    gzip_wire: bytes | None
+
+
+def read_json_body(request: Request, max_wire_bytes: int, max_body_bytes: int) -> UploadBody:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
     encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
@@ -29,10 +38,10 @@ def read_json_body(request: Request, max_wire_bytes: int, max_body_bytes: int) -
         raise PayloadTooLarge(f"request body exceeds {max_wire_bytes} bytes")
     wire = _read_capped(request.stream, max_wire_bytes)
     if encoding == "gzip":
-        return _gunzip_capped(wire, max_body_bytes)
+        return UploadBody(raw=_gunzip_capped(wire, max_body_bytes), gzip_wire=wire)
     if len(wire) > max_body_bytes:
         raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
-    return wire
+    return UploadBody(raw=wire, gzip_wire=None)
 
 
 def _read_capped(stream, limit: int) -> bytes:

@@ -29,7 +29,7 @@ def enroll():
         raise RateLimited("too many failed enrollment attempts; retry later", retry_after=wait)
     body = read_json_body(request, MAX_ENROLL_BODY, min(MAX_ENROLL_BODY, get_config().max_body_bytes))
     try:
-        enroll_request = EnrollRequest.model_validate(load_json_object(body))
+        enroll_request = EnrollRequest.model_validate(load_json_object(body.raw))
     except ValidationError as exc:
         raise validation_error("invalid enrollment request", exc) from None
     try:

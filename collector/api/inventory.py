@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 def post_inventory():
     agent = current_agent()
     config = get_config()
-    parsed = parse_inventory(read_json_body(request, config.max_wire_bytes, config.max_body_bytes), agent.last_content_hash)
+    body = read_json_body(request, config.max_wire_bytes, config.max_body_bytes)
+    parsed = parse_inventory(body.raw, agent.last_content_hash, body.gzip_wire)
     if parsed.agent_id is not None and parsed.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
     unchanged = parsed.content_hash == agent.last_content_hash

@@ -67,13 +67,13 @@ class _PostgresBulk:
     def current_links(self, session: Session, asset_id: int) -> dict[tuple, tuple[int, datetime | None]]:
         """The asset's packages by identity (name, version, publisher, arch, source)."""
         # Raw rows: psycopg already returns aware datetimes for timestamptz.
-        rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
+        rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id}).all()  # one fetchall, not 1,500 fetchone
         return {tuple(row[:5]): (row[5], row[6]) for row in rows}
 
     def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
         rows = session.execute(
             text("SELECT key, id FROM software WHERE key = ANY(CAST(:keys AS varchar[]))"), {"keys": list(keys)}
-        )
+        ).all()
         return {key: software_id for key, software_id in rows}
 
     def insert_software(self, session: Session, items: Sequence[dict], now: datetime) -> None:
@@ -111,7 +111,7 @@ class _SqliteBulk:
         return None
 
     def current_links(self, session: Session, asset_id: int) -> dict[tuple, tuple[int, datetime | None]]:
-        rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id})
+        rows = session.execute(text(_CURRENT_LINKS), {"asset_id": asset_id}).all()  # one fetchall, not 1,500 fetchone
         return {
             tuple(row[:5]): (row[5], datetime.fromisoformat(row[6]).replace(tzinfo=timezone.utc) if row[6] else None)
             for row in rows
@@ -120,7 +120,7 @@ class _SqliteBulk:
     def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
         rows = session.execute(
             text("SELECT key, id FROM software WHERE key IN (SELECT value FROM json_each(:keys))"), {"keys": json.dumps(list(keys))}
-        )
+        ).all()
         return {key: software_id for key, software_id in rows}
 
     def insert_software(self, session: Session, items: Sequence[dict], now: datetime) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import zlib
+
+import orjson
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,8 +78,10 @@ def store_inventory(
     if outcome == "unchanged":
         result = _touch_observation(session, asset_id, observation_id, parsed, now)
     else:
-        store = _store_historical if outcome == "historical" else _store_new_content
-        result = store(session, agent_id, asset_id, parsed, now)
+        if outcome == "historical":
+            result = _store_historical(session, agent_id, asset_id, parsed, now)
+        else:
+            result = _store_new_content(session, agent_id, asset_id, observation_id, parsed, now)
         session.execute(
             update(ReportReceipt).where(ReportReceipt.report_id == parsed.report_id).values(observation_id=result.observation_id)
         )
@@ -113,9 +117,10 @@ def _store_historical(session, agent_id, asset_id, parsed, now) -> IngestResult:
     return IngestResult("historical", parsed.report_id, asset_id, observation_id)
 
 
-def _store_new_content(session, agent_id, asset_id, parsed, now) -> IngestResult:
+def _store_new_content(session, agent_id, asset_id, previous_observation_id, parsed, now) -> IngestResult:
     report = parsed.validated()
     connection = session.connection()
+    previous = _reported_software(connection, previous_observation_id) if previous_observation_id else None
     is_new_asset = asset_id is None
     if is_new_asset:
         asset_id = connection.execute(
@@ -126,10 +131,31 @@ def _store_new_content(session, agent_id, asset_id, parsed, now) -> IngestResult
     observation_id = _new_observation(session, agent_id, asset_id, parsed, now)
     _replace_nics(connection, asset_id, report, observation_id)
     _replace_disks(connection, asset_id, report, observation_id)
-    diff = sync_asset_software(session, asset_id, report.software, observation_id, now, is_new_asset)
+    diff = sync_asset_software(
+        session, asset_id, report.software, parsed.document.get("software", []), observation_id, now,
+        is_new_asset=is_new_asset, previous=previous,
+    )
     facts = _asset_facts(report) | {"last_seen_at": now, "observation_id": observation_id, "software_count": diff.total}
     connection.execute(update(Asset.__table__).where(Asset.id == asset_id).values(**facts))
     return IngestResult("stored", parsed.report_id, asset_id, observation_id)
+
+
+def _reported_software(connection, observation_id: int) -> list[dict] | None:
+    """The software list of a stored observation's payload (None if it cannot be read).
+
+    The asset's links equal the software of the observation last applied to it, so the
+    next report is diffed against that list instead of re-reading 1,500 link rows.
+    """
+    payload = connection.execute(select(Observation.payload).where(Observation.id == observation_id)).scalar()
+    if not payload:
+        return None
+    try:
+        # wbits=47: gzip or zlib, whichever the payload was written as.
+        software = orjson.loads(zlib.decompress(payload, wbits=47)).get("software", [])
+    except (zlib.error, orjson.JSONDecodeError, AttributeError):
+        log.warning("unreadable observation payload; diffing against stored links", extra={"observation_id": observation_id})
+        return None
+    return software if isinstance(software, list) else None
 
 
 def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) -> int:
@@ -149,8 +175,7 @@ def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) 
             last_collected_at=parsed.collected_at,
             last_received_at=now,
             report_count=1,
-            # The report exactly as received (decompressed).
-            payload=zlib.compress(parsed.body, 1),
+            payload=parsed.payload(),
         )
         .returning(Observation.id)
     ).scalar_one()

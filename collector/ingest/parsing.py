@@ -11,6 +11,7 @@ its envelope checked, and validated in full before it is stored.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import uuid
@@ -53,6 +54,8 @@ class ParsedInventory:
     spool_dropped: int
     # None when the body was recognised as the agent's last content and never parsed.
     agent_id: str | None
+    # The upload as gzip, when it arrived so: stored as the observation's payload as-is.
+    gzip_wire: bytes | None = None
     _document: dict[str, Any] | None = field(default=None, repr=False)
     _report: InventoryReport | None = field(default=None, repr=False)
 
@@ -71,14 +74,18 @@ class ParsedInventory:
                 raise validation_error("inventory report failed validation", exc) from None
         return self._report
 
+    def payload(self) -> bytes:
+        """The report as received, gzip-compressed (the agent's own bytes when it sent gzip)."""
+        return self.gzip_wire if self.gzip_wire is not None else gzip.compress(self.body, 1, mtime=0)
 
-def parse_inventory(body: bytes, known_hash: str | None = None) -> ParsedInventory:
+
+def parse_inventory(body: bytes, known_hash: str | None = None, gzip_wire: bytes | None = None) -> ParsedInventory:
     """Parse an upload; ``known_hash`` is the agent's last content hash (the fast path)."""
     found = _volatile_values(body)
     if found is not None:
         content_hash, values = found
         if content_hash == known_hash:
-            quick = _quick_envelope(body, content_hash, values)
+            quick = _quick_envelope(body, content_hash, values, gzip_wire)
             if quick is not None:
                 return quick
     document = load_json_object(body)
@@ -104,8 +111,10 @@ def parse_inventory(body: bytes, known_hash: str | None = None) -> ParsedInvento
         content_hash=content_hash,
         spool_dropped=spool_dropped if isinstance(spool_dropped, int) and spool_dropped >= 0 else 0,
         agent_id=envelope.agent_id,
+        gzip_wire=gzip_wire,
         _document=document,
     )
+
 
 
 def _volatile_values(body: bytes) -> tuple[str, dict[bytes, bytes]] | None:
@@ -131,7 +140,7 @@ def _volatile_values(body: bytes) -> tuple[str, dict[bytes, bytes]] | None:
     return digest.hexdigest(), values
 
 
-def _quick_envelope(body: bytes, content_hash: str, values: dict[bytes, bytes]) -> ParsedInventory | None:
+def _quick_envelope(body: bytes, content_hash: str, values: dict[bytes, bytes], gzip_wire: bytes | None) -> ParsedInventory | None:
     """Check the new report id and time of a body otherwise identical to a validated one."""
     try:
         report_id = uuid.UUID(values[b'"report_id"'].decode("ascii"))
@@ -145,6 +154,7 @@ def _quick_envelope(body: bytes, content_hash: str, values: dict[bytes, bytes]) 
         content_hash=content_hash,
         spool_dropped=int(values.get(b'"spool_dropped"', b"0")),
         agent_id=None,
+        gzip_wire=gzip_wire,
     )
 
 

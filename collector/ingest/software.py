@@ -48,37 +48,61 @@ def sync_asset_software(
     session: Session,
     asset_id: int,
     items: Sequence[SoftwareItem],
+    raw_items: Sequence[dict],
     observation_id: int,
     now: datetime,
+    *,
     is_new_asset: bool = False,
+    previous: Sequence[dict] | None = None,
 ) -> SoftwareDiff:
+    """Make the asset's links equal ``items`` (validated) / ``raw_items`` (the same, as sent).
+
+    ``previous`` is the software list of the report last applied to this asset; when it is
+    given, the diff is computed in memory and only changed packages touch the database.
+    """
     bulk = bulk_for(session)
-    # Diffs compare identities directly; only new packages are hashed into catalogue keys.
-    wanted: dict[Identity, SoftwareItem] = {}
-    for item in items:
-        wanted.setdefault(software_identity(item), item)
-    current = {} if is_new_asset else bulk.current_links(session, asset_id)
-    removed = [current[key][0] for key in current.keys() - wanted.keys()]
+    wanted: dict[Identity, tuple[str | None, SoftwareItem]] = {}
+    for raw, item in zip(raw_items, items):
+        wanted.setdefault(software_identity(item), (raw.get("install_date"), item))
+    if previous is not None:
+        current = {}
+        for raw in previous:
+            current.setdefault(_raw_identity(raw), raw.get("install_date"))
+    else:
+        links = {} if is_new_asset else bulk.current_links(session, asset_id)
+        current = {identity: installed for identity, (_, installed) in links.items()}
+    removed = list(current.keys() - wanted.keys())
     added = list(wanted.keys() - current.keys())
-    changed_dates = [
-        (current[key][0], wanted[key].install_date)
-        for key in current.keys() & wanted.keys()
-        if current[key][1] != wanted[key].install_date
-    ]
+    redated = [key for key in current.keys() & wanted.keys() if _date_differs(current[key], wanted[key])]
     if removed:
-        bulk.unlink_software(session, asset_id, removed)
+        ids = bulk.software_ids(session, [software_key(identity) for identity in removed])
+        bulk.unlink_software(session, asset_id, list(ids.values()))
     if added:
         keys = {software_key(identity): identity for identity in added}
         ids = _catalogue_ids(session, bulk, keys, now)
-        links = [{"software_id": ids[key], "install_date": wanted[identity].install_date} for key, identity in keys.items()]
+        links = [{"software_id": ids[key], "install_date": wanted[identity][1].install_date} for key, identity in keys.items()]
         bulk.link_software(session, asset_id, links, now, observation_id)
-    for software_id, install_date in changed_dates:
-        session.execute(
-            update(AssetSoftware)
-            .where(AssetSoftware.asset_id == asset_id, AssetSoftware.software_id == software_id)
-            .values(install_date=install_date)
-        )
-    return SoftwareDiff(added=len(added), removed=len(removed), updated=len(changed_dates), total=len(wanted))
+    if redated:
+        ids = bulk.software_ids(session, [software_key(identity) for identity in redated])
+        for identity in redated:
+            session.execute(
+                update(AssetSoftware)
+                .where(AssetSoftware.asset_id == asset_id, AssetSoftware.software_id == ids[software_key(identity)])
+                .values(install_date=wanted[identity][1].install_date)
+            )
+    return SoftwareDiff(added=len(added), removed=len(removed), updated=len(redated), total=len(wanted))
+
+
+def _raw_identity(raw: dict) -> Identity:
+    return (raw["name"], raw.get("version") or None, raw.get("publisher") or None, raw.get("arch") or None, raw["source"])
+
+
+def _date_differs(current, wanted: tuple[str | None, SoftwareItem]) -> bool:
+    """Compare an install date from a previous report (text) or the links (datetime)."""
+    raw, item = wanted
+    if current is None or isinstance(current, str):
+        return current != raw
+    return current != item.install_date
 
 
 def _catalogue_ids(session: Session, bulk, identities: dict[str, Identity], now: datetime) -> dict[str, int]:

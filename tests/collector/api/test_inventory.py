@@ -41,7 +41,7 @@ def test_first_report_creates_the_asset_with_software_nics_and_disks(client, dat
         assert session.scalar(select(func.count()).select_from(AssetSoftware)) == 50
         observation = session.get(Observation, asset.observation_id)
         assert observation.report_id == report["report_id"] and observation.source == "agent"
-        stored = json.loads(zlib.decompress(observation.payload))
+        stored = json.loads(gzip.decompress(observation.payload))
         assert stored["host"] == report["host"]
 
 
@@ -252,4 +252,4 @@ def test_the_stored_payload_is_the_report_as_received(client, database, make_age
     raw = json.dumps(report).encode()
     client.post("/api/v1/inventory", data=raw, content_type="application/json", headers=agent.headers)
     with database.session() as session:
-        assert zlib.decompress(session.scalar(select(Observation)).payload) == raw
+        assert gzip.decompress(session.scalar(select(Observation)).payload) == raw

@@ -1,7 +1,12 @@
-"""The software link diff: set difference, install-date updates, shared catalogue."""
+"""The software link diff: set difference, install-date updates, shared catalogue.
+
+Each case runs both ways the collector diffs: against the stored links, and in memory
+against the previous report's software list.
+"""
 
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from collector.ingest.software import sync_asset_software
@@ -29,37 +34,57 @@ def _items(count: int, installed=INSTALLED) -> list[SoftwareItem]:
     return [SoftwareItem(name=f"pkg{i}", version="1.0", source="dpkg", install_date=installed) for i in range(count)]
 
 
-def test_same_packages_and_dates_change_nothing(database):
+def _raw(items):
+    return [item.model_dump(mode="json", exclude_none=True) for item in items]
+
+
+def _sync(session, asset_id, items, observation_id, mode, before=None):
+    previous = _raw(before) if mode == "previous-report" and before is not None else None
+    return sync_asset_software(session, asset_id, items, _raw(items), observation_id, NOW,
+                               is_new_asset=before is None, previous=previous)
+
+
+MODES = ["stored-links", "previous-report"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_same_packages_and_dates_change_nothing(database, mode):
     with database.write() as session:
         asset_id, observation_id = _asset(session, 1)
-        first = sync_asset_software(session, asset_id, _items(10), observation_id, NOW, is_new_asset=True)
+        first = _sync(session, asset_id, _items(10), observation_id, mode)
     with database.write() as session:
-        again = sync_asset_software(session, asset_id, _items(10), observation_id, NOW)
+        again = _sync(session, asset_id, _items(10), observation_id, mode, before=_items(10))
     assert (first.added, first.total) == (10, 10)
     assert (again.added, again.removed, again.updated) == (0, 0, 0)
 
 
-def test_a_new_install_date_is_updated_in_place(database):
-    items = _items(3)
+@pytest.mark.parametrize("mode", MODES)
+def test_added_removed_and_redated_packages(database, mode):
+    before = _items(5)
     with database.write() as session:
         asset_id, observation_id = _asset(session, 2)
-        sync_asset_software(session, asset_id, items, observation_id, NOW, is_new_asset=True)
+        _sync(session, asset_id, before, observation_id, mode)
     reinstalled = NOW.replace(microsecond=0)
-    items[1] = items[1].model_copy(update={"install_date": reinstalled})
+    after = before[1:]  # pkg0 removed
+    after[0] = after[0].model_copy(update={"install_date": reinstalled})  # pkg1 re-installed
+    after.append(SoftwareItem(name="new", version="2", source="dpkg"))
     with database.write() as session:
-        diff = sync_asset_software(session, asset_id, items, observation_id, NOW)
-    assert (diff.added, diff.removed, diff.updated) == (0, 0, 1)
+        diff = _sync(session, asset_id, after, observation_id, mode, before=before)
+    assert (diff.added, diff.removed, diff.updated, diff.total) == (1, 1, 1, 5)
     with database.session() as session:
-        dates = sorted(session.scalars(select(AssetSoftware.install_date)))
-    assert dates == sorted([INSTALLED, INSTALLED, reinstalled])
+        rows = session.execute(
+            select(Software.name, AssetSoftware.install_date).join(AssetSoftware).where(AssetSoftware.asset_id == asset_id)
+        ).all()
+    assert {name: date for name, date in rows} == {"pkg1": reinstalled, "pkg2": INSTALLED, "pkg3": INSTALLED,
+                                                  "pkg4": INSTALLED, "new": None}
 
 
 def test_catalogue_entries_are_shared_between_assets(database):
     with database.write() as session:
         first_asset, first_observation = _asset(session, 3)
         second_asset, second_observation = _asset(session, 4)
-        sync_asset_software(session, first_asset, _items(5), first_observation, NOW, is_new_asset=True)
-        sync_asset_software(session, second_asset, _items(7), second_observation, NOW, is_new_asset=True)
+        _sync(session, first_asset, _items(5), first_observation, "stored-links")
+        _sync(session, second_asset, _items(7), second_observation, "stored-links")
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Software)) == 7
         assert session.scalar(select(func.count()).select_from(AssetSoftware)) == 12
