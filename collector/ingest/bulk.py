@@ -1,9 +1,11 @@
 """Set-based statements for the ingest hot path, one implementation per backend.
 
 A 1,500-package report must not become 1,500 statements. PostgreSQL receives whole
-columns as arrays (``unnest``/``= ANY``): one statement, one round trip. SQLite runs in
-process, where ``executemany`` is already a C loop, and takes key sets as one JSON
-parameter (``json_each``) instead of hundreds of bound parameters.
+columns as arrays (``unnest``/``= ANY``): one statement, one round trip. Columns of hex
+keys, integers and timestamps travel as one comma-joined text parameter split by
+``string_to_array`` on the server, which costs the driver nothing per element. SQLite
+runs in process, where ``executemany`` is already a C loop, and takes key sets as one
+JSON parameter (``json_each``) instead of hundreds of bound parameters.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ class _PostgresBulk:
 
     def software_ids(self, session: Session, keys: Sequence[str]) -> dict[str, int]:
         rows = session.execute(
-            text("SELECT key, id FROM software WHERE key = ANY(CAST(:keys AS varchar[]))"), {"keys": list(keys)}
+            text("SELECT key, id FROM software WHERE key = ANY(string_to_array(:keys, ','))"), {"keys": ",".join(keys)}
         ).all()
         return {key: software_id for key, software_id in rows}
 
@@ -87,21 +89,24 @@ class _PostgresBulk:
             {"now": now, **_columns(items, {"k": "key", "n": "name", "v": "version", "p": "publisher", "a": "arch", "s": "source"})},
         )
 
-    def link_software(self, session: Session, asset_id: int, links: Sequence[dict], now: datetime, observation_id: int) -> None:
+    def link_software(self, session: Session, asset_id: int, software_ids: Sequence[int],
+                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> None:
         session.execute(
             text(
                 "INSERT INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) "
-                "SELECT :asset_id, s, d, :now, :observation_id "
-                "FROM unnest(CAST(:s AS bigint[]), CAST(:d AS timestamptz[])) AS u(s, d)"
+                "SELECT :asset_id, CAST(s AS bigint), CAST(d AS timestamptz), :now, :observation_id "
+                "FROM unnest(string_to_array(:s, ','), string_to_array(:d, ',', '')) AS u(s, d)"
             ),
             {"asset_id": asset_id, "now": now, "observation_id": observation_id,
-             **_columns(links, {"s": "software_id", "d": "install_date"})},
+             "s": ",".join(map(str, software_ids)),
+             "d": ",".join(d.isoformat() if d else "" for d in install_dates)},
         )
 
     def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> None:
         session.execute(
-            text("DELETE FROM asset_software WHERE asset_id = :asset_id AND software_id = ANY(CAST(:ids AS bigint[]))"),
-            {"asset_id": asset_id, "ids": list(software_ids)},
+            text("DELETE FROM asset_software WHERE asset_id = :asset_id "
+                 "AND software_id = ANY(CAST(string_to_array(:ids, ',') AS bigint[]))"),
+            {"asset_id": asset_id, "ids": ",".join(map(str, software_ids))},
         )
 
 
@@ -130,11 +135,12 @@ class _SqliteBulk:
             [(i["key"], i["name"], i["version"], i["publisher"], i["arch"], i["source"], _sqlite_time(now)) for i in items],
         )
 
-    def link_software(self, session: Session, asset_id: int, links: Sequence[dict], now: datetime, observation_id: int) -> None:
+    def link_software(self, session: Session, asset_id: int, software_ids: Sequence[int],
+                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> None:
         seen = _sqlite_time(now)
         session.connection().exec_driver_sql(
             "INSERT INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) VALUES (?, ?, ?, ?, ?)",
-            [(asset_id, link["software_id"], _sqlite_time(link["install_date"]), seen, observation_id) for link in links],
+            [(asset_id, sid, _sqlite_time(d), seen, observation_id) for sid, d in zip(software_ids, install_dates)],
         )
 
     def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> None:

@@ -80,8 +80,10 @@ def sync_asset_software(
     if added:
         keys = {software_key(identity): identity for identity in added}
         ids = _catalogue_ids(session, bulk, keys, now)
-        links = [{"software_id": ids[key], "install_date": wanted[identity][1].install_date} for key, identity in keys.items()]
-        bulk.link_software(session, asset_id, links, now, observation_id)
+        bulk.link_software(
+            session, asset_id, [ids[key] for key in keys], [wanted[identity][1].install_date for identity in keys.values()],
+            now, observation_id,
+        )
     if redated:
         ids = bulk.software_ids(session, [software_key(identity) for identity in redated])
         for identity in redated:

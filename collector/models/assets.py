@@ -75,7 +75,8 @@ class AssetNic(Base):
     kind: Mapped[str | None] = mapped_column(String(64))
     # Flags from common.identity.classify_mac, kept for reconciliation's MAC rules.
     locally_administered: Mapped[bool] = mapped_column(Boolean, default=False)
-    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id", ondelete="CASCADE"))
+    # Provenance pointer (not a foreign key: observations age out, facts stay).
+    observation_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class AssetDisk(Base):
@@ -88,4 +89,5 @@ class AssetDisk(Base):
     serial: Mapped[str | None] = mapped_column(String(255))
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     type: Mapped[str | None] = mapped_column(String(64))
-    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id", ondelete="CASCADE"))
+    # Provenance pointer (not a foreign key: observations age out, facts stay).
+    observation_id: Mapped[int] = mapped_column(BigInteger)

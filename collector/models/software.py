@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.models.base import Base, BigIntPK, UtcDateTime, utcnow
@@ -35,10 +35,13 @@ class AssetSoftware(Base):
     __tablename__ = "asset_software"
 
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
-    software_id: Mapped[int] = mapped_column(
-        ForeignKey("software.id", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    # No foreign key on purpose: catalogue rows are never deleted, and an FK would take a
+    # FOR KEY SHARE lock on 1,500 shared, hot catalogue rows for every new asset (row
+    # writes and multixacts under concurrency) to protect against nothing.
+    software_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
     install_date: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    # The observation in which this package first appeared on this asset.
-    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id", ondelete="CASCADE"))
+    # The observation in which this package first appeared on this asset. A provenance
+    # pointer, not a foreign key: old observations age out, the facts they introduced stay
+    # (and 1,500 links per new asset need no per-row constraint check).
+    observation_id: Mapped[int] = mapped_column(BigInteger)

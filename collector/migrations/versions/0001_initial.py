@@ -155,9 +155,8 @@ def upgrade() -> None:
     sa.Column('serial', sa.String(length=255), nullable=True),
     sa.Column('size_bytes', sa.BigInteger(), nullable=True),
     sa.Column('type', sa.String(length=64), nullable=True),
-    sa.Column('observation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('observation_id', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_asset_disks_asset_id_assets'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_asset_disks_observation_id_observations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_asset_disks'))
     )
     with op.batch_alter_table('asset_disks', schema=None) as batch_op:
@@ -174,9 +173,8 @@ def upgrade() -> None:
     sa.Column('virtual', sa.Boolean(), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=True),
     sa.Column('locally_administered', sa.Boolean(), nullable=False),
-    sa.Column('observation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('observation_id', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_asset_nics_asset_id_assets'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_asset_nics_observation_id_observations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_asset_nics'))
     )
     with op.batch_alter_table('asset_nics', schema=None) as batch_op:
@@ -185,13 +183,11 @@ def upgrade() -> None:
 
     op.create_table('asset_software',
     sa.Column('asset_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('software_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('software_id', sa.BigInteger(), nullable=False),
     sa.Column('install_date', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('observation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('observation_id', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_asset_software_asset_id_assets'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_asset_software_observation_id_observations'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['software_id'], ['software.id'], name=op.f('fk_asset_software_software_id_software'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('asset_id', 'software_id', name=op.f('pk_asset_software'))
     )
     with op.batch_alter_table('asset_software', schema=None) as batch_op:

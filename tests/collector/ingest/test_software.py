@@ -73,7 +73,9 @@ def test_added_removed_and_redated_packages(database, mode):
     assert (diff.added, diff.removed, diff.updated, diff.total) == (1, 1, 1, 5)
     with database.session() as session:
         rows = session.execute(
-            select(Software.name, AssetSoftware.install_date).join(AssetSoftware).where(AssetSoftware.asset_id == asset_id)
+            select(Software.name, AssetSoftware.install_date)
+            .join(AssetSoftware, AssetSoftware.software_id == Software.id)
+            .where(AssetSoftware.asset_id == asset_id)
         ).all()
     assert {name: date for name, date in rows} == {"pkg1": reinstalled, "pkg2": INSTALLED, "pkg3": INSTALLED,
                                                   "pkg4": INSTALLED, "new": None}
