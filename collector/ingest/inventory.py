@@ -120,7 +120,7 @@ def _store_historical(session, agent_id, asset_id, parsed, now) -> IngestResult:
 def _store_new_content(session, agent_id, asset_id, previous_observation_id, parsed, now) -> IngestResult:
     report = parsed.validated()
     connection = session.connection()
-    previous = _reported_software(connection, previous_observation_id) if previous_observation_id else None
+    previous = _previous_report(connection, previous_observation_id) if previous_observation_id else None
     is_new_asset = asset_id is None
     if is_new_asset:
         asset_id = connection.execute(
@@ -129,33 +129,40 @@ def _store_new_content(session, agent_id, asset_id, previous_observation_id, par
             .returning(Asset.id)
         ).scalar_one()
     observation_id = _new_observation(session, agent_id, asset_id, parsed, now)
-    _replace_nics(connection, asset_id, report, observation_id)
-    _replace_disks(connection, asset_id, report, observation_id)
+    document = parsed.document
+    # Most changes are software upgrades: NIC and disk rows are rewritten only when they differ.
+    if previous is None or previous.get("nics") != document.get("nics"):
+        _replace_nics(connection, asset_id, report, observation_id)
+    if previous is None or previous.get("disks") != document.get("disks"):
+        _replace_disks(connection, asset_id, report, observation_id)
+    previous_software = previous.get("software") if previous is not None else None
     diff = sync_asset_software(
-        session, asset_id, report.software, parsed.document.get("software", []), observation_id, now,
-        is_new_asset=is_new_asset, previous=previous,
+        session, asset_id, report.software, document.get("software", []), observation_id, now,
+        is_new_asset=is_new_asset, previous=previous_software if isinstance(previous_software, list) else None,
     )
     facts = _asset_facts(report) | {"last_seen_at": now, "observation_id": observation_id, "software_count": diff.total}
     connection.execute(update(Asset.__table__).where(Asset.id == asset_id).values(**facts))
     return IngestResult("stored", parsed.report_id, asset_id, observation_id)
 
 
-def _reported_software(connection, observation_id: int) -> list[dict] | None:
-    """The software list of a stored observation's payload (None if it cannot be read).
+def _previous_report(connection, observation_id: int) -> dict | None:
+    """The report last applied to the asset, from its observation's payload (None if unreadable).
 
-    The asset's links equal the software of the observation last applied to it, so the
-    next report is diffed against that list instead of re-reading 1,500 link rows.
+    The asset's software links, NICs and disks equal that report's, so the next report is
+    diffed against it in memory instead of re-reading 1,500 link rows.
     """
     payload = connection.execute(select(Observation.payload).where(Observation.id == observation_id)).scalar()
     if not payload:
         return None
     try:
         # wbits=47: gzip or zlib, whichever the payload was written as.
-        software = orjson.loads(zlib.decompress(payload, wbits=47)).get("software", [])
-    except (zlib.error, orjson.JSONDecodeError, AttributeError):
-        log.warning("unreadable observation payload; diffing against stored links", extra={"observation_id": observation_id})
+        document = orjson.loads(zlib.decompress(payload, wbits=47))
+    except (zlib.error, orjson.JSONDecodeError):
+        document = None
+    if not isinstance(document, dict):
+        log.warning("unreadable observation payload; diffing against stored rows", extra={"observation_id": observation_id})
         return None
-    return software if isinstance(software, list) else None
+    return document
 
 
 def _new_observation(session, agent_id, asset_id, parsed: ParsedInventory, now) -> int:
