@@ -11,7 +11,7 @@ from collector.api.auth import current_agent
 from collector.api.body import read_json_body
 from collector.errors import Forbidden
 from collector.extensions import get_config, get_db
-from collector.ingest.inventory import store_inventory
+from collector.ingest.inventory import DuplicateReport, store_inventory
 from collector.ingest.parsing import parse_inventory
 from collector.models import utcnow
 
@@ -29,8 +29,11 @@ def post_inventory():
     unchanged = parsed.content_hash == agent.last_content_hash
     if not unchanged:
         parsed.validated()  # outside the write transaction: CPU work holds no lock
-    with get_db().write() as session:
-        result = store_inventory(session, agent.agent_id, parsed, utcnow(), expect_unchanged=unchanged)
+    try:
+        with get_db().write() as session:
+            result = store_inventory(session, agent.agent_id, parsed, utcnow(), expect_unchanged=unchanged)
+    except DuplicateReport:
+        return {"status": "already stored", "report_id": parsed.report_id}, 200
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": parsed.report_id}, 200
     log.info("inventory stored", extra={"agent_id": agent.agent_id, "report_id": parsed.report_id, "outcome": result.outcome})

@@ -28,9 +28,13 @@ from collector.models import Agent, Asset, AssetDisk, AssetNic, Observation, Rep
 from common.identity import classify_mac, normalize_serial, normalize_uuid
 from common.schema import InventoryReport
 
-__all__ = ["IngestResult", "store_inventory"]
+__all__ = ["DuplicateReport", "IngestResult", "store_inventory"]
 
 log = logging.getLogger(__name__)
+
+
+class DuplicateReport(Exception):
+    """The report id was stored meanwhile; raised so that the transaction rolls back."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,10 @@ def store_inventory(
 ) -> IngestResult:
     """Store one parsed report for an authenticated agent inside the caller's transaction.
 
-    The agent's row is locked first, so one agent's reports are applied one at a time;
-    the receipt is claimed next, so a retried upload costs one statement and changes nothing.
-    ``expect_unchanged`` (the hash matched at authentication) tries the backend's
+    The agent's row is locked first, so one agent's reports are applied one at a time.
+    The receipt (report id) is claimed with ON CONFLICT DO NOTHING: first for unchanged
+    content, last for new content, where a conflict raises DuplicateReport so that the
+    caller's transaction rolls the work back. ``expect_unchanged`` (the hash matched at authentication) tries the backend's
     single-statement path first; it re-checks the hash under the lock.
     """
     if expect_unchanged and not parsed.spool_dropped:
@@ -60,8 +65,8 @@ def store_inventory(
             outcome = "unchanged" if claimed else "duplicate"
             return IngestResult(outcome, parsed.report_id, asset_id if claimed else None, observation_id if claimed else None)
     # Core statements throughout the common (unchanged) path: no ORM entities to build.
-    last_hash, asset_id, observation_id, last_collected_at = session.connection().execute(
-        select(Agent.last_content_hash, Asset.id, Asset.observation_id, Observation.last_collected_at)
+    last_hash, asset_id, observation_id, last_collected_at, previous_payload = session.connection().execute(
+        select(Agent.last_content_hash, Asset.id, Asset.observation_id, Observation.last_collected_at, Observation.payload)
         .outerjoin(Asset, Asset.agent_id == Agent.id)
         .outerjoin(Observation, Observation.id == Asset.observation_id)
         .where(Agent.id == agent_id)
@@ -73,18 +78,17 @@ def store_inventory(
         outcome = "historical"
     else:
         outcome = "stored"
-    if not _claim_receipt(session, agent_id, parsed.report_id, outcome, observation_id if outcome == "unchanged" else None, now):
-        return IngestResult("duplicate", parsed.report_id, None, None)
     if outcome == "unchanged":
+        if not _claim_receipt(session, agent_id, parsed.report_id, outcome, observation_id, now):
+            return IngestResult("duplicate", parsed.report_id, None, None)
         result = _touch_observation(session, asset_id, observation_id, parsed, now)
     else:
         if outcome == "historical":
             result = _store_historical(session, agent_id, asset_id, parsed, now)
         else:
-            result = _store_new_content(session, agent_id, asset_id, observation_id, parsed, now)
-        session.execute(
-            update(ReportReceipt).where(ReportReceipt.report_id == parsed.report_id).values(observation_id=result.observation_id)
-        )
+            result = _store_new_content(session, agent_id, asset_id, previous_payload, parsed, now)
+        if not _claim_receipt(session, agent_id, parsed.report_id, outcome, result.observation_id, now):
+            raise DuplicateReport(parsed.report_id)
     agent_changes = {"last_seen_at": now}
     if outcome == "stored":
         agent_changes["last_content_hash"] = parsed.content_hash
@@ -117,10 +121,10 @@ def _store_historical(session, agent_id, asset_id, parsed, now) -> IngestResult:
     return IngestResult("historical", parsed.report_id, asset_id, observation_id)
 
 
-def _store_new_content(session, agent_id, asset_id, previous_observation_id, parsed, now) -> IngestResult:
+def _store_new_content(session, agent_id, asset_id, previous_payload, parsed, now) -> IngestResult:
     report = parsed.validated()
     connection = session.connection()
-    previous = _previous_report(connection, previous_observation_id) if previous_observation_id else None
+    previous = _previous_report(previous_payload) if previous_payload else None
     is_new_asset = asset_id is None
     if is_new_asset:
         asset_id = connection.execute(
@@ -145,22 +149,19 @@ def _store_new_content(session, agent_id, asset_id, previous_observation_id, par
     return IngestResult("stored", parsed.report_id, asset_id, observation_id)
 
 
-def _previous_report(connection, observation_id: int) -> dict | None:
+def _previous_report(payload: bytes) -> dict | None:
     """The report last applied to the asset, from its observation's payload (None if unreadable).
 
     The asset's software links, NICs and disks equal that report's, so the next report is
     diffed against it in memory instead of re-reading 1,500 link rows.
     """
-    payload = connection.execute(select(Observation.payload).where(Observation.id == observation_id)).scalar()
-    if not payload:
-        return None
     try:
         # wbits=47: gzip or zlib, whichever the payload was written as.
         document = orjson.loads(zlib.decompress(payload, wbits=47))
     except (zlib.error, orjson.JSONDecodeError):
         document = None
     if not isinstance(document, dict):
-        log.warning("unreadable observation payload; diffing against stored rows", extra={"observation_id": observation_id})
+        log.warning("unreadable observation payload; diffing against stored rows")
         return None
     return document
 

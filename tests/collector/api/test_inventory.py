@@ -253,3 +253,31 @@ def test_the_stored_payload_is_the_report_as_received(client, database, make_age
     client.post("/api/v1/inventory", data=raw, content_type="application/json", headers=agent.headers)
     with database.session() as session:
         assert gzip.decompress(session.scalar(select(Observation)).payload) == raw
+
+
+def test_a_late_retry_of_an_older_report_is_already_stored_and_rolls_back(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=10)
+    _post(client, agent, first)
+    second = json.loads(json.dumps(first))
+    second.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+    second["software"].pop()
+    assert _post(client, agent, second).get_json()["status"] == "stored"
+    retry = _post(client, agent, first)  # its content differs from the latest: it takes the full path
+    assert retry.status_code == 200 and retry.get_json()["status"] == "already stored"
+    assert _count(database, Observation) == 2
+    assert _count(database, ReportReceipt) == 2
+
+
+def test_changed_nics_replace_the_rows_and_unchanged_disks_keep_their_provenance(client, database, make_agent, make_token, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=11)
+    asset_id = _post(client, agent, first).get_json()["asset_id"]
+    second = json.loads(json.dumps(first))
+    second.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+    second["nics"][0]["mac"] = "3c:52:82:aa:bb:cc"
+    _post(client, agent, second)
+    detail = client.get(f"/api/v1/assets/{asset_id}", headers=make_token()).get_json()
+    assert [n["mac"] for n in detail["nics"]] == ["3c:52:82:aa:bb:cc"]
+    assert detail["nics"][0]["source"]["report_id"] == second["report_id"]
+    assert detail["disks"][0]["source"]["report_id"] == first["report_id"]
