@@ -25,6 +25,7 @@ __all__ = [
     "Disk",
     "HostIdentity",
     "INVENTORY_SCHEMA_VERSION",
+    "MAX_SOFTWARE_ITEMS",
     "DISCOVERY_SCHEMA_VERSION",
     "InventoryReport",
     "Memory",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 INVENTORY_SCHEMA_VERSION = 1
+MAX_SOFTWARE_ITEMS = 50_000
 DISCOVERY_SCHEMA_VERSION = 1
 
 # Strings are bounded so that a hostile or broken agent cannot make the collector store
@@ -170,7 +172,7 @@ class InventoryReport(_Record):
     memory: Memory | None = None
     disks: Annotated[list[Disk], Field(max_length=1024)] = []
     nics: Annotated[list[NIC], Field(max_length=1024)] = []
-    software: Annotated[list[SoftwareItem], Field(max_length=50_000)] = []
+    software: Annotated[list[SoftwareItem], Field(max_length=MAX_SOFTWARE_ITEMS)] = []
     users: Users | None = None
     probe_errors: Annotated[list[ProbeError], Field(max_length=256)] = []
     spool_dropped: NonNegative = 0

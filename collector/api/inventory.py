@@ -27,8 +27,10 @@ def post_inventory():
     if parsed.agent_id is not None and parsed.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
     unchanged = parsed.content_hash == agent.last_content_hash
-    if not unchanged:
-        parsed.validated()  # outside the write transaction: CPU work holds no lock
+    if agent.last_content_hash is None:
+        # A first report is validated in full outside the write transaction (no lock held);
+        # later ones are validated inside it, only in what differs from the previous report.
+        parsed.validated()
     try:
         with get_db().write() as session:
             result = store_inventory(session, agent.agent_id, parsed, utcnow(), expect_unchanged=unchanged)

@@ -90,24 +90,26 @@ class _PostgresBulk:
         )
 
     def link_software(self, session: Session, asset_id: int, software_ids: Sequence[int],
-                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> None:
-        session.execute(
+                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> int:
+        """Link packages (already linked ones are skipped); returns how many were linked."""
+        return session.execute(
             text(
                 "INSERT INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) "
                 "SELECT :asset_id, CAST(s AS bigint), CAST(d AS timestamptz), :now, :observation_id "
-                "FROM unnest(string_to_array(:s, ','), string_to_array(:d, ',', '')) AS u(s, d)"
+                "FROM unnest(string_to_array(:s, ','), string_to_array(:d, ',', '')) AS u(s, d) "
+                "ON CONFLICT DO NOTHING"
             ),
             {"asset_id": asset_id, "now": now, "observation_id": observation_id,
              "s": ",".join(map(str, software_ids)),
              "d": ",".join(d.isoformat() if d else "" for d in install_dates)},
-        )
+        ).rowcount
 
-    def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> None:
-        session.execute(
+    def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> int:
+        return session.execute(
             text("DELETE FROM asset_software WHERE asset_id = :asset_id "
                  "AND software_id = ANY(CAST(string_to_array(:ids, ',') AS bigint[]))"),
             {"asset_id": asset_id, "ids": ",".join(map(str, software_ids))},
-        )
+        ).rowcount
 
 
 class _SqliteBulk:
@@ -136,18 +138,19 @@ class _SqliteBulk:
         )
 
     def link_software(self, session: Session, asset_id: int, software_ids: Sequence[int],
-                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> None:
+                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> int:
         seen = _sqlite_time(now)
-        session.connection().exec_driver_sql(
-            "INSERT INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) VALUES (?, ?, ?, ?, ?)",
+        return session.connection().exec_driver_sql(
+            "INSERT OR IGNORE INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) "
+            "VALUES (?, ?, ?, ?, ?)",
             [(asset_id, sid, _sqlite_time(d), seen, observation_id) for sid, d in zip(software_ids, install_dates)],
-        )
+        ).rowcount
 
-    def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> None:
-        session.execute(
+    def unlink_software(self, session: Session, asset_id: int, software_ids: Sequence[int]) -> int:
+        return session.execute(
             text("DELETE FROM asset_software WHERE asset_id = :asset_id AND software_id IN (SELECT value FROM json_each(:ids))"),
             {"asset_id": asset_id, "ids": json.dumps(list(software_ids))},
-        )
+        ).rowcount
 
 
 def _columns(rows: Sequence[dict], names: dict[str, str]) -> dict[str, list]:

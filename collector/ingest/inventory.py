@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from collector.db import insert_ignoring_conflicts
 from collector.ingest.parsing import ParsedInventory
 from collector.ingest.bulk import bulk_for
-from collector.ingest.software import sync_asset_software
+from collector.ingest.software import apply_software_delta, software_delta, sync_asset_software
 from collector.models import Agent, Asset, AssetDisk, AssetNic, Observation, ReportReceipt
 from common.identity import classify_mac, normalize_serial, normalize_uuid
 from common.schema import InventoryReport
@@ -65,8 +65,9 @@ def store_inventory(
             outcome = "unchanged" if claimed else "duplicate"
             return IngestResult(outcome, parsed.report_id, asset_id if claimed else None, observation_id if claimed else None)
     # Core statements throughout the common (unchanged) path: no ORM entities to build.
-    last_hash, asset_id, observation_id, last_collected_at, previous_payload = session.connection().execute(
-        select(Agent.last_content_hash, Asset.id, Asset.observation_id, Observation.last_collected_at, Observation.payload)
+    last_hash, asset_id, observation_id, software_count, last_collected_at, previous_payload = session.connection().execute(
+        select(Agent.last_content_hash, Asset.id, Asset.observation_id, Asset.software_count,
+               Observation.last_collected_at, Observation.payload)
         .outerjoin(Asset, Asset.agent_id == Agent.id)
         .outerjoin(Observation, Observation.id == Asset.observation_id)
         .where(Agent.id == agent_id)
@@ -86,7 +87,7 @@ def store_inventory(
         if outcome == "historical":
             result = _store_historical(session, agent_id, asset_id, parsed, now)
         else:
-            result = _store_new_content(session, agent_id, asset_id, previous_payload, parsed, now)
+            result = _store_new_content(session, agent_id, asset_id, software_count or 0, previous_payload, parsed, now)
         if not _claim_receipt(session, agent_id, parsed.report_id, outcome, result.observation_id, now):
             raise DuplicateReport(parsed.report_id)
     agent_changes = {"last_seen_at": now}
@@ -121,30 +122,38 @@ def _store_historical(session, agent_id, asset_id, parsed, now) -> IngestResult:
     return IngestResult("historical", parsed.report_id, asset_id, observation_id)
 
 
-def _store_new_content(session, agent_id, asset_id, previous_payload, parsed, now) -> IngestResult:
-    report = parsed.validated()
+def _store_new_content(session, agent_id, asset_id, software_count, previous_payload, parsed, now) -> IngestResult:
     connection = session.connection()
     previous = _previous_report(previous_payload) if previous_payload else None
-    is_new_asset = asset_id is None
-    if is_new_asset:
+    document = parsed.document
+    delta = None
+    if previous is not None and isinstance(previous.get("software"), list) and isinstance(document.get("software"), list):
+        delta = software_delta(previous["software"], document["software"])
+        report = parsed.validated_subset(delta.fresh_indices)
+    else:
+        report = parsed.validated()
+    if asset_id is None:
         asset_id = connection.execute(
             insert(Asset.__table__)
             .values(agent_id=agent_id, hostname=report.host.hostname, first_seen_at=now, last_seen_at=now, software_count=0)
             .returning(Asset.id)
         ).scalar_one()
+        software_count = 0
     observation_id = _new_observation(session, agent_id, asset_id, parsed, now)
-    document = parsed.document
     # Most changes are software upgrades: NIC and disk rows are rewritten only when they differ.
     if previous is None or previous.get("nics") != document.get("nics"):
         _replace_nics(connection, asset_id, report, observation_id)
     if previous is None or previous.get("disks") != document.get("disks"):
         _replace_disks(connection, asset_id, report, observation_id)
-    previous_software = previous.get("software") if previous is not None else None
-    diff = sync_asset_software(
-        session, asset_id, report.software, document.get("software", []), observation_id, now,
-        is_new_asset=is_new_asset, previous=previous_software if isinstance(previous_software, list) else None,
-    )
-    facts = _asset_facts(report) | {"last_seen_at": now, "observation_id": observation_id, "software_count": diff.total}
+    if delta is not None:
+        diff = apply_software_delta(session, asset_id, delta, report.software, observation_id, now)
+    else:
+        diff = sync_asset_software(session, asset_id, report.software, observation_id, now, is_new_asset=software_count == 0)
+    facts = _asset_facts(report) | {
+        "last_seen_at": now,
+        "observation_id": observation_id,
+        "software_count": software_count + diff.added - diff.removed,
+    }
     connection.execute(update(Asset.__table__).where(Asset.id == asset_id).values(**facts))
     return IngestResult("stored", parsed.report_id, asset_id, observation_id)
 

@@ -23,7 +23,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from collector.errors import BadRequest, FieldError, InvalidInput
-from common.schema import INVENTORY_SCHEMA_VERSION, InventoryReport, ShortText, UtcDatetime
+from common.schema import INVENTORY_SCHEMA_VERSION, MAX_SOFTWARE_ITEMS, InventoryReport, ShortText, UtcDatetime
 
 __all__ = ["ParsedInventory", "canonical_json", "load_json_object", "parse_inventory", "validation_error"]
 
@@ -73,6 +73,19 @@ class ParsedInventory:
             except ValidationError as exc:
                 raise validation_error("inventory report failed validation", exc) from None
         return self._report
+
+    def validated_subset(self, software_indices: list[int]) -> InventoryReport:
+        """The report validated with only these software entries (the others were validated
+        before, identical, in the previous report); its ``software`` holds just those."""
+        software = self.document.get("software")
+        if not isinstance(software, list) or len(software) > MAX_SOFTWARE_ITEMS:
+            return self.validated()  # let the full validation name the problem
+        subset = {**self.document, "software": [software[i] for i in software_indices]}
+        try:
+            return InventoryReport.model_validate(subset)
+        except ValidationError as exc:
+            error = validation_error("inventory report failed validation", exc)
+            raise InvalidInput(error.message, [_renumber(f, software_indices) for f in error.fields]) from None
 
     def payload(self) -> bytes:
         """The report as received, gzip-compressed (the agent's own bytes when it sent gzip)."""
@@ -177,6 +190,14 @@ def load_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise BadRequest("request body must be a JSON object")
     return document
+
+
+def _renumber(error: FieldError, indices: list[int]) -> FieldError:
+    """Map ``software.<i>`` in a subset's error back to the entry's position in the report."""
+    parts = error.field.split(".")
+    if len(parts) > 1 and parts[0] == "software" and parts[1].isdigit():
+        parts[1] = str(indices[int(parts[1])])
+    return FieldError(".".join(parts), error.message)
 
 
 def validation_error(message: str, exc: ValidationError, limit: int = 50) -> InvalidInput:

@@ -1,8 +1,14 @@
 """Software catalogue maintenance and per-asset link diffs.
 
 A report's packages become catalogue keys; the asset's links change by set difference
-(added keys inserted, vanished keys deleted), so a machine that upgraded 20 packages
+(vanished packages unlinked, new ones linked), so a machine that upgraded 20 packages
 costs 40 row changes, not 1,500.
+
+Two ways to find the difference:
+- against the previous report applied to the asset (the common case): entries are
+  compared as sent, so the 1,480 identical ones cost one tuple each and are neither
+  validated again nor hashed (see ``software_delta``);
+- against the stored links (a new asset, or a previous payload that cannot be read).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -19,7 +25,17 @@ from collector.ingest.bulk import bulk_for
 from collector.models import AssetSoftware
 from common.schema import SoftwareItem
 
-__all__ = ["SoftwareDiff", "software_identity", "software_key", "sync_asset_software"]
+__all__ = [
+    "SoftwareDelta",
+    "SoftwareDiff",
+    "apply_software_delta",
+    "software_delta",
+    "software_identity",
+    "software_key",
+    "sync_asset_software",
+]
+
+Identity = tuple[str, str | None, str | None, str | None, str]
 
 
 @dataclass(frozen=True)
@@ -27,10 +43,16 @@ class SoftwareDiff:
     added: int
     removed: int
     updated: int
-    total: int
 
 
-Identity = tuple[str, str | None, str | None, str | None, str]
+@dataclass(frozen=True)
+class SoftwareDelta:
+    """How a report's software list differs from the previous report's, entry by entry."""
+
+    # Positions in the new list of entries not present, identical, in the previous list.
+    fresh_indices: list[int]
+    # Previous entries absent, identical, from the new list.
+    vanished: list[dict]
 
 
 def software_identity(item: SoftwareItem) -> Identity:
@@ -44,67 +66,107 @@ def software_key(identity: Identity) -> str:
     return hashlib.blake2b(raw.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def software_delta(previous: Sequence[dict], new: Sequence[Any]) -> SoftwareDelta:
+    """Compare two software lists as sent by the agent (previous one already validated)."""
+    known: dict[tuple, dict] = {}
+    for entry in previous:
+        key = _entry_key(entry)
+        if key is not None:
+            known.setdefault(key, entry)
+    present, fresh = set(), []
+    for index, entry in enumerate(new):
+        key = _entry_key(entry)
+        if key is not None and key in known:
+            present.add(key)
+        else:
+            fresh.append(index)
+    return SoftwareDelta(fresh_indices=fresh, vanished=[entry for key, entry in known.items() if key not in present])
+
+
+def apply_software_delta(
+    session: Session, asset_id: int, delta: SoftwareDelta, fresh: Sequence[SoftwareItem], observation_id: int, now: datetime
+) -> SoftwareDiff:
+    """Unlink vanished packages, link fresh ones, and re-date packages only re-installed."""
+    vanished = {_raw_identity(entry): entry for entry in delta.vanished}
+    arrived: dict[Identity, SoftwareItem] = {}
+    for item in fresh:
+        arrived.setdefault(software_identity(item), item)
+    redated = vanished.keys() & arrived.keys()  # same package, other install date
+    removed = _unlink(session, asset_id, [identity for identity in vanished if identity not in redated])
+    added = _link(session, asset_id, {i: item for i, item in arrived.items() if i not in redated}, observation_id, now)
+    _redate(session, asset_id, {identity: arrived[identity] for identity in redated})
+    return SoftwareDiff(added=added, removed=removed, updated=len(redated))
+
+
 def sync_asset_software(
     session: Session,
     asset_id: int,
     items: Sequence[SoftwareItem],
-    raw_items: Sequence[dict],
     observation_id: int,
     now: datetime,
-    *,
     is_new_asset: bool = False,
-    previous: Sequence[dict] | None = None,
 ) -> SoftwareDiff:
-    """Make the asset's links equal ``items`` (validated) / ``raw_items`` (the same, as sent).
+    """Make the asset's links equal ``items``, diffing against the links stored in the database."""
+    wanted: dict[Identity, SoftwareItem] = {}
+    for item in items:
+        wanted.setdefault(software_identity(item), item)
+    current = {} if is_new_asset else bulk_for(session).current_links(session, asset_id)
+    redated = {
+        identity: wanted[identity]
+        for identity in current.keys() & wanted.keys()
+        if current[identity][1] != wanted[identity].install_date
+    }
+    removed = _unlink(session, asset_id, list(current.keys() - wanted.keys()))
+    added = _link(session, asset_id, {i: wanted[i] for i in wanted.keys() - current.keys()}, observation_id, now)
+    _redate(session, asset_id, redated)
+    return SoftwareDiff(added=added, removed=removed, updated=len(redated))
 
-    ``previous`` is the software list of the report last applied to this asset; when it is
-    given, the diff is computed in memory and only changed packages touch the database.
-    """
+
+def _entry_key(entry: Any) -> tuple | None:
+    """An entry as a hashable tuple, in the agent's own field order; None if it cannot be one."""
+    try:
+        key = tuple(entry.items())
+        hash(key)
+    except (AttributeError, TypeError):
+        return None
+    return key
+
+
+def _raw_identity(entry: dict) -> Identity:
+    return (entry["name"], entry.get("version") or None, entry.get("publisher") or None,
+            entry.get("arch") or None, entry["source"])
+
+
+def _unlink(session: Session, asset_id: int, identities: list[Identity]) -> int:
+    if not identities:
+        return 0
     bulk = bulk_for(session)
-    wanted: dict[Identity, tuple[str | None, SoftwareItem]] = {}
-    for raw, item in zip(raw_items, items):
-        wanted.setdefault(software_identity(item), (raw.get("install_date"), item))
-    if previous is not None:
-        current = {}
-        for raw in previous:
-            current.setdefault(_raw_identity(raw), raw.get("install_date"))
-    else:
-        links = {} if is_new_asset else bulk.current_links(session, asset_id)
-        current = {identity: installed for identity, (_, installed) in links.items()}
-    removed = list(current.keys() - wanted.keys())
-    added = list(wanted.keys() - current.keys())
-    redated = [key for key in current.keys() & wanted.keys() if _date_differs(current[key], wanted[key])]
-    if removed:
-        ids = bulk.software_ids(session, [software_key(identity) for identity in removed])
-        bulk.unlink_software(session, asset_id, list(ids.values()))
-    if added:
-        keys = {software_key(identity): identity for identity in added}
-        ids = _catalogue_ids(session, bulk, keys, now)
-        bulk.link_software(
-            session, asset_id, [ids[key] for key in keys], [wanted[identity][1].install_date for identity in keys.values()],
-            now, observation_id,
+    ids = bulk.software_ids(session, [software_key(identity) for identity in identities])
+    return bulk.unlink_software(session, asset_id, list(ids.values())) if ids else 0
+
+
+def _link(session: Session, asset_id: int, items: dict[Identity, SoftwareItem], observation_id: int, now: datetime) -> int:
+    if not items:
+        return 0
+    bulk = bulk_for(session)
+    keys = {software_key(identity): identity for identity in items}
+    ids = _catalogue_ids(session, bulk, keys, now)
+    return bulk.link_software(
+        session, asset_id, [ids[key] for key in keys], [items[identity].install_date for identity in keys.values()],
+        now, observation_id,
+    )
+
+
+def _redate(session: Session, asset_id: int, items: dict[Identity, SoftwareItem]) -> None:
+    if not items:
+        return
+    ids = bulk_for(session).software_ids(session, [software_key(identity) for identity in items])
+    for identity, item in items.items():
+        session.execute(
+            update(AssetSoftware)
+            .where(AssetSoftware.asset_id == asset_id, AssetSoftware.software_id == ids[software_key(identity)])
+            .values(install_date=item.install_date)
         )
-    if redated:
-        ids = bulk.software_ids(session, [software_key(identity) for identity in redated])
-        for identity in redated:
-            session.execute(
-                update(AssetSoftware)
-                .where(AssetSoftware.asset_id == asset_id, AssetSoftware.software_id == ids[software_key(identity)])
-                .values(install_date=wanted[identity][1].install_date)
-            )
-    return SoftwareDiff(added=len(added), removed=len(removed), updated=len(redated), total=len(wanted))
-
-
-def _raw_identity(raw: dict) -> Identity:
-    return (raw["name"], raw.get("version") or None, raw.get("publisher") or None, raw.get("arch") or None, raw["source"])
-
-
-def _date_differs(current, wanted: tuple[str | None, SoftwareItem]) -> bool:
-    """Compare an install date from a previous report (text) or the links (datetime)."""
-    raw, item = wanted
-    if current is None or isinstance(current, str):
-        return current != raw
-    return current != item.install_date
 
 
 def _catalogue_ids(session: Session, bulk, identities: dict[str, Identity], now: datetime) -> dict[str, int]:
@@ -117,8 +179,6 @@ def _catalogue_ids(session: Session, bulk, identities: dict[str, Identity], now:
     missing = sorted(identities.keys() - ids.keys())
     if missing:
         columns = ("name", "version", "publisher", "arch", "source")
-        bulk.insert_software(
-            session, [{"key": key, **dict(zip(columns, identities[key]))} for key in missing], now
-        )
+        bulk.insert_software(session, [{"key": key, **dict(zip(columns, identities[key]))} for key in missing], now)
         ids.update(bulk.software_ids(session, missing))
     return ids

@@ -93,6 +93,8 @@ def test_changed_software_applies_the_set_difference(client, database, make_agen
         new_observation = session.scalar(select(func.max(Observation.id)))
     assert removed["name"] not in names and "brand-new-tool" in names
     assert len(links) == 30
+    with database.session() as session:
+        assert session.scalar(select(Asset.software_count)) == 30
     kept = set(before) & set(links)
     assert len(kept) == 28  # 30 - removed - upgraded
     assert all(links[i] == before[i] for i in kept), "unchanged packages keep their first observation"
@@ -281,3 +283,17 @@ def test_changed_nics_replace_the_rows_and_unchanged_disks_keep_their_provenance
     assert [n["mac"] for n in detail["nics"]] == ["3c:52:82:aa:bb:cc"]
     assert detail["nics"][0]["source"]["report_id"] == second["report_id"]
     assert detail["disks"][0]["source"]["report_id"] == first["report_id"]
+
+
+def test_a_bad_entry_in_a_changed_report_is_named_by_its_position(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, software_count=20, host_seed=12)
+    _post(client, agent, first)
+    changed = json.loads(json.dumps(first))
+    changed.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+    changed["software"][13]["version"] = "v" * 300
+    changed["software"][17]["source"] = None
+    response = _post(client, agent, changed)
+    assert response.status_code == 422
+    assert {f["field"] for f in response.get_json()["fields"]} == {"software.13.version", "software.17.source"}
+    assert _count(database, Observation) == 1 and _count(database, ReportReceipt) == 1

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from collector.ingest.software import sync_asset_software
+from collector.ingest.software import apply_software_delta, software_delta, sync_asset_software
 from collector.models import Agent, Asset, AssetSoftware, Observation, Software
 from common.schema import SoftwareItem
 
@@ -39,9 +39,11 @@ def _raw(items):
 
 
 def _sync(session, asset_id, items, observation_id, mode, before=None):
-    previous = _raw(before) if mode == "previous-report" and before is not None else None
-    return sync_asset_software(session, asset_id, items, _raw(items), observation_id, NOW,
-                               is_new_asset=before is None, previous=previous)
+    if mode == "previous-report" and before is not None:
+        delta = software_delta(_raw(before), _raw(items))
+        fresh = [items[i] for i in delta.fresh_indices]
+        return apply_software_delta(session, asset_id, delta, fresh, observation_id, NOW)
+    return sync_asset_software(session, asset_id, items, observation_id, NOW, is_new_asset=before is None)
 
 
 MODES = ["stored-links", "previous-report"]
@@ -54,7 +56,7 @@ def test_same_packages_and_dates_change_nothing(database, mode):
         first = _sync(session, asset_id, _items(10), observation_id, mode)
     with database.write() as session:
         again = _sync(session, asset_id, _items(10), observation_id, mode, before=_items(10))
-    assert (first.added, first.total) == (10, 10)
+    assert first.added == 10
     assert (again.added, again.removed, again.updated) == (0, 0, 0)
 
 
@@ -70,7 +72,7 @@ def test_added_removed_and_redated_packages(database, mode):
     after.append(SoftwareItem(name="new", version="2", source="dpkg"))
     with database.write() as session:
         diff = _sync(session, asset_id, after, observation_id, mode, before=before)
-    assert (diff.added, diff.removed, diff.updated, diff.total) == (1, 1, 1, 5)
+    assert (diff.added, diff.removed, diff.updated) == (1, 1, 1)
     with database.session() as session:
         rows = session.execute(
             select(Software.name, AssetSoftware.install_date)
@@ -90,3 +92,25 @@ def test_catalogue_entries_are_shared_between_assets(database):
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Software)) == 7
         assert session.scalar(select(func.count()).select_from(AssetSoftware)) == 12
+
+
+def test_delta_compares_entries_as_sent_and_only_fresh_ones_need_validation():
+    before = [{"name": "a", "version": "1", "source": "dpkg"}, {"name": "b", "version": "1", "source": "dpkg"}]
+    after = [{"name": "a", "version": "1", "source": "dpkg"}, {"name": "b", "version": "2", "source": "dpkg"},
+             {"name": "c", "source": "dpkg", "odd": ["unhashable"]}]
+    delta = software_delta(before, after)
+    assert delta.fresh_indices == [1, 2]
+    assert delta.vanished == [{"name": "b", "version": "1", "source": "dpkg"}]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_duplicate_entries_in_a_report_link_once(database, mode):
+    with database.write() as session:
+        asset_id, observation_id = _asset(session, 5)
+        _sync(session, asset_id, _items(2), observation_id, mode)
+    doubled = _items(2) + [SoftwareItem(name="pkg9", version="1.0", source="dpkg")] * 2
+    with database.write() as session:
+        diff = _sync(session, asset_id, doubled, observation_id, mode, before=_items(2))
+    assert diff.added == 1
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(AssetSoftware)) == 3
