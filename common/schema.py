@@ -16,12 +16,14 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
+    "Battery",
     "CPU",
     "DeviceInterface",
     "DiscoveredDevice",
     "DiscoveryMethod",
     "DiscoveryReport",
     "EnrollRequest",
+    "ExecutableUsage",
     "Disk",
     "HostIdentity",
     "INVENTORY_SCHEMA_VERSION",
@@ -30,6 +32,7 @@ __all__ = [
     "InventoryReport",
     "Memory",
     "MemoryModule",
+    "Monitor",
     "NIC",
     "Neighbour",
     "OperatingSystem",
@@ -148,6 +151,35 @@ class SoftwareItem(_Record):
     install_date: UtcDatetime | None = None
 
 
+class Monitor(_Record):
+    """A display attached to the host, from its EDID."""
+
+    vendor: Name | None = None
+    model: Name | None = None
+    serial: Name | None = None
+    manufactured_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    connector: ShortText | None = None
+
+
+class Battery(_Record):
+    name: Name
+    manufacturer: Name | None = None
+    model: Name | None = None
+    serial: Name | None = None
+    technology: ShortText | None = None
+    design_capacity_wh: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    full_capacity_wh: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    cycle_count: NonNegative | None = None
+
+
+class ExecutableUsage(_Record):
+    """When an executable was last seen running (feeds installed-but-unused detection)."""
+
+    path: Text
+    last_seen_running: UtcDatetime
+    package: Name | None = None
+
+
 class Users(_Record):
     logged_in: Annotated[list[Name], Field(max_length=1024)] = []
     primary: Name | None = None
@@ -173,7 +205,10 @@ class InventoryReport(_Record):
     disks: Annotated[list[Disk], Field(max_length=1024)] = []
     nics: Annotated[list[NIC], Field(max_length=1024)] = []
     software: Annotated[list[SoftwareItem], Field(max_length=MAX_SOFTWARE_ITEMS)] = []
+    monitors: Annotated[list[Monitor], Field(max_length=64)] = []
+    batteries: Annotated[list[Battery], Field(max_length=16)] = []
     users: Users | None = None
+    usage: Annotated[list[ExecutableUsage], Field(max_length=20_000)] = []
     probe_errors: Annotated[list[ProbeError], Field(max_length=256)] = []
     spool_dropped: NonNegative = 0
 

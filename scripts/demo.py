@@ -114,13 +114,13 @@ def main() -> int:
     secret, token = _credentials(env)
     log = open(data_dir / "collector.log", "ab")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "8", "-b", f"{args.host}:{args.port}",
+        [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "3", "--threads", "3", "-b", f"{args.host}:{args.port}",
          "collector.app:create_app()"],
         cwd=ROOT, env=env_all, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         _wait_ready(base, server)
-        _say(f"collector up at {base} (gunicorn, 2 workers; log: {data_dir / 'collector.log'})")
+        _say(f"collector up at {base} (gunicorn, 3 workers; log: {data_dir / 'collector.log'})")
         agent_env = {**env_all, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": base,
                      "STOCKTAKE_AGENT_ENROLL_SECRET": secret, "STOCKTAKE_AGENT_STATE_DIR": str(data_dir / "agent-state")}
         agent = subprocess.run([sys.executable, "-m", "agent.cli", "run", "--once"], env=agent_env,
