@@ -1,12 +1,15 @@
-"""``stocktake-agent``: inventory this host and report it to the collector."""
+"""``stocktake-agent``: inventory this host and report it to the collector.
+
+Commands: ``inventory --print`` (no server needed), ``enroll``, ``run --once``,
+``daemon`` (scheduled inventories and check-ins) and ``status``. Settings come from
+/etc/stocktake/agent.toml (``--config``) and ``STOCKTAKE_AGENT_*`` variables.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
-import platform
-import socket
 import sys
 
 __all__ = ["main"]
@@ -15,96 +18,104 @@ log = logging.getLogger("stocktake.agent")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stocktake-agent", description=__doc__)
+    parser = argparse.ArgumentParser(prog="stocktake-agent", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="agent TOML file (default /etc/stocktake/agent.toml; env STOCKTAKE_AGENT_*)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format (default text)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     inventory = commands.add_parser("inventory", help="collect this host's inventory")
     inventory.add_argument("--print", dest="print_", action="store_true", required=True,
                            help="print the report as JSON to stdout (no server needed)")
     inventory.add_argument("--compact", action="store_true", help="one line of JSON instead of indented")
-    commands.add_parser("enroll", help="enrol with the collector and store the node key")
-    run = commands.add_parser("run", help="collect and send one inventory")
-    run.add_argument("--once", action="store_true", required=True, help="send one report and exit")
+    commands.add_parser("enroll", help="enrol with the collector (again) and store the node key")
+    run = commands.add_parser("run", help="collect, spool and send one inventory, then deliver anything spooled")
+    run.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
+    commands.add_parser("daemon", help="run inventories on the collector's schedule until stopped (SIGTERM)")
+    status = commands.add_parser("status", help="last success, spool depth, next run")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from common.logs import configure_logging
+
+    configure_logging("DEBUG" if args.verbose else "WARNING", args.log_format)
     from agent.config import AgentConfigError
     from agent.transport import TransportError
 
+    commands = {"inventory": _inventory, "enroll": _enroll, "run": _run_once, "daemon": _daemon, "status": _status}
     try:
-        if args.command == "inventory":
-            return _inventory(args)
-        if args.command == "enroll":
-            return _enroll(args)
-        return _run_once(args)
+        return commands[args.command](args)
     except (AgentConfigError, TransportError) as exc:
         print(f"stocktake-agent: {exc}", file=sys.stderr)
         return 1
 
 
+def _config(args):
+    from agent.config import load_agent_config
+
+    return load_agent_config(args.config)
+
+
 def _inventory(args) -> int:
+    from agent.config import AgentConfigError
     from agent.runner import collect_inventory
     from agent.state import load_identity
 
-    identity = None
     try:
-        from agent.config import load_agent_config
-
-        identity = load_identity(load_agent_config(args.config).state_dir)
-    except Exception:  # noqa: BLE001 - printing an inventory needs no config
-        identity = None
+        identity = load_identity(_config(args).state_dir)
+    except (AgentConfigError, OSError):
+        identity = None  # printing an inventory needs no configuration
     report = collect_inventory(identity.agent_id if identity else "unenrolled")
     json.dump(report, sys.stdout, indent=None if args.compact else 2)
     sys.stdout.write("\n")
     return 0
 
 
-def _client(config):
-    from agent.transport import CollectorClient
-
-    if not config.server_url:
-        from agent.config import AgentConfigError
-
-        raise AgentConfigError("server_url is not set (config file or STOCKTAKE_AGENT_SERVER_URL)")
-    return CollectorClient(config.server_url, config.ca_bundle or None, config.timeout_s)
-
-
-def _enroll_identity(config, previous_agent_id: str | None = None):
-    """Trade the enrollment secret for a node key and keep it in the state directory."""
-    from agent.state import AgentIdentity, save_identity
-
-    answer = _client(config).enroll(config.secret(), socket.gethostname(), previous_agent_id, platform.system().lower())
-    identity = AgentIdentity(agent_id=answer["agent_id"], node_key=answer["node_key"])
-    save_identity(config.state_dir, identity)
-    print(f"enrolled as agent {identity.agent_id}")
-    return identity
-
-
 def _enroll(args) -> int:
-    from agent.config import load_agent_config
+    from agent.cycle import collector_client, enroll
     from agent.state import load_identity
 
-    config = load_agent_config(args.config)
+    config = _config(args)
     previous = load_identity(config.state_dir)
-    _enroll_identity(config, previous.agent_id if previous else None)
+    identity = enroll(config, collector_client(config), previous.agent_id if previous else None)
+    print(f"enrolled as agent {identity.agent_id}")
     return 0
 
 
 def _run_once(args) -> int:
-    from agent.config import load_agent_config
-    from agent.runner import collect_inventory
+    from agent.cycle import describe, run_cycle
+
+    result = run_cycle(_config(args))
+    print(describe(result))
+    return 0 if result.error is None else 1
+
+
+def _daemon(args) -> int:
+    from agent.daemon import run_daemon
+
+    return run_daemon(_config(args))
+
+
+def _status(args) -> int:
+    from agent.cycle import read_status, spool_for
     from agent.state import load_identity
 
-    config = load_agent_config(args.config)
-    identity = load_identity(config.state_dir) or _enroll_identity(config)
-    report = collect_inventory(identity.agent_id)
-    answer = _client(config).post_inventory(identity.node_key, report)
-    print(f"report {report['report_id']}: {answer.get('status')} (asset {answer.get('asset_id', '-')}, "
-          f"{len(report.get('software', []))} packages, {len(report.get('nics', []))} NICs, {len(report.get('disks', []))} disks)")
+    config = _config(args)
+    status = read_status(config.state_dir)
+    identity = load_identity(config.state_dir)
+    status.update(agent_id=identity.agent_id if identity else None, spool_depth=spool_for(config).depth,
+                  server_url=config.server_url or None)
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return 0
+    for label, key in (("agent id", "agent_id"), ("collector", "server_url"), ("last success", "last_success_at"),
+                       ("last attempt", "last_attempt_at"), ("last error", "last_error"), ("spool depth", "spool_depth"),
+                       ("next run", "next_run_at")):
+        value = status.get(key)
+        print(f"{label + ':':<14}{value if value not in (None, '') else '-'}")
     return 0
 
 

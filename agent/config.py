@@ -26,6 +26,15 @@ class AgentConfig:
     state_dir: str = "/var/lib/stocktake-agent"
     ca_bundle: str = ""
     timeout_s: int = 30
+    # Spool bounds: reports kept on disk while the collector cannot be reached.
+    spool_max_bytes: int = 64 * 1024 * 1024
+    spool_max_reports: int = 1000
+    # Time one delivery attempt may spend retrying before leaving the rest spooled.
+    delivery_budget_s: int = 120
+    # Schedule until the collector's check-in answer says otherwise.
+    inventory_interval_s: int = 3600
+    splay_s: int = 600
+    checkin_interval_s: int = 900
 
     def secret(self) -> str:
         if self.enroll_secret:
@@ -40,8 +49,12 @@ class AgentConfig:
     def validated(self) -> "AgentConfig":
         if self.server_url and not self.server_url.startswith(("https://", "http://")):
             raise AgentConfigError(f"server_url must start with https:// (or http:// explicitly), got {self.server_url!r}")
-        if self.timeout_s <= 0:
-            raise AgentConfigError("timeout_s must be positive")
+        for name in ("timeout_s", "spool_max_bytes", "spool_max_reports", "delivery_budget_s",
+                     "inventory_interval_s", "checkin_interval_s"):
+            if getattr(self, name) <= 0:
+                raise AgentConfigError(f"{name} must be positive")
+        if self.splay_s < 0:
+            raise AgentConfigError("splay_s must be 0 or more")
         return self
 
 

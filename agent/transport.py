@@ -42,11 +42,16 @@ class CollectorClient:
             body["platform"] = platform
         return self._post("/api/v1/enroll", json.dumps(body).encode(), None)
 
-    def post_inventory(self, node_key: str, report: dict[str, Any] | bytes) -> dict:
+    def post_inventory(self, node_key: str, report: dict[str, Any] | bytes, compressed: bool = False) -> dict:
+        """Upload a report (a dict, JSON bytes, or gzip bytes with ``compressed``)."""
         raw = report if isinstance(report, bytes) else json.dumps(report, separators=(",", ":")).encode()
-        return self._post("/api/v1/inventory", raw, node_key)
+        return self._post("/api/v1/inventory", raw, node_key, compressed)
 
-    def _post(self, path: str, raw: bytes, bearer: str | None) -> dict:
+    def checkin(self, node_key: str, status: dict[str, Any]) -> dict:
+        """Report the agent's state; the answer carries its settings and tasks."""
+        return self._post("/api/v1/checkin", json.dumps(status).encode(), node_key)
+
+    def _post(self, path: str, raw: bytes, bearer: str | None, compressed: bool = False) -> dict:
         headers = {
             "Content-Type": "application/json",
             "Content-Encoding": "gzip",
@@ -54,16 +59,17 @@ class CollectorClient:
         }
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
-        request = urllib.request.Request(self.base_url.rstrip("/") + path, data=gzip.compress(raw, 6), headers=headers, method="POST")
+        body = raw if compressed else gzip.compress(raw, 6)
+        request = urllib.request.Request(self.base_url.rstrip("/") + path, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s, context=self._tls_context()) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise TransportError(_error_message(exc), exc.code, _retry_after(exc)) from None
-        except ssl.SSLCertVerificationError as exc:
-            raise TransportError(f"TLS certificate of {self.base_url} refused: {exc.verify_message}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise TransportError(f"TLS certificate of {self.base_url} refused: {reason.verify_message}") from None
             raise TransportError(f"cannot reach collector at {self.base_url}: {reason}") from None
 
     def _tls_context(self) -> ssl.SSLContext | None:

@@ -6,7 +6,7 @@ from flask import Flask
 
 from collector import extensions
 from collector.config import CollectorConfig, load_config
-from collector.logs import configure_logging
+from common.logs import configure_logging
 
 __all__ = ["create_app"]
 

@@ -41,6 +41,11 @@ class CollectorConfig:
     log_level: str = "INFO"
     log_format: str = "json"
     page_size_max: int = 500
+    # What agents are told at check-in: how often to inventory, the random splay, how
+    # often to check in again.
+    agent_inventory_interval_s: int = 3600
+    agent_splay_s: int = 600
+    agent_checkin_interval_s: int = 900
 
     @property
     def effective_database_url(self) -> str:
@@ -51,9 +56,12 @@ class CollectorConfig:
     def validate(self) -> "CollectorConfig":
         problems = []
         for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
-                     "enroll_failure_window_s", "page_size_max"):
+                     "enroll_failure_window_s", "page_size_max", "agent_inventory_interval_s",
+                     "agent_checkin_interval_s"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
+        if self.agent_splay_s < 0:
+            problems.append("agent_splay_s must be 0 or more")
         if self.trusted_proxies < 0:
             problems.append("trusted_proxies must be 0 or more")
         if self.log_format not in ("json", "text"):

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 __all__ = [
     "Battery",
     "CPU",
+    "CheckinRequest",
     "DeviceInterface",
     "DiscoveredDevice",
     "DiscoveryMethod",
@@ -275,6 +276,14 @@ class EnrollRequest(_Record):
 
     enroll_secret: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=_NO_NUL)]
     hostname: Name
-    agent_id: ShortText | None = None
+    agent_id: uuid.UUID | None = None
     platform: ShortText | None = None
     agent_version: ShortText | None = None
+
+
+class CheckinRequest(_Record):
+    """An agent's periodic hello: its state, so admins can see silent or struggling agents."""
+
+    agent_version: ShortText | None = None
+    spool_depth: NonNegative = 0
+    last_success_at: UtcDatetime | None = None

@@ -24,7 +24,7 @@ def test_demo_once_shows_this_machine_with_its_packages(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert f"collector up at http://127.0.0.1:{port}" in out
-    assert re.search(r": stored \(asset \d+, \d+ packages", out)
+    assert re.search(r"report [0-9a-f-]{36}: delivered; \d+ packages", out)
     packages = int(re.search(r"packages\s+: (\d+)", out).group(1))
     assert packages > 0
     assert "assets in the register: 1" in out

@@ -108,10 +108,13 @@ def enroll_agent(session: Session, request: EnrollRequest, now: datetime | None 
         raise Unauthorized("invalid, expired or revoked enrollment secret")
     secret.use_count += 1
     node_key = credentials.generate(credentials.NODE_KEY_PREFIX)
-    agent = session.get(Agent, request.agent_id, with_for_update=True) if request.agent_id else None
+    requested_id = str(request.agent_id) if request.agent_id else None
+    agent = session.get(Agent, requested_id, with_for_update=True) if requested_id else None
     reenrolled = agent is not None
     if agent is None:
-        agent = Agent(id=str(uuid.uuid4()), enrolled_at=now, reports_dropped=0)
+        # An agent re-enrolling under an id the collector no longer knows keeps that id, so
+        # that the reports already in its spool (which carry it) are still accepted.
+        agent = Agent(id=requested_id or str(uuid.uuid4()), enrolled_at=now, reports_dropped=0)
         session.add(agent)
     agent.node_key_hash = credentials.hash_credential(node_key)
     agent.key_issued_at = now

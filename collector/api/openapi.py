@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from collector.api import bp
-from common.schema import EnrollRequest, InventoryReport
+from common.schema import CheckinRequest, EnrollRequest, InventoryReport
 
 REF = "#/components/schemas/{model}"
 
@@ -29,7 +29,7 @@ _TOKEN_ERRORS = {**_AUTH_ERRORS, "403": _error("The token's role may not do this
 
 def _components() -> dict:
     schemas: dict = {}
-    for model in (InventoryReport, EnrollRequest):
+    for model in (InventoryReport, EnrollRequest, CheckinRequest):
         schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -116,6 +116,27 @@ def _paths() -> dict:
                     "413": _error("Body over the configured limit (compressed or decompressed)"),
                     "415": _error("Not application/json, or an unsupported Content-Encoding"),
                     "422": _error("A field failed validation; `fields` names each"),
+                },
+            }
+        },
+        "/api/v1/checkin": {
+            "post": {
+                "summary": "An agent reports its state; the answer carries its settings and tasks",
+                "security": [{"nodeKey": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model="CheckinRequest")}}}},
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {
+                            "settings": {"type": "object", "properties": {
+                                "inventory_interval_s": {"type": "integer"}, "splay_s": {"type": "integer"},
+                                "checkin_interval_s": {"type": "integer"}}},
+                            "tasks": {"type": "array", "items": {"type": "object"}}}},
+                        "Settings and tasks for this agent",
+                    ),
+                    "400": _error("Malformed JSON"),
+                    **_AUTH_ERRORS,
+                    "413": _error("Body over 16 KiB"),
+                    "422": _error("A field failed validation"),
                 },
             }
         },

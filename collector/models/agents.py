@@ -59,6 +59,10 @@ class Agent(Base):
     # Hash of the last stored inventory content: an identical report only bumps timestamps.
     last_content_hash: Mapped[str | None] = mapped_column(String(64))
     reports_dropped: Mapped[int] = mapped_column(Integer, default=0)
+    # From the agent's last check-in: silent or struggling agents show here.
+    last_checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    spool_depth: Mapped[int | None] = mapped_column(Integer)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ApiToken(Base):

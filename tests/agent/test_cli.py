@@ -9,7 +9,10 @@ import sys
 import pytest
 import requests
 
+from sqlalchemy import select
+
 from collector.access.enrollment import create_enrollment_secret
+from collector.models import Observation
 
 
 def _agent(*args, env):
@@ -31,13 +34,17 @@ def test_run_once_enrols_and_reports_this_host(live_server, database, tmp_path, 
            "STOCKTAKE_AGENT_ENROLL_SECRET": secret, "STOCKTAKE_AGENT_STATE_DIR": str(tmp_path / "state")}
     first = _agent("run", "--once", env=env)
     assert first.returncode == 0, first.stderr
-    assert ": stored (asset" in first.stdout
+    assert ": delivered;" in first.stdout and "spooled 0" in first.stdout
     identity = tmp_path / "state" / "identity.json"
     assert stat.S_IMODE(identity.stat().st_mode) == 0o600
     second = _agent("run", "--once", env=env)
-    assert ": unchanged (asset" in second.stdout, second.stdout + second.stderr
+    assert ": delivered;" in second.stdout, second.stdout + second.stderr
     assets = requests.get(f"{live_server.url}/api/v1/assets", headers=make_token(), timeout=10).json()
     assert assets["total"] == 1
+    with database.session() as session:  # the second report had the same content
+        assert session.scalar(select(Observation.report_count)) == 2
+    status = _agent("status", "--json", env=env)
+    assert json.loads(status.stdout)["spool_depth"] == 0 and json.loads(status.stdout)["last_success_at"]
     detail = requests.get(f"{live_server.url}/api/v1/assets/{assets['items'][0]['id']}", headers=make_token(), timeout=10).json()
     assert any(s["source"]["report_id"] for s in detail["software"])
     assert any(p["name"] == "dpkg" for p in detail["software"])
@@ -48,4 +55,4 @@ def test_unreachable_collector_is_a_clear_error(tmp_path):
            "STOCKTAKE_AGENT_ENROLL_SECRET": "stke_x", "STOCKTAKE_AGENT_STATE_DIR": str(tmp_path)}
     result = _agent("run", "--once", env=env)
     assert result.returncode == 1
-    assert "cannot reach collector at http://127.0.0.1:9" in result.stderr
+    assert "cannot reach collector at http://127.0.0.1:9" in result.stderr + result.stdout

@@ -1,0 +1,174 @@
+"""One inventory cycle: collect, spool, deliver, record the outcome in ``status.json``.
+
+Used by ``run --once`` and by the daemon's scheduled job. Nothing here raises for a
+collector or disk problem: the cycle logs one clear line, keeps what it could, and the
+next cycle tries again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import platform
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+from agent.config import AgentConfig
+from agent.delivery import Backoff, DeliveryResult, KeyKeeper, deliver_spool
+from agent.probes.base import Probe
+from agent.spool import Spool, SpoolError
+from agent.state import AgentIdentity, load_identity, save_identity
+from agent.transport import CollectorClient, TransportError
+
+__all__ = ["CycleResult", "collector_client", "describe", "enroll", "read_status", "run_cycle", "spool_for", "write_status"]
+
+log = logging.getLogger(__name__)
+STATUS_FILE = "status.json"
+
+
+@dataclass
+class CycleResult:
+    report_id: str | None = None
+    spooled: bool = False
+    delivered: int = 0
+    rejected: int = 0
+    spool_depth: int = 0
+    error: str | None = None
+    software: int = 0
+    nics: int = 0
+    disks: int = 0
+
+
+def collector_client(config: AgentConfig) -> CollectorClient:
+    if not config.server_url:
+        raise TransportError("server_url is not set (config file or STOCKTAKE_AGENT_SERVER_URL)")
+    return CollectorClient(config.server_url, config.ca_bundle or None, config.timeout_s)
+
+
+def enroll(config: AgentConfig, client: CollectorClient, previous_agent_id: str | None) -> AgentIdentity:
+    """Trade the enrollment secret for a node key; the old identity is replaced only on success."""
+    answer = client.enroll(config.secret(), socket.gethostname(), previous_agent_id, platform.system().lower())
+    identity = AgentIdentity(agent_id=answer["agent_id"], node_key=answer["node_key"])
+    save_identity(config.state_dir, identity)
+    log.warning("enrolled with the collector", extra={"agent_id": identity.agent_id})
+    return identity
+
+
+def spool_for(config: AgentConfig) -> Spool:
+    return Spool(Path(config.state_dir) / "spool", config.spool_max_bytes, config.spool_max_reports)
+
+
+def run_cycle(
+    config: AgentConfig,
+    probes: Iterable[Probe] | None = None,
+    client: CollectorClient | None = None,
+    backoff: Backoff | None = None,
+    sleep=time.sleep,
+) -> CycleResult:
+    from agent.runner import collect_inventory
+
+    result = CycleResult()
+    client = client or collector_client(config)
+    spool = spool_for(config)
+    _cleanup(spool)
+    keys = KeyKeeper(load_identity(config.state_dir), lambda previous: enroll(config, client, previous))
+    try:
+        keys.key()
+    except (TransportError, OSError) as exc:
+        result.error = f"cannot enrol: {exc}"
+        log.error("cannot enrol with the collector; no report this cycle", extra={"error": str(exc)})
+        return _finish(config, result, spool)
+    agent_id = keys.identity.agent_id
+    report = collect_inventory(agent_id) if probes is None else collect_inventory(agent_id, probes)
+    report["spool_dropped"] = _take_dropped(spool)
+    result.report_id = report["report_id"]
+    result.software, result.nics, result.disks = (len(report.get(k, [])) for k in ("software", "nics", "disks"))
+    try:
+        spool.put(report)
+        result.spooled = True
+    except SpoolError as exc:
+        log.error("spool unusable; sending this report directly", extra={"error": str(exc)})
+        result.error = str(exc)
+        _send_direct(client, keys, report, result)
+    delivery = deliver_spool(spool, client, keys, config.delivery_budget_s, backoff, sleep)
+    _merge(result, delivery)
+    return _finish(config, result, spool)
+
+
+def _cleanup(spool: Spool) -> None:
+    try:
+        spool.cleanup_temporary()
+    except OSError as exc:
+        log.error("cannot clean the spool", extra={"error": str(exc)})
+
+
+def _take_dropped(spool: Spool) -> int:
+    try:
+        return spool.take_dropped()
+    except OSError:
+        return 0
+
+
+def _send_direct(client: CollectorClient, keys: KeyKeeper, report: dict, result: CycleResult) -> None:
+    body = gzip.compress(json.dumps(report, separators=(",", ":")).encode(), 6)
+    try:
+        client.post_inventory(keys.key(), body, compressed=True)
+        result.delivered += 1
+    except TransportError as exc:
+        if exc.status == 401 and keys.renew():
+            client.post_inventory(keys.key(), body, compressed=True)
+            result.delivered += 1
+            return
+        log.error("report lost: spool unusable and collector unavailable", extra={"error": str(exc)})
+        result.error = f"{result.error}; direct send failed: {exc}"
+
+
+def _merge(result: CycleResult, delivery: DeliveryResult) -> None:
+    result.delivered += delivery.delivered
+    result.rejected += delivery.rejected
+    if delivery.error:
+        result.error = delivery.error if result.error is None else f"{result.error}; {delivery.error}"
+
+
+def _finish(config: AgentConfig, result: CycleResult, spool: Spool) -> CycleResult:
+    result.spool_depth = spool.depth
+    now = datetime.now(timezone.utc).isoformat()
+    status = read_status(config.state_dir)
+    status.update(last_attempt_at=now, last_error=result.error, spool_depth=result.spool_depth,
+                  last_report_id=result.report_id)
+    if result.error is None and result.spool_depth == 0:
+        status["last_success_at"] = now
+    write_status(config.state_dir, status)
+    return result
+
+
+def read_status(state_dir: str) -> dict:
+    try:
+        return json.loads((Path(state_dir) / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_status(state_dir: str, status: dict) -> None:
+    path = Path(state_dir) / STATUS_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_name(STATUS_FILE + ".tmp")
+        temporary.write_text(json.dumps(status, indent=2, default=str))
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.error("cannot write the status file", extra={"path": str(path), "error": exc.strerror or str(exc)})
+
+
+def describe(result: CycleResult) -> str:
+    """One line for humans: what this cycle did."""
+    state = "delivered" if result.error is None else "not delivered"
+    return (f"report {result.report_id}: {state}; {result.software} packages, {result.nics} NICs, {result.disks} disks; "
+            f"sent {result.delivered}, spooled {result.spool_depth}" + (f"; error: {result.error}" if result.error else ""))
+
