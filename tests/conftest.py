@@ -130,16 +130,20 @@ def _free_port() -> int:
 class LiveServer:
     """The production server command (gunicorn) serving the test database on loopback."""
 
-    def __init__(self, db_url: str, data_dir: Path, workers: int = 2, threads: int = 8, extra_env=None) -> None:
+    def __init__(self, db_url: str, data_dir: Path, workers: int = 2, threads: int = 8, extra_env=None,
+                 certfile: Path | None = None, keyfile: Path | None = None) -> None:
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if certfile else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        tls = ["--certfile", str(certfile), "--keyfile", str(keyfile)] if certfile else []
+        self._verify = str(certfile) if certfile else True
         env = {**os.environ, "STOCKTAKE_DATABASE_URL": db_url, "STOCKTAKE_DATA_DIR": str(data_dir),
                "STOCKTAKE_LOG_LEVEL": "WARNING", **(extra_env or {})}
         env.pop("STOCKTAKE_CONFIG", None)
         self.log = open(data_dir / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "collector.app:create_app()"],
+             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *tls, "collector.app:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()
@@ -150,7 +154,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                if requests.get(self.url + "/api/v1/health", timeout=1, verify=self._verify).ok:
                     return
             except requests.ConnectionError:
                 time.sleep(0.1)
