@@ -8,6 +8,8 @@ PACKAGES=(
   python3-venv   # python3 -m venv on Debian's python3
   util-linux     # lsblk, read by the agent's disk probe
   procps
+  systemd        # systemd-analyze, which checks the shipped units
+  openssl        # test certificates for the TLS refusal tests
 )
 
 missing=()
