@@ -51,8 +51,8 @@ class AgentSettings:
             value = given.get(name)
             return value if isinstance(value, int) and low <= value <= high else getattr(fallback, name)
 
-        return cls(pick("inventory_interval_s", 60, 7 * 86400), pick("splay_s", 0, 86400),
-                   pick("checkin_interval_s", 30, 86400))
+        return cls(pick("inventory_interval_s", 1, 7 * 86400), pick("splay_s", 0, 86400),
+                   pick("checkin_interval_s", 1, 86400))
 
 
 def load_settings(config: AgentConfig) -> AgentSettings:
@@ -79,6 +79,7 @@ class _Daemon:
         self.scheduler = scheduler
         self.settings = load_settings(config)
         self.lock = threading.Lock()
+        self.checked_in = False
 
     def inventory_job(self) -> None:
         with self.lock:
@@ -86,9 +87,18 @@ class _Daemon:
                 log.warning(describe(run_cycle(self.config)))
             except Exception:  # noqa: BLE001 - the daemon outlives any one failing cycle
                 log.exception("inventory cycle failed")
+            if not self.checked_in:  # e.g. the first cycle has just enrolled
+                self._checkin()
             self._record_next_run()
 
     def checkin_job(self) -> None:
+        # One job at a time: a check-in must not enrol while an inventory cycle does.
+        with self.lock:
+            self._checkin()
+
+    def _checkin(self) -> None:
+        if load_identity(self.config.state_dir) is None:
+            return  # not enrolled yet: the inventory cycle enrols first
         try:
             client = collector_client(self.config)
             keys = KeyKeeper(load_identity(self.config.state_dir), lambda prev: enroll(self.config, client, prev))
@@ -104,6 +114,7 @@ class _Daemon:
         except (TransportError, OSError, ValueError) as exc:
             log.warning("check-in failed; keeping current settings", extra={"error": str(exc)})
             return
+        self.checked_in = True
         tasks = answer.get("tasks") if isinstance(answer, dict) else None
         if tasks:
             log.warning("collector sent tasks this agent version cannot run yet", extra={"tasks": len(tasks)})
