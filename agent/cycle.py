@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import platform
 import socket
 import time
@@ -19,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
+from agent.atomic import write_atomically
 from agent.config import AgentConfig
 from agent.delivery import Backoff, DeliveryResult, KeyKeeper, deliver_spool
 from agent.probes.base import Probe
@@ -84,8 +84,9 @@ def run_cycle(
         result.error = f"cannot enrol: {exc}"
         log.error("cannot enrol with the collector; no report this cycle", extra={"error": str(exc)})
         return _finish(config, result, spool)
-    agent_id = keys.identity.agent_id
-    report = collect_inventory(agent_id) if probes is None else collect_inventory(agent_id, probes)
+    from agent.probes import probes_for
+
+    report = collect_inventory(keys.identity.agent_id, probes_for(config.state_dir) if probes is None else probes)
     report["spool_dropped"] = _take_dropped(spool)
     result.report_id = report["report_id"]
     result.software, result.nics, result.disks = (len(report.get(k, [])) for k in ("software", "nics", "disks"))
@@ -159,9 +160,7 @@ def write_status(state_dir: str, status: dict) -> None:
     path = Path(state_dir) / STATUS_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = path.with_name(STATUS_FILE + ".tmp")
-        temporary.write_text(json.dumps(status, indent=2, default=str))
-        os.replace(temporary, path)
+        write_atomically(path, json.dumps(status, indent=2, default=str).encode(), mode=0o644)
     except OSError as exc:
         log.error("cannot write the status file", extra={"path": str(path), "error": exc.strerror or str(exc)})
 

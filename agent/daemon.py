@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import signal
 import threading
@@ -19,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from agent import __version__
+from agent.atomic import write_atomically
 from agent.config import AgentConfig
 from agent.cycle import collector_client, describe, enroll, read_status, run_cycle, spool_for, write_status
 from agent.delivery import KeyKeeper
@@ -29,6 +29,8 @@ __all__ = ["AgentSettings", "load_settings", "run_daemon"]
 
 log = logging.getLogger(__name__)
 SETTINGS_FILE = "settings.json"
+# How often running programs are sampled for usage (cheap: one readlink per process).
+USAGE_SAMPLE_INTERVAL_S = 300
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,8 @@ def load_settings(config: AgentConfig) -> AgentSettings:
 
 
 def _save_settings(config: AgentConfig, settings: AgentSettings) -> None:
-    path = Path(config.state_dir) / SETTINGS_FILE
     try:
-        temporary = path.with_name(SETTINGS_FILE + ".tmp")
-        temporary.write_text(json.dumps(asdict(settings)))
-        os.replace(temporary, path)
+        write_atomically(Path(config.state_dir) / SETTINGS_FILE, json.dumps(asdict(settings)).encode(), mode=0o644)
     except OSError as exc:
         log.error("cannot save settings", extra={"error": exc.strerror or str(exc)})
 
@@ -90,6 +89,17 @@ class _Daemon:
             if not self.checked_in:  # e.g. the first cycle has just enrolled
                 self._checkin()
             self._record_next_run()
+
+    def usage_job(self) -> None:
+        """Sample running executables between inventories (usage accumulates in the state dir)."""
+        from agent.probes import USAGE_STATE_FILE
+        from agent.probes.usage import UsageProbe
+
+        with self.lock:
+            try:
+                UsageProbe(state_path=Path(self.config.state_dir) / USAGE_STATE_FILE).sample()
+            except Exception:  # noqa: BLE001 - sampling is best effort
+                log.exception("usage sample failed")
 
     def checkin_job(self) -> None:
         # One job at a time: a check-in must not enrol while an inventory cycle does.
@@ -155,6 +165,8 @@ def run_daemon(config: AgentConfig, rng: random.Random | None = None) -> int:
         daemon.inventory_job, IntervalTrigger(seconds=settings.inventory_interval_s, jitter=settings.splay_s or None),
         id="inventory", next_run_time=first_run, max_instances=1, coalesce=True, misfire_grace_time=None,
     )
+    scheduler.add_job(daemon.usage_job, IntervalTrigger(seconds=USAGE_SAMPLE_INTERVAL_S, jitter=30), id="usage",
+                      max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.add_job(
         daemon.checkin_job, IntervalTrigger(seconds=settings.checkin_interval_s, jitter=30),
         id="checkin", next_run_time=now, max_instances=1, coalesce=True, misfire_grace_time=None,

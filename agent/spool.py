@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import TMP_SUFFIX, write_atomically
+
 __all__ = ["Spool", "SpoolEntry", "SpoolError"]
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".json.gz"
-TMP_SUFFIX = ".tmp"
 DROPPED_FILE = "dropped"
 REJECTED_DIR = "rejected"
 
@@ -60,7 +61,7 @@ class Spool:
             self._ensure_directory()
             self._make_room(len(body))
             target = self.directory / f"{self._stamp():020d}-{report['report_id']}{SUFFIX}"
-            self._write_atomically(target, body)
+            write_atomically(target, body)
         except OSError as exc:
             raise SpoolError(f"cannot write the spool in {self.directory}: {exc.strerror or exc}") from exc
         return SpoolEntry(target, len(body))
@@ -84,25 +85,7 @@ class Spool:
             dropped += 1
         if dropped:
             log.warning("spool full: dropped the oldest reports", extra={"dropped": dropped})
-            self._write_atomically(self.directory / DROPPED_FILE, str(self.dropped() + dropped).encode())
-
-    def _write_atomically(self, target: Path, data: bytes) -> None:
-        temporary = target.with_name(target.name + TMP_SUFFIX)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        directory = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+            write_atomically(self.directory / DROPPED_FILE, str(self.dropped() + dropped).encode())
 
     # --- reading -----------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ half-written key and no other local user can read it.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from agent.atomic import write_atomically
 
 __all__ = ["AgentIdentity", "load_identity", "save_identity"]
 
@@ -36,11 +37,5 @@ def load_identity(state_dir: str | Path) -> AgentIdentity | None:
 def save_identity(state_dir: str | Path, identity: AgentIdentity) -> None:
     directory = Path(state_dir)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = directory / IDENTITY_FILE
-    temporary = directory / (IDENTITY_FILE + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"agent_id": identity.agent_id, "node_key": identity.node_key}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
+    write_atomically(directory / IDENTITY_FILE,
+                     json.dumps({"agent_id": identity.agent_id, "node_key": identity.node_key}).encode())

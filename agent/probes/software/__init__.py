@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from agent.probes.base import Fragment
+from agent.probes.software.apk import ApkSource
 from agent.probes.software.dpkg import DpkgSource
+from agent.probes.software.flatpak import FlatpakSource
+from agent.probes.software.macos import MacApplicationsSource
+from agent.probes.software.pacman import PacmanSource
 from agent.probes.software.rpm import RpmSource
+from agent.probes.software.snap import SnapSource
+from agent.probes.software.windows import WindowsRegistrySource
 
 __all__ = ["SOURCES", "SoftwareProbe"]
 
-SOURCES = [DpkgSource(), RpmSource()]
+SOURCES = [
+    DpkgSource(), RpmSource(), ApkSource(), PacmanSource(), SnapSource(), FlatpakSource(),
+    WindowsRegistrySource(), MacApplicationsSource(),
+]
 
 
 class SoftwareProbe:
