@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 __all__ = ["main"]
-
-log = logging.getLogger("stocktake.agent")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,11 +36,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from common.logs import configure_logging
+    if args.command != "inventory" or args.verbose:  # printing an inventory logs nothing: keep it fast
+        from common.logs import configure_logging
 
-    configure_logging("DEBUG" if args.verbose else "WARNING", args.log_format)
-    from agent.config import AgentConfigError
-    from agent.transport import TransportError
+        configure_logging("DEBUG" if args.verbose else "WARNING", args.log_format)
+    from agent.errors import AgentConfigError, TransportError
 
     commands = {"inventory": _inventory, "enroll": _enroll, "run": _run_once, "daemon": _daemon, "status": _status}
     try:
@@ -60,7 +57,7 @@ def _config(args):
 
 
 def _inventory(args) -> int:
-    from agent.config import AgentConfigError
+    from agent.errors import AgentConfigError
     from agent.runner import collect_inventory
     from agent.state import load_identity
 

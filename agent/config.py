@@ -1,40 +1,75 @@
-"""Agent settings: defaults, ``/etc/stocktake/agent.toml`` and ``STOCKTAKE_AGENT_*`` variables."""
+"""Agent settings: defaults, ``/etc/stocktake/agent.toml`` and ``STOCKTAKE_AGENT_*`` variables.
+
+A plain class rather than a dataclass: the agent starts on every inventory and the
+dataclasses machinery (and the ``inspect`` module it imports) costs milliseconds.
+"""
 
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
+
+from agent.errors import AgentConfigError
 
 __all__ = ["AgentConfig", "AgentConfigError", "DEFAULT_CONFIG_PATH", "load_agent_config"]
 
 DEFAULT_CONFIG_PATH = "/etc/stocktake/agent.toml"
 ENV_PREFIX = "STOCKTAKE_AGENT_"
 
-
-class AgentConfigError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class AgentConfig:
-    server_url: str = ""
-    enroll_secret: str = ""
-    enroll_secret_file: str = ""
-    state_dir: str = "/var/lib/stocktake-agent"
-    ca_bundle: str = ""
-    timeout_s: int = 30
+DEFAULTS: dict[str, Any] = {
+    "server_url": "",
+    "enroll_secret": "",
+    "enroll_secret_file": "",
+    "state_dir": "/var/lib/stocktake-agent",
+    "ca_bundle": "",
+    "timeout_s": 30,
     # Spool bounds: reports kept on disk while the collector cannot be reached.
-    spool_max_bytes: int = 64 * 1024 * 1024
-    spool_max_reports: int = 1000
+    "spool_max_bytes": 64 * 1024 * 1024,
+    "spool_max_reports": 1000,
     # Time one delivery attempt may spend retrying before leaving the rest spooled.
-    delivery_budget_s: int = 120
+    "delivery_budget_s": 120,
     # Schedule until the collector's check-in answer says otherwise.
-    inventory_interval_s: int = 3600
-    splay_s: int = 600
-    checkin_interval_s: int = 900
+    "inventory_interval_s": 3600,
+    "splay_s": 600,
+    "checkin_interval_s": 900,
+}
+
+
+class AgentConfig:
+    server_url: str
+    enroll_secret: str
+    enroll_secret_file: str
+    state_dir: str
+    ca_bundle: str
+    timeout_s: int
+    spool_max_bytes: int
+    spool_max_reports: int
+    delivery_budget_s: int
+    inventory_interval_s: int
+    splay_s: int
+    checkin_interval_s: int
+
+    def __init__(self, **values: Any) -> None:
+        unknown = values.keys() - DEFAULTS.keys()
+        if unknown:
+            raise AgentConfigError(f"unknown agent setting {sorted(unknown)[0]!r}")
+        for name, default in DEFAULTS.items():
+            value = values.get(name, default)
+            if isinstance(default, int):
+                if isinstance(value, bool):
+                    raise AgentConfigError(f"{name}: expected an integer, got {value!r}")
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise AgentConfigError(f"{name}: expected an integer, got {value!r}") from None
+            else:
+                value = str(value)
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:  # never show the secret
+        shown = {k: getattr(self, k) for k in DEFAULTS if k != "enroll_secret"}
+        return f"AgentConfig({shown})"
 
     def secret(self) -> str:
         if self.enroll_secret:
@@ -60,31 +95,35 @@ class AgentConfig:
 
 def load_agent_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> AgentConfig:
     environ = os.environ if environ is None else environ
-    config = AgentConfig()
-    known = {f.name: f for f in fields(AgentConfig)}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     explicit = path or environ.get("STOCKTAKE_AGENT_CONFIG")
     candidate = explicit or DEFAULT_CONFIG_PATH
-    if Path(candidate).exists() or explicit:
-        try:
-            with open(candidate, "rb") as handle:
-                values.update(tomllib.load(handle).get("agent", {}))
-        except FileNotFoundError:
-            raise AgentConfigError(f"config file not found: {candidate}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise AgentConfigError(f"{candidate} is not valid TOML: {exc}") from None
+    if explicit or Path(candidate).exists():
+        values.update(_read_toml(candidate))
     for key, value in environ.items():
         name = key[len(ENV_PREFIX):].lower()
-        if key.startswith(ENV_PREFIX) and name in known:
+        if key.startswith(ENV_PREFIX) and name in DEFAULTS:
             values[name] = value
-    for key, value in list(values.items()):
-        if key not in known:
-            raise AgentConfigError(f"unknown agent setting {key!r}")
-        if known[key].type in ("int", int):
-            try:
-                values[key] = int(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise AgentConfigError(f"{key}: expected an integer, got {value!r}") from None
-        else:
-            values[key] = str(value)
-    return replace(config, **values).validated()  # type: ignore[arg-type]
+    return AgentConfig(**values).validated()
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise AgentConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise AgentConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if not raw.strip():
+        return {}
+    import tomllib
+
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AgentConfigError(f"{path} is not valid TOML: {exc}") from None
+    section = document.get("agent", {})
+    if not isinstance(section, dict):
+        raise AgentConfigError(f"{path}: [agent] must be a table")
+    return section

@@ -6,7 +6,6 @@ package database must not cost the hardware inventory.
 
 from __future__ import annotations
 
-import logging
 import socket
 import uuid
 from datetime import datetime, timezone
@@ -18,7 +17,6 @@ from agent.probes.base import Probe
 
 __all__ = ["collect_inventory", "merge_fragment"]
 
-log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 
 
@@ -38,7 +36,9 @@ def collect_inventory(agent_id: str, probes: Iterable[Probe] = PROBES) -> dict[s
         try:
             merge_fragment(report, probe.collect())
         except Exception as exc:  # noqa: BLE001 - a failing probe is data, not a crash
-            log.warning("probe failed", extra={"probe": probe.name, "error": str(exc)})
+            import logging  # only on failure: the common path stays free of logging's import cost
+
+            logging.getLogger(__name__).warning("probe failed", extra={"probe": probe.name, "error": str(exc)})
             report["probe_errors"].append({"probe": probe.name, "error": f"{type(exc).__name__}: {exc}"[:1000]})
     report["host"].setdefault("hostname", socket.gethostname())
     return report

@@ -7,7 +7,7 @@ half-written key and no other local user can read it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 from agent.atomic import write_atomically
@@ -17,8 +17,7 @@ __all__ = ["AgentIdentity", "load_identity", "save_identity"]
 IDENTITY_FILE = "identity.json"
 
 
-@dataclass(frozen=True)
-class AgentIdentity:
+class AgentIdentity(NamedTuple):
     agent_id: str
     node_key: str
 

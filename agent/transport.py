@@ -15,17 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent import __version__
+from agent.errors import TransportError
 
 __all__ = ["CollectorClient", "TransportError"]
-
-
-class TransportError(RuntimeError):
-    """A request failed; ``status`` is the HTTP status (None when the server was not reached)."""
-
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 Each agent takes one full local inventory of this machine as a whole process, started
 directly (no shell; the Perl agents are exec'd through their own ``#!/usr/bin/perl``):
-  stocktake  .venv/bin/python -m agent.cli inventory --print --compact  (stdout to a file,
-             STOCKTAKE_AGENT_CONFIG=/dev/null)
+  stocktake  stocktake-agent inventory --print --compact, installed from a wheel into a
+             fresh virtualenv as on a fleet machine (``--editable``: this checkout's .venv)
+             (stdout to a file, STOCKTAKE_AGENT_CONFIG=/dev/null)
   fusion     fusioninventory-agent --config=none --local=DIR --no-httpd  (writes an XML file)
   ocs        ocsinventory-agent --local=DIR --basevardir=DIR  (writes an .ocs XML file)
 Neither anchor may contact a server: both run in local mode only. ``--config=none`` makes
@@ -171,10 +172,24 @@ class Agent:
         return max(walls) / min(walls) if walls and not self.failed else None
 
 
+def deploy_agent(workdir: Path) -> Path:
+    """Install the agent as a fleet machine gets it: a virtualenv with ``stocktake[agent]``
+    from a built wheel (not the editable development install, whose import hook costs
+    every start several milliseconds). Returns its ``stocktake-agent`` script."""
+    venv = workdir / "agent-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{ROOT}[agent]"], check=True)
+    return venv / "bin" / "stocktake-agent"
+
+
 class StocktakeAgent(Agent):
+    script: Path | None = None  # a deployed install; None: this checkout's .venv (editable)
+
     def command(self, run_dir):
         env = {**os.environ, "STOCKTAKE_AGENT_CONFIG": "/dev/null"}
         env.pop("PYTHONPROFILEIMPORTTIME", None)
+        if self.script is not None:
+            return [str(self.script), "inventory", "--print", "--compact"], env, run_dir
         python = ROOT / ".venv" / "bin" / "python"
         if not python.exists():
             python = Path(sys.executable)
@@ -369,6 +384,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 timed runs per agent instead of 5")
     parser.add_argument("--runs", type=int, help="timed runs per agent (default 5, quick 2)")
     parser.add_argument("--software", type=int, default=1500, help="packages in the synthetic payload report")
+    parser.add_argument("--editable", action="store_true",
+                        help="measure this checkout's development .venv instead of a wheel install")
     args = parser.parse_args()
     runs = args.runs or (2 if args.quick else 5)
 
@@ -383,6 +400,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stocktake-footprint-") as tmp:
         workdir = Path(tmp)
         stocktake = StocktakeAgent("stocktake", workdir)
+        if not args.editable:
+            print("installing the agent from a wheel, as a fleet machine would ...", flush=True)
+            stocktake.script = deploy_agent(workdir)
         fusion = FusionAgent("fusion", workdir) if "fusioninventory-agent" in usable else None
         ocs = OcsAgent("ocs", workdir) if "ocsinventory-agent" in usable else None
         agents = [a for a in (stocktake, fusion, ocs) if a is not None]

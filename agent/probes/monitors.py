@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 from agent.probes.base import Fragment
@@ -39,8 +39,7 @@ _TAG_SERIAL, _TAG_NAME = 0xFF, 0xFC
 _PLACEHOLDER_SERIALS = {0, 0x01010101, 0xFFFFFFFF}
 
 
-@dataclass(frozen=True)
-class Edid:
+class Edid(NamedTuple):
     """What the base EDID block says about a display."""
 
     manufacturer: str | None  # PNP id, e.g. "DEL"

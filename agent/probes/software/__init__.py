@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+import shutil
+import sys
+
 from agent.probes.base import Fragment
-from agent.probes.software.apk import ApkSource
-from agent.probes.software.dpkg import DpkgSource
-from agent.probes.software.flatpak import FlatpakSource
-from agent.probes.software.macos import MacApplicationsSource
-from agent.probes.software.pacman import PacmanSource
-from agent.probes.software.rpm import RpmSource
-from agent.probes.software.snap import SnapSource
-from agent.probes.software.windows import WindowsRegistrySource
 
-__all__ = ["SOURCES", "SoftwareProbe"]
+__all__ = ["SOURCE_SPECS", "SoftwareProbe", "default_sources"]
 
-SOURCES = [
-    DpkgSource(), RpmSource(), ApkSource(), PacmanSource(), SnapSource(), FlatpakSource(),
-    WindowsRegistrySource(), MacApplicationsSource(),
+# (module, class, cheap precheck). A source's module is imported only where its precheck
+# passes, so a Debian host never loads the Windows registry or macOS parsers: the agent
+# starts on every inventory and imports are most of its cost.
+SOURCE_SPECS = [
+    ("agent.probes.software.dpkg", "DpkgSource", lambda: shutil.which("dpkg-query") is not None),
+    ("agent.probes.software.rpm", "RpmSource", lambda: shutil.which("rpm") is not None),
+    ("agent.probes.software.apk", "ApkSource", lambda: os.path.exists("/lib/apk/db/installed")),
+    ("agent.probes.software.pacman", "PacmanSource", lambda: os.path.isdir("/var/lib/pacman/local")),
+    ("agent.probes.software.snap", "SnapSource", lambda: shutil.which("snap") is not None),
+    ("agent.probes.software.flatpak", "FlatpakSource", lambda: shutil.which("flatpak") is not None),
+    ("agent.probes.software.windows", "WindowsRegistrySource", lambda: sys.platform == "win32"),
+    ("agent.probes.software.macos", "MacApplicationsSource", lambda: sys.platform == "darwin"),
 ]
+
+
+def default_sources() -> list:
+    """Instances of the package sources whose precheck passes on this host."""
+    return [getattr(importlib.import_module(module), cls)() for module, cls, precheck in SOURCE_SPECS if precheck()]
 
 
 class SoftwareProbe:
@@ -26,7 +37,13 @@ class SoftwareProbe:
     name = "software"
 
     def __init__(self, sources=None) -> None:
-        self.sources = SOURCES if sources is None else sources
+        self._sources = sources
+
+    @property
+    def sources(self) -> list:
+        if self._sources is None:
+            self._sources = default_sources()
+        return self._sources
 
     def supported(self) -> bool:
         return any(source.supported() for source in self.sources)
