@@ -66,8 +66,14 @@ def _inventory(args) -> int:
     except (AgentConfigError, OSError):
         identity = None  # printing an inventory needs no configuration
     report = collect_inventory(identity.agent_id if identity else "unenrolled")
-    json.dump(report, sys.stdout, indent=None if args.compact else 2)
-    sys.stdout.write("\n")
+    try:
+        json.dump(report, sys.stdout, indent=None if args.compact else 2)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "MacInfo",
@@ -100,8 +100,7 @@ _HEX12 = re.compile(r"^[0-9a-f]{12}$")
 _MAC_SEPARATORS = re.compile(r"[:\-.\s]")
 
 
-@dataclass(frozen=True, slots=True)
-class MacInfo:
+class MacInfo(NamedTuple):
     """A canonical MAC and what its bits and OUI say about it."""
 
     mac: str
