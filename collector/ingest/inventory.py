@@ -53,8 +53,9 @@ def store_inventory(
     The agent's row is locked first, so one agent's reports are applied one at a time.
     The receipt (report id) is claimed with ON CONFLICT DO NOTHING: first for unchanged
     content, last for new content, where a conflict raises DuplicateReport so that the
-    caller's transaction rolls the work back. ``expect_unchanged`` (the hash matched at authentication) tries the backend's
-    single-statement path first; it re-checks the hash under the lock.
+    caller's transaction rolls the work back. ``expect_unchanged`` (the hash matched at
+    authentication) tries the backend's single-statement path first, which re-checks the
+    hash under the agent's row lock.
     """
     if expect_unchanged and not parsed.spool_dropped:
         fast = bulk_for(session).record_unchanged(
@@ -64,7 +65,7 @@ def store_inventory(
             asset_id, observation_id, claimed = fast
             outcome = "unchanged" if claimed else "duplicate"
             return IngestResult(outcome, parsed.report_id, asset_id if claimed else None, observation_id if claimed else None)
-    # Core statements throughout the common (unchanged) path: no ORM entities to build.
+    # Core statements throughout: no ORM entities to build on the hot path.
     last_hash, asset_id, observation_id, software_count, last_collected_at, previous_payload = session.connection().execute(
         select(Agent.last_content_hash, Asset.id, Asset.observation_id, Asset.software_count,
                Observation.last_collected_at, Observation.payload)
