@@ -7,16 +7,16 @@ POSIX), then fsync the directory so the rename itself survives a power cut.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 __all__ = ["TMP_SUFFIX", "write_atomically"]
 
 TMP_SUFFIX = ".tmp"
 
 
-def write_atomically(target: Path, data: bytes, mode: int = 0o600) -> None:
+def write_atomically(target: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
+    target = os.fspath(target)
     # One agent, one writer per file: a fixed temporary name is enough.
-    temporary = target.with_name(target.name + TMP_SUFFIX)
+    temporary = target + TMP_SUFFIX
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -25,9 +25,12 @@ def write_atomically(target: Path, data: bytes, mode: int = 0o600) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
         raise
-    directory = os.open(target.parent, os.O_RDONLY)
+    directory = os.open(os.path.dirname(target) or os.curdir, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:

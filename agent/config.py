@@ -7,7 +7,6 @@ dataclasses machinery (and the ``inspect`` module it imports) costs milliseconds
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Mapping
 
 from agent.errors import AgentConfigError
@@ -76,7 +75,8 @@ class AgentConfig:
             return self.enroll_secret
         if self.enroll_secret_file:
             try:
-                return Path(self.enroll_secret_file).read_text().strip()
+                with open(self.enroll_secret_file) as handle:
+                    return handle.read().strip()
             except OSError as exc:
                 raise AgentConfigError(f"cannot read enroll_secret_file {self.enroll_secret_file}: {exc.strerror}") from None
         raise AgentConfigError("no enrollment secret: set enroll_secret_file (or STOCKTAKE_AGENT_ENROLL_SECRET)")
@@ -98,7 +98,7 @@ def load_agent_config(path: str | None = None, environ: Mapping[str, str] | None
     values: dict[str, Any] = {}
     explicit = path or environ.get("STOCKTAKE_AGENT_CONFIG")
     candidate = explicit or DEFAULT_CONFIG_PATH
-    if explicit or Path(candidate).exists():
+    if explicit or os.path.exists(candidate):
         values.update(_read_toml(candidate))
     for key, value in environ.items():
         name = key[len(ENV_PREFIX):].lower()

@@ -7,8 +7,8 @@ half-written key and no other local user can read it.
 from __future__ import annotations
 
 import json
+import os
 from typing import NamedTuple
-from pathlib import Path
 
 from agent.atomic import write_atomically
 
@@ -22,10 +22,11 @@ class AgentIdentity(NamedTuple):
     node_key: str
 
 
-def load_identity(state_dir: str | Path) -> AgentIdentity | None:
-    path = Path(state_dir) / IDENTITY_FILE
+def load_identity(state_dir: str | os.PathLike[str]) -> AgentIdentity | None:
+    path = os.path.join(state_dir, IDENTITY_FILE)
     try:
-        data = json.loads(path.read_text())
+        with open(path) as handle:
+            data = json.loads(handle.read())
         return AgentIdentity(agent_id=data["agent_id"], node_key=data["node_key"])
     except FileNotFoundError:
         return None
@@ -33,8 +34,8 @@ def load_identity(state_dir: str | Path) -> AgentIdentity | None:
         return None  # unreadable identity: enrol again rather than crash
 
 
-def save_identity(state_dir: str | Path, identity: AgentIdentity) -> None:
-    directory = Path(state_dir)
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomically(directory / IDENTITY_FILE,
+def save_identity(state_dir: str | os.PathLike[str], identity: AgentIdentity) -> None:
+    directory = os.fspath(state_dir)
+    os.makedirs(directory, mode=0o700, exist_ok=True)  # the mode applies to the state directory, not to parents created
+    write_atomically(os.path.join(directory, IDENTITY_FILE),
                      json.dumps({"agent_id": identity.agent_id, "node_key": identity.node_key}).encode())

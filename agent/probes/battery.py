@@ -13,39 +13,40 @@ against full capacity is the battery's wear.
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from agent.probes.base import Fragment
 from common.identity import normalize_serial
 
 __all__ = ["BatteryProbe", "POWER_SUPPLY", "read_battery"]
 
-POWER_SUPPLY = Path("/sys/class/power_supply")
+POWER_SUPPLY = "/sys/class/power_supply"
 _MAX_WH = 100_000  # common.schema.Battery bound; larger is a firmware fault
 
 
 class BatteryProbe:
     name = "battery"
 
-    def __init__(self, root: Path = POWER_SUPPLY) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike[str] = POWER_SUPPLY) -> None:
+        self.root = os.fspath(root)
 
     def supported(self) -> bool:
-        return sys.platform.startswith("linux") and self.root.is_dir()
+        return sys.platform.startswith("linux") and os.path.isdir(self.root)
 
     def collect(self) -> Fragment:
-        batteries = [read_battery(supply) for supply in sorted(self.root.iterdir())]
+        batteries = [read_battery(os.path.join(self.root, name)) for name in sorted(os.listdir(self.root))]
         return {"batteries": [battery for battery in batteries if battery is not None]}
 
 
-def read_battery(supply: Path) -> Fragment | None:
+def read_battery(supply: str | os.PathLike[str]) -> Fragment | None:
     """A ``common.schema.Battery`` dict for one power-supply directory, None if not a system battery."""
+    supply = os.fspath(supply)
     if _read(supply, "type") != "Battery" or _read(supply, "scope") == "Device" or _read(supply, "present") == "0":
         return None
     technology = _read(supply, "technology")
     battery = {
-        "name": supply.name,
+        "name": os.path.basename(os.path.normpath(supply)),
         "manufacturer": _read(supply, "manufacturer"),
         "model": _read(supply, "model_name"),
         "serial": normalize_serial(_read(supply, "serial_number")),
@@ -57,7 +58,7 @@ def read_battery(supply: Path) -> Fragment | None:
     return {k: v for k, v in battery.items() if v is not None}
 
 
-def _energy_wh(supply: Path, which: str) -> float | None:
+def _energy_wh(supply: str, which: str) -> float | None:
     energy = _number(supply, f"energy_{which}")  # µWh
     if energy is None:
         charge, voltage = _number(supply, f"charge_{which}"), _number(supply, "voltage_min_design")  # µAh, µV
@@ -68,14 +69,15 @@ def _energy_wh(supply: Path, which: str) -> float | None:
     return watt_hours if watt_hours <= _MAX_WH else None
 
 
-def _number(supply: Path, name: str) -> int | None:
+def _number(supply: str, name: str) -> int | None:
     text = _read(supply, name)
     return int(text) if text and text.isdigit() else None
 
 
-def _read(supply: Path, name: str) -> str | None:
+def _read(supply: str, name: str) -> str | None:
     try:
-        value = (supply / name).read_text(errors="replace").strip()
+        with open(os.path.join(supply, name), errors="replace") as handle:
+            value = handle.read().strip()
     except OSError:  # absent, or ENODATA/ENODEV from a driver that cannot tell now
         return None
     return value.replace("\x00", "") or None

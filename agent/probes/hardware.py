@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 from agent.probes.base import CommandError, Fragment, run_command
+from agent.probes.smbios import ENTRIES as SMBIOS_ENTRIES, read_memory_modules
 from common.identity import normalize_serial, normalize_uuid
 
 __all__ = ["HardwareProbe", "parse_cpuinfo", "parse_lsblk"]
 
-DMI = Path("/sys/class/dmi/id")
+DMI = "/sys/class/dmi/id"
 # SMBIOS 3.x, 7.4.1 "System Enclosure or Chassis Types".
 CHASSIS_TYPES = {
     1: "Other", 2: "Unknown", 3: "Desktop", 4: "Low Profile Desktop", 5: "Pizza Box", 6: "Mini Tower",
@@ -35,9 +35,11 @@ _SKIP_DISK_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "nbd", "sr")
 class HardwareProbe:
     name = "hardware"
 
-    def __init__(self, dmi_root: Path = DMI, proc_root: Path = Path("/proc")) -> None:
-        self.dmi_root = dmi_root
-        self.proc_root = proc_root
+    def __init__(self, dmi_root: str | os.PathLike[str] = DMI, proc_root: str | os.PathLike[str] = "/proc",
+                 smbios_entries: str | os.PathLike[str] = SMBIOS_ENTRIES) -> None:
+        self.dmi_root = os.fspath(dmi_root)
+        self.proc_root = os.fspath(proc_root)
+        self.smbios_entries = os.fspath(smbios_entries)
 
     def supported(self) -> bool:
         return sys.platform.startswith("linux")
@@ -48,12 +50,21 @@ class HardwareProbe:
             fragment["disks"] = parse_lsblk(run_command(["lsblk", "--json", "--bytes", "--nodeps",
                                                          "--output", "NAME,MODEL,SERIAL,SIZE,ROTA,TRAN,TYPE"]))
         except CommandError as exc:
-            fragment["probe_errors"] = [{"probe": "hardware.disks", "error": str(exc)}]
+            fragment.setdefault("probe_errors", []).append({"probe": "hardware.disks", "error": str(exc)})
+        try:
+            # SMBIOS type 17 entries are root-only: an unprivileged agent reports the total only.
+            modules = read_memory_modules(self.smbios_entries)
+        except ValueError as exc:  # firmware with a broken structure costs the modules, not the probe
+            fragment.setdefault("probe_errors", []).append({"probe": "hardware.memory_modules", "error": str(exc)})
+        else:
+            if modules:
+                fragment["memory"]["modules"] = modules
         return fragment
 
     def _dmi(self, field: str) -> str | None:
         try:
-            value = (self.dmi_root / field).read_text(errors="replace").strip()
+            with open(os.path.join(self.dmi_root, field), errors="replace") as handle:
+                value = handle.read().strip()
         except OSError:  # absent (no SMBIOS, e.g. some VMs and ARM boards) or root-only
             return None
         return value or None
@@ -77,12 +88,15 @@ class HardwareProbe:
         }
 
     def _cpu(self) -> Fragment:
-        cpu = parse_cpuinfo((self.proc_root / "cpuinfo").read_text(errors="replace"))
+        with open(os.path.join(self.proc_root, "cpuinfo"), errors="replace") as handle:
+            cpu = parse_cpuinfo(handle.read())
         cpu.setdefault("threads", os.cpu_count())
         return cpu
 
     def _memory(self) -> Fragment:
-        for line in (self.proc_root / "meminfo").read_text().splitlines():
+        with open(os.path.join(self.proc_root, "meminfo")) as handle:
+            meminfo = handle.read()
+        for line in meminfo.splitlines():
             if line.startswith("MemTotal:"):
                 return {"total_bytes": int(line.split()[1]) * 1024}
         raise ValueError("MemTotal missing from /proc/meminfo")

@@ -20,17 +20,17 @@ model is the PNP id and product code, as Windows names the device (``DEL4065``).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from typing import NamedTuple
-from pathlib import Path
 
 from agent.probes.base import Fragment
 from common.identity import normalize_serial
 
 __all__ = ["DRM", "Edid", "MonitorsProbe", "connector_name", "monitor_record", "parse_edid"]
 
-DRM = Path("/sys/class/drm")
+DRM = "/sys/class/drm"
 EDID_HEADER = bytes.fromhex("00ffffffffffff00")
 EDID_BLOCK = 128
 _DESCRIPTORS = (54, 72, 90, 108)
@@ -53,29 +53,40 @@ class Edid(NamedTuple):
 class MonitorsProbe:
     name = "monitors"
 
-    def __init__(self, drm_root: Path = DRM) -> None:
-        self.drm_root = drm_root
+    def __init__(self, drm_root: str | os.PathLike[str] = DRM) -> None:
+        self.drm_root = os.fspath(drm_root)
 
     def supported(self) -> bool:
-        return sys.platform.startswith("linux") and self.drm_root.is_dir()
+        return sys.platform.startswith("linux") and os.path.isdir(self.drm_root)
 
     def collect(self) -> Fragment:
         """Every connected display; a corrupt EDID is reported as an error, the others still count."""
         monitors, errors = [], []
-        for path in sorted(self.drm_root.glob("card*-*/edid")):
-            data = path.read_bytes()
+        for directory in self._connectors():
+            path = os.path.join(self.drm_root, directory, "edid")
+            with open(path, "rb") as handle:
+                data = handle.read()
             if not data:
                 continue  # connector with nothing plugged in
             try:
-                edid = parse_edid(data, str(path))
+                edid = parse_edid(data, path)
             except ValueError as exc:
                 errors.append({"probe": self.name, "error": f"ValueError: {exc}"})
                 continue
-            monitors.append(monitor_record(edid, connector_name(path.parent.name)))
+            monitors.append(monitor_record(edid, connector_name(directory)))
         fragment: Fragment = {"monitors": monitors}
         if errors:
             fragment["probe_errors"] = errors
         return fragment
+
+    def _connectors(self) -> list[str]:
+        """Sorted names of the ``card*-*`` entries of the DRM directory that hold an ``edid`` file."""
+        try:
+            names = os.listdir(self.drm_root)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            return []
+        return sorted(name for name in names if name.startswith("card") and "-" in name[4:]
+                      and os.path.exists(os.path.join(self.drm_root, name, "edid")))
 
 
 def connector_name(directory: str) -> str:

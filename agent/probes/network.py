@@ -7,9 +7,9 @@ comes from the kernel's own description in ``uevent`` (DEVTYPE) and the name.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
-from pathlib import Path
 
 import psutil
 
@@ -18,7 +18,7 @@ from common.identity import classify_mac
 
 __all__ = ["NetworkProbe", "interface_kind"]
 
-SYS_NET = Path("/sys/class/net")
+SYS_NET = "/sys/class/net"
 _NAME_KINDS = (("veth", "veth"), ("docker", "docker"), ("br-", "bridge"), ("virbr", "bridge"), ("tun", "tun"),
                ("tap", "tap"), ("bond", "bond"), ("wg", "wireguard"), ("ifb", "ifb"), ("vnet", "tap"))
 
@@ -26,8 +26,8 @@ _NAME_KINDS = (("veth", "veth"), ("docker", "docker"), ("br-", "bridge"), ("virb
 class NetworkProbe:
     name = "network"
 
-    def __init__(self, sys_net: Path = SYS_NET) -> None:
-        self.sys_net = sys_net
+    def __init__(self, sys_net: str | os.PathLike[str] = SYS_NET) -> None:
+        self.sys_net = os.fspath(sys_net)
 
     def supported(self) -> bool:
         return sys.platform.startswith("linux")
@@ -49,7 +49,7 @@ class NetworkProbe:
                     nic["ipv4"].append(address.address)
                 elif address.family == socket.AF_INET6:
                     nic["ipv6"].append(address.address.split("%", 1)[0])
-            kind = interface_kind(name, self._uevent(name), (self.sys_net / name / "device").exists())
+            kind = interface_kind(name, self._uevent(name), os.path.exists(os.path.join(self.sys_net, name, "device")))
             nic["kind"] = kind
             nic["virtual"] = kind != "physical" and kind != "wireless"
             speed = stats[name].speed if name in stats else 0
@@ -60,7 +60,8 @@ class NetworkProbe:
 
     def _uevent(self, name: str) -> dict[str, str]:
         try:
-            text = (self.sys_net / name / "uevent").read_text()
+            with open(os.path.join(self.sys_net, name, "uevent")) as handle:
+                text = handle.read()
         except OSError:
             return {}
         return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)

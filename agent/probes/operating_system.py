@@ -8,7 +8,6 @@ import socket
 import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import psutil
 
@@ -26,8 +25,8 @@ _PLAUSIBLE_SINCE = 946_684_800  # 2000-01-01
 class OperatingSystemProbe:
     name = "os"
 
-    def __init__(self, etc: Path = Path("/etc")) -> None:
-        self.etc = etc
+    def __init__(self, etc: str | os.PathLike[str] = "/etc") -> None:
+        self.etc = os.fspath(etc)
 
     def supported(self) -> bool:
         return sys.platform.startswith("linux")
@@ -57,14 +56,16 @@ class OperatingSystemProbe:
 
     def _read(self, name: str) -> str | None:
         try:
-            return (self.etc / name).read_text().strip() or None
+            with open(os.path.join(self.etc, name)) as handle:
+                return handle.read().strip() or None
         except OSError:
             return None
 
     def _os_release(self) -> dict[str, str]:
-        for path in (self.etc / "os-release", Path("/usr/lib/os-release")):
+        for path in (os.path.join(self.etc, "os-release"), "/usr/lib/os-release"):
             try:
-                return parse_os_release(path.read_text())
+                with open(path) as handle:
+                    return parse_os_release(handle.read())
             except OSError:
                 continue
         return {}
@@ -74,7 +75,7 @@ class OperatingSystemProbe:
         if name:
             return name
         try:
-            target = os.readlink(self.etc / "localtime")
+            target = os.readlink(os.path.join(self.etc, "localtime"))
         except OSError:
             return time.tzname[0] or None
         return target.split("zoneinfo/", 1)[-1]

@@ -17,7 +17,6 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -55,7 +54,7 @@ class UsageProbe:
         process_iter: Callable[..., Iterable[Any]] = psutil.process_iter,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.state_path = Path(state_path) if state_path is not None else None
+        self.state_path = os.fspath(state_path) if state_path is not None else None
         self._process_iter = process_iter
         self._clock = clock
         self._last_seen: dict[str, int] | None = None  # loaded lazily; kept in memory without a state file
@@ -94,7 +93,8 @@ class UsageProbe:
         if self.state_path is None:
             return {}
         try:
-            document = json.loads(self.state_path.read_bytes())
+            with open(self.state_path, "rb") as handle:
+                document = json.loads(handle.read())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:

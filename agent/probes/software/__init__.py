@@ -23,6 +23,7 @@ SOURCE_SPECS = [
     ("agent.probes.software.flatpak", "FlatpakSource", lambda: shutil.which("flatpak") is not None),
     ("agent.probes.software.windows", "WindowsRegistrySource", lambda: sys.platform == "win32"),
     ("agent.probes.software.macos", "MacApplicationsSource", lambda: sys.platform == "darwin"),
+    ("agent.probes.software.macos", "MacPackageReceiptsSource", lambda: sys.platform == "darwin"),
 ]
 
 

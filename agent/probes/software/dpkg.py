@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import datetime, timezone
-from pathlib import Path
 
 from agent.probes.base import Fragment, run_command
 
@@ -21,16 +20,17 @@ __all__ = ["DpkgSource", "QUERY_FORMAT", "parse_dpkg_query", "parse_dpkg_status"
 
 QUERY_FORMAT = r"${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Maintainer}\n"
 DPKG_ADMIN = "/var/lib/dpkg"
-DPKG_INFO = Path("/var/lib/dpkg/info")
+DPKG_INFO = "/var/lib/dpkg/info"
 _KEYS = (b"Package", b"Status", b"Version", b"Architecture", b"Maintainer")
 
 
 class DpkgSource:
     name = "dpkg"
 
-    def __init__(self, info_dir: Path = DPKG_INFO, admin_dir: str = DPKG_ADMIN) -> None:
-        self.info_dir = info_dir
-        self.admin_dir = admin_dir
+    def __init__(self, info_dir: str | os.PathLike[str] = DPKG_INFO,
+                 admin_dir: str | os.PathLike[str] = DPKG_ADMIN) -> None:
+        self.info_dir = os.fspath(info_dir)
+        self.admin_dir = os.fspath(admin_dir)
 
     def supported(self) -> bool:
         return shutil.which("dpkg-query") is not None

@@ -41,3 +41,33 @@ def test_smbios_fields_filter_junk_and_tolerate_root_only_files(tmp_path):
     host = probe._smbios()
     assert host == {"vendor": "Dell Inc.", "model": "Latitude 7440",
                     "smbios_uuid": "4c4c4544-0042-3510-8052-b4c04f564433", "chassis_type": "Notebook"}
+
+
+def _sysfs(tmp_path, raw_entries):
+    from tests.agent.probes.test_smbios import _entry
+
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    (proc / "meminfo").write_text("MemTotal:       16303404 kB\nMemFree:         1000000 kB\n")
+    (proc / "cpuinfo").write_text(TWO_SOCKETS)
+    entries = tmp_path / "entries"
+    entries.mkdir()
+    for name, raw in raw_entries.items():
+        _entry(entries, name, raw)
+    return HardwareProbe(dmi_root=tmp_path / "no-dmi", proc_root=proc, smbios_entries=entries)
+
+
+def test_memory_modules_join_the_memory_total(tmp_path):
+    from tests.agent.probes.test_smbios import GIB, SAMSUNG, memory_device
+
+    fragment = _sysfs(tmp_path, {"17-0": memory_device(size=16 * 1024, strings=SAMSUNG)}).collect()
+    assert fragment["memory"]["total_bytes"] == 16303404 * 1024
+    assert [m["size_bytes"] for m in fragment["memory"]["modules"]] == [16 * GIB]
+    assert fragment["memory"]["modules"][0]["type"] == "DDR4"
+
+
+def test_a_corrupt_smbios_entry_costs_the_modules_not_the_probe(tmp_path):
+    fragment = _sysfs(tmp_path, {"17-0": b"\x11\x5c\x00"}).collect()
+    assert fragment["cpu"]["sockets"] == 2 and fragment["memory"]["total_bytes"] > 0
+    assert "modules" not in fragment["memory"]
+    assert fragment["probe_errors"][-1]["probe"] == "hardware.memory_modules"
