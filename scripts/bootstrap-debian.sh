@@ -10,6 +10,7 @@ PACKAGES=(
   procps
   systemd        # systemd-analyze, which checks the shipped units
   openssl        # test certificates for the TLS refusal tests
+  ieee-data      # the IEEE OUI registry: MAC -> vendor for the scanner role
 )
 
 missing=()
