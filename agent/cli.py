@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="collect, spool and send one inventory, then deliver anything spooled")
     run.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
     commands.add_parser("daemon", help="run inventories on the collector's schedule until stopped (SIGTERM)")
+    scan = commands.add_parser("scan", help="scanner role: ARP-sweep a range once and print the DiscoveryReport")
+    scan.add_argument("--range", dest="cidr", required=True, help="IPv4 range, e.g. 198.18.0.0/24 (at most 4096 addresses)")
+    scan.add_argument("--interface", required=True, help="the interface on that segment, e.g. eth0")
+    scan.add_argument("--once", action="store_true", required=True, help="one sweep, print the report as JSON, exit")
+    scan.add_argument("--allow-public", action="store_true", help="permit public address space (never the default)")
+    scan.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for answers per round (default 1)")
     status = commands.add_parser("status", help="last success, spool depth, next run")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -42,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging("DEBUG" if args.verbose else "WARNING", args.log_format)
     from agent.errors import AgentConfigError, TransportError
 
-    commands = {"inventory": _inventory, "enroll": _enroll, "run": _run_once, "daemon": _daemon, "status": _status}
+    commands = {"inventory": _inventory, "enroll": _enroll, "run": _run_once, "daemon": _daemon, "status": _status,
+                "scan": _scan}
     try:
         return commands[args.command](args)
     except (AgentConfigError, TransportError) as exc:
@@ -100,6 +107,27 @@ def _daemon(args) -> int:
     from agent.daemon import run_daemon
 
     return run_daemon(_config(args))
+
+
+def _scan(args) -> int:
+    from agent.discovery.arp import ArpError
+    from agent.discovery.oui import OuiRegistryMissing
+    from agent.discovery.scan import arp_scan_report
+    from agent.state import load_identity
+
+    try:
+        identity = load_identity(_config(args).state_dir)
+    except (OSError, ValueError):
+        identity = None
+    try:
+        report = arp_scan_report(identity.agent_id if identity else "unenrolled", args.cidr, args.interface,
+                                 allow_public=args.allow_public, timeout_s=args.timeout)
+    except (ValueError, ArpError, OuiRegistryMissing) as exc:
+        print(f"stocktake-agent: {exc}", file=sys.stderr)
+        return 2
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
 
 
 def _status(args) -> int:

@@ -50,3 +50,25 @@ def test_without_cap_net_raw_the_sweep_says_so(l2_network):
          "198.18.0.0/24", l2_network.interface], cwd=ROOT, env={**os.environ, "HOME": "/tmp"})
     assert done.returncode != 0
     assert "ARP sweeps need CAP_NET_RAW" in done.stderr
+
+
+def test_scan_command_reports_every_host_with_vendor_as_a_valid_discovery_report(l2_network):
+    from common.schema import DiscoveryReport
+
+    done = l2_network.run_in_scanner(
+        [sys.executable, "-m", "agent.cli", "scan", "--range", "198.18.0.0/24", "--interface", "eth0", "--once"],
+        cwd=ROOT, env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    assert done.returncode == 0, done.stderr
+    report = DiscoveryReport.model_validate_json(done.stdout)
+    assert {d.ip: d.mac for d in report.devices} == {h.ip: h.mac for h in l2_network.hosts}
+    assert {d.oui_vendor for d in report.devices} == {"Hewlett Packard"}
+    assert all(d.found_by[0].value == "arp" for d in report.devices)
+
+
+def test_scan_command_refuses_a_public_range_with_exit_2(l2_network):
+    # Run inside the scanner namespace all the same: even a validation bug could only reach the test bridge.
+    done = l2_network.run_in_scanner(
+        [sys.executable, "-m", "agent.cli", "scan", "--range", "8.8.8.0/24", "--interface", "eth0", "--once"],
+        cwd=ROOT, env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    assert done.returncode == 2
+    assert "public address space" in done.stderr
