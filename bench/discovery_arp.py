@@ -2,7 +2,7 @@
 
 The script builds a test network (tests/netns.py: a bridge namespace, a scanner namespace
 and N host namespaces on 198.18.0.0/24), then times three whole processes run inside the
-scanner namespace, in the same run: `stocktake-agent scan --once` (scapy ARP sweep),
+scanner namespace, in the same run: `stocktake-agent scan --once` (raw-socket ARP sweep),
 `arp-scan` and `nmap -sn -PR`, each sweeping 198.18.0.0/24 on the scanner's only interface.
 Median of several runs; hosts found are counted against the network's real hosts. Traffic
 never leaves the test bridge. Needs root; installs arp-scan and nmap with apt-get if missing.
