@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from collector.api import assets, checkin, enroll, errors, health, inventory, openapi  # noqa: E402,F401
+from collector.api import assets, checkin, discovery, enroll, errors, health, inventory, openapi  # noqa: E402,F401
 
 __all__ = ["bp"]

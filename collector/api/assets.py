@@ -7,27 +7,15 @@ from flask import request
 from collector.api import bp
 from collector.api.auth import current_token
 from collector.api.serializers import asset_detail, asset_summary
-from collector.errors import FieldError, InvalidInput
+from collector.api.params import DEFAULT_PER_PAGE, positive_int
 from collector.extensions import get_config, request_session
 from collector.queries.assets import AssetFilters, get_asset_detail, list_assets
-
-DEFAULT_PER_PAGE = 50
-
-
-def _positive_int(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise InvalidInput("invalid query parameter", [FieldError(name, f"must be an integer from 1 to {maximum}")])
-    return int(raw)
-
 
 @bp.get("/assets")
 def assets_index():
     current_token("auditor")
-    per_page = _positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
-    page = _positive_int("page", 1, 10_000_000)
+    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
+    page = positive_int("page", 1, 10_000_000)
     filters = AssetFilters(
         hostname=request.args.get("hostname") or None,
         serial=request.args.get("serial") or None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from collector.api import bp
-from common.schema import CheckinRequest, EnrollRequest, InventoryReport
+from common.schema import CheckinRequest, DiscoveryReport, EnrollRequest, InventoryReport
 
 REF = "#/components/schemas/{model}"
 
@@ -29,7 +29,7 @@ _TOKEN_ERRORS = {**_AUTH_ERRORS, "403": _error("The token's role may not do this
 
 def _components() -> dict:
     schemas: dict = {}
-    for model in (InventoryReport, EnrollRequest, CheckinRequest):
+    for model in (InventoryReport, EnrollRequest, CheckinRequest, DiscoveryReport):
         schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -138,6 +138,32 @@ def _paths() -> dict:
                     "413": _error("Body over 16 KiB"),
                     "422": _error("A field failed validation"),
                 },
+            }
+        },
+        "/api/v1/discovery": {
+            "post": {
+                "summary": "A scanner agent uploads what one scan found; devices are linked to assets by MAC or serial",
+                "security": [{"nodeKey": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model="DiscoveryReport")}}}},
+                "responses": {
+                    "200": _json({"type": "object"}, "This report id was already stored"),
+                    "201": _json({"type": "object"}, "Stored: counts of devices, new devices and links"),
+                    "400": _error("Malformed JSON, invalid UTF-8 or broken gzip"),
+                    **_AUTH_ERRORS,
+                    "403": _error("agent_id in the report is not the authenticated agent"),
+                    "413": _error("Body over the configured limit"),
+                    "415": _error("Not application/json, or an unsupported Content-Encoding"),
+                    "422": _error("A field failed validation; `fields` names each"),
+                },
+            }
+        },
+        "/api/v1/devices": {
+            "get": {
+                "summary": "Devices found by scanners; managed=false lists those no asset accounts for",
+                "security": [{"apiToken": []}],
+                "parameters": page_params[:2] + [{"name": "managed", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}}],
+                "responses": {"200": _json({"type": "object"}, "A page of devices"), **_TOKEN_ERRORS,
+                              "422": _error("Invalid parameter")},
             }
         },
         "/api/v1/assets": {

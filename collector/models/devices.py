@@ -1,0 +1,42 @@
+"""Devices found on the network by scanners (ARP, SNMP), linked to an asset when one matches.
+
+A device is keyed by its MAC when the scanner saw one (ARP always does); an unlinked
+device is an unmanaged one: on the network, but with no agent and no asset record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from collector.models.base import Base, BigIntPK, UtcDateTime, utcnow
+
+__all__ = ["Device"]
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (Index("ix_devices_ip", "ip"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    mac: Mapped[str | None] = mapped_column(String(17), unique=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    sys_name: Mapped[str | None] = mapped_column(String(255))
+    sys_descr: Mapped[str | None] = mapped_column(Text)
+    sys_object_id: Mapped[str | None] = mapped_column(String(255))
+    serial: Mapped[str | None] = mapped_column(String(255))
+    model: Mapped[str | None] = mapped_column(String(255))
+    vendor: Mapped[str | None] = mapped_column(String(255))
+    oui_vendor: Mapped[str | None] = mapped_column(String(255))
+    device_type: Mapped[str | None] = mapped_column(String(64))
+    found_by: Mapped[list] = mapped_column(JSON, default=list)
+    # The asset this device is (an agent-reported machine), and why we think so.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    link_reason: Mapped[str | None] = mapped_column(String(255))
+    last_seen_by: Mapped[str | None] = mapped_column(String(36))
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # Provenance pointer to the discovery observation (not a foreign key: observations age out).
+    observation_id: Mapped[int | None] = mapped_column(BigInteger)
