@@ -39,6 +39,10 @@ class CollectorClient:
         raw = report if isinstance(report, bytes) else json.dumps(report, separators=(",", ":")).encode()
         return self._post("/api/v1/inventory", raw, node_key, compressed)
 
+    def post_discovery(self, node_key: str, report: dict[str, Any]) -> dict:
+        """Upload a scanner's DiscoveryReport."""
+        return self._post("/api/v1/discovery", json.dumps(report, separators=(",", ":")).encode(), node_key)
+
     def checkin(self, node_key: str, status: dict[str, Any]) -> dict:
         """Report the agent's state; the answer carries its settings and tasks."""
         return self._post("/api/v1/checkin", json.dumps(status).encode(), node_key)

@@ -72,3 +72,30 @@ def test_scan_command_refuses_a_public_range_with_exit_2(l2_network):
         cwd=ROOT, env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
     assert done.returncode == 2
     assert "public address space" in done.stderr
+
+
+@pytest.mark.live
+def test_swept_devices_reach_the_collector_and_agent_machines_are_not_unmanaged(l2_network, live_server, database,
+                                                                                  make_agent, make_token, reports):
+    """The scan runs inside the namespace network; its report goes to the real collector,
+    where a host that also runs an agent (same NIC MAC) is linked instead of unmanaged."""
+    import requests
+
+    from agent.transport import CollectorClient
+
+    laptop_agent = make_agent()
+    laptop = reports.report(laptop_agent.agent_id, host_seed=3)
+    laptop["nics"][0]["mac"] = l2_network.hosts[3].mac
+    assert requests.post(f"{live_server.url}/api/v1/inventory", json=laptop, headers=laptop_agent.headers).status_code == 201
+    scanner = make_agent()
+    done = l2_network.run_in_scanner(
+        [sys.executable, "-m", "agent.cli", "scan", "--range", "198.18.0.0/24", "--interface", "eth0", "--once"],
+        cwd=ROOT, env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    report = json.loads(done.stdout)
+    report["agent_id"] = scanner.agent_id
+    answer = CollectorClient(live_server.url).post_discovery(scanner.node_key, report)
+    assert (answer["devices"], answer["linked"]) == (24, 1)
+    devices = requests.get(f"{live_server.url}/api/v1/devices?managed=false&per_page=100", headers=make_token()).json()
+    assert devices["total"] == 23
+    assert l2_network.hosts[3].mac not in {d["mac"] for d in devices["items"]}
+    assert {d["oui_vendor"] for d in devices["items"]} == {"Hewlett Packard"}
