@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -93,6 +94,42 @@ def _summary(base: str, token: str, agent_output: str) -> int:
     return assets["items"][0]["id"] if assets["items"] else 1
 
 
+# A small lab network for the discovery demo: nothing real is ever scanned. Vendors by OUI.
+LAB_MACS = ["3c:52:82:00:01:01", "3c:52:82:00:01:02", "b8:27:eb:00:01:03", "00:00:0c:00:01:04",
+            "f0:18:98:00:01:05", "00:d0:ef:00:01:06"]
+
+
+def _discovery(base: str, token: str, state_dir: Path) -> None:
+    """Sweep a lab network built in namespaces (198.18.0.0/24) and send what was found."""
+    _say()
+    _say("== Discovery: ARP sweep of a lab network in network namespaces (198.18.0.0/24) ==")
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        _say("  skipped: building the lab network needs root and iproute2")
+        return
+    sys.path.insert(0, str(ROOT))
+    from agent.state import load_identity
+    from agent.transport import CollectorClient
+    from tests.netns import build_l2_network, remove_l2_network
+
+    network = build_l2_network(len(LAB_MACS), mac_for=lambda i: LAB_MACS[i])
+    try:
+        scan = network.run_in_scanner([sys.executable, "-m", "agent.cli", "scan", "--range", "198.18.0.0/24",
+                                       "--interface", network.interface, "--once"], cwd=ROOT,
+                                      env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    finally:
+        remove_l2_network(network)
+    if scan.returncode != 0:
+        _say(f"  scan failed: {scan.stderr.strip()}")
+        return
+    identity = load_identity(str(state_dir))
+    report = json.loads(scan.stdout)
+    report["agent_id"] = identity.agent_id
+    answer = CollectorClient(base).post_discovery(identity.node_key, report)
+    _say(f"  found {answer['devices']} devices ({answer['linked']} linked to known assets); unmanaged:")
+    for device in _get(base + "/api/v1/devices?managed=false", token)["items"]:
+        _say(f"  {device['ip']:<14} {device['mac']}  {device['device_type'] or '-':<9} {device['oui_vendor'] or '-'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -128,11 +165,13 @@ def main() -> int:
         if agent.returncode != 0:
             raise SystemExit(f"demo: the agent failed: {agent.stderr.strip()}")
         first_id = _summary(base, token, agent.stdout)
+        _discovery(base, token, data_dir / "agent-state")
         _say()
         _say("== Try it ==")
         _say(f"  API token (admin, shown once): {token}")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets/{first_id}")
+        _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/devices?managed=false'")
         _say(f"  OpenAPI document: {base}/api/v1/openapi.json")
         _say(f"  send again: STOCKTAKE_AGENT_SERVER_URL={base} STOCKTAKE_AGENT_STATE_DIR={data_dir / 'agent-state'} "
              f"{Path(sys.executable).parent / 'stocktake-agent'} run --once")
