@@ -11,6 +11,8 @@ PACKAGES=(
   systemd        # systemd-analyze, which checks the shipped units
   openssl        # test certificates for the TLS refusal tests
   ieee-data      # the IEEE OUI registry: MAC -> vendor for the scanner role
+  snmpd          # a real SNMP agent (net-snmp) for the discovery tests
+  snmp           # snmpget/snmpbulkwalk, the anchor of the SNMP benchmarks
 )
 
 missing=()

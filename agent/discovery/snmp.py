@@ -1,0 +1,153 @@
+"""SNMP polling with pysnmp 7's asyncio API: credential sets tried in order, many targets at once.
+
+A scan hands over an ordered list of credentials (v2c communities and v3 users); each
+target is asked with each in turn until one answers, and the report names the credential
+that worked (never its secret). A target that answers none of them gets a precise error
+(timeout, wrong password, unknown user) and the sweep goes on: one bad device never costs
+the results of the others. OIDs are numeric and MIB lookups are off: decoding only what
+is kept is what makes pysnmp fast enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import NamedTuple
+
+__all__ = ["SYSTEM_OIDS", "SnmpCredential", "SnmpError", "SystemInfo", "poll_system", "sweep_system"]
+
+# SNMPv2-MIB system group (RFC 3418).
+SYSTEM_OIDS = {
+    "sys_descr": "1.3.6.1.2.1.1.1.0",
+    "sys_object_id": "1.3.6.1.2.1.1.2.0",
+    "sys_name": "1.3.6.1.2.1.1.5.0",
+    "sys_location": "1.3.6.1.2.1.1.6.0",
+    "sys_contact": "1.3.6.1.2.1.1.4.0",
+    "sys_services": "1.3.6.1.2.1.1.7.0",
+}
+
+
+class SnmpError(RuntimeError):
+    """No credential obtained an answer from the target; the message says what each met."""
+
+
+class SnmpCredential(NamedTuple):
+    name: str  # a label for reports and logs; the secrets below are never printed
+    version: str  # "2c" or "3"
+    community: str = ""
+    user: str = ""
+    auth_protocol: str = "SHA"  # SHA, SHA256, SHA512, MD5
+    auth_key: str = ""
+    priv_protocol: str = "AES"  # AES, AES256, DES
+    priv_key: str = ""
+
+    def __repr__(self) -> str:
+        return f"SnmpCredential(name={self.name!r}, version={self.version!r})"
+
+
+class SystemInfo(NamedTuple):
+    host: str
+    credential: str
+    sys_descr: str | None
+    sys_object_id: str | None
+    sys_name: str | None
+    sys_location: str | None
+    sys_contact: str | None
+    sys_services: int | None
+
+
+def _auth_data(credential: SnmpCredential):
+    from pysnmp.hlapi.v3arch import asyncio as hl
+
+    if credential.version == "2c":
+        return hl.CommunityData(credential.community, mpModel=1)
+    if credential.version != "3":
+        raise ValueError(f"credential {credential.name!r}: SNMP version must be 2c or 3")
+    auth = {"SHA": hl.usmHMACSHAAuthProtocol, "SHA256": hl.usmHMAC192SHA256AuthProtocol,
+            "SHA512": hl.usmHMAC384SHA512AuthProtocol, "MD5": hl.usmHMACMD5AuthProtocol}
+    priv = {"AES": hl.usmAesCfb128Protocol, "AES256": hl.usmAesCfb256Protocol, "DES": hl.usmDESPrivProtocol}
+    try:
+        return hl.UsmUserData(credential.user, authKey=credential.auth_key or None, privKey=credential.priv_key or None,
+                              authProtocol=auth[credential.auth_protocol] if credential.auth_key else hl.usmNoAuthProtocol,
+                              privProtocol=priv[credential.priv_protocol] if credential.priv_key else hl.usmNoPrivProtocol)
+    except KeyError as exc:
+        raise ValueError(f"credential {credential.name!r}: unsupported protocol {exc.args[0]}") from None
+
+
+def _value(value):
+    """A varbind value as plain Python: text, int, or dotted OID (pyasn1 base types)."""
+    from pyasn1.type import univ
+
+    if isinstance(value, univ.ObjectIdentifier):
+        return str(value)
+    if isinstance(value, univ.Integer):
+        return int(value)
+    if isinstance(value, univ.OctetString):
+        return bytes(value).decode("utf-8", "replace").strip("\x00").strip() or None
+    return None  # noSuchObject, noSuchInstance, endOfMibView
+
+
+async def poll_system(engine, host: str, port: int, credentials: list[SnmpCredential],
+                      timeout_s: float = 1.0, retries: int = 1) -> SystemInfo:
+    """The system group of one target, with the first credential that works."""
+    from pysnmp.hlapi.v3arch import asyncio as hl
+
+    if not credentials:
+        raise SnmpError(f"{host}: no SNMP credentials to try")
+    target = await hl.UdpTransportTarget.create((host, port), timeout=timeout_s, retries=retries)
+    failures = []
+    for credential in credentials:
+        error_indication, error_status, _index, var_binds = await hl.get_cmd(
+            engine, _auth_data(credential), target, hl.ContextData(),
+            *[hl.ObjectType(hl.ObjectIdentity(oid)) for oid in SYSTEM_OIDS.values()], lookupMib=False,
+        )
+        if error_indication:
+            failures.append(f"{credential.name}: {_describe(error_indication, credential)}")
+            continue
+        if error_status:
+            failures.append(f"{credential.name}: agent error {error_status.prettyPrint()}")
+            continue
+        values = dict(zip(SYSTEM_OIDS, (_value(value) for _, value in var_binds)))
+        services = values["sys_services"]
+        return SystemInfo(host, credential.name, values["sys_descr"], values["sys_object_id"], values["sys_name"],
+                          values["sys_location"], values["sys_contact"], services if isinstance(services, int) else None)
+    raise SnmpError(f"{host}: no credential worked ({'; '.join(failures)})")
+
+
+def _describe(indication, credential: SnmpCredential) -> str:
+    text = str(indication)
+    silent = "wrong community" if credential.version == "2c" else "wrong privacy password"
+    known = {
+        "No SNMP response received before timeout": f"no response (timeout: {silent}, or no SNMP agent)",
+        "Wrong SNMP PDU digest": "wrong authentication password",
+        "Decryption error": "wrong privacy password",
+        "Unknown USM user": "unknown user",
+        "Unsupported SNMP security level": "security level not allowed for this user",
+    }
+    for pattern, meaning in known.items():
+        if pattern.lower() in text.lower():
+            return meaning
+    return text
+
+
+async def sweep_system(hosts: list[tuple[str, int]], credentials: list[SnmpCredential], concurrency: int = 64,
+                       timeout_s: float = 1.0, retries: int = 1) -> dict[str, SystemInfo | SnmpError]:
+    """Poll many targets at once (at most ``concurrency`` in flight); every target gets a result or an error."""
+    from pysnmp.hlapi.v3arch import asyncio as hl
+
+    engine = hl.SnmpEngine()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(host: str, port: int):
+        async with limit:
+            try:
+                return await poll_system(engine, host, port, credentials, timeout_s, retries)
+            except SnmpError as exc:
+                return exc
+            except Exception as exc:  # noqa: BLE001 - a malformed reply must not end the sweep
+                return SnmpError(f"{host}: {type(exc).__name__}: {exc}")
+
+    try:
+        results = await asyncio.gather(*(one(host, port) for host, port in hosts))
+    finally:
+        engine.close_dispatcher()
+    return {f"{host}:{port}": result for (host, port), result in zip(hosts, results)}

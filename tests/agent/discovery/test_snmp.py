@@ -1,0 +1,102 @@
+"""SNMP polling against a real net-snmp agent on loopback: v2c and v3 authPriv, credentials
+tried in order, precise per-target errors, and a sweep that survives bad targets."""
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from agent.discovery.classify import DeviceFacts, classify
+from agent.discovery.snmp import SnmpCredential, sweep_system
+
+COMMUNITY = SnmpCredential("office", "2c", community="stocktake-ro")
+V3 = SnmpCredential("lab-v3", "3", user="stkv3", auth_protocol="SHA", auth_key="authpass-123",
+                    priv_protocol="AES", priv_key="privpass-456")
+CONFIG = """\
+agentAddress udp:127.0.0.1:{port}
+rocommunity stocktake-ro 127.0.0.1
+createUser stkv3 SHA "authpass-123" AES "privpass-456"
+rouser stkv3 priv
+sysName lab-printer
+sysDescr HP ETHERNET MULTI-ENVIRONMENT,ROM none,JETDIRECT,JD153,EEPROM JSI23900015
+sysObjectID 1.3.6.1.4.1.11.2.3.9.1
+sysLocation 2nd floor
+sysContact it@example.org
+sysServices 72
+"""
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def snmpd(tmp_path_factory):
+    binary = shutil.which("snmpd") or "/usr/sbin/snmpd"
+    if not os.path.exists(binary):
+        pytest.skip("net-snmp snmpd is not installed (make test installs it)")
+    directory = tmp_path_factory.mktemp("snmpd")
+    port = _free_udp_port()
+    (directory / "snmpd.conf").write_text(CONFIG.format(port=port))
+    process = subprocess.Popen([binary, "-f", "-Lo", "-C", "-c", str(directory / "snmpd.conf")],
+                               env={**os.environ, "SNMP_PERSISTENT_DIR": str(directory / "persist")},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # ready once it answers
+        result = asyncio.run(sweep_system([("127.0.0.1", port)], [COMMUNITY], timeout_s=0.2, retries=0))
+        if not isinstance(result[f"127.0.0.1:{port}"], Exception):
+            break
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _sweep(targets, credentials):
+    return asyncio.run(sweep_system(targets, credentials, timeout_s=0.3, retries=0))
+
+
+def test_v2c_system_group_and_classification(snmpd):
+    info = _sweep([("127.0.0.1", snmpd)], [COMMUNITY])[f"127.0.0.1:{snmpd}"]
+    assert (info.sys_name, info.sys_object_id, info.sys_services, info.credential) == (
+        "lab-printer", "1.3.6.1.4.1.11.2.3.9.1", 72, "office")
+    assert tuple(classify(DeviceFacts(info.sys_object_id, info.sys_descr, info.sys_services))) == ("printer", "HP", "hp-jetdirect")
+
+
+def test_v3_auth_priv_sha_aes(snmpd):
+    info = _sweep([("127.0.0.1", snmpd)], [V3])[f"127.0.0.1:{snmpd}"]
+    assert info.sys_location == "2nd floor" and info.credential == "lab-v3"
+
+
+def test_credentials_are_tried_in_order_until_one_works(snmpd):
+    wrong = SnmpCredential("guess", "2c", community="public")
+    info = _sweep([("127.0.0.1", snmpd)], [wrong, COMMUNITY])[f"127.0.0.1:{snmpd}"]
+    assert info.credential == "office"
+
+
+@pytest.mark.parametrize(
+    "credential, message",
+    [
+        (SnmpCredential("guess", "2c", community="public"), "guess: no response (timeout: wrong community"),
+        (V3._replace(name="bad-auth", auth_key="wrong-auth-1"), "bad-auth: wrong authentication password"),
+        (V3._replace(name="bad-priv", priv_key="wrong-priv-1"), "bad-priv: no response (timeout: wrong privacy password"),
+        (V3._replace(name="stranger", user="nobody"), "stranger: unknown user"),
+    ],
+)
+def test_failures_are_named_per_target_and_the_sweep_keeps_other_results(snmpd, credential, message):
+    silent = _free_udp_port()  # nothing listens there
+    results = _sweep([("127.0.0.1", snmpd), ("127.0.0.1", silent)], [credential])
+    assert message in str(results[f"127.0.0.1:{snmpd}"])
+    assert "no response" in str(results[f"127.0.0.1:{silent}"])
+    good = _sweep([("127.0.0.1", snmpd), ("127.0.0.1", silent)], [credential, COMMUNITY])
+    assert good[f"127.0.0.1:{snmpd}"].sys_name == "lab-printer"
+    assert isinstance(good[f"127.0.0.1:{silent}"], Exception)
+
+
+def test_secrets_never_show_in_a_credential_repr():
+    assert "authpass" not in repr(V3) and "privpass" not in repr(V3) and "stocktake-ro" not in repr(COMMUNITY)
