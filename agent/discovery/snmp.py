@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import NamedTuple
 
-__all__ = ["SYSTEM_OIDS", "SnmpCredential", "SnmpError", "SystemInfo", "poll_system", "sweep_system"]
+__all__ = ["SYSTEM_OIDS", "SnmpCredential", "SnmpError", "SystemInfo", "bulk_walk", "poll_system", "sweep_system",
+           "walk_interfaces"]
 
 # SNMPv2-MIB system group (RFC 3418).
 SYSTEM_OIDS = {
@@ -151,3 +152,73 @@ async def sweep_system(hosts: list[tuple[str, int]], credentials: list[SnmpCrede
     finally:
         engine.close_dispatcher()
     return {f"{host}:{port}": result for (host, port), result in zip(hosts, results)}
+
+
+# IF-MIB (RFC 2863): ifTable and ifXTable columns kept for each interface.
+IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+IF_SPEED = "1.3.6.1.2.1.2.2.1.5"
+IF_PHYS_ADDRESS = "1.3.6.1.2.1.2.2.1.6"
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"
+MAX_WALK_OIDS = 200_000
+
+
+async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_repetitions: int = 50,
+                    max_oids: int = MAX_WALK_OIDS) -> list[tuple[str, object]]:
+    """Every (OID, value) under ``root``, by GETBULK, raw pyasn1 values, bounded in count.
+
+    Values are left undecoded: callers convert only the columns they keep.
+    """
+    from pysnmp.hlapi.v3arch import asyncio as hl
+    from pysnmp.proto.rfc1905 import EndOfMibView
+
+    prefix = root.rstrip(".") + "."
+    auth, context = _auth_data(credential), hl.ContextData()
+    rows: list[tuple[str, object]] = []
+    cursor = root
+    while len(rows) < max_oids:
+        error_indication, error_status, _index, var_binds = await hl.bulk_cmd(
+            engine, auth, target, context, 0, max_repetitions, hl.ObjectType(hl.ObjectIdentity(cursor)), lookupMib=False,
+        )
+        if error_indication:
+            raise SnmpError(f"walk of {root}: {_describe(error_indication, credential)}")
+        if error_status:
+            raise SnmpError(f"walk of {root}: agent error {error_status.prettyPrint()}")
+        if not var_binds:
+            break
+        for oid, value in var_binds:
+            text = str(oid)
+            if not text.startswith(prefix) or isinstance(value, EndOfMibView):
+                return rows
+            rows.append((text, value))
+        if text == cursor:  # a non-increasing OID would loop forever
+            raise SnmpError(f"walk of {root}: agent returned a non-increasing OID {text}")
+        cursor = text
+    return rows
+
+
+async def walk_interfaces(engine, host: str, port: int, credential: SnmpCredential,
+                          timeout_s: float = 1.0, retries: int = 1) -> list[dict]:
+    """The device's interfaces from IF-MIB: index, name, MAC, speed (DeviceInterface fields)."""
+    from pysnmp.hlapi.v3arch import asyncio as hl
+
+    from common.identity import normalize_mac
+
+    target = await hl.UdpTransportTarget.create((host, port), timeout=timeout_s, retries=retries)
+    columns = {}
+    for column in (IF_DESCR, IF_SPEED, IF_PHYS_ADDRESS, IF_NAME, IF_HIGH_SPEED):
+        columns[column] = {int(oid.rsplit(".", 1)[1]): value for oid, value in await bulk_walk(engine, target, credential, column)}
+    interfaces = []
+    for index in sorted(columns[IF_DESCR]):
+        mac_raw = columns[IF_PHYS_ADDRESS].get(index)
+        high = columns[IF_HIGH_SPEED].get(index)
+        speed = int(high) if high is not None and int(high) else (int(columns[IF_SPEED][index]) // 1_000_000
+                                                                  if index in columns[IF_SPEED] else None)
+        interface = {
+            "index": index,
+            "name": _value(columns[IF_NAME].get(index)) or _value(columns[IF_DESCR][index]),
+            "mac": normalize_mac(bytes(mac_raw).hex()) if mac_raw is not None and len(bytes(mac_raw)) == 6 else None,
+            "speed_mbps": speed or None,
+        }
+        interfaces.append({k: v for k, v in interface.items() if v is not None})
+    return interfaces

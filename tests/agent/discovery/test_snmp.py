@@ -100,3 +100,48 @@ def test_failures_are_named_per_target_and_the_sweep_keeps_other_results(snmpd, 
 
 def test_secrets_never_show_in_a_credential_repr():
     assert "authpass" not in repr(V3) and "privpass" not in repr(V3) and "stocktake-ro" not in repr(COMMUNITY)
+
+
+def _with_engine(coroutine_factory):
+    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+    async def run():
+        engine = SnmpEngine()
+        try:
+            return await coroutine_factory(engine)
+        finally:
+            engine.close_dispatcher()
+
+    return asyncio.run(run())
+
+
+def test_bulk_walk_returns_what_snmpbulkwalk_returns(snmpd):
+    from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
+
+    from agent.discovery.snmp import bulk_walk
+
+    if shutil.which("snmpbulkwalk") is None:
+        pytest.skip("snmpbulkwalk (Debian snmp) is not installed")
+
+    async def walk(engine):
+        target = await UdpTransportTarget.create(("127.0.0.1", snmpd), timeout=1, retries=1)
+        return await bulk_walk(engine, target, COMMUNITY, "1.3.6.1.2.1.2")
+
+    ours = [oid for oid, _ in _with_engine(walk)]
+    anchor = subprocess.run(["snmpbulkwalk", "-v2c", "-c", "stocktake-ro", "-On", "-Cr50", f"127.0.0.1:{snmpd}",
+                             "1.3.6.1.2.1.2"], capture_output=True, text=True, timeout=30, check=True).stdout
+    theirs = [line.split(" = ", 1)[0].lstrip(".") for line in anchor.splitlines() if " = " in line]
+    assert len(ours) > 20 and ours == theirs
+
+
+def test_interfaces_from_if_mib_match_the_kernels(snmpd):
+    from agent.discovery.snmp import walk_interfaces
+
+    interfaces = _with_engine(lambda engine: walk_interfaces(engine, "127.0.0.1", snmpd, V3))
+    by_name = {i["name"]: i for i in interfaces}
+    assert set(by_name) == set(os.listdir("/sys/class/net"))
+    for name, interface in by_name.items():
+        with open(f"/sys/class/net/{name}/address") as handle:
+            mac = handle.read().strip()
+        if mac != "00:00:00:00:00:00":
+            assert interface["mac"] == mac, name
