@@ -14,7 +14,7 @@ import asyncio
 from typing import NamedTuple
 
 __all__ = ["SYSTEM_OIDS", "SnmpCredential", "SnmpError", "SystemInfo", "bulk_walk", "poll_system", "sweep_system",
-           "walk_interfaces"]
+           "walk", "walk_interfaces"]
 
 # SNMPv2-MIB system group (RFC 3418).
 SYSTEM_OIDS = {
@@ -165,10 +165,7 @@ MAX_WALK_OIDS = 200_000
 
 async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_repetitions: int = 50,
                     max_oids: int = MAX_WALK_OIDS) -> list[tuple[str, object]]:
-    """Every (OID, value) under ``root``, by GETBULK, raw pyasn1 values, bounded in count.
-
-    Values are left undecoded: callers convert only the columns they keep.
-    """
+    """Every (OID, value) under ``root`` by GETBULK through pysnmp (SNMPv3), values decoded to Python."""
     from pysnmp.hlapi.v3arch import asyncio as hl
     from pysnmp.proto.rfc1905 import EndOfMibView
 
@@ -190,34 +187,62 @@ async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_r
             text = str(oid)
             if not text.startswith(prefix) or isinstance(value, EndOfMibView):
                 return rows
-            rows.append((text, value))
+            rows.append((text, _raw_value(value)))
         if text == cursor:  # a non-increasing OID would loop forever
             raise SnmpError(f"walk of {root}: agent returned a non-increasing OID {text}")
         cursor = text
     return rows
 
 
+async def walk(engine, host: str, port: int, credential: SnmpCredential, root: str, max_repetitions: int = 50,
+               timeout_s: float = 1.0, retries: int = 1) -> list[tuple[str, object]]:
+    """(OID, value) pairs under ``root``: SNMPv2c through the fast BER walker, SNMPv3 through pysnmp.
+
+    Values: int for INTEGER/Counter/Gauge/TimeTicks, bytes for OCTET STRING, str for OIDs
+    and IpAddress, None for exceptions (noSuchObject and the like).
+    """
+    if credential.version == "2c":
+        from agent.discovery.snmp_v2c import V2cError, decode_value, walk_v2c
+
+        try:
+            rows = await walk_v2c(host, port, credential.community, root, max_repetitions, timeout_s, retries)
+        except V2cError as exc:
+            raise SnmpError(f"{host}: walk of {root}: {exc}") from None
+        return [(oid, decode_value(tag, value)) for oid, tag, value in rows]
+    from pysnmp.hlapi.v3arch import asyncio as hl
+
+    target = await hl.UdpTransportTarget.create((host, port), timeout=timeout_s, retries=retries)
+    return await bulk_walk(engine, target, credential, root, max_repetitions)
+
+
+def _raw_value(value):
+    """A pyasn1 value in the walk's plain form (bytes for strings, unlike ``_value``)."""
+    from pyasn1.type import univ
+
+    if isinstance(value, univ.OctetString):
+        return bytes(value)
+    return _value(value)
+
+
 async def walk_interfaces(engine, host: str, port: int, credential: SnmpCredential,
                           timeout_s: float = 1.0, retries: int = 1) -> list[dict]:
     """The device's interfaces from IF-MIB: index, name, MAC, speed (DeviceInterface fields)."""
-    from pysnmp.hlapi.v3arch import asyncio as hl
-
     from common.identity import normalize_mac
 
-    target = await hl.UdpTransportTarget.create((host, port), timeout=timeout_s, retries=retries)
     columns = {}
     for column in (IF_DESCR, IF_SPEED, IF_PHYS_ADDRESS, IF_NAME, IF_HIGH_SPEED):
-        columns[column] = {int(oid.rsplit(".", 1)[1]): value for oid, value in await bulk_walk(engine, target, credential, column)}
+        rows = await walk(engine, host, port, credential, column, timeout_s=timeout_s, retries=retries)
+        columns[column] = {int(oid.rsplit(".", 1)[1]): value for oid, value in rows}
     interfaces = []
     for index in sorted(columns[IF_DESCR]):
+        name = columns[IF_NAME].get(index) or columns[IF_DESCR][index]
         mac_raw = columns[IF_PHYS_ADDRESS].get(index)
-        high = columns[IF_HIGH_SPEED].get(index)
-        speed = int(high) if high is not None and int(high) else (int(columns[IF_SPEED][index]) // 1_000_000
-                                                                  if index in columns[IF_SPEED] else None)
+        high, low = columns[IF_HIGH_SPEED].get(index), columns[IF_SPEED].get(index)
+        speed = high if isinstance(high, int) and high else (low // 1_000_000 if isinstance(low, int) else None)
         interface = {
             "index": index,
-            "name": _value(columns[IF_NAME].get(index)) or _value(columns[IF_DESCR][index]),
-            "mac": normalize_mac(bytes(mac_raw).hex()) if mac_raw is not None and len(bytes(mac_raw)) == 6 else None,
+            "name": name.decode("utf-8", "replace").strip("\x00").strip() if isinstance(name, bytes) else None,
+            "mac": normalize_mac(mac_raw.hex()) if isinstance(mac_raw, bytes) and len(mac_raw) == 6 else None,
             "speed_mbps": speed or None,
         }
         interfaces.append({k: v for k, v in interface.items() if v is not None})

@@ -115,29 +115,49 @@ def _with_engine(coroutine_factory):
     return asyncio.run(run())
 
 
-def test_bulk_walk_returns_what_snmpbulkwalk_returns(snmpd):
-    from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
+V3_ARGS = ["-v3", "-l", "authPriv", "-u", "stkv3", "-a", "SHA", "-A", "authpass-123", "-x", "AES", "-X", "privpass-456"]
 
-    from agent.discovery.snmp import bulk_walk
+
+@pytest.mark.parametrize("credential, anchor_args", [(COMMUNITY, ["-v2c", "-c", "stocktake-ro"]), (V3, V3_ARGS)],
+                         ids=["v2c-fast-path", "v3-pysnmp"])
+def test_walk_returns_what_snmpbulkwalk_returns(snmpd, credential, anchor_args):
+    from agent.discovery.snmp import walk
 
     if shutil.which("snmpbulkwalk") is None:
         pytest.skip("snmpbulkwalk (Debian snmp) is not installed")
+    ours = _with_engine(lambda engine: walk(engine, "127.0.0.1", snmpd, credential, "1.3.6.1.2.1.1"))
+    anchor = subprocess.run(["snmpbulkwalk", *anchor_args, "-On", "-Oe", "-Cr50", f"127.0.0.1:{snmpd}", "1.3.6.1.2.1.1"],
+                            capture_output=True, text=True, timeout=30, check=True).stdout
+    theirs = [line.split(" = ", 1)[0].lstrip(".") for line in anchor.splitlines() if " = " in line]
+    assert len(ours) > 10 and [oid for oid, _ in ours] == theirs
+    values = dict(ours)
+    assert values["1.3.6.1.2.1.1.5.0"] == b"lab-printer"
+    assert values["1.3.6.1.2.1.1.2.0"] == "1.3.6.1.4.1.11.2.3.9.1"
+    assert values["1.3.6.1.2.1.1.7.0"] == 72
 
-    async def walk(engine):
-        target = await UdpTransportTarget.create(("127.0.0.1", snmpd), timeout=1, retries=1)
-        return await bulk_walk(engine, target, COMMUNITY, "1.3.6.1.2.1.2")
 
-    ours = [oid for oid, _ in _with_engine(walk)]
+def test_v2c_walk_of_the_whole_interfaces_subtree_matches_snmpbulkwalk(snmpd):
+    from agent.discovery.snmp import walk
+
+    ours = _with_engine(lambda engine: walk(engine, "127.0.0.1", snmpd, COMMUNITY, "1.3.6.1.2.1.2"))
     anchor = subprocess.run(["snmpbulkwalk", "-v2c", "-c", "stocktake-ro", "-On", "-Cr50", f"127.0.0.1:{snmpd}",
                              "1.3.6.1.2.1.2"], capture_output=True, text=True, timeout=30, check=True).stdout
-    theirs = [line.split(" = ", 1)[0].lstrip(".") for line in anchor.splitlines() if " = " in line]
-    assert len(ours) > 20 and ours == theirs
+    assert [oid for oid, _ in ours] == [line.split(" = ", 1)[0].lstrip(".") for line in anchor.splitlines() if " = " in line]
 
 
-def test_interfaces_from_if_mib_match_the_kernels(snmpd):
+def test_v2c_walk_with_a_wrong_community_times_out_clearly(snmpd):
+    from agent.discovery.snmp import SnmpError, walk
+
+    wrong = SnmpCredential("guess", "2c", community="public")
+    with pytest.raises(SnmpError, match="no response after 1 tries"):
+        _with_engine(lambda engine: walk(engine, "127.0.0.1", snmpd, wrong, "1.3.6.1.2.1.1", timeout_s=0.3, retries=0))
+
+
+@pytest.mark.parametrize("credential", [COMMUNITY, V3], ids=["v2c", "v3"])
+def test_interfaces_from_if_mib_match_the_kernels(snmpd, credential):
     from agent.discovery.snmp import walk_interfaces
 
-    interfaces = _with_engine(lambda engine: walk_interfaces(engine, "127.0.0.1", snmpd, V3))
+    interfaces = _with_engine(lambda engine: walk_interfaces(engine, "127.0.0.1", snmpd, credential))
     by_name = {i["name"]: i for i in interfaces}
     assert set(by_name) == set(os.listdir("/sys/class/net"))
     for name, interface in by_name.items():
