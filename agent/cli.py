@@ -1,7 +1,8 @@
 """``stocktake-agent``: inventory this host and report it to the collector.
 
 Commands: ``inventory --print`` (no server needed), ``enroll``, ``run --once``,
-``daemon`` (scheduled inventories and check-ins) and ``status``. Settings come from
+``daemon`` (scheduled inventories and check-ins), ``status`` and, for scanner agents,
+``scan --once``. Settings come from
 /etc/stocktake/agent.toml (``--config``) and ``STOCKTAKE_AGENT_*`` variables.
 """
 
@@ -90,7 +91,7 @@ def _enroll(args) -> int:
 
     config = _config(args)
     previous = load_identity(config.state_dir)
-    identity = enroll(config, collector_client(config), previous.agent_id if previous else None)
+    identity = enroll(config, collector_client(config), previous)
     print(f"enrolled as agent {identity.agent_id}")
     return 0
 

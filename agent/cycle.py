@@ -51,9 +51,14 @@ def collector_client(config: AgentConfig) -> CollectorClient:
     return CollectorClient(config.server_url, config.ca_bundle or None, config.timeout_s)
 
 
-def enroll(config: AgentConfig, client: CollectorClient, previous_agent_id: str | None) -> AgentIdentity:
-    """Trade the enrollment secret for a node key; the old identity is replaced only on success."""
-    answer = client.enroll(config.secret(), socket.gethostname(), previous_agent_id, platform.system().lower())
+def enroll(config: AgentConfig, client: CollectorClient, previous: AgentIdentity | None) -> AgentIdentity:
+    """Trade the enrollment secret for a node key; the old identity is replaced only on success.
+
+    The previous identity (id and key) goes along: it keeps the agent's id, and an active
+    agent must prove it holds that id's key.
+    """
+    answer = client.enroll(config.secret(), socket.gethostname(), previous.agent_id if previous else None,
+                           platform.system().lower(), previous.node_key if previous else None)
     identity = AgentIdentity(agent_id=answer["agent_id"], node_key=answer["node_key"])
     save_identity(config.state_dir, identity)
     log.warning("enrolled with the collector", extra={"agent_id": identity.agent_id})

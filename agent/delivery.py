@@ -46,7 +46,7 @@ class Backoff:
 class KeyKeeper:
     """Holds the node key; replaces it through enrollment at most once per delivery attempt."""
 
-    def __init__(self, identity: AgentIdentity | None, enroll: Callable[[str | None], AgentIdentity]) -> None:
+    def __init__(self, identity: AgentIdentity | None, enroll: Callable[[AgentIdentity | None], AgentIdentity]) -> None:
         self.identity = identity
         self._enroll = enroll
         self.reenrolled = False
@@ -61,8 +61,7 @@ class KeyKeeper:
         if self.reenrolled:
             return False
         self.reenrolled = True
-        previous = self.identity.agent_id if self.identity else None
-        self.identity = self._enroll(previous)  # raises TransportError if refused
+        self.identity = self._enroll(self.identity)  # raises TransportError if refused
         return True
 
 

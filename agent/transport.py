@@ -26,10 +26,13 @@ class CollectorClient:
     ca_bundle: str | None = None
     timeout_s: float = 30
 
-    def enroll(self, secret: str, hostname: str, agent_id: str | None = None, platform: str | None = None) -> dict:
+    def enroll(self, secret: str, hostname: str, agent_id: str | None = None, platform: str | None = None,
+               node_key: str | None = None) -> dict:
         body = {"enroll_secret": secret, "hostname": hostname, "agent_version": __version__}
         if agent_id:
             body["agent_id"] = agent_id
+        if node_key:
+            body["node_key"] = node_key
         if platform:
             body["platform"] = platform
         return self._post("/api/v1/enroll", json.dumps(body).encode(), None)

@@ -272,11 +272,13 @@ class DiscoveryReport(_Record):
 
 
 class EnrollRequest(_Record):
-    """An agent asking for a node key; ``agent_id`` is sent when re-enrolling."""
+    """An agent asking for a node key; ``agent_id`` (and its current key) when re-enrolling."""
 
     enroll_secret: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=_NO_NUL)]
     hostname: Name
     agent_id: uuid.UUID | None = None
+    # Proof of the identity claimed by agent_id while that agent is still active.
+    node_key: Annotated[str, StringConstraints(max_length=256, pattern=_NO_NUL)] | None = None
     platform: ShortText | None = None
     agent_version: ShortText | None = None
 

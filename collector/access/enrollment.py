@@ -2,8 +2,10 @@
 
 The secret only admits agents; every later request is authenticated by the per-agent
 key, so revoking one agent never disturbs the fleet, and rotating the secret never
-locks out agents already enrolled. An agent that lost or had its key revoked enrols
-again with its previous agent id and keeps its identity and history.
+locks out agents already enrolled. An agent whose key was revoked enrols again with its
+previous agent id and keeps its identity and history; an agent that is still active can
+only be re-enrolled by presenting its current key, so the fleet-wide secret cannot be
+used to take over another machine's identity.
 """
 
 from __future__ import annotations
@@ -110,6 +112,13 @@ def enroll_agent(session: Session, request: EnrollRequest, now: datetime | None 
     node_key = credentials.generate(credentials.NODE_KEY_PREFIX)
     requested_id = str(request.agent_id) if request.agent_id else None
     agent = session.get(Agent, requested_id, with_for_update=True) if requested_id else None
+    if agent is not None and agent.revoked_at is None and (
+        not request.node_key or credentials.hash_credential(request.node_key) != agent.node_key_hash
+    ):
+        # The enrollment secret is shared by a fleet: it must not let one machine take over
+        # another's identity. An active agent proves itself with its current key.
+        raise Conflict(f"agent {requested_id} is enrolled and active: re-enrolling it needs its current node key, "
+                       "or an admin revoking it first")
     reenrolled = agent is not None
     if agent is None:
         # An agent re-enrolling under an id the collector no longer knows keeps that id, so

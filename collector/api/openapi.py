@@ -97,6 +97,7 @@ def _paths() -> dict:
                     ),
                     "400": _error("Malformed JSON"),
                     "401": _error("Invalid, expired or revoked enrollment secret"),
+                    "409": _error("agent_id names an active agent and node_key is not its current key"),
                     "422": _error("A field failed validation"),
                     "429": _error("Too many failed attempts from this client; see Retry-After"),
                 },

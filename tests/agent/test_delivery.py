@@ -136,7 +136,7 @@ def test_401_renews_the_key_once_then_stops(tmp_path, scripted):
     server = scripted([401, 401, 401])
     enrolled = []
     result = deliver_spool(_spool_with(tmp_path, 2), CollectorClient(server.url), _keys(enrolled), sleep=lambda s: None)
-    assert enrolled == ["a1"]  # exactly one re-enrolment, with the previous agent id
+    assert enrolled == [AgentIdentity("a1", "stkn_old")]  # exactly one re-enrolment, with the previous identity
     assert result.remaining == 2 and "401" in result.error
     assert [c for c in server.calls if c.startswith("/api/v1/inventory")] == [
         "/api/v1/inventory Bearer stkn_old", "/api/v1/inventory Bearer stkn_new"]

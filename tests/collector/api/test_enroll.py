@@ -35,7 +35,7 @@ def test_enroll_issues_a_node_key_stored_only_as_a_hash(client, database, secret
 def test_reenrolling_with_the_agent_id_keeps_the_identity_and_replaces_the_key(client, secret):
     first = client.post("/api/v1/enroll", json={"enroll_secret": secret, "hostname": "pc-1"}).get_json()
     second = client.post("/api/v1/enroll", json={"enroll_secret": secret, "hostname": "pc-1",
-                                                 "agent_id": first["agent_id"]}).get_json()
+                                                 "agent_id": first["agent_id"], "node_key": first["node_key"]}).get_json()
     assert second["agent_id"] == first["agent_id"]
     assert second["node_key"] != first["node_key"]
     old = client.post("/api/v1/inventory", headers={"Authorization": f"Bearer {first['node_key']}"}, json={})
@@ -90,3 +90,24 @@ def test_malformed_enrolment_requests(client, database, body, content_type, stat
     if field:
         assert field in [f["field"] for f in response.get_json()["fields"]]
     assert _agents(database) == 0
+
+
+def test_the_fleet_secret_cannot_take_over_an_active_agent(client, database, secret):
+    victim = client.post("/api/v1/enroll", json={"enroll_secret": secret, "hostname": "pc-1"}).get_json()
+    takeover = client.post("/api/v1/enroll", json={"enroll_secret": secret, "hostname": "evil",
+                                                   "agent_id": victim["agent_id"]})
+    assert takeover.status_code == 409 and "current node key" in takeover.get_json()["error"]
+    wrong_key = client.post("/api/v1/enroll", json={"enroll_secret": secret, "hostname": "evil",
+                                                    "agent_id": victim["agent_id"], "node_key": "stkn_guess"})
+    assert wrong_key.status_code == 409
+    still = client.post("/api/v1/checkin", json={}, headers={"Authorization": f"Bearer {victim['node_key']}"})
+    assert still.status_code == 200  # the victim's key still works
+    with database.session() as session:
+        assert session.get(Agent, victim["agent_id"]).hostname == "pc-1"
+
+
+def test_an_active_agent_rotates_its_key_by_proving_the_current_one(client, database, secret):
+    first = client.post("/api/v1/enroll", json={"enroll_secret": secret, "hostname": "pc-1"}).get_json()
+    rotated = client.post("/api/v1/enroll", json={"enroll_secret": secret, "hostname": "pc-1",
+                                                  "agent_id": first["agent_id"], "node_key": first["node_key"]})
+    assert rotated.status_code == 201 and rotated.get_json()["agent_id"] == first["agent_id"]
