@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--once", action="store_true", required=True, help="one sweep, print the report as JSON, exit")
     scan.add_argument("--allow-public", action="store_true", help="permit public address space (never the default)")
     scan.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for answers per round (default 1)")
+    scan.add_argument("--snmp-credentials", metavar="FILE",
+                      help="TOML file of [[credential]] entries (version, community or user/auth/priv) to poll responders")
     status = commands.add_parser("status", help="last success, spool depth, next run")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -113,7 +115,7 @@ def _daemon(args) -> int:
 def _scan(args) -> int:
     from agent.discovery.arp import ArpError
     from agent.discovery.oui import OuiRegistryMissing
-    from agent.discovery.scan import arp_scan_report
+    from agent.discovery.scan import arp_scan_report, load_credentials
     from agent.state import load_identity
 
     try:
@@ -121,9 +123,10 @@ def _scan(args) -> int:
     except (OSError, ValueError):
         identity = None
     try:
+        credentials = load_credentials(args.snmp_credentials) if args.snmp_credentials else None
         report = arp_scan_report(identity.agent_id if identity else "unenrolled", args.cidr, args.interface,
-                                 allow_public=args.allow_public, timeout_s=args.timeout)
-    except (ValueError, ArpError, OuiRegistryMissing) as exc:
+                                 allow_public=args.allow_public, timeout_s=args.timeout, credentials=credentials)
+    except (ValueError, OSError, ArpError, OuiRegistryMissing) as exc:
         print(f"stocktake-agent: {exc}", file=sys.stderr)
         return 2
     json.dump(report, sys.stdout, indent=2)

@@ -99,3 +99,52 @@ def test_swept_devices_reach_the_collector_and_agent_machines_are_not_unmanaged(
     assert devices["total"] == 23
     assert l2_network.hosts[3].mac not in {d["mac"] for d in devices["items"]}
     assert {d["oui_vendor"] for d in devices["items"]} == {"Hewlett Packard"}
+
+
+def test_scan_with_snmp_credentials_names_and_types_the_snmp_host(l2_network, tmp_path):
+    """A real net-snmp agent runs inside one host namespace; the sweep polls every responder."""
+    import shutil
+    import subprocess
+    import time
+
+    from common.schema import DiscoveryReport
+
+    if shutil.which("snmpd") is None and not os.path.exists("/usr/sbin/snmpd"):
+        pytest.skip("net-snmp snmpd is not installed")
+    printer = l2_network.hosts[5]
+    (tmp_path / "snmpd.conf").write_text(
+        f"agentAddress udp:{printer.ip}:161\nrocommunity lab-ro 198.18.0.0/24\nsysName floor2-printer\n"
+        "sysDescr HP ETHERNET MULTI-ENVIRONMENT,ROM none,JETDIRECT,JD153\nsysObjectID 1.3.6.1.4.1.11.2.3.9.1\nsysServices 72\n")
+    (tmp_path / "snmp.toml").write_text('[[credential]]\nname = "guess"\nversion = "2c"\ncommunity = "public"\n\n'
+                                        '[[credential]]\nname = "lab"\nversion = "2c"\ncommunity = "lab-ro"\n')
+    agent = subprocess.Popen(["ip", "netns", "exec", printer.namespace, "/usr/sbin/snmpd", "-f", "-Lo", "-C", "-c",
+                              str(tmp_path / "snmpd.conf")], env={**os.environ, "SNMP_PERSISTENT_DIR": str(tmp_path)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        done = l2_network.run_in_scanner(
+            [sys.executable, "-m", "agent.cli", "scan", "--range", "198.18.0.0/24", "--interface", "eth0", "--once",
+             "--snmp-credentials", str(tmp_path / "snmp.toml")], cwd=ROOT, env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+    assert done.returncode == 0, done.stderr
+    report = DiscoveryReport.model_validate_json(done.stdout)
+    by_ip = {d.ip: d for d in report.devices}
+    assert len(by_ip) == len(l2_network.hosts)
+    snmp_host = by_ip[printer.ip]
+    assert (snmp_host.sys_name, snmp_host.device_type, snmp_host.vendor) == ("floor2-printer", "printer", "HP")
+    assert [m.value for m in snmp_host.found_by] == ["arp", "snmp"]
+    others = [d for ip, d in by_ip.items() if ip != printer.ip]
+    assert all([m.value for m in d.found_by] == ["arp"] and d.error is None for d in others)
+
+
+def test_a_bad_credentials_file_is_a_clear_error(tmp_path):
+    from agent.discovery.scan import load_credentials
+
+    (tmp_path / "bad.toml").write_text('[[credential]]\nversion = "1"\ncommunity = "x"\n')
+    with pytest.raises(ValueError, match="credential 1: version must be"):
+        load_credentials(str(tmp_path / "bad.toml"))
+    (tmp_path / "typo.toml").write_text('[[credential]]\nversion = "2c"\ncomunity = "x"\n')
+    with pytest.raises(ValueError, match="unknown key 'comunity'"):
+        load_credentials(str(tmp_path / "typo.toml"))
