@@ -16,7 +16,7 @@ SWEEP = "import json, sys; from agent.discovery.arp import sweep; print(json.dum
 @pytest.mark.parametrize(
     "cidr, message",
     [
-        ("10.0.0.0/8", "limit per sweep is 4096"),
+        ("198.18.0.0/15", "limit per sweep is 4096"),
         ("8.8.8.0/24", "public address space"),
         ("2001:db8::/120", "IPv4 only"),
         ("127.0.0.0/24", "cannot be ARP-swept"),
