@@ -89,7 +89,7 @@ def _summary(base: str, token: str, agent_output: str) -> int:
         _say(f"  cpu          : {hw['cpu']['model']} ({hw['cpu']['cores']} cores, {hw['cpu']['threads']} threads)")
         _say(f"  memory       : {(hw['memory']['total_bytes'] or 0) / 2**30:.1f} GiB")
         _say(f"  packages     : {len(detail['software'])}   NICs: {len(detail['nics'])}   disks: {len(detail['disks'])}")
-        _say(f"  facts from   : report {hw['source']['report_id']} collected {hw['source']['collected_at']}")
+        _say(f"  facts from   : report {hw['provenance']['report_id']} collected {hw['provenance']['collected_at']}")
     _say(f"assets in the register: {assets['total']}")
     return assets["items"][0]["id"] if assets["items"] else 1
 

@@ -6,10 +6,11 @@ from flask import request
 
 from collector.api import bp
 from collector.api.auth import current_token
-from collector.api.serializers import asset_detail, asset_summary
 from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.api.serializers import asset_detail, asset_summary
 from collector.extensions import get_config, request_session
 from collector.queries.assets import AssetFilters, get_asset_detail, list_assets
+
 
 @bp.get("/assets")
 def assets_index():

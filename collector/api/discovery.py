@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import request
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
 from collector.api import bp
 from collector.api.auth import current_agent, current_token
 from collector.api.body import read_json_body
 from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.api.serializers import device_summary
 from collector.errors import FieldError, Forbidden, InvalidInput
 from collector.extensions import get_config, get_db, request_session
 from collector.ingest.discovery import store_discovery
 from collector.ingest.parsing import load_json_object, validation_error
-from collector.models import Device, utcnow
+from collector.models import utcnow
+from collector.queries.devices import list_devices
 from common.schema import DiscoveryReport
 
 
@@ -37,30 +38,14 @@ def post_discovery():
             "new_devices": result.new_devices, "linked": result.linked}, 201
 
 
-def _device(device: Device) -> dict:
-    return {
-        "id": device.id, "ip": device.ip, "mac": device.mac, "device_type": device.device_type,
-        "vendor": device.vendor, "oui_vendor": device.oui_vendor, "model": device.model, "serial": device.serial,
-        "sys_name": device.sys_name, "found_by": device.found_by,
-        "first_seen_at": device.first_seen_at.isoformat(), "last_seen_at": device.last_seen_at.isoformat(),
-        "last_seen_by": device.last_seen_by, "asset_id": device.asset_id, "link_reason": device.link_reason,
-        "managed": device.asset_id is not None,
-    }
-
-
 @bp.get("/devices")
 def devices_index():
     current_token("auditor")
     per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
     page = positive_int("page", 1, 10_000_000)
-    query = select(Device)
     managed = request.args.get("managed")
-    if managed is not None:
-        if managed not in ("true", "false"):
-            raise InvalidInput("invalid query parameter", [FieldError("managed", "must be true or false")])
-        query = query.where(Device.asset_id.is_not(None) if managed == "true" else Device.asset_id.is_(None))
-    session = request_session()
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(Device.id).limit(per_page).offset((page - 1) * per_page))
-    return {"items": [_device(d) for d in items], "page": page, "per_page": per_page, "total": total,
-            "pages": (total + per_page - 1) // per_page}
+    if managed not in (None, "true", "false"):
+        raise InvalidInput("invalid query parameter", [FieldError("managed", "must be true or false")])
+    result = list_devices(request_session(), None if managed is None else managed == "true", page, per_page)
+    return {"items": [device_summary(d) for d in result.items], "page": page, "per_page": per_page,
+            "total": result.total, "pages": (result.total + per_page - 1) // per_page}

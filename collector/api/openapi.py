@@ -25,6 +25,15 @@ def _json(schema: dict, description: str) -> dict:
 
 _AUTH_ERRORS = {"401": _error("Missing, unknown or revoked credential")}
 _TOKEN_ERRORS = {**_AUTH_ERRORS, "403": _error("The token's role may not do this")}
+# What an agent's report upload (inventory, discovery) can be answered besides success.
+_UPLOAD_ERRORS = {
+    "400": _error("Malformed JSON, invalid UTF-8 or broken gzip"),
+    **_AUTH_ERRORS,
+    "403": _error("agent_id in the report is not the authenticated agent"),
+    "413": _error("Body over the configured limit (compressed or decompressed)"),
+    "415": _error("Not application/json, or an unsupported Content-Encoding"),
+    "422": _error("A field failed validation; `fields` names each"),
+}
 
 
 def _components() -> dict:
@@ -111,12 +120,7 @@ def _paths() -> dict:
                 "responses": {
                     "200": _json({"type": "object"}, "This report id was already stored"),
                     "201": _json({"type": "object"}, "Stored (status: stored, unchanged or historical)"),
-                    "400": _error("Malformed JSON, invalid UTF-8 or broken gzip"),
-                    **_AUTH_ERRORS,
-                    "403": _error("agent_id in the report is not the authenticated agent"),
-                    "413": _error("Body over the configured limit (compressed or decompressed)"),
-                    "415": _error("Not application/json, or an unsupported Content-Encoding"),
-                    "422": _error("A field failed validation; `fields` names each"),
+                    **_UPLOAD_ERRORS,
                 },
             }
         },
@@ -149,12 +153,7 @@ def _paths() -> dict:
                 "responses": {
                     "200": _json({"type": "object"}, "This report id was already stored"),
                     "201": _json({"type": "object"}, "Stored: counts of devices, new devices and links"),
-                    "400": _error("Malformed JSON, invalid UTF-8 or broken gzip"),
-                    **_AUTH_ERRORS,
-                    "403": _error("agent_id in the report is not the authenticated agent"),
-                    "413": _error("Body over the configured limit"),
-                    "415": _error("Not application/json, or an unsupported Content-Encoding"),
-                    "422": _error("A field failed validation; `fields` names each"),
+                    **_UPLOAD_ERRORS,
                 },
             }
         },

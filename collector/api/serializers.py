@@ -1,13 +1,13 @@
-"""Plain-dict representations of assets for the JSON API."""
+"""Plain-dict representations of assets and devices for the JSON API."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from collector.models import Asset, Observation
+from collector.models import Asset, Device, Observation
 from collector.queries.assets import AssetDetail
 
-__all__ = ["asset_detail", "asset_summary"]
+__all__ = ["asset_detail", "asset_summary", "device_summary"]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -66,7 +66,7 @@ def asset_detail(detail: AssetDetail) -> dict:
             "bios": {"vendor": a.bios_vendor, "version": a.bios_version, "date": a.bios_date},
             "cpu": {"model": a.cpu_model, "sockets": a.cpu_sockets, "cores": a.cpu_cores, "threads": a.cpu_threads},
             "memory": {"total_bytes": a.memory_bytes, "modules": a.memory_modules or []},
-            "source": source(detail.observation),
+            "provenance": source(detail.observation),
         },
         "os": {
             "name": a.os_name,
@@ -78,7 +78,7 @@ def asset_detail(detail: AssetDetail) -> dict:
             "boot_time": _iso(a.boot_time),
             "timezone": a.timezone,
             "domain": a.domain,
-            "source": source(detail.observation),
+            "provenance": source(detail.observation),
         },
         "users": {"logged_in": a.logged_in_users or [], "primary": a.primary_user},
         "probe_errors": a.probe_errors or [],
@@ -92,7 +92,7 @@ def asset_detail(detail: AssetDetail) -> dict:
                 "virtual": n.virtual,
                 "kind": n.kind,
                 "locally_administered": n.locally_administered,
-                "source": provenance(n.observation_id),
+                "provenance": provenance(n.observation_id),
             }
             for n in detail.nics
         ],
@@ -103,7 +103,7 @@ def asset_detail(detail: AssetDetail) -> dict:
                 "serial": d.serial,
                 "size_bytes": d.size_bytes,
                 "type": d.type,
-                "source": provenance(d.observation_id),
+                "provenance": provenance(d.observation_id),
             }
             for d in detail.disks
         ],
@@ -116,9 +116,20 @@ def asset_detail(detail: AssetDetail) -> dict:
                 "source": sw.source,
                 "install_date": _iso(link.install_date),
                 "first_seen_at": _iso(link.first_seen_at),
-                "source": provenance(link.observation_id),
+                "provenance": provenance(link.observation_id),
             }
             for sw, link in detail.software
         ],
         "observations": [source(o) for o in detail.observations],
+    }
+
+
+def device_summary(device: Device) -> dict:
+    return {
+        "id": device.id, "ip": device.ip, "mac": device.mac, "device_type": device.device_type,
+        "vendor": device.vendor, "oui_vendor": device.oui_vendor, "model": device.model, "serial": device.serial,
+        "sys_name": device.sys_name, "found_by": device.found_by,
+        "first_seen_at": _iso(device.first_seen_at), "last_seen_at": _iso(device.last_seen_at),
+        "last_seen_by": device.last_seen_by, "asset_id": device.asset_id, "link_reason": device.link_reason,
+        "managed": device.asset_id is not None,
     }

@@ -149,6 +149,7 @@ def _store_new_content(session, agent_id, asset_id, software_count, previous_pay
     if delta is not None:
         diff = apply_software_delta(session, asset_id, delta, report.software, observation_id, now)
     else:
+        # No previous payload to diff against: compare with the stored links (none when the count is 0).
         diff = sync_asset_software(session, asset_id, report.software, observation_id, now, is_new_asset=software_count == 0)
     facts = _asset_facts(report) | {
         "last_seen_at": now,

@@ -46,7 +46,8 @@ def test_run_once_enrols_and_reports_this_host(live_server, database, tmp_path, 
     status = _agent("status", "--json", env=env)
     assert json.loads(status.stdout)["spool_depth"] == 0 and json.loads(status.stdout)["last_success_at"]
     detail = requests.get(f"{live_server.url}/api/v1/assets/{assets['items'][0]['id']}", headers=make_token(), timeout=10).json()
-    assert any(s["source"]["report_id"] for s in detail["software"])
+    assert all(s["provenance"]["report_id"] for s in detail["software"])
+    assert {s["source"] for s in detail["software"]} == {"dpkg"}  # the package manager, not overwritten
     assert any(p["name"] == "dpkg" for p in detail["software"])
 
 

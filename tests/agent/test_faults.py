@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from agent.config import AgentConfig

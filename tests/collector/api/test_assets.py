@@ -62,12 +62,13 @@ def test_detail_says_where_each_fact_came_from(client, make_agent, make_token, r
     report = reports.report(agent.agent_id, software_count=12, host_seed=9)
     asset_id = _store(client, agent, report)
     detail = client.get(f"/api/v1/assets/{asset_id}", headers=make_token()).get_json()
-    assert detail["hardware"]["source"]["report_id"] == report["report_id"]
+    assert detail["hardware"]["provenance"]["report_id"] == report["report_id"]
     assert detail["hardware"]["cpu"]["cores"] == 10
     assert len(detail["software"]) == 12
-    assert {s["source"]["report_id"] for s in detail["software"]} == {report["report_id"]}
+    assert {s["source"] for s in detail["software"]} == {"dpkg"}
+    assert {s["provenance"]["report_id"] for s in detail["software"]} == {report["report_id"]}
     assert detail["nics"][0]["mac"] == "3c:52:82:00:00:09"
-    assert detail["nics"][0]["source"]["collected_at"]
+    assert detail["nics"][0]["provenance"]["collected_at"]
     assert detail["disks"][0]["serial"] == "S640000009"
     assert detail["observations"][0]["report_count"] == 1
 

@@ -1,8 +1,6 @@
 """POST /api/v1/checkin: agents report their state and receive their schedule."""
 
 import pytest
-from sqlalchemy import select
-
 from collector.models import Agent
 
 

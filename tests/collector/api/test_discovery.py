@@ -1,7 +1,6 @@
 """POST /api/v1/discovery and GET /api/v1/devices: devices stored, linked to assets before
 being called unmanaged, and bad reports refused whole."""
 
-import json
 import uuid
 from datetime import datetime, timezone
 

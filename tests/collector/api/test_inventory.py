@@ -3,7 +3,6 @@
 import gzip
 import json
 import uuid
-import zlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -281,8 +280,8 @@ def test_changed_nics_replace_the_rows_and_unchanged_disks_keep_their_provenance
     _post(client, agent, second)
     detail = client.get(f"/api/v1/assets/{asset_id}", headers=make_token()).get_json()
     assert [n["mac"] for n in detail["nics"]] == ["3c:52:82:aa:bb:cc"]
-    assert detail["nics"][0]["source"]["report_id"] == second["report_id"]
-    assert detail["disks"][0]["source"]["report_id"] == first["report_id"]
+    assert detail["nics"][0]["provenance"]["report_id"] == second["report_id"]
+    assert detail["disks"][0]["provenance"]["report_id"] == first["report_id"]
 
 
 def test_a_bad_entry_in_a_changed_report_is_named_by_its_position(client, database, make_agent, reports):
