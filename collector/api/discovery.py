@@ -35,7 +35,8 @@ def post_discovery():
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": str(report.report_id)}, 200
     return {"status": "stored", "report_id": str(report.report_id), "devices": result.devices,
-            "new_devices": result.new_devices, "linked": result.linked}, 201
+            "new_devices": result.new_devices, "linked": result.linked,
+            "placed": result.placed}, 201
 
 
 @bp.get("/devices")

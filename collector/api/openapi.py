@@ -152,7 +152,7 @@ def _paths() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model="DiscoveryReport")}}}},
                 "responses": {
                     "200": _json({"type": "object"}, "This report id was already stored"),
-                    "201": _json({"type": "object"}, "Stored: counts of devices, new devices and links"),
+                    "201": _json({"type": "object"}, "Stored: counts of devices, new devices, links to assets and switch-port placements"),
                     **_UPLOAD_ERRORS,
                 },
             }

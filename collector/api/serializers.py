@@ -132,4 +132,14 @@ def device_summary(device: Device) -> dict:
         "first_seen_at": _iso(device.first_seen_at), "last_seen_at": _iso(device.last_seen_at),
         "last_seen_by": device.last_seen_by, "asset_id": device.asset_id, "link_reason": device.link_reason,
         "managed": device.asset_id is not None,
+        "switch_port": _switch_port(device),
     }
+
+
+def _switch_port(device: Device) -> dict | None:
+    """Where the device plugs in, when a switch's forwarding table told us."""
+    switch = device.switch
+    if switch is None:
+        return None
+    return {"switch_id": switch.id, "switch": switch.sys_name or switch.ip or switch.mac, "switch_ip": switch.ip,
+            "port": device.switch_port, "seen_at": _iso(device.port_seen_at)}

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from collector.db import insert_ignoring_conflicts
+from collector.ingest.locations import place_on_switch_ports
 from collector.models import Asset, AssetNic, Device, Observation, ReportReceipt
 from common.identity import normalize_mac, normalize_serial
 from common.schema import DiscoveredDevice, DiscoveryReport
@@ -29,6 +30,7 @@ class DiscoveryResult:
     devices: int = 0
     new_devices: int = 0
     linked: int = 0
+    placed: int = 0  # devices located on a switch port
 
 
 def store_discovery(session: Session, agent_id: str, report: DiscoveryReport, raw: bytes, now: datetime) -> DiscoveryResult:
@@ -51,13 +53,19 @@ def store_discovery(session: Session, agent_id: str, report: DiscoveryReport, ra
         ReportReceipt.__table__.update().where(ReportReceipt.report_id == str(report.report_id)).values(observation_id=observation_id)
     )
     new = linked = 0
+    sightings = []
     for seen in report.devices:
         device, created = _device_for(session, seen)
         _apply(device, seen, agent_id, observation_id)
         new += created
         linked += _link(session, device)
+        sightings.append((seen, device))
+    session.flush()  # switches need ids before devices can point at them
+    placed, learnt_only = place_on_switch_ports(session, sightings)
     session.flush()
-    return DiscoveryResult("stored", len(report.devices), new, linked)
+    for device in learnt_only:
+        linked += _link(session, device)
+    return DiscoveryResult("stored", len(report.devices), new + len(learnt_only), linked, placed)
 
 
 def _device_for(session: Session, seen: DiscoveredDevice) -> tuple[Device, bool]:

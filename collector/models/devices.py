@@ -1,7 +1,8 @@
 """Devices found on the network by scanners (ARP, SNMP), linked to an asset when one matches.
 
 A device is keyed by its MAC when the scanner saw one (ARP always does); an unlinked
-device is an unmanaged one: on the network, but with no agent and no asset record.
+device is an unmanaged one: on the network, but with no agent and no asset record. A
+switch's forwarding table places devices on its ports (``switch_device_id``/``switch_port``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.models.base import Base, BigIntPK, UtcDateTime, utcnow
 
@@ -40,3 +41,8 @@ class Device(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     # Provenance pointer to the discovery observation (not a foreign key: observations age out).
     observation_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Where it plugs in: the switch whose forwarding table learnt its MAC on an edge port.
+    switch_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), index=True)
+    switch_port: Mapped[str | None] = mapped_column(String(255))
+    port_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    switch: Mapped[Device | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
+from collector.ingest.locations import EDGE_PORT_MAX_MACS
 from collector.models import Device, Observation, ReportReceipt
 
 
@@ -87,3 +88,64 @@ def test_discovery_needs_a_node_key_and_devices_need_a_token(client, database, m
     assert client.get("/api/v1/devices").status_code == 401
     other = make_agent()
     assert client.post("/api/v1/discovery", json=_report(other.agent_id, [PRINTER]), headers=scanner.headers).status_code == 403
+
+
+SWITCH = {"ip": "198.18.0.2", "mac": "00:1b:54:00:00:02", "device_type": "switch", "sys_name": "access-sw-1",
+          "found_by": ["arp", "snmp"]}
+CORE = {"ip": "198.18.0.3", "mac": "00:1b:54:00:00:03", "device_type": "switch", "sys_name": "core-sw"}
+
+
+def _fdb(ports, neighbours=()):
+    return {"interfaces": [{"index": i, "name": name, "learned_macs": macs} for i, (name, macs) in enumerate(ports, 1)],
+            "neighbours": [{"local_port": port, "remote_name": "core-sw"} for port in neighbours]}
+
+
+def _by_mac(client, make_token):
+    return {d["mac"]: d for d in client.get("/api/v1/devices?per_page=500", headers=make_token()).get_json()["items"]}
+
+
+def test_a_switch_forwarding_table_places_devices_on_edge_ports_not_uplinks(client, database, make_agent, make_token):
+    scanner = make_agent()
+    desk_phone_and_pc = ["3c:52:82:00:09:01", "bc:ad:28:00:00:01"]
+    crowd = [f"02:00:00:00:01:{i:02x}" for i in range(EDGE_PORT_MAX_MACS + 1)]  # a port no desk could fill
+    switch = {**SWITCH, **_fdb([("Gi1/0/1", desk_phone_and_pc),
+                                ("Gi1/0/24", ["3c:52:82:00:09:01", "3c:52:82:00:09:77"]),  # has an LLDP neighbour
+                                ("Gi1/0/23", crowd),
+                                ("Gi1/0/22", ["3c:52:82:00:09:99", CORE["mac"]])],  # leads to another switch
+                               neighbours=["Gi1/0/24"])}
+    response = client.post("/api/v1/discovery", json=_report(scanner.agent_id, [PRINTER, CORE, switch]),
+                           headers=scanner.headers)
+    assert response.status_code == 201 and response.get_json()["placed"] == 2
+    devices = _by_mac(client, make_token)
+    printer = devices[PRINTER["mac"].lower()]
+    assert printer["switch_port"]["port"] == "Gi1/0/1" and printer["switch_port"]["switch"] == "access-sw-1"
+    assert printer["switch_port"]["switch_ip"] == "198.18.0.2"
+    camera = devices["bc:ad:28:00:00:01"]  # known only from the forwarding table: now a device, unmanaged
+    assert camera["found_by"] == ["switch_fdb"] and camera["switch_port"]["port"] == "Gi1/0/1" and not camera["managed"]
+    for uplink_only in ["3c:52:82:00:09:77", crowd[0], "3c:52:82:00:09:99"]:
+        assert uplink_only not in devices  # learnt on uplinks only: location unknown, not invented
+    assert devices[CORE["mac"]]["switch_port"] is None
+
+
+def test_a_newer_report_moves_a_device_and_an_older_one_does_not(client, database, make_agent, make_token):
+    scanner = make_agent()
+    newer = _report(scanner.agent_id, [{**SWITCH, **_fdb([("Gi1/0/5", [PRINTER["mac"]])])}, PRINTER])
+    older = _report(scanner.agent_id, [{**SWITCH, **_fdb([("Gi1/0/1", [PRINTER["mac"]])])}])
+    older["devices"][0]["seen_at"] = "2026-01-01T00:00:00+00:00"
+    for report in (newer, older):
+        assert client.post("/api/v1/discovery", json=report, headers=scanner.headers).status_code == 201
+    assert _by_mac(client, make_token)[PRINTER["mac"].lower()]["switch_port"]["port"] == "Gi1/0/5"
+    moved = _report(scanner.agent_id, [{**SWITCH, **_fdb([("Gi1/0/9", [PRINTER["mac"]])])}])
+    client.post("/api/v1/discovery", json=moved, headers=scanner.headers)
+    assert _by_mac(client, make_token)[PRINTER["mac"].lower()]["switch_port"]["port"] == "Gi1/0/9"
+
+
+def test_a_device_with_an_agent_learnt_on_a_port_is_linked_and_placed(client, database, make_agent, make_token, reports):
+    laptop_agent, scanner = make_agent(), make_agent()
+    laptop = reports.report(laptop_agent.agent_id, host_seed=7)  # NIC 3c:52:82:00:00:07
+    asset_id = client.post("/api/v1/inventory", json=laptop, headers=laptop_agent.headers).get_json()["asset_id"]
+    switch = {**SWITCH, **_fdb([("Gi1/0/7", ["3c:52:82:00:00:07"])])}
+    body = client.post("/api/v1/discovery", json=_report(scanner.agent_id, [switch]), headers=scanner.headers).get_json()
+    assert (body["linked"], body["placed"]) == (1, 1)
+    laptop_device = _by_mac(client, make_token)["3c:52:82:00:00:07"]
+    assert laptop_device["asset_id"] == asset_id and laptop_device["switch_port"]["port"] == "Gi1/0/7"
