@@ -1,0 +1,180 @@
+"""From identifications to what the CMDB should say and what someone must look at.
+
+Per CI: the authoritative value of each attribute by source precedence (fresh values
+first), drift where the register disagrees with it, missing when a deployed CI has not
+been seen, a retired CI that still reports. Per subject: unmanaged, duplicate, conflict.
+Across the fleet: cloned identities. Each exception is keyed so that one stays open per
+(CI or subject, kind); everything is sorted so the same inputs give the same outputs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from collector.reconcile.matching import FleetFacts, Identification
+from collector.reconcile.records import CiRecord, Subject, serial_key, vendor_key
+from collector.reconcile.rules import ReconcileRules
+
+__all__ = ["Outcomes", "ExceptionSpec", "evaluate"]
+
+
+@dataclass(frozen=True)
+class ExceptionSpec:
+    key: str  # the open_key: at most one open exception per key
+    kind: str
+    ci_id: int | None
+    subject: tuple[str, int] | None
+    summary: str
+    evidence: dict
+
+
+@dataclass
+class Outcomes:
+    matches: dict[tuple[str, int], Identification] = field(default_factory=dict)
+    states: dict[int, dict] = field(default_factory=dict)  # ci_id -> {"observed": {...}, "last_seen_at": dt}
+    exceptions: dict[str, ExceptionSpec] = field(default_factory=dict)
+
+    def add(self, spec: ExceptionSpec) -> None:
+        self.exceptions[spec.key] = spec
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for identification in self.matches.values():
+            counts[identification.outcome] += 1
+        for spec in self.exceptions.values():
+            counts[f"exceptions.{spec.kind}"] += 1
+        return dict(sorted(counts.items()))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _same(attribute: str, a, b) -> bool:
+    if attribute == "serial":
+        return serial_key(a) == serial_key(b)
+    if attribute == "vendor":
+        return vendor_key(a) == vendor_key(b)
+    if attribute == "hostname":
+        return a.split(".")[0].casefold() == b.split(".")[0].casefold()
+    a, b = " ".join(str(a).split()).casefold(), " ".join(str(b).split()).casefold()
+    if attribute == "model":  # "HP LaserJet M404dn" (SNMP) is the register's "LaserJet M404dn"
+        return a == b or a.endswith(" " + b) or b.endswith(" " + a)
+    return a == b
+
+
+def authoritative(ci: CiRecord, subjects: list[Subject], rules: ReconcileRules, now: datetime) -> dict:
+    """attribute -> {"value", "source", "seen_at"}: the best-ranked fresh source; a stale observed value
+    yields to any fresher lower source (the register never goes stale)."""
+    stale_before = now - timedelta(days=rules.stale_after_days)
+    result = {}
+    for attribute, order in rules.precedence.items():
+        candidates = []
+        for subject in subjects:
+            value = getattr(subject, attribute)
+            rank = rules.rank(attribute, subject.source)
+            if value and rank is not None:
+                candidates.append((subject.last_seen_at < stale_before, rank, -subject.last_seen_at.timestamp(),
+                                   subject.kind, subject.id, value, subject.source, subject.last_seen_at))
+        register = getattr(ci, attribute)
+        rank = rules.rank(attribute, "cmdb")
+        if register and rank is not None:
+            candidates.append((False, rank, 0.0, "cmdb", ci.id, register, "cmdb", None))
+        if candidates:
+            *_, value, source, seen_at = min(candidates)
+            result[attribute] = {"value": value, "source": source, "seen_at": seen_at and _iso(seen_at)}
+    return result
+
+
+def _best_observed(attribute: str, subjects: list[Subject], rules: ReconcileRules, stale_before: datetime):
+    ranked = []
+    for subject in subjects:
+        value = getattr(subject, attribute)
+        rank = rules.rank(attribute, subject.source)
+        if value and subject.last_seen_at >= stale_before:
+            ranked.append((rank if rank is not None else 99, -subject.last_seen_at.timestamp(), subject.kind,
+                           subject.id, value, subject))
+    return min(ranked)[-2:] if ranked else (None, None)
+
+
+def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Identification], cis: list[CiRecord],
+             facts: FleetFacts, rules: ReconcileRules, now: datetime) -> Outcomes:
+    """Every outcome for ``cis`` and ``subjects`` (the whole fleet, or the slice an incremental run owns)."""
+    outcomes = Outcomes(matches=dict(sorted(identifications.items())))
+    by_ci: dict[int, list[Subject]] = defaultdict(list)
+    claimed: dict[int, list[Subject]] = defaultdict(list)  # seen, though which CI is in doubt (duplicates)
+    subject_by_key = {s.key: s for s in subjects}
+    fresh_after = now - timedelta(days=rules.missing_after_days)
+    for key, identification in outcomes.matches.items():
+        subject = subject_by_key[key]
+        if identification.outcome == "matched":
+            by_ci[identification.ci.id].append(subject)
+            for reason, other in identification.conflicts:
+                outcomes.add(ExceptionSpec(
+                    f"conflict:ci:{identification.ci.id}", "conflict", identification.ci.id, key,
+                    f"{subject.kind} {subject.id} matches {identification.ci.label} and also {other.label}",
+                    {"subject": list(key), "matched": identification.explanation,
+                     "also": [{"ci_id": other.id, "by": reason}]}))
+        elif identification.outcome == "duplicate":
+            for ci in identification.duplicates:
+                claimed[ci.id].append(subject)
+            first = identification.duplicates[0]
+            outcomes.add(ExceptionSpec(
+                f"duplicate:ci:{first.id}", "duplicate", first.id, key,
+                f"{len(identification.duplicates)} CIs describe one device: "
+                + ", ".join(ci.label for ci in identification.duplicates),
+                {"ci_ids": [ci.id for ci in identification.duplicates], "subject": list(key),
+                 "explanation": identification.explanation}))
+        elif subject.last_seen_at >= fresh_after:
+            outcomes.add(ExceptionSpec(
+                f"unmanaged:{subject.kind}:{subject.id}", "unmanaged", None, key,
+                f"{subject.kind} {subject.id} ({subject.hostname or subject.ip or subject.serial or 'unnamed'})"
+                f" is on the network but in no CI",
+                {"subject": list(key), "explanation": identification.explanation,
+                 "ip_hint": subject.ip, "last_seen_at": _iso(subject.last_seen_at)}))
+    for ci in sorted(cis, key=lambda c: c.id):
+        seen = sorted(by_ci.get(ci.id, []), key=lambda s: s.key)
+        last_seen = max((s.last_seen_at for s in seen + claimed.get(ci.id, [])), default=None)
+        outcomes.states[ci.id] = {"observed": authoritative(ci, seen, rules, now), "last_seen_at": last_seen}
+        _ci_exceptions(outcomes, ci, seen, last_seen, rules, now)
+    for kind, groups in (("uuid", facts.cloned_uuids), ("serial", facts.cloned_serials)):
+        for identifier, group in sorted(groups.items()):
+            outcomes.add(ExceptionSpec(
+                f"cloned_identity:{kind}:{identifier}", "cloned_identity", None, group[0].key,
+                f"{kind} {identifier} is reported by {len(group)} distinct machines",
+                {"identifier": identifier, "kind": kind,
+                 "subjects": [{"subject": list(s.key), "hostname": s.hostname, "serial": s.serial,
+                               "macs": sorted(s.macs), "seen": s.evidence} for s in group]}))
+    outcomes.exceptions = dict(sorted(outcomes.exceptions.items()))
+    return outcomes
+
+
+def _ci_exceptions(outcomes: Outcomes, ci: CiRecord, seen: list[Subject], last_seen, rules: ReconcileRules,
+                   now: datetime) -> None:
+    fresh_after = now - timedelta(days=rules.missing_after_days)
+    recently = last_seen is not None and last_seen >= fresh_after
+    if ci.status == "deployed" and not recently:
+        when = f"last seen {_iso(last_seen)}" if last_seen else "never seen by any agent or scan"
+        outcomes.add(ExceptionSpec(f"missing:ci:{ci.id}", "missing", ci.id, None,
+                                   f"{ci.label} is deployed but {when}",
+                                   {"status": ci.status, "last_seen_at": last_seen and _iso(last_seen),
+                                    "missing_after_days": rules.missing_after_days}))
+    stale_before = now - timedelta(days=rules.stale_after_days)
+    differences = []
+    for attribute in rules.drift_attributes:
+        registered = getattr(ci, attribute)
+        value, subject = _best_observed(attribute, seen, rules, stale_before)
+        if registered and value and not _same(attribute, registered, value):
+            differences.append({"attribute": attribute, "cmdb": registered, "observed": value,
+                                "source": subject.source, "from": subject.evidence})
+    if ci.status in rules.retired_statuses and recently:
+        latest = max(seen, key=lambda s: (s.last_seen_at, s.key))
+        differences.append({"attribute": "status", "cmdb": ci.status, "observed": "reporting",
+                            "source": latest.source, "from": latest.evidence})
+    if differences:
+        names = ", ".join(d["attribute"] for d in differences)
+        outcomes.add(ExceptionSpec(f"drift:ci:{ci.id}", "drift", ci.id, None,
+                                   f"{ci.label}: the register differs from what was observed ({names})",
+                                   {"differences": differences}))
