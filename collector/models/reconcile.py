@@ -42,6 +42,8 @@ class CiState(Base):
 
     ci_id: Mapped[int] = mapped_column(ForeignKey("cis.id", ondelete="CASCADE"), primary_key=True)
     observed: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A digest of ``observed``: runs compare it instead of decoding 100,000 JSON documents.
+    fingerprint: Mapped[str] = mapped_column(String(32), default="")
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -51,7 +53,8 @@ class AuditException(Base):
     is set while open and cleared on resolution, so a unique index enforces it on both backends."""
 
     __tablename__ = "audit_exceptions"
-    __table_args__ = (Index("ix_audit_exceptions_kind_status", "kind", "status"),)
+    __table_args__ = (Index("ix_audit_exceptions_kind_status", "kind", "status"),
+                      Index("ix_audit_exceptions_subject", "subject_type", "subject_id"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # unmanaged, missing, drift, duplicate, conflict, cloned_identity
@@ -62,6 +65,7 @@ class AuditException(Base):
     subject_id: Mapped[int | None] = mapped_column(BigInteger)
     summary: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(32), default="")  # digest of summary + evidence
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from collector.models import Asset, AssetNic, Device, Observation
 from collector.models.cmdb import CiMac, ConfigurationItem
 from collector.reconcile.records import CiRecord, Subject
-from common.identity import classify_mac, normalize_hostname
+from common.identity import VIRTUAL_MAC_PREFIXES, classify_mac, normalize_hostname
 
 __all__ = ["load_cis", "load_subjects", "related_subject_keys"]
 
@@ -30,6 +30,12 @@ def _names(hostname: str | None, fqdn: str | None) -> tuple[str | None, str | No
 
 
 def _identifying(mac: str | None) -> str | None:
+    """The MAC if it can identify a physical machine. Stored MACs are already canonical, so the
+    common case is two string checks; anything else goes through common.identity."""
+    if mac and len(mac) == 17 and mac[2] == ":" and mac == mac.lower():
+        if int(mac[1], 16) & 0x3 or mac[:8] in VIRTUAL_MAC_PREFIXES:
+            return None
+        return mac
     info = classify_mac(mac)
     return info.mac if info is not None and info.is_identifying else None
 
@@ -51,22 +57,54 @@ def load_subjects(session: Session, asset_ids: list[int] | None = None,
     return subjects
 
 
+# Statements are built once: an incremental run issues ~20 small queries, and building each
+# select() costs more than SQLite takes to answer it.
+_IDS = bindparam("ids", expanding=True)
+_VALUES = bindparam("values", expanding=True)
+_NICS = select(AssetNic.asset_id, AssetNic.mac).where(AssetNic.mac.is_not(None), AssetNic.virtual.is_(False))
+_NICS_OF = _NICS.where(AssetNic.asset_id.in_(_IDS))
+_ASSETS = (select(Asset.id, Asset.serial, Asset.vendor, Asset.model, Asset.smbios_uuid, Asset.hostname, Asset.fqdn,
+                  Asset.primary_user, Asset.last_seen_at, Observation.last_report_id, Observation.last_collected_at)
+           .outerjoin(Observation, Observation.id == Asset.observation_id))
+_ASSETS_OF = _ASSETS.where(Asset.id.in_(_IDS))
+_DEVICES = select(Device.id, Device.mac, Device.ip, Device.sys_name, Device.serial, Device.vendor, Device.model,
+                  Device.found_by, Device.last_seen_at).where(Device.asset_id.is_(None))
+_DEVICES_OF = _DEVICES.where(Device.id.in_(_IDS))
+_CI_MACS = select(CiMac.ci_id, CiMac.mac)
+_CI_MACS_OF = _CI_MACS.where(CiMac.ci_id.in_(_IDS))
+_CIS = select(ConfigurationItem.id, ConfigurationItem.ci_class, ConfigurationItem.asset_tag, ConfigurationItem.name,
+              ConfigurationItem.serial, ConfigurationItem.vendor, ConfigurationItem.model,
+              ConfigurationItem.smbios_uuid, ConfigurationItem.hostname, ConfigurationItem.fqdn, ConfigurationItem.ip,
+              ConfigurationItem.status, ConfigurationItem.assigned_user, ConfigurationItem.location,
+              ConfigurationItem.created_at)
+_CIS_OF = _CIS.where(ConfigurationItem.id.in_(_IDS))
+_CIS_BY_IDENTIFIER = select(ConfigurationItem.id).where(or_(
+    ConfigurationItem.serial.in_(bindparam("serials", expanding=True)),
+    ConfigurationItem.smbios_uuid.in_(bindparam("uuids", expanding=True)),
+    ConfigurationItem.hostname.in_(bindparam("names", expanding=True)),
+    ConfigurationItem.fqdn.in_(bindparam("names", expanding=True)),
+))
+_CIS_BY_MAC = select(CiMac.ci_id).where(CiMac.mac.in_(_VALUES))
+_ASSETS_BY_UUID = select(Asset.id).where(Asset.smbios_uuid.in_(_VALUES))
+_ASSETS_BY_SERIAL = select(Asset.id).where(Asset.serial.in_(_VALUES))
+_ASSETS_BY_MAC = select(AssetNic.asset_id).where(AssetNic.mac.in_(_VALUES))
+_DEVICES_BY_SERIAL = select(Device.id).where(Device.serial.in_(_VALUES), Device.asset_id.is_(None))
+_DEVICES_BY_MAC = select(Device.id).where(Device.mac.in_(_VALUES), Device.asset_id.is_(None))
+
+
+def _rows(session: Session, statement, ids: list[int] | None):
+    connection = session.connection()
+    return connection.execute(statement[0] if ids is None else statement[1], {} if ids is None else {"ids": ids})
+
+
 def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
     macs: dict[int, set[str]] = defaultdict(set)
-    nic_query = select(AssetNic.asset_id, AssetNic.mac).where(AssetNic.mac.is_not(None), AssetNic.virtual.is_(False))
-    if ids is not None:
-        nic_query = nic_query.where(AssetNic.asset_id.in_(ids))
-    for asset_id, mac in session.execute(nic_query):
+    for asset_id, mac in _rows(session, (_NICS, _NICS_OF), ids):
         usable = _identifying(mac)
         if usable:
             macs[asset_id].add(usable)
-    query = (select(Asset.id, Asset.serial, Asset.vendor, Asset.model, Asset.smbios_uuid, Asset.hostname, Asset.fqdn,
-                    Asset.primary_user, Asset.last_seen_at, Observation.last_report_id, Observation.last_collected_at)
-             .outerjoin(Observation, Observation.id == Asset.observation_id))
-    if ids is not None:
-        query = query.where(Asset.id.in_(ids))
     subjects = []
-    for row in session.execute(query):
+    for row in _rows(session, (_ASSETS, _ASSETS_OF), ids):
         host, fqdn = _names(row.hostname, row.fqdn)
         evidence = (f"agent report {row.last_report_id} at {row.last_collected_at.isoformat(timespec='seconds')}"
                     if row.last_report_id else f"agent asset {row.id}")
@@ -77,12 +115,8 @@ def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
 
 
 def _devices(session: Session, ids: list[int] | None) -> list[Subject]:
-    query = select(Device.id, Device.mac, Device.ip, Device.sys_name, Device.serial, Device.vendor, Device.model,
-                   Device.found_by, Device.last_seen_at, Device.last_seen_by).where(Device.asset_id.is_(None))
-    if ids is not None:
-        query = query.where(Device.id.in_(ids))
     subjects = []
-    for row in session.execute(query):
+    for row in _rows(session, (_DEVICES, _DEVICES_OF), ids):
         methods = set(row.found_by or ())
         source = "snmp" if "snmp" in methods else "arp"
         host, fqdn = _names(row.sys_name, None)
@@ -99,18 +133,9 @@ def load_cis(session: Session, ids: list[int] | None = None) -> list[CiRecord]:
     macs: dict[int, set[str]] = defaultdict(set)
     records = []
     for chunk in ([None] if ids is None else list(_chunks(sorted(set(ids))))):
-        mac_query = select(CiMac.ci_id, CiMac.mac)
-        query = select(ConfigurationItem.id, ConfigurationItem.ci_class, ConfigurationItem.asset_tag,
-                       ConfigurationItem.name, ConfigurationItem.serial, ConfigurationItem.vendor,
-                       ConfigurationItem.model, ConfigurationItem.smbios_uuid, ConfigurationItem.hostname,
-                       ConfigurationItem.fqdn, ConfigurationItem.ip, ConfigurationItem.status,
-                       ConfigurationItem.assigned_user, ConfigurationItem.location, ConfigurationItem.created_at)
-        if chunk is not None:
-            mac_query = mac_query.where(CiMac.ci_id.in_(chunk))
-            query = query.where(ConfigurationItem.id.in_(chunk))
-        for ci_id, mac in session.execute(mac_query):
+        for ci_id, mac in _rows(session, (_CI_MACS, _CI_MACS_OF), chunk):
             macs[ci_id].add(mac)
-        for row in session.execute(query):
+        for row in _rows(session, (_CIS, _CIS_OF), chunk):
             host, fqdn = _names(row.hostname, row.fqdn)
             records.append(CiRecord(row.id, row.ci_class, row.asset_tag, row.name, row.serial, row.vendor, row.model,
                                     row.smbios_uuid, frozenset(macs.get(row.id, ())), host, fqdn, row.ip, row.status,
@@ -120,40 +145,32 @@ def load_cis(session: Session, ids: list[int] | None = None) -> list[CiRecord]:
 
 def candidate_ci_ids(session: Session, subjects: list[Subject]) -> set[int]:
     """Every CI any rule could match for ``subjects``: a superset, found through indexed columns."""
-    serials = {variant for s in subjects if s.serial for variant in (s.serial, s.serial.upper(), s.serial.lower())}
-    uuids = {s.uuid for s in subjects if s.uuid}
-    macs = {mac for s in subjects for mac in s.macs}
-    names = {name for s in subjects for name in (s.hostname, s.fqdn) if name}
+    connection = session.connection()
+    serials = sorted({v for s in subjects if s.serial for v in (s.serial, s.serial.upper(), s.serial.lower())})
+    names = sorted({name for s in subjects for name in (s.hostname, s.fqdn) if name})
+    uuids = sorted({s.uuid for s in subjects if s.uuid})
+    macs = sorted({mac for s in subjects for mac in s.macs})
     ids: set[int] = set()
-    conditions = []
-    if serials:
-        conditions.append(ConfigurationItem.serial.in_(sorted(serials)))
-    if uuids:
-        conditions.append(ConfigurationItem.smbios_uuid.in_(sorted(uuids)))
-    if names:
-        conditions.append(ConfigurationItem.hostname.in_(sorted(names)))
-        conditions.append(ConfigurationItem.fqdn.in_(sorted(names)))
-    if conditions:
-        ids.update(session.scalars(select(ConfigurationItem.id).where(or_(*conditions))))
+    if serials or names or uuids:
+        ids.update(connection.execute(_CIS_BY_IDENTIFIER, {"serials": serials, "uuids": uuids, "names": names})
+                   .scalars())
     if macs:
-        ids.update(session.scalars(select(CiMac.ci_id).where(CiMac.mac.in_(sorted(macs)))))
+        ids.update(connection.execute(_CIS_BY_MAC, {"values": macs}).scalars())
     return ids
 
 
 def related_subject_keys(session: Session, subjects: list[Subject]) -> tuple[set[int], set[int]]:
     """Assets and devices sharing a UUID, serial or MAC with ``subjects``: what clone and shared-MAC
     detection must see to judge them as the full run would."""
+    connection = session.connection()
     uuids = sorted({s.uuid for s in subjects if s.uuid})
     serials = sorted({s.serial for s in subjects if s.serial})
     macs = sorted({mac for s in subjects for mac in s.macs})
     assets: set[int] = set()
     devices: set[int] = set()
-    if uuids:
-        assets.update(session.scalars(select(Asset.id).where(Asset.smbios_uuid.in_(uuids))))
-    if serials:
-        assets.update(session.scalars(select(Asset.id).where(Asset.serial.in_(serials))))
-        devices.update(session.scalars(select(Device.id).where(Device.serial.in_(serials), Device.asset_id.is_(None))))
-    if macs:
-        assets.update(session.scalars(select(AssetNic.asset_id).where(AssetNic.mac.in_(macs))))
-        devices.update(session.scalars(select(Device.id).where(Device.mac.in_(macs), Device.asset_id.is_(None))))
+    for values, statement, found in ((uuids, _ASSETS_BY_UUID, assets), (serials, _ASSETS_BY_SERIAL, assets),
+                                     (serials, _DEVICES_BY_SERIAL, devices), (macs, _ASSETS_BY_MAC, assets),
+                                     (macs, _DEVICES_BY_MAC, devices)):
+        if values:
+            found.update(connection.execute(statement, {"values": values}).scalars())
     return assets, devices

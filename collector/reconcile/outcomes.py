@@ -65,38 +65,49 @@ def _same(attribute: str, a, b) -> bool:
     return a == b
 
 
-def authoritative(ci: CiRecord, subjects: list[Subject], rules: ReconcileRules, now: datetime) -> dict:
-    """attribute -> {"value", "source", "seen_at"}: the best-ranked fresh source; a stale observed value
-    yields to any fresher lower source (the register never goes stale)."""
-    stale_before = now - timedelta(days=rules.stale_after_days)
-    result = {}
-    for attribute, order in rules.precedence.items():
-        candidates = []
-        for subject in subjects:
-            value = getattr(subject, attribute)
-            rank = rules.rank(attribute, subject.source)
-            if value and rank is not None:
-                candidates.append((subject.last_seen_at < stale_before, rank, -subject.last_seen_at.timestamp(),
-                                   subject.kind, subject.id, value, subject.source, subject.last_seen_at))
-        register = getattr(ci, attribute)
-        rank = rules.rank(attribute, "cmdb")
-        if register and rank is not None:
-            candidates.append((False, rank, 0.0, "cmdb", ci.id, register, "cmdb", None))
-        if candidates:
-            *_, value, source, seen_at = min(candidates)
-            result[attribute] = {"value": value, "source": source, "seen_at": seen_at and _iso(seen_at)}
-    return result
+class _Judge:
+    """Per CI, in one pass per attribute: the authoritative value (best-ranked fresh source; a stale
+    observed value yields to any fresher lower source; the register never goes stale) and the best
+    fresh observed value that drift compares with the register."""
 
+    def __init__(self, rules: ReconcileRules, now: datetime) -> None:
+        self.rules = rules
+        self.stale_before = now - timedelta(days=rules.stale_after_days)
+        self.ranks = {attribute: rules.ranks(attribute) for attribute in rules.precedence}
+        self.drift = set(rules.drift_attributes)
+        self.attributes = sorted(set(self.ranks) | self.drift)
 
-def _best_observed(attribute: str, subjects: list[Subject], rules: ReconcileRules, stale_before: datetime):
-    ranked = []
-    for subject in subjects:
-        value = getattr(subject, attribute)
-        rank = rules.rank(attribute, subject.source)
-        if value and subject.last_seen_at >= stale_before:
-            ranked.append((rank if rank is not None else 99, -subject.last_seen_at.timestamp(), subject.kind,
-                           subject.id, value, subject))
-    return min(ranked)[-2:] if ranked else (None, None)
+    def judge(self, ci: CiRecord, subjects: list[Subject]) -> tuple[dict, list[dict]]:
+        observed, differences = {}, []
+        for attribute in self.attributes:
+            ranks = self.ranks.get(attribute, {})
+            best = observed_best = None
+            for subject in subjects:
+                value = getattr(subject, attribute)
+                if not value:
+                    continue
+                fresh = subject.last_seen_at >= self.stale_before
+                rank = ranks.get(subject.source)
+                order = (not fresh, 99 if rank is None else rank, -subject.last_seen_at.timestamp(), subject.key)
+                if rank is not None and (best is None or order < best[0]):
+                    best = (order, value, subject)
+                if fresh and (observed_best is None or order < observed_best[0]):
+                    observed_best = (order, value, subject)
+            register = getattr(ci, attribute)
+            if attribute in self.ranks:
+                cmdb_rank = ranks.get("cmdb")
+                if register and cmdb_rank is not None and (best is None or (False, cmdb_rank) < best[0][:2]):
+                    observed[attribute] = {"value": register, "source": "cmdb", "seen_at": None}
+                elif best is not None:
+                    _, value, subject = best
+                    observed[attribute] = {"value": value, "source": subject.source,
+                                           "seen_at": _iso(subject.last_seen_at)}
+            if attribute in self.drift and register and observed_best is not None:
+                _, value, subject = observed_best
+                if not _same(attribute, register, value):
+                    differences.append({"attribute": attribute, "cmdb": register, "observed": value,
+                                        "source": subject.source, "from": subject.evidence})
+        return observed, differences
 
 
 def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Identification], cis: list[CiRecord],
@@ -134,11 +145,13 @@ def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Ide
                 f" is on the network but in no CI",
                 {"subject": list(key), "explanation": identification.explanation,
                  "ip_hint": subject.ip, "last_seen_at": _iso(subject.last_seen_at)}))
+    judge = _Judge(rules, now)
     for ci in sorted(cis, key=lambda c: c.id):
         seen = sorted(by_ci.get(ci.id, []), key=lambda s: s.key)
         last_seen = max((s.last_seen_at for s in seen + claimed.get(ci.id, [])), default=None)
-        outcomes.states[ci.id] = {"observed": authoritative(ci, seen, rules, now), "last_seen_at": last_seen}
-        _ci_exceptions(outcomes, ci, seen, last_seen, rules, now)
+        observed, differences = judge.judge(ci, seen)
+        outcomes.states[ci.id] = {"observed": observed, "last_seen_at": last_seen}
+        _ci_exceptions(outcomes, ci, seen, last_seen, differences, rules, fresh_after)
     for kind, groups in (("uuid", facts.cloned_uuids), ("serial", facts.cloned_serials)):
         for identifier, group in sorted(groups.items()):
             outcomes.add(ExceptionSpec(
@@ -151,9 +164,8 @@ def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Ide
     return outcomes
 
 
-def _ci_exceptions(outcomes: Outcomes, ci: CiRecord, seen: list[Subject], last_seen, rules: ReconcileRules,
-                   now: datetime) -> None:
-    fresh_after = now - timedelta(days=rules.missing_after_days)
+def _ci_exceptions(outcomes: Outcomes, ci: CiRecord, seen: list[Subject], last_seen, differences: list[dict],
+                   rules: ReconcileRules, fresh_after: datetime) -> None:
     recently = last_seen is not None and last_seen >= fresh_after
     if ci.status == "deployed" and not recently:
         when = f"last seen {_iso(last_seen)}" if last_seen else "never seen by any agent or scan"
@@ -161,15 +173,7 @@ def _ci_exceptions(outcomes: Outcomes, ci: CiRecord, seen: list[Subject], last_s
                                    f"{ci.label} is deployed but {when}",
                                    {"status": ci.status, "last_seen_at": last_seen and _iso(last_seen),
                                     "missing_after_days": rules.missing_after_days}))
-    stale_before = now - timedelta(days=rules.stale_after_days)
-    differences = []
-    for attribute in rules.drift_attributes:
-        registered = getattr(ci, attribute)
-        value, subject = _best_observed(attribute, seen, rules, stale_before)
-        if registered and value and not _same(attribute, registered, value):
-            differences.append({"attribute": attribute, "cmdb": registered, "observed": value,
-                                "source": subject.source, "from": subject.evidence})
-    if ci.status in rules.retired_statuses and recently:
+    if ci.status in rules.retired_statuses and recently and seen:
         latest = max(seen, key=lambda s: (s.last_seen_at, s.key))
         differences.append({"attribute": "status", "cmdb": ci.status, "observed": "reporting",
                             "source": latest.source, "from": latest.evidence})

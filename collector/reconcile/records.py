@@ -8,6 +8,7 @@ same answer for the same inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 __all__ = ["CiRecord", "Subject", "serial_key", "vendor_key"]
@@ -22,6 +23,7 @@ _VENDOR_ALIASES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def vendor_key(vendor: str | None) -> str | None:
     """``"Hewlett-Packard Company"``, ``"HP"`` and ``"HPE"`` → ``"hp"``; None when unknown."""
     if not vendor:

@@ -36,10 +36,12 @@ class ReconcileRules:
     drift_attributes: tuple[str, ...] = ("hostname", "serial", "model", "location", "assigned_user")
     retired_statuses: frozenset[str] = frozenset({"retired", "disposed"})
 
+    def ranks(self, attribute: str) -> dict[str, int]:
+        """source -> position for ``attribute`` (0 = most authoritative); absent sources do not count."""
+        return {source: position for position, source in enumerate(self.precedence.get(attribute, ()))}
+
     def rank(self, attribute: str, source: str) -> int | None:
-        """Position of ``source`` for ``attribute`` (0 = most authoritative), None if it does not count."""
-        order = self.precedence.get(attribute, ())
-        return order.index(source) if source in order else None
+        return self.ranks(attribute).get(source)
 
 
 def load_rules(path: str | Path | None = None) -> ReconcileRules:

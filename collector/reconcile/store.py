@@ -1,0 +1,213 @@
+"""Writing a run's answer as a diff against what the previous runs stored.
+
+Core statements on the tables, built once: an incremental run after one report issues a
+couple of dozen small statements, and building ORM statements each time costs more than
+the database takes to answer them. Each writer reads what is stored for its scope (all,
+or the slice an incremental run judges), then inserts what is new, updates what changed
+(compared by a digest, not by decoding JSON), and deletes or resolves what is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
+from collector.reconcile.outcomes import Outcomes
+
+__all__ = ["Scope", "digest", "finish_run", "matched_to", "start_run", "stored_matches", "write_exceptions",
+           "write_matches", "write_states"]
+
+_CHUNK = 500
+_M, _S, _E, _R = CiMatch.__table__, CiState.__table__, AuditException.__table__, ReconcileRun.__table__
+_IDS = bindparam("ids", expanding=True)
+
+_MATCH_COLUMNS = select(_M.c.id, _M.c.subject_type, _M.c.subject_id, _M.c.ci_id, _M.c.outcome, _M.c.rule,
+                        _M.c.explanation)
+_MATCHES_OF = _MATCH_COLUMNS.where(_M.c.subject_type == bindparam("type"), _M.c.subject_id.in_(_IDS))
+_MATCHES_TO = select(_M.c.subject_type, _M.c.subject_id, _M.c.ci_id).where(_M.c.ci_id.in_(_IDS),
+                                                                           _M.c.outcome == "matched")
+_UPDATE_MATCH = update(_M).where(_M.c.id == bindparam("b_id")).values(
+    ci_id=bindparam("ci_id"), outcome=bindparam("outcome"), rule=bindparam("rule"),
+    explanation=bindparam("explanation"), run_id=bindparam("run_id"), updated_at=bindparam("updated_at"))
+_DELETE_MATCHES = delete(_M).where(_M.c.id.in_(_IDS))
+
+_STATE_COLUMNS = select(_S.c.ci_id, _S.c.fingerprint, _S.c.last_seen_at)
+_STATES_OF = _STATE_COLUMNS.where(_S.c.ci_id.in_(_IDS))
+_UPDATE_STATE = update(_S).where(_S.c.ci_id == bindparam("b_ci_id")).values(
+    observed=bindparam("observed"), fingerprint=bindparam("fingerprint"), last_seen_at=bindparam("last_seen_at"),
+    run_id=bindparam("run_id"))
+_DELETE_STATES = delete(_S).where(_S.c.ci_id.in_(_IDS))
+
+_OPEN = select(_E.c.id, _E.c.open_key, _E.c.fingerprint, _E.c.kind).where(_E.c.open_key.is_not(None))
+_OPEN_CI_LEVEL = _OPEN.where(_E.c.ci_id.in_(_IDS), _E.c.kind.in_(("missing", "drift")))
+_OPEN_SUBJECT_LEVEL = _OPEN.where(_E.c.subject_type == bindparam("type"), _E.c.subject_id.in_(_IDS),
+                                  _E.c.kind.in_(("unmanaged", "duplicate", "conflict")))
+_OPEN_BY_KEY = _OPEN.where(_E.c.open_key.in_(bindparam("keys", expanding=True)))
+_RESOLVE = update(_E).where(_E.c.id == bindparam("b_id")).values(
+    status="resolved", open_key=None, resolved_at=bindparam("at"), updated_at=bindparam("at"),
+    resolved_run_id=bindparam("run_id"), resolution_note=bindparam("note"))
+_REFRESH = update(_E).where(_E.c.id == bindparam("b_id")).values(
+    summary=bindparam("summary"), evidence=bindparam("evidence"), ci_id=bindparam("ci_id"),
+    subject_type=bindparam("subject_type"), subject_id=bindparam("subject_id"), fingerprint=bindparam("fingerprint"),
+    updated_at=bindparam("at"))
+
+_CLEARED = {
+    "unmanaged": "the subject now matches a CI, or is no longer seen",
+    "missing": "the CI has been seen again, or is no longer deployed",
+    "drift": "the register and the observations agree again",
+    "duplicate": "only one CI claims the identifier now",
+    "conflict": "the identifiers no longer point at different CIs",
+    "cloned_identity": "the identifier is reported by one machine only now",
+}
+
+
+class Scope:
+    """What an incremental run may judge: its CIs' CI-level findings, its targets' subject-level ones,
+    the clone findings about its targets' identifiers. ``None`` everywhere means a full run."""
+
+    def __init__(self, ci_ids: set[int], subjects: set[tuple[str, int]], clone_keys: set[str]) -> None:
+        self.ci_ids, self.subjects, self.clone_keys = ci_ids, subjects, clone_keys
+
+
+def digest(value) -> str:
+    """A stable digest of plain data built in a deterministic order (dicts keep insertion order)."""
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
+
+
+def _chunked(values: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _by_type(keys: Iterable[tuple[str, int]]) -> Iterable[tuple[str, list[int]]]:
+    """(type, ids) groups: per-type IN lists use the (type, id) index, which SQLite's row-value IN does not."""
+    grouped: dict[str, list[int]] = {}
+    for kind, subject_id in sorted(keys):
+        grouped.setdefault(kind, []).append(subject_id)
+    for kind, ids in grouped.items():
+        for chunk in _chunked(ids):
+            yield kind, chunk
+
+
+def stored_matches(connection: Connection, keys: set[tuple[str, int]]) -> dict[tuple[str, int], object]:
+    found = {}
+    for kind, ids in _by_type(keys):
+        found.update(((row.subject_type, row.subject_id), row)
+                     for row in connection.execute(_MATCHES_OF, {"type": kind, "ids": ids}))
+    return found
+
+
+def matched_to(connection: Connection, ci_ids: set[int], exclude: set) -> dict[tuple[str, int], int]:
+    found = {}
+    for chunk in _chunked(sorted(ci_ids)):
+        for kind, subject_id, ci_id in connection.execute(_MATCHES_TO, {"ids": chunk}):
+            if (kind, subject_id) not in exclude:
+                found[(kind, subject_id)] = ci_id
+    return found
+
+
+def start_run(connection: Connection, mode: str, subjects: int, now: datetime) -> int:
+    return connection.execute(insert(_R).values(mode=mode, dry_run=False, started_at=now, status="running",
+                                                subjects=subjects, counts={}).returning(_R.c.id)).scalar_one()
+
+
+def finish_run(connection: Connection, run_id: int, counts: dict, now: datetime) -> None:
+    connection.execute(update(_R).where(_R.c.id == run_id).values(status="finished", finished_at=now, counts=counts))
+
+
+def write_matches(connection: Connection, outcomes: Outcomes, run_id: int, now: datetime, scope: Scope | None) -> None:
+    if scope is None:
+        stored = {(row.subject_type, row.subject_id): row for row in connection.execute(_MATCH_COLUMNS)}
+    else:
+        stored = stored_matches(connection, scope.subjects)
+    inserts, changed = [], []
+    for key, identification in outcomes.matches.items():
+        values = {"ci_id": identification.ci.id if identification.ci else None, "outcome": identification.outcome,
+                  "rule": identification.rule, "explanation": identification.explanation, "run_id": run_id,
+                  "updated_at": now}
+        old = stored.pop(key, None)
+        if old is None:
+            inserts.append({"subject_type": key[0], "subject_id": key[1], **values})
+        elif (old.ci_id, old.outcome, old.rule, old.explanation) != (values["ci_id"], values["outcome"],
+                                                                     values["rule"], values["explanation"]):
+            changed.append({"b_id": old.id, **values})
+    for chunk in _chunked([row.id for row in stored.values()]):  # subjects that no longer exist
+        connection.execute(_DELETE_MATCHES, {"ids": chunk})
+    if inserts:
+        connection.execute(insert(_M), inserts)
+    if changed:
+        connection.execute(_UPDATE_MATCH, changed)
+
+
+def write_states(connection: Connection, outcomes: Outcomes, run_id: int, scope: Scope | None) -> None:
+    if scope is None:
+        stored = {row.ci_id: row for row in connection.execute(_STATE_COLUMNS)}
+    else:
+        stored = {row.ci_id: row for chunk in _chunked(sorted(scope.ci_ids))
+                  for row in connection.execute(_STATES_OF, {"ids": chunk})}
+    inserts, changed = [], []
+    for ci_id, state in outcomes.states.items():
+        old = stored.pop(ci_id, None)
+        fingerprint = digest(state["observed"])
+        if old is not None and (old.fingerprint, old.last_seen_at) == (fingerprint, state["last_seen_at"]):
+            continue
+        values = {"observed": state["observed"], "fingerprint": fingerprint, "last_seen_at": state["last_seen_at"],
+                  "run_id": run_id}
+        if old is None:
+            inserts.append({"ci_id": ci_id, **values})
+        else:
+            changed.append({"b_ci_id": ci_id, **values})
+    if scope is None:
+        for chunk in _chunked(sorted(stored)):  # CIs deleted since the last run
+            connection.execute(_DELETE_STATES, {"ids": chunk})
+    if inserts:
+        connection.execute(insert(_S), inserts)
+    if changed:
+        connection.execute(_UPDATE_STATE, changed)
+
+
+def write_exceptions(connection: Connection, outcomes: Outcomes, run_id: int, now: datetime,
+                     scope: Scope | None) -> tuple[int, int]:
+    """Open what is new, refresh what changed, resolve (with a note) what the run judged and no longer finds."""
+    if scope is None:
+        judged = list(connection.execute(_OPEN))
+        existing = {row.open_key: row for row in judged}
+    else:
+        judged = [row for chunk in _chunked(sorted(scope.ci_ids))
+                  for row in connection.execute(_OPEN_CI_LEVEL, {"ids": chunk})]
+        judged += [row for kind, ids in _by_type(scope.subjects)
+                   for row in connection.execute(_OPEN_SUBJECT_LEVEL, {"type": kind, "ids": ids})]
+        wanted = sorted(set(outcomes.exceptions) | scope.clone_keys)
+        by_key = [row for chunk in _chunked(wanted) for row in connection.execute(_OPEN_BY_KEY, {"keys": chunk})]
+        judged += [row for row in by_key if row.open_key in scope.clone_keys]
+        existing = {row.open_key: row for row in judged + by_key}
+    unresolved = {row.open_key: row for row in judged}
+    inserts, refreshed = [], []
+    for key, spec in outcomes.exceptions.items():
+        unresolved.pop(key, None)
+        fingerprint = digest((spec.summary, spec.evidence, spec.ci_id, spec.subject))
+        old = existing.get(key)
+        subject_type, subject_id = spec.subject if spec.subject else (None, None)
+        if old is None:
+            inserts.append({"kind": spec.kind, "status": "open", "open_key": key, "ci_id": spec.ci_id,
+                            "subject_type": subject_type, "subject_id": subject_id, "summary": spec.summary,
+                            "evidence": spec.evidence, "fingerprint": fingerprint, "opened_at": now,
+                            "updated_at": now, "opened_run_id": run_id})
+        elif old.fingerprint != fingerprint:
+            refreshed.append({"b_id": old.id, "summary": spec.summary, "evidence": spec.evidence, "ci_id": spec.ci_id,
+                              "subject_type": subject_type, "subject_id": subject_id, "fingerprint": fingerprint,
+                              "at": now})
+    resolved = [{"b_id": row.id, "at": now, "run_id": run_id,
+                 "note": f"Resolved by reconciliation run {run_id}: {_CLEARED.get(row.kind, 'the condition cleared')}"}
+                for row in unresolved.values()]
+    if resolved:
+        connection.execute(_RESOLVE, resolved)
+    if inserts:
+        connection.execute(insert(_E), inserts)
+    if refreshed:
+        connection.execute(_REFRESH, refreshed)
+    return len(inserts), len(resolved)
