@@ -36,7 +36,10 @@ class CiMatch(Base):
 
 
 class CiState(Base):
-    """Per CI: the authoritative value of each attribute (value, source, time) and when it was last seen."""
+    """Per CI: the authoritative value of each attribute and when it was last seen.
+
+    ``observed`` maps attribute -> [value, source, seen_at ISO or None for the register]: lists,
+    not objects, because 100,000 of them are built and compared on every full run."""
 
     __tablename__ = "ci_state"
 

@@ -75,8 +75,7 @@ _CI_MACS_OF = _CI_MACS.where(CiMac.ci_id.in_(_IDS))
 _CIS = select(ConfigurationItem.id, ConfigurationItem.ci_class, ConfigurationItem.asset_tag, ConfigurationItem.name,
               ConfigurationItem.serial, ConfigurationItem.vendor, ConfigurationItem.model,
               ConfigurationItem.smbios_uuid, ConfigurationItem.hostname, ConfigurationItem.fqdn, ConfigurationItem.ip,
-              ConfigurationItem.status, ConfigurationItem.assigned_user, ConfigurationItem.location,
-              ConfigurationItem.created_at)
+              ConfigurationItem.status, ConfigurationItem.assigned_user, ConfigurationItem.location)
 _CIS_OF = _CIS.where(ConfigurationItem.id.in_(_IDS))
 _CIS_BY_IDENTIFIER = select(ConfigurationItem.id).where(or_(
     ConfigurationItem.serial.in_(bindparam("serials", expanding=True)),
@@ -139,7 +138,7 @@ def load_cis(session: Session, ids: list[int] | None = None) -> list[CiRecord]:
             host, fqdn = _names(row.hostname, row.fqdn)
             records.append(CiRecord(row.id, row.ci_class, row.asset_tag, row.name, row.serial, row.vendor, row.model,
                                     row.smbios_uuid, frozenset(macs.get(row.id, ())), host, fqdn, row.ip, row.status,
-                                    row.assigned_user, row.location, row.created_at))
+                                    row.assigned_user, row.location))
     return records
 
 

@@ -76,38 +76,48 @@ class _Judge:
         self.ranks = {attribute: rules.ranks(attribute) for attribute in rules.precedence}
         self.drift = set(rules.drift_attributes)
         self.attributes = sorted(set(self.ranks) | self.drift)
+        self._iso: dict[datetime, str] = {}
 
     def judge(self, ci: CiRecord, subjects: list[Subject]) -> tuple[dict, list[dict]]:
+        """``observed``: attribute -> [value, source, seen_at ISO or None]; ``differences``: the drift items."""
         observed, differences = {}, []
+        stale_before = self.stale_before
+        # Each subject's standing, computed once: (stale?, newest first, stable tie-break).
+        standing = [(subject, subject.last_seen_at < stale_before, -subject.last_seen_at.timestamp())
+                    for subject in subjects]
         for attribute in self.attributes:
             ranks = self.ranks.get(attribute, {})
             best = observed_best = None
-            for subject in subjects:
+            for subject, stale, newest in standing:
                 value = getattr(subject, attribute)
                 if not value:
                     continue
-                fresh = subject.last_seen_at >= self.stale_before
                 rank = ranks.get(subject.source)
-                order = (not fresh, 99 if rank is None else rank, -subject.last_seen_at.timestamp(), subject.key)
+                order = (stale, 99 if rank is None else rank, newest, subject.key)
                 if rank is not None and (best is None or order < best[0]):
                     best = (order, value, subject)
-                if fresh and (observed_best is None or order < observed_best[0]):
+                if not stale and (observed_best is None or order < observed_best[0]):
                     observed_best = (order, value, subject)
             register = getattr(ci, attribute)
             if attribute in self.ranks:
                 cmdb_rank = ranks.get("cmdb")
                 if register and cmdb_rank is not None and (best is None or (False, cmdb_rank) < best[0][:2]):
-                    observed[attribute] = {"value": register, "source": "cmdb", "seen_at": None}
+                    observed[attribute] = [register, "cmdb", None]
                 elif best is not None:
                     _, value, subject = best
-                    observed[attribute] = {"value": value, "source": subject.source,
-                                           "seen_at": _iso(subject.last_seen_at)}
-            if attribute in self.drift and register and observed_best is not None:
+                    observed[attribute] = [value, subject.source, self.iso(subject.last_seen_at)]
+            if register and observed_best is not None and attribute in self.drift:
                 _, value, subject = observed_best
                 if not _same(attribute, register, value):
                     differences.append({"attribute": attribute, "cmdb": register, "observed": value,
                                         "source": subject.source, "from": subject.evidence})
         return observed, differences
+
+    def iso(self, moment: datetime) -> str:
+        text = self._iso.get(moment)
+        if text is None:
+            text = self._iso[moment] = _iso(moment)
+        return text
 
 
 def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Identification], cis: list[CiRecord],

@@ -82,7 +82,6 @@ class CiRecord:
     status: str
     assigned_user: str | None
     location: str | None
-    created_at: datetime
 
     @property
     def label(self) -> str:

@@ -78,6 +78,24 @@ def digest(value) -> str:
     return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
 
 
+class _Batch:
+    """Rows for one executemany statement, sent every ``size`` rows so memory stays flat at 100,000."""
+
+    def __init__(self, connection: Connection, statement, size: int = 5000) -> None:
+        self.connection, self.statement, self.size, self.rows, self.count = connection, statement, size, [], 0
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.count += 1
+        if len(self.rows) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.connection.execute(self.statement, self.rows)
+            self.rows = []
+
+
 def _chunked(values: list, size: int = _CHUNK) -> Iterable[list]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -124,23 +142,21 @@ def write_matches(connection: Connection, outcomes: Outcomes, run_id: int, now: 
         stored = {(row.subject_type, row.subject_id): row for row in connection.execute(_MATCH_COLUMNS)}
     else:
         stored = stored_matches(connection, scope.subjects)
-    inserts, changed = [], []
+    inserts, changed = _Batch(connection, insert(_M)), _Batch(connection, _UPDATE_MATCH)
     for key, identification in outcomes.matches.items():
         values = {"ci_id": identification.ci.id if identification.ci else None, "outcome": identification.outcome,
                   "rule": identification.rule, "explanation": identification.explanation, "run_id": run_id,
                   "updated_at": now}
         old = stored.pop(key, None)
         if old is None:
-            inserts.append({"subject_type": key[0], "subject_id": key[1], **values})
+            inserts.add({"subject_type": key[0], "subject_id": key[1], **values})
         elif (old.ci_id, old.outcome, old.rule, old.explanation) != (values["ci_id"], values["outcome"],
                                                                      values["rule"], values["explanation"]):
-            changed.append({"b_id": old.id, **values})
+            changed.add({"b_id": old.id, **values})
     for chunk in _chunked([row.id for row in stored.values()]):  # subjects that no longer exist
         connection.execute(_DELETE_MATCHES, {"ids": chunk})
-    if inserts:
-        connection.execute(insert(_M), inserts)
-    if changed:
-        connection.execute(_UPDATE_MATCH, changed)
+    inserts.flush()
+    changed.flush()
 
 
 def write_states(connection: Connection, outcomes: Outcomes, run_id: int, scope: Scope | None) -> None:
@@ -149,7 +165,7 @@ def write_states(connection: Connection, outcomes: Outcomes, run_id: int, scope:
     else:
         stored = {row.ci_id: row for chunk in _chunked(sorted(scope.ci_ids))
                   for row in connection.execute(_STATES_OF, {"ids": chunk})}
-    inserts, changed = [], []
+    inserts, changed = _Batch(connection, insert(_S)), _Batch(connection, _UPDATE_STATE)
     for ci_id, state in outcomes.states.items():
         old = stored.pop(ci_id, None)
         fingerprint = digest(state["observed"])
@@ -158,16 +174,14 @@ def write_states(connection: Connection, outcomes: Outcomes, run_id: int, scope:
         values = {"observed": state["observed"], "fingerprint": fingerprint, "last_seen_at": state["last_seen_at"],
                   "run_id": run_id}
         if old is None:
-            inserts.append({"ci_id": ci_id, **values})
+            inserts.add({"ci_id": ci_id, **values})
         else:
-            changed.append({"b_ci_id": ci_id, **values})
+            changed.add({"b_ci_id": ci_id, **values})
     if scope is None:
         for chunk in _chunked(sorted(stored)):  # CIs deleted since the last run
             connection.execute(_DELETE_STATES, {"ids": chunk})
-    if inserts:
-        connection.execute(insert(_S), inserts)
-    if changed:
-        connection.execute(_UPDATE_STATE, changed)
+    inserts.flush()
+    changed.flush()
 
 
 def write_exceptions(connection: Connection, outcomes: Outcomes, run_id: int, now: datetime,

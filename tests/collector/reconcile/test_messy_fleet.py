@@ -105,9 +105,9 @@ def test_source_precedence_decides_the_authoritative_values(database, fleet):
     with database.session() as session:
         switch = session.get(CiState, fleet.cis["SW-CORE-1"])
         typo = session.get(CiState, fleet.cis["LT-TYPO"])
-    assert switch.observed["serial"] == {"value": "FOC1234X0AB", "source": "snmp", "seen_at": "2026-11-20T12:00:00+00:00"}
-    assert switch.observed["location"]["source"] == "cmdb"  # location: the register outranks observers
-    assert typo.observed["serial"]["value"] == "5CG0123XZY" and typo.observed["serial"]["source"] == "agent"
+    assert switch.observed["serial"] == ["FOC1234X0AB", "snmp", "2026-11-20T12:00:00+00:00"]  # value, source, seen
+    assert switch.observed["location"][1] == "cmdb"  # location: the register outranks observers
+    assert typo.observed["serial"][:2] == ["5CG0123XZY", "agent"]
 
 
 def test_a_stale_observation_yields_to_a_fresher_lower_source(database, fleet):
@@ -115,7 +115,7 @@ def test_a_stale_observation_yields_to_a_fresher_lower_source(database, fleet):
     _full(database, now=later)
     with database.session() as session:
         typo = session.get(CiState, fleet.cis["LT-TYPO"])
-    assert typo.observed["serial"] == {"value": "5CG0123XYZ", "source": "cmdb", "seen_at": None}
+    assert typo.observed["serial"] == ["5CG0123XYZ", "cmdb", None]
 
 
 def test_the_same_inputs_give_the_same_outputs_and_an_unchanged_fleet_writes_nothing(database, fleet):

@@ -1,0 +1,69 @@
+"""Reconciliation over HTTP: the report, a CI's explanation, the exception list, and starting a run."""
+
+from __future__ import annotations
+
+from flask import request
+
+from collector.api import bp
+from collector.api.auth import current_token
+from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.errors import FieldError, InvalidInput, NotFound
+from collector.extensions import get_config, get_db, request_session
+from collector.models import utcnow
+from collector.reconcile.exceptions import list_exceptions
+from collector.reconcile.report import EXCEPTION_KINDS, OUTCOMES, explain_ci, find_ci, reconciliation_report
+from collector.reconcile.service import run_full
+
+__all__: list[str] = []
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is not None and value not in allowed:
+        raise InvalidInput("invalid query parameter", [FieldError(name, f"must be one of {', '.join(allowed)}")])
+    return value
+
+
+@bp.get("/reconciliation")
+def reconciliation_index():
+    current_token("auditor")
+    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
+    page = positive_int("page", 1, 10_000_000)
+    report = reconciliation_report(request_session(), _choice("outcome", OUTCOMES), page, per_page)
+    return {"run": report.run, "outcomes": report.outcome_counts, "open_exceptions": report.open_exceptions,
+            "items": report.rows, "page": page, "per_page": per_page, "total": report.total,
+            "pages": (report.total + per_page - 1) // per_page}
+
+
+@bp.post("/reconciliation/runs")
+def reconciliation_run():
+    """Run a full reconciliation now (``?dry_run=true`` computes without writing)."""
+    current_token("operator")
+    dry_run = _choice("dry_run", ("true", "false")) == "true"
+    result = run_full(get_db(), get_config(), utcnow(), dry_run=dry_run)
+    if result is None:
+        return {"status": "busy", "detail": "another reconciliation run holds the lock"}, 409
+    return {"status": "dry run" if dry_run else "finished", "run_id": result.run_id, "subjects": result.subjects,
+            "counts": result.counts, "opened": result.opened, "resolved": result.resolved}, 200 if dry_run else 201
+
+
+@bp.get("/reconciliation/cis/<reference>")
+def reconciliation_explain(reference: str):
+    """Why a CI (by asset tag or id) is matched to what it is, and what is open on it."""
+    current_token("auditor")
+    session = request_session()
+    ci = find_ci(session, reference)
+    if ci is None:
+        raise NotFound(f"no CI with asset tag or id {reference!r}")
+    return explain_ci(session, ci)
+
+
+@bp.get("/exceptions")
+def exceptions_index():
+    current_token("auditor")
+    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
+    page = positive_int("page", 1, 10_000_000)
+    status = _choice("status", ("open", "acknowledged", "resolved"))
+    result = list_exceptions(request_session(), _choice("kind", EXCEPTION_KINDS), status, page, per_page)
+    return {"items": result.items, "page": page, "per_page": per_page, "total": result.total,
+            "pages": (result.total + per_page - 1) // per_page}
