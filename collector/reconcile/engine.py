@@ -9,6 +9,7 @@ one row, an exception whose condition cleared is resolved with a note saying so.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,12 +36,20 @@ class RunResult:
 
 
 def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_run: bool = False) -> RunResult:
-    subjects = load_subjects(session)
-    cis = load_cis(session)
-    index, facts = CiIndex(cis), FleetFacts.of(subjects, rules)
-    identifications = {s.key: identify(s, index, facts, rules) for s in subjects}
-    outcomes = evaluate(subjects, identifications, cis, facts, rules, now)
-    return _finish(session, "full", outcomes, now, dry_run, scope=None)
+    # A full run builds a few million small objects that hold no reference cycles; the cyclic
+    # collector would rescan them all again and again (a third of the run at 100,000 CIs).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        subjects = load_subjects(session)
+        cis = load_cis(session)
+        index, facts = CiIndex(cis), FleetFacts.of(subjects, rules)
+        identifications = {s.key: identify(s, index, facts, rules) for s in subjects}
+        outcomes = evaluate(subjects, identifications, cis, facts, rules, now)
+        return _finish(session, "full", outcomes, now, dry_run, scope=None)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, asset_ids: list[int] = (),

@@ -24,6 +24,9 @@ _CHUNK = 500
 
 
 def _names(hostname: str | None, fqdn: str | None) -> tuple[str | None, str | None]:
+    if fqdn is None and hostname is not None and "." not in hostname and hostname == hostname.lower() \
+            and hostname.strip() == hostname and hostname not in ("localhost", "(none)", "unknown", "localdomain"):
+        return hostname, None  # the common case, already normal: skip the general path
     host = normalize_hostname(hostname)
     full = normalize_hostname(fqdn) or (host if host and "." in host else None)
     return (host.split(".")[0] if host else None), full
@@ -93,7 +96,8 @@ _DEVICES_BY_MAC = select(Device.id).where(Device.mac.in_(_VALUES), Device.asset_
 
 def _rows(session: Session, statement, ids: list[int] | None):
     connection = session.connection()
-    return connection.execute(statement[0] if ids is None else statement[1], {} if ids is None else {"ids": ids})
+    return connection.execute(statement[0] if ids is None else statement[1],
+                              {} if ids is None else {"ids": ids}).all()  # fetchall: one C call, not one per row
 
 
 def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
@@ -103,13 +107,16 @@ def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
         if usable:
             macs[asset_id].add(usable)
     subjects = []
-    for row in _rows(session, (_ASSETS, _ASSETS_OF), ids):
-        host, fqdn = _names(row.hostname, row.fqdn)
-        evidence = (f"agent report {row.last_report_id} at {row.last_collected_at.isoformat(timespec='seconds')}"
-                    if row.last_report_id else f"agent asset {row.id}")
-        subjects.append(Subject("asset", row.id, "agent", row.serial, row.vendor, row.model, row.smbios_uuid,
-                                frozenset(macs.get(row.id, ())), host, fqdn, None, row.primary_user, None,
-                                row.last_seen_at, evidence))
+    empty: frozenset[str] = frozenset()
+    for (asset_id, serial, vendor, model, smbios_uuid, hostname, fqdn, primary_user, last_seen_at, report_id,
+         collected_at) in _rows(session, (_ASSETS, _ASSETS_OF), ids):
+        host, full = _names(hostname, fqdn)
+        evidence = (f"agent report {report_id} at {collected_at.isoformat(timespec='seconds')}"
+                    if report_id else f"agent asset {asset_id}")
+        found = macs.get(asset_id)
+        subjects.append(Subject(("asset", asset_id), "asset", asset_id, "agent", serial, vendor, model, smbios_uuid,
+                                frozenset(found) if found else empty, host, full, None, primary_user, None,
+                                last_seen_at, evidence))
     return subjects
 
 
@@ -122,7 +129,7 @@ def _devices(session: Session, ids: list[int] | None) -> list[Subject]:
         mac = _identifying(row.mac)
         how = "+".join(sorted(methods)) or "scan"
         evidence = f"{how} sighting of device {row.id} at {row.last_seen_at.isoformat(timespec='seconds')}"
-        subjects.append(Subject("device", row.id, source, row.serial, row.vendor, row.model, None,
+        subjects.append(Subject(("device", row.id), "device", row.id, source, row.serial, row.vendor, row.model, None,
                                 frozenset({mac} if mac else ()), host, fqdn, row.ip, None, None, row.last_seen_at,
                                 evidence))
     return subjects
@@ -134,11 +141,14 @@ def load_cis(session: Session, ids: list[int] | None = None) -> list[CiRecord]:
     for chunk in ([None] if ids is None else list(_chunks(sorted(set(ids))))):
         for ci_id, mac in _rows(session, (_CI_MACS, _CI_MACS_OF), chunk):
             macs[ci_id].add(mac)
-        for row in _rows(session, (_CIS, _CIS_OF), chunk):
-            host, fqdn = _names(row.hostname, row.fqdn)
-            records.append(CiRecord(row.id, row.ci_class, row.asset_tag, row.name, row.serial, row.vendor, row.model,
-                                    row.smbios_uuid, frozenset(macs.get(row.id, ())), host, fqdn, row.ip, row.status,
-                                    row.assigned_user, row.location))
+        empty: frozenset[str] = frozenset()
+        for (ci_id, ci_class, asset_tag, name, serial, vendor, model, smbios_uuid, hostname, fqdn, ip, status,
+             assigned_user, location) in _rows(session, (_CIS, _CIS_OF), chunk):
+            host, full = _names(hostname, fqdn)
+            found = macs.get(ci_id)
+            records.append(CiRecord(ci_id, ci_class, asset_tag, name, serial, vendor, model, smbios_uuid,
+                                    frozenset(found) if found else empty, host, full, ip, status, assigned_user,
+                                    location))
     return records
 
 

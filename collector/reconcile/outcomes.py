@@ -80,6 +80,8 @@ class _Judge:
 
     def judge(self, ci: CiRecord, subjects: list[Subject]) -> tuple[dict, list[dict]]:
         """``observed``: attribute -> [value, source, seen_at ISO or None]; ``differences``: the drift items."""
+        if len(subjects) <= 1:
+            return self._judge_one(ci, subjects[0] if subjects else None)
         observed, differences = {}, []
         stale_before = self.stale_before
         # Each subject's standing, computed once: (stale?, newest first, stable tie-break).
@@ -111,6 +113,25 @@ class _Judge:
                 if not _same(attribute, register, value):
                     differences.append({"attribute": attribute, "cmdb": register, "observed": value,
                                         "source": subject.source, "from": subject.evidence})
+        return observed, differences
+
+    def _judge_one(self, ci: CiRecord, subject: Subject | None) -> tuple[dict, list[dict]]:
+        """The same rules as ``judge`` for the common CI seen by one subject (or none), without the sorting."""
+        observed, differences = {}, []
+        fresh = subject is not None and subject.last_seen_at >= self.stale_before
+        for attribute in self.attributes:
+            register = getattr(ci, attribute)
+            value = getattr(subject, attribute) if subject is not None else None
+            ranks = self.ranks.get(attribute)
+            if ranks is not None:
+                rank, cmdb_rank = (ranks.get(subject.source) if value else None), ranks.get("cmdb")
+                if register and cmdb_rank is not None and (rank is None or not fresh or cmdb_rank < rank):
+                    observed[attribute] = [register, "cmdb", None]
+                elif rank is not None:
+                    observed[attribute] = [value, subject.source, self.iso(subject.last_seen_at)]
+            if register and value and fresh and attribute in self.drift and not _same(attribute, register, value):
+                differences.append({"attribute": attribute, "cmdb": register, "observed": value,
+                                    "source": subject.source, "from": subject.evidence})
         return observed, differences
 
     def iso(self, moment: datetime) -> str:

@@ -44,6 +44,7 @@ def serial_key(serial: str | None) -> str | None:
 class Subject:
     """Something observed: an agent-reported asset or a scanned device."""
 
+    key: tuple[str, int]  # (kind, id), kept whole: it is the dictionary key everywhere
     kind: str  # "asset" or "device"
     id: int
     source: str  # "agent", "snmp" or "arp": what vouches for the values below
@@ -59,10 +60,6 @@ class Subject:
     location: str | None
     last_seen_at: datetime
     evidence: str  # "agent report <id> at <time>": what the explanation cites
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return self.kind, self.id
 
 
 @dataclass(frozen=True, slots=True)
