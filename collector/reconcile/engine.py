@@ -80,7 +80,7 @@ def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, a
     outcomes.exceptions = {k: v for k, v in outcomes.exceptions.items()
                            if v.kind in ("missing", "drift", "cloned_identity") or v.subject in target_keys}
     outcomes.matches = {k: v for k, v in outcomes.matches.items() if k in target_keys}
-    scope = store.Scope(ci_ids=set(ci_ids), subjects=target_keys, clone_keys=_clone_keys(targets))
+    scope = store.Scope(ci_ids=set(ci_ids), subjects=target_keys, clone_keys=_clone_keys(targets), previous=previous)
     return _finish(session, "incremental", outcomes, now, dry_run, scope)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from collector.models import Asset, AssetNic, Device, Observation
@@ -63,7 +63,6 @@ def load_subjects(session: Session, asset_ids: list[int] | None = None,
 # Statements are built once: an incremental run issues ~20 small queries, and building each
 # select() costs more than SQLite takes to answer it.
 _IDS = bindparam("ids", expanding=True)
-_VALUES = bindparam("values", expanding=True)
 _NICS = select(AssetNic.asset_id, AssetNic.mac).where(AssetNic.mac.is_not(None), AssetNic.virtual.is_(False))
 _NICS_OF = _NICS.where(AssetNic.asset_id.in_(_IDS))
 _ASSETS = (select(Asset.id, Asset.serial, Asset.vendor, Asset.model, Asset.smbios_uuid, Asset.hostname, Asset.fqdn,
@@ -80,18 +79,23 @@ _CIS = select(ConfigurationItem.id, ConfigurationItem.ci_class, ConfigurationIte
               ConfigurationItem.smbios_uuid, ConfigurationItem.hostname, ConfigurationItem.fqdn, ConfigurationItem.ip,
               ConfigurationItem.status, ConfigurationItem.assigned_user, ConfigurationItem.location)
 _CIS_OF = _CIS.where(ConfigurationItem.id.in_(_IDS))
-_CIS_BY_IDENTIFIER = select(ConfigurationItem.id).where(or_(
-    ConfigurationItem.serial.in_(bindparam("serials", expanding=True)),
-    ConfigurationItem.smbios_uuid.in_(bindparam("uuids", expanding=True)),
-    ConfigurationItem.hostname.in_(bindparam("names", expanding=True)),
-    ConfigurationItem.fqdn.in_(bindparam("names", expanding=True)),
-))
-_CIS_BY_MAC = select(CiMac.ci_id).where(CiMac.mac.in_(_VALUES))
-_ASSETS_BY_UUID = select(Asset.id).where(Asset.smbios_uuid.in_(_VALUES))
-_ASSETS_BY_SERIAL = select(Asset.id).where(Asset.serial.in_(_VALUES))
-_ASSETS_BY_MAC = select(AssetNic.asset_id).where(AssetNic.mac.in_(_VALUES))
-_DEVICES_BY_SERIAL = select(Device.id).where(Device.serial.in_(_VALUES), Device.asset_id.is_(None))
-_DEVICES_BY_MAC = select(Device.id).where(Device.mac.in_(_VALUES), Device.asset_id.is_(None))
+_SERIALS, _UUIDS = bindparam("serials", expanding=True), bindparam("uuids", expanding=True)
+_NAMES, _MACS = bindparam("names", expanding=True), bindparam("macs", expanding=True)
+# Each UNION branch uses its own index; one round trip instead of one per identifier kind.
+_CANDIDATE_CIS = union_all(
+    select(ConfigurationItem.id).where(ConfigurationItem.serial.in_(_SERIALS)),
+    select(ConfigurationItem.id).where(ConfigurationItem.smbios_uuid.in_(_UUIDS)),
+    select(ConfigurationItem.id).where(ConfigurationItem.hostname.in_(_NAMES)),
+    select(ConfigurationItem.id).where(ConfigurationItem.fqdn.in_(_NAMES)),
+    select(CiMac.ci_id).where(CiMac.mac.in_(_MACS)),
+)
+_RELATED = union_all(
+    select(literal("asset"), Asset.id).where(Asset.smbios_uuid.in_(_UUIDS)),
+    select(literal("asset"), Asset.id).where(Asset.serial.in_(_SERIALS)),
+    select(literal("asset"), AssetNic.asset_id).where(AssetNic.mac.in_(_MACS)),
+    select(literal("device"), Device.id).where(Device.serial.in_(_SERIALS), Device.asset_id.is_(None)),
+    select(literal("device"), Device.id).where(Device.mac.in_(_MACS), Device.asset_id.is_(None)),
+)
 
 
 def _rows(session: Session, statement, ids: list[int] | None):
@@ -154,32 +158,26 @@ def load_cis(session: Session, ids: list[int] | None = None) -> list[CiRecord]:
 
 def candidate_ci_ids(session: Session, subjects: list[Subject]) -> set[int]:
     """Every CI any rule could match for ``subjects``: a superset, found through indexed columns."""
-    connection = session.connection()
-    serials = sorted({v for s in subjects if s.serial for v in (s.serial, s.serial.upper(), s.serial.lower())})
-    names = sorted({name for s in subjects for name in (s.hostname, s.fqdn) if name})
-    uuids = sorted({s.uuid for s in subjects if s.uuid})
-    macs = sorted({mac for s in subjects for mac in s.macs})
-    ids: set[int] = set()
-    if serials or names or uuids:
-        ids.update(connection.execute(_CIS_BY_IDENTIFIER, {"serials": serials, "uuids": uuids, "names": names})
-                   .scalars())
-    if macs:
-        ids.update(connection.execute(_CIS_BY_MAC, {"values": macs}).scalars())
-    return ids
+    parameters = {
+        "serials": sorted({v for s in subjects if s.serial for v in (s.serial, s.serial.upper(), s.serial.lower())}),
+        "uuids": sorted({s.uuid for s in subjects if s.uuid}),
+        "names": sorted({name for s in subjects for name in (s.hostname, s.fqdn) if name}),
+        "macs": sorted({mac for s in subjects for mac in s.macs}),
+    }
+    if not any(parameters.values()):
+        return set()
+    return set(session.connection().execute(_CANDIDATE_CIS, parameters).scalars())
 
 
 def related_subject_keys(session: Session, subjects: list[Subject]) -> tuple[set[int], set[int]]:
     """Assets and devices sharing a UUID, serial or MAC with ``subjects``: what clone and shared-MAC
     detection must see to judge them as the full run would."""
-    connection = session.connection()
-    uuids = sorted({s.uuid for s in subjects if s.uuid})
-    serials = sorted({s.serial for s in subjects if s.serial})
-    macs = sorted({mac for s in subjects for mac in s.macs})
+    parameters = {"uuids": sorted({s.uuid for s in subjects if s.uuid}),
+                  "serials": sorted({s.serial for s in subjects if s.serial}),
+                  "macs": sorted({mac for s in subjects for mac in s.macs})}
     assets: set[int] = set()
     devices: set[int] = set()
-    for values, statement, found in ((uuids, _ASSETS_BY_UUID, assets), (serials, _ASSETS_BY_SERIAL, assets),
-                                     (serials, _DEVICES_BY_SERIAL, devices), (macs, _ASSETS_BY_MAC, assets),
-                                     (macs, _DEVICES_BY_MAC, devices)):
-        if values:
-            found.update(connection.execute(statement, {"values": values}).scalars())
+    if any(parameters.values()):
+        for kind, subject_id in session.connection().execute(_RELATED, parameters):
+            (assets if kind == "asset" else devices).add(subject_id)
     return assets, devices
