@@ -146,7 +146,11 @@ class LiveServer:
              "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *tls, "collector.app:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # never leave a server behind when start-up fails
+            raise
 
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
