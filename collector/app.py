@@ -22,6 +22,8 @@ def create_app(config: CollectorConfig | None = None) -> Flask:
     extensions.init_app(app, config)
 
     from collector.api import bp as api_bp
+    from collector.web import bp as web_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
     return app

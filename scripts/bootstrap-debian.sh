@@ -13,6 +13,8 @@ PACKAGES=(
   ieee-data      # the IEEE OUI registry: MAC -> vendor for the scanner role
   snmpd          # a real SNMP agent (net-snmp) for the discovery tests
   snmp           # snmpget/snmpbulkwalk, the anchor of the SNMP benchmarks
+  chromium       # the real browser the web UI tests drive through Playwright
+  poppler-utils  # pdftotext, which reads the PDF exports back in the tests
 )
 
 missing=()

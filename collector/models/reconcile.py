@@ -75,6 +75,11 @@ class AuditException(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     opened_run_id: Mapped[int | None] = mapped_column(BigInteger)
     resolved_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Triage (web UI): who works it, and who acknowledged it. An acknowledged exception keeps
+    # its open_key: it stays open for reconciliation until its condition clears.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ReconcileRun(Base):

@@ -1,0 +1,125 @@
+"""Appending to and verifying the hash-chained audit log (``models.audit_log``).
+
+``row_hash = SHA-256(prev_hash || canonical JSON of the row's content)``, where the content
+includes the row's id and time. Appends are serialised (a transaction-scoped advisory lock on
+PostgreSQL; SQLite write transactions are already exclusive), so every row names the one
+before it. Verification walks the chain in id order and reports the first row that does not
+fit: edited content, a removed or inserted row, or a re-ordered id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from collector.models import AuditLogEntry, utcnow
+
+__all__ = ["GENESIS", "Actor", "ChainReport", "append_entry", "entry_count", "entry_hash", "recent_entries", "verify_chain"]
+
+GENESIS = "0" * 64
+# Distinct from reconciliation's run lock.
+_ADVISORY_KEY = 0x5743_4155_4449_54  # "WCAUDIT"
+_VERIFY_CHUNK = 2000
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a user (id and name), or None for an anonymous client."""
+
+    user_id: int | None
+    username: str | None
+    client: str | None
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+
+def _content(entry_id: int, at: datetime, actor: str | None, actor_id: int | None, action: str,
+             target: str | None, detail: dict, client: str | None) -> bytes:
+    document = {"id": entry_id, "at": at.isoformat(timespec="microseconds"), "actor": actor, "actor_id": actor_id,
+                "action": action, "target": target, "detail": detail, "client": client}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def entry_hash(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + content).hexdigest()
+
+
+def append_entry(session: Session, action: str, actor: Actor, target: str | None = None,
+                 detail: dict | None = None, now: datetime | None = None) -> AuditLogEntry:
+    """Add one entry at the end of the chain, in the caller's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY})
+    last = session.execute(select(AuditLogEntry.id, AuditLogEntry.row_hash)
+                           .order_by(AuditLogEntry.id.desc()).limit(1)).first()
+    entry_id, prev = (last.id + 1, last.row_hash) if last else (1, GENESIS)
+    # Microseconds survive both backends; the stored value must hash the same when read back.
+    at = (now or utcnow())
+    detail = json.loads(json.dumps(detail or {}, sort_keys=True, default=str))
+    target = target[:255] if target else target
+    content = _content(entry_id, at, actor.username, actor.user_id, action, target, detail, actor.client)
+    entry = AuditLogEntry(id=entry_id, at=at, actor=actor.username, actor_id=actor.user_id, action=action,
+                          target=target, detail=detail, client=actor.client, prev_hash=prev,
+                          row_hash=entry_hash(prev, content))
+    session.add(entry)
+    session.flush()
+    log.info("audit log entry %d %s by %s: %s", entry_id, action, actor.username or "-", entry.row_hash)
+    return entry
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the whole log in id order (in chunks, constant memory) and check every link.
+
+    A chain shows any change to the rows it holds; removing the newest rows leaves a shorter
+    valid chain, so every append also logs its id and hash: the logs hold the head elsewhere."""
+    prev_hash, expected_id, checked = GENESIS, 1, 0
+    while True:
+        rows = session.execute(select(*_COLUMNS).where(AuditLogEntry.id >= expected_id)
+                               .order_by(AuditLogEntry.id).limit(_VERIFY_CHUNK)).all()
+        if not rows:
+            return ChainReport(True, checked)
+        for row in rows:
+            problem = _check(row, expected_id, prev_hash)
+            if problem:
+                return ChainReport(False, checked, row.id, problem)
+            prev_hash, expected_id, checked = row.row_hash, row.id + 1, checked + 1
+
+
+_COLUMNS = tuple(AuditLogEntry.__table__.c)
+
+
+def _check(row, expected_id: int, prev_hash: str) -> str | None:
+    if row.id != expected_id:
+        return f"entry {expected_id} is missing"
+    if row.prev_hash != prev_hash:
+        return "does not follow the previous entry"
+    content = _content(row.id, row.at, row.actor, row.actor_id, row.action, row.target, row.detail, row.client)
+    if entry_hash(prev_hash, content) != row.row_hash:
+        return "content does not match its hash"
+    return None
+
+
+def recent_entries(session: Session, limit: int = 100, before_id: int | None = None,
+                   action: str | None = None) -> list[AuditLogEntry]:
+    query = select(AuditLogEntry).order_by(AuditLogEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditLogEntry.id < before_id)
+    if action:
+        query = query.where(AuditLogEntry.action == action)
+    return list(session.scalars(query))
+
+
+def entry_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditLogEntry)) or 0

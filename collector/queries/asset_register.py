@@ -1,0 +1,179 @@
+"""The asset register: every agent-reported machine with the CI it was matched to.
+
+One row per asset: its own facts (host name, serial, model, OS, last seen) and, from
+reconciliation, the CI's asset tag, class, status and location. Pages use keyset
+pagination on (sort column, id): each page is an index walk from the previous page's last
+row, so page 2,000 of 100,000 assets costs what page 1 costs (OFFSET would read and drop
+every earlier row). The same query, in chunks, feeds the exports.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from collector.errors import FieldError, InvalidInput
+from collector.models import Asset, Device, Observation
+from collector.models.cmdb import CI_CLASSES, CI_STATUSES, ConfigurationItem
+from collector.models.reconcile import CiMatch
+from common.identity import normalize_serial
+
+__all__ = ["HEADERS", "SORTS", "SOURCES", "UNREGISTERED", "encode_cursor", "RegisterFilters", "RegisterPage", "iter_register", "register_page"]
+
+# Sort keys: indexed asset columns only, so a page never sorts the whole table.
+SORTS = {"hostname": Asset.hostname, "last_seen": Asset.last_seen_at}
+# Who reported it: its agent, or (also) a network scan that found it on the wire.
+SOURCES = ("agent", "network")
+# Status/class value for assets that match no CI.
+UNREGISTERED = "unregistered"
+_TEXT_MAX = 255
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    q: str | None = None  # host name substring, exact serial or exact asset tag
+    ci_class: str | None = None
+    status: str | None = None
+    location: str | None = None  # case-insensitive substring
+    source: str | None = None
+    sort: str = "hostname"
+    descending: bool = False
+
+    def validated(self) -> "RegisterFilters":
+        problems = []
+        for name in ("q", "location"):
+            value = getattr(self, name)
+            if value is not None and (len(value) > _TEXT_MAX or "\x00" in value):
+                problems.append(FieldError(name, f"at most {_TEXT_MAX} characters, no NUL"))
+        if self.ci_class not in (None, UNREGISTERED, *CI_CLASSES):
+            problems.append(FieldError("class", f"must be one of {', '.join(CI_CLASSES)} or {UNREGISTERED}"))
+        if self.status not in (None, UNREGISTERED, *CI_STATUSES):
+            problems.append(FieldError("status", f"must be one of {', '.join(CI_STATUSES)} or {UNREGISTERED}"))
+        if self.source not in (None, *SOURCES):
+            problems.append(FieldError("source", f"must be one of {', '.join(SOURCES)}"))
+        if self.sort not in SORTS:
+            problems.append(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
+        if problems:
+            raise InvalidInput("invalid filter", problems)
+        return replace(self, q=(self.q or "").strip() or None, location=(self.location or "").strip() or None)
+
+    def described(self) -> dict[str, str]:
+        """The filters in force, for page headings and export provenance."""
+        names = {"q": "search", "ci_class": "class", "status": "status", "location": "location", "source": "source"}
+        shown = {label: getattr(self, name) for name, label in names.items() if getattr(self, name)}
+        shown["sort"] = self.sort + (" (descending)" if self.descending else "")
+        return shown
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    rows: list
+    total: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+_COLUMNS = (Asset.id, Asset.hostname, Asset.serial, Asset.vendor, Asset.model, Asset.os_name, Asset.os_version,
+            Asset.last_seen_at, ConfigurationItem.asset_tag, ConfigurationItem.ci_class, ConfigurationItem.status,
+            ConfigurationItem.location, CiMatch.outcome, Observation.source)
+HEADERS = ("Asset id", "Host name", "Serial", "Vendor", "Model", "OS", "OS version", "Last seen", "Asset tag",
+           "Class", "Status", "Location", "Reconciliation", "Source")
+
+
+def _like(text: str) -> str:
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _joined(query):
+    return (query.outerjoin(CiMatch, and_(CiMatch.subject_type == literal("asset"), CiMatch.subject_id == Asset.id))
+            .outerjoin(ConfigurationItem, ConfigurationItem.id == CiMatch.ci_id))
+
+
+def _where(query, f: RegisterFilters):
+    if f.q:
+        serial = normalize_serial(f.q)
+        query = query.where(or_(func.lower(Asset.hostname).like(_like(f.q), escape="\\"),
+                                Asset.serial == (serial or f.q), ConfigurationItem.asset_tag == f.q))
+    for value, column in ((f.ci_class, ConfigurationItem.ci_class), (f.status, ConfigurationItem.status)):
+        if value == UNREGISTERED:
+            query = query.where(ConfigurationItem.id.is_(None))
+        elif value:
+            query = query.where(column == value)
+    if f.location:
+        query = query.where(func.lower(ConfigurationItem.location).like(_like(f.location), escape="\\"))
+    if f.source == "agent":
+        query = query.where(Asset.agent_id.is_not(None))
+    elif f.source == "network":
+        query = query.where(exists().where(Device.asset_id == Asset.id))
+    return query
+
+
+def _needs_join(f: RegisterFilters) -> bool:
+    return bool(f.q or f.ci_class or f.status or f.location)
+
+
+def encode_cursor(value, asset_id: int) -> str:
+    raw = value.isoformat() if isinstance(value, datetime) else value
+    return base64.urlsafe_b64encode(json.dumps([raw, asset_id]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple:
+    try:
+        raw, asset_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value = datetime.fromisoformat(raw) if sort == "last_seen" else str(raw)
+        return value, int(asset_id)
+    except (ValueError, TypeError):
+        raise InvalidInput("invalid query parameter", [FieldError("cursor", "is not a page cursor")]) from None
+
+
+def _page_query(f: RegisterFilters, cursor: str | None, backwards: bool, limit: int):
+    column = SORTS[f.sort]
+    query = _where(_joined(select(*_COLUMNS)).outerjoin(Observation, Observation.id == Asset.observation_id), f)
+    ascending = f.descending == backwards  # walking backwards reverses the order
+    if cursor:
+        key = tuple_(column, Asset.id)
+        bound = tuple_(*_decode_cursor(cursor, f.sort))
+        query = query.where(key > bound if ascending else key < bound)
+    order = (column.asc(), Asset.id.asc()) if ascending else (column.desc(), Asset.id.desc())
+    return query.order_by(*order).limit(limit)
+
+
+def register_page(session: Session, filters: RegisterFilters, per_page: int = 50, after: str | None = None,
+                  before: str | None = None) -> RegisterPage:
+    """One page after (or before) a cursor; the total counts every asset the filters select."""
+    f = filters.validated()
+    rows = list(session.execute(_page_query(f, before or after, bool(before), per_page + 1)))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if before:
+        rows.reverse()
+    count = select(func.count()).select_from(Asset)
+    total = session.scalar(_where(_joined(count) if _needs_join(f) else count, f)) or 0
+    sort_index = _COLUMNS.index(SORTS[f.sort])
+    first, last = (rows[0], rows[-1]) if rows else (None, None)
+    has_next = more if not before else True
+    has_prev = bool(after) or (bool(before) and more)
+    return RegisterPage(
+        rows, total,
+        encode_cursor(last[sort_index], last.id) if last is not None and has_next else None,
+        encode_cursor(first[sort_index], first.id) if first is not None and has_prev else None,
+    )
+
+
+def iter_register(session: Session, filters: RegisterFilters, chunk: int = 2000) -> Iterator[tuple]:
+    """Every selected row, in the page order, fetched in keyset chunks (flat memory)."""
+    f = filters.validated()
+    sort_index = _COLUMNS.index(SORTS[f.sort])
+    cursor = None
+    while True:
+        rows = session.execute(_page_query(f, cursor, False, chunk)).all()
+        yield from rows
+        if len(rows) < chunk:
+            return
+        cursor = encode_cursor(rows[-1][sort_index], rows[-1].id)

@@ -1,0 +1,37 @@
+"""One exported value as spreadsheet-safe text.
+
+Text a spreadsheet would evaluate (starting with = + - @, tab or CR: OWASP "CSV injection")
+gets a leading apostrophe, exactly as the CMDB export does, so a host name an agent sent as
+``=HYPERLINK(...)`` is shown, never run. Control characters that XLSX cannot hold are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from collector.cmdb.exporting import neutralise
+
+__all__ = ["cell_text", "spreadsheet_cell"]
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_text(value: object) -> str:
+    """The value as plain text (PDF, provenance)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return _ILLEGAL.sub("", str(value))
+
+
+def spreadsheet_cell(value: object) -> object:
+    """The value for a CSV or XLSX cell: numbers stay numbers, text is neutralised."""
+    if value is None or isinstance(value, bool):
+        return "" if value is None else str(value).lower()
+    if isinstance(value, (int, float)):
+        return value
+    return neutralise(cell_text(value))

@@ -1,0 +1,15 @@
+"""The web UI: server-rendered pages for admins, operators and auditors.
+
+Views parse the request, check the role (``security.allow``, deny by default), call a
+service and render a template. Every asset is served from ``static/``; pages run no script.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+from collector.web import (  # noqa: E402,F401
+    admin, assets, audit, dashboard, errors, exceptions, exports, login, network, reconciliation, security, templating,
+)
+
+__all__ = ["bp"]

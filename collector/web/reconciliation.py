@@ -1,0 +1,38 @@
+"""The reconciliation report, and starting a run by hand."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+
+from collector.access.audit_log import append_entry
+from collector.extensions import get_config, get_db, request_session
+from collector.models import utcnow
+from collector.reconcile.report import OUTCOMES, reconciliation_report
+from collector.reconcile.service import run_full
+from collector.web import bp
+from collector.web.params import choice, page_number
+from collector.web.security import actor, allow
+
+__all__: list[str] = []
+
+PER_PAGE = 50
+
+
+@bp.get("/reconciliation")
+@allow("auditor")
+def reconciliation():
+    outcome = choice("outcome", OUTCOMES)
+    report = reconciliation_report(request_session(), outcome, page_number(), PER_PAGE)
+    return render_template("reconciliation.html", report=report, outcome=outcome, outcomes=OUTCOMES,
+                           pages=max(1, -(-report.total // PER_PAGE)))
+
+
+@bp.post("/reconciliation/run")
+@allow("operator")
+def reconciliation_run():
+    result = run_full(get_db(), get_config(), utcnow())
+    with get_db().write() as session:
+        detail = {"busy": True} if result is None else {"run_id": result.run_id, "opened": result.opened,
+                                                         "resolved": result.resolved}
+        append_entry(session, "reconciliation_run", actor(), "reconciliation", detail)
+    return redirect(url_for("web.reconciliation", notice="busy" if result is None else "ran"), 303)

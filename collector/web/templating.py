@@ -1,0 +1,85 @@
+"""What every template can use: the signed-in user, the CSRF token, navigation and formats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import request, url_for
+
+from collector.access.api_tokens import ROLES
+from collector.web import bp
+from collector.web.security import RULES, csrf_token, current
+
+__all__ = ["can", "NAVIGATION"]
+
+# (endpoint, label); shown to whoever may open it.
+NAVIGATION = (
+    ("web.dashboard", "Dashboard"),
+    ("web.assets", "Assets"),
+    ("web.devices", "Unmanaged devices"),
+    ("web.reconciliation", "Reconciliation"),
+    ("web.exceptions", "Exceptions"),
+    ("web.exports", "Exports"),
+    ("web.audit_log", "Audit log"),
+    ("web.agents", "Agents"),
+    ("web.users", "Users"),
+)
+
+
+def can(endpoint: str) -> bool:
+    """Whether the signed-in user may use ``endpoint`` (templates hide what they may not)."""
+    live = current()
+    minimum = RULES.get(endpoint, "admin")
+    if minimum is None:
+        return True
+    return live is not None and ROLES.index(live.role) >= ROLES.index(minimum)
+
+
+def _when(value: datetime | str | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return str(value)
+
+
+def _query(**changes) -> str:
+    """The current URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+@bp.app_context_processor
+def _context() -> dict:
+    return {"current_user": current(), "csrf_token": csrf_token, "can": can, "navigation": NAVIGATION,
+            "query_with": _query}
+
+
+@bp.app_template_filter("when")
+def _when_filter(value) -> str:
+    return _when(value)
+
+
+@bp.app_template_filter("size")
+def _size_filter(value) -> str:
+    return _size(value)
+
+
+@bp.app_template_filter("reject_keys")
+def _reject_keys(mapping: dict, *keys: str) -> dict:
+    return {k: v for k, v in mapping.items() if k not in keys}

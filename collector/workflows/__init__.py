@@ -1,0 +1,1 @@
+"""Driving differences to closure: working the exception queue (assign, comment, acknowledge)."""

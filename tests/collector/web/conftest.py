@@ -1,0 +1,111 @@
+"""Fixtures for the web UI: users of each role, a seeded fleet with hostile names, logins."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("admin", "operator", "auditor")
+
+# What a hostile or broken agent could send: markup that would run if any page or export
+# rendered it unescaped (it sets window.__xss or leaves an element with data-xss behind),
+# and spreadsheet formulas at the start of a value.
+POLYGLOT_HOST = "=hyperlink(\"http://x\")\"'><img src=x onerror=\"window.__xss=1\" data-xss=1><script>window.__xss=1</script>"
+POLYGLOT_SOFTWARE = [
+    "\"><svg/onload=window.__xss=1 data-xss=1>",
+    "@sum(1+1)</textarea></title><script>window.__xss=1</script>",
+    "+cmd|' /c calc'!a0<iframe src=javascript:window.__xss=1 data-xss=1>",
+    "-2+3 <a href=javascript:window.__xss=1 data-xss=1>x</a>",
+]
+
+
+@dataclass(frozen=True)
+class Fleet:
+    asset_id: int
+    exception_id: int
+    hostname: str
+    ci_id: int
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch):
+    """Cheaper scrypt for tests that log in a lot (hashes carry their parameters, so all still verify)."""
+    from collector.access import passwords
+
+    monkeypatch.setattr(passwords, "N", 2**10)
+
+
+@pytest.fixture
+def users(database, fast_passwords):
+    """One active user per role, all with ``PASSWORD``; returns {role: user id}."""
+    from collector.access.users import create_user
+
+    ids = {}
+    with database.write() as session:
+        for role in ROLES:
+            ids[role] = create_user(session, role, role, PASSWORD).id
+    return ids
+
+
+@pytest.fixture
+def fleet(client, database, make_agent, reports) -> Fleet:
+    """An agent reports a machine with a hostile host name and software names through the real
+    API; the register has a CI for it, reconciliation matched them and left a drift open, and a
+    scanner found an unmanaged device behind a switch port."""
+    from collector.models import Asset, Device
+    from collector.models.cmdb import ConfigurationItem
+    from collector.models.reconcile import AuditException, CiMatch
+
+    agent = make_agent("polyglot")
+    report = reports.report(agent.agent_id, software_count=5, host_seed=3)
+    report["host"]["hostname"] = POLYGLOT_HOST
+    report["software"] += [{"name": name, "version": "1.0", "source": "dpkg"} for name in POLYGLOT_SOFTWARE]
+    response = client.post("/api/v1/inventory", data=gzip.compress(json.dumps(report).encode()),
+                           content_type="application/json",
+                           headers={**agent.headers, "Content-Encoding": "gzip"})
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    with database.write() as session:
+        asset = session.query(Asset).one()
+        ci = ConfigurationItem(asset_tag="LT-0001", name="Finance laptop", serial=asset.serial, hostname="fin-lt-1",
+                               location="@HQ <b data-xss=1>floor 2</b>", status="deployed", ci_class="computer")
+        session.add(ci)
+        session.flush()
+        session.add(CiMatch(subject_type="asset", subject_id=asset.id, ci_id=ci.id, outcome="matched",
+                            rule="vendor_serial", explanation=f"CI {ci.id} (LT-0001) by rule 1 (vendor_serial), "
+                                                              f"serial {asset.serial}, host {asset.hostname}"))
+        drift = AuditException(kind="drift", status="open", open_key=f"drift:{ci.id}", ci_id=ci.id,
+                               subject_type="asset", subject_id=asset.id,
+                               summary=f"hostname differs: register fin-lt-1, observed {asset.hostname}",
+                               evidence={"attribute": "hostname", "register": "fin-lt-1", "observed": asset.hostname})
+        session.add(drift)
+        switch = Device(mac="00:11:22:33:44:55", ip="198.18.0.1", sys_name="core-sw-1", device_type="switch",
+                        found_by=["snmp"])
+        session.add(switch)
+        session.flush()
+        session.add(Device(mac="00:11:22:33:44:66", ip="198.18.0.66", sys_name="<script>window.__xss=1</script>",
+                           found_by=["arp"], switch_device_id=switch.id, switch_port="Gi1/0/7"))
+        session.flush()
+        return Fleet(asset.id, drift.id, asset.hostname, ci.id)
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as a role's user (the users fixture must be in play)."""
+
+    def log_in(role: str):
+        page = client.get("/login")
+        response = client.post("/login", data={"username": role, "password": PASSWORD,
+                                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return csrf_from(client.get("/").get_data(as_text=True))
+
+    return log_in
