@@ -246,6 +246,10 @@ def api_token_revoke(ctx: _Context, name: str) -> None:
         _service_call(lambda: revoke_api_token(session, name))
     click.echo(f"API token {name!r} revoked")
 
+from collector.cli_users import user as _user_commands  # noqa: E402  (web UI accounts)
+
+main.add_command(_user_commands)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
