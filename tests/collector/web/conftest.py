@@ -75,6 +75,8 @@ def fleet(client, database, make_agent, reports) -> Fleet:
                                location="@HQ <b data-xss=1>floor 2</b>", status="deployed", ci_class="computer")
         session.add(ci)
         session.flush()
+        # The ingest's incremental reconciliation found no CI yet; now the register has one.
+        session.query(CiMatch).filter_by(subject_type="asset", subject_id=asset.id).delete()
         session.add(CiMatch(subject_type="asset", subject_id=asset.id, ci_id=ci.id, outcome="matched",
                             rule="vendor_serial", explanation=f"CI {ci.id} (LT-0001) by rule 1 (vendor_serial), "
                                                               f"serial {asset.serial}, host {asset.hostname}"))
