@@ -246,6 +246,103 @@ def api_token_revoke(ctx: _Context, name: str) -> None:
         _service_call(lambda: revoke_api_token(session, name))
     click.echo(f"API token {name!r} revoked")
 
+
+# --- CMDB -------------------------------------------------------------------------------
+
+@main.group()
+def cmdb() -> None:
+    """The CMDB register: import and export configuration items as CSV or XLSX."""
+
+
+@cmdb.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False),
+              help="TOML or JSON column mapping: [columns], date_format, [classes], [statuses].")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from the file name.")
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; store nothing.")
+@pass_ctx
+def cmdb_import(ctx: _Context, file: str, mapping_path: str | None, fmt: str | None, dry_run: bool) -> None:
+    """Import FILE, updating CIs by asset tag: every row or none.
+
+    Prints every bad row and column and exits with status 2 if any row is bad.
+    """
+    from collector.cmdb.importing import import_cis
+    from collector.cmdb.mapping import load_mapping
+    from collector.cmdb.reading import ImportLimits, guess_format
+    from collector.cmdb.report import report_lines
+    from collector.errors import ServiceError
+
+    fmt = fmt or guess_format(file, None)
+    if fmt is None:
+        raise click.UsageError("cannot tell CSV from XLSX by the file name; pass --format")
+    limits = ImportLimits(max_bytes=ctx.config.max_body_bytes)
+    try:
+        mapping = load_mapping(mapping_path) if mapping_path else None
+        with open(file, "rb") as handle:
+            data = handle.read(limits.max_bytes + 1)
+        with ctx.db.session() if dry_run else ctx.db.write() as session:
+            report = import_cis(session, data, fmt, mapping=mapping, dry_run=dry_run, limits=limits,
+                                progress=_progress_bar("writing CIs"))
+    except ServiceError as exc:
+        click.echo(f"error: {exc.message}" + "".join(f"\n  {f.field}: {f.message}" for f in exc.fields), err=True)
+        sys.exit(2)
+    for line in report_lines(report):
+        click.echo(line, err=not report.ok)
+    if not report.ok:
+        sys.exit(2)
+
+
+def _progress_bar(label: str):
+    """A progress callback drawing a bar on a terminal (click hides it otherwise)."""
+    bars = []
+
+    def advance(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label=label, file=sys.stderr))
+        bars[0].update(done - bars[0].pos)
+        if done >= total:
+            bars[0].render_finish()
+
+    return advance
+
+
+@cmdb.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from the -o name, else csv.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write; '-' writes CSV to standard output.")
+@pass_ctx
+def cmdb_export(ctx: _Context, fmt: str | None, output: str) -> None:
+    """Export every CI with the headers the import reads back."""
+    from collector.cmdb.exporting import export_csv, export_xlsx
+    from collector.cmdb.reading import guess_format
+
+    fmt = fmt or guess_format(output, None) or "csv"
+    if fmt == "xlsx" and output == "-":
+        raise click.UsageError("XLSX is binary; name a file with -o")
+    with ctx.db.session() as session:
+        if fmt == "xlsx":
+            with open(output, "wb") as target:
+                export_xlsx(session, target)
+        elif output == "-":
+            sys.stdout.writelines(export_csv(session))
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as target:
+                target.writelines(export_csv(session))
+    if output != "-":
+        click.echo(f"wrote {output}", err=True)
+
+
+# --- reconciliation (collector/cli_reconcile.py) -----------------------------------------
+
+def _register_reconcile_commands() -> None:
+    from collector.cli_reconcile import jobs, reconcile
+
+    main.add_command(reconcile)
+    main.add_command(jobs)
+
+
+_register_reconcile_commands()
+
 from collector.cli_users import user as _user_commands  # noqa: E402  (web UI accounts)
 
 main.add_command(_user_commands)

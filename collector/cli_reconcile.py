@@ -6,7 +6,9 @@ import json
 
 import click
 
-from collector.cli import _Context, pass_ctx
+# Commands get the CLI's context object (collector.cli._Context: .config, .db) through click,
+# so this module does not import collector.cli (which registers these commands).
+pass_ctx = click.pass_obj
 
 __all__ = ["jobs", "reconcile"]
 
@@ -33,7 +35,7 @@ def _print_report(report, rows: bool) -> None:
 @click.option("--outcome", type=click.Choice(["matched", "unmanaged", "duplicate"]), help="Only rows with this outcome.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @pass_ctx
-def reconcile(ctx: _Context, dry_run: bool, explain_ref: str | None, rows: int, outcome: str | None,
+def reconcile(ctx, dry_run: bool, explain_ref: str | None, rows: int, outcome: str | None,
               as_json: bool) -> None:
     """Reconcile observations with the CMDB (a full run) and print the reconciliation report.
 
@@ -91,7 +93,7 @@ def _explain_text(explanation: dict) -> str:
 @click.command()
 @click.option("--once", is_flag=True, help="Run every job once and exit (for a systemd timer or cron).")
 @pass_ctx
-def jobs(ctx: _Context, once: bool) -> None:
+def jobs(ctx, once: bool) -> None:
     """Run the collector's scheduled jobs (full reconciliation every reconcile_interval_s).
 
     Run one per collector node: on PostgreSQL a database lock makes sure only one node

@@ -46,6 +46,10 @@ class CollectorConfig:
     agent_inventory_interval_s: int = 3600
     agent_splay_s: int = 600
     agent_checkin_interval_s: int = 900
+    # Reconciliation: a rules file overriding the built-in defaults (collector/reconcile/rules.toml),
+    # and how often `stocktake-collector jobs` runs a full reconciliation.
+    reconcile_rules_file: str = ""
+    reconcile_interval_s: int = 3600
 
     @property
     def effective_database_url(self) -> str:
@@ -57,7 +61,7 @@ class CollectorConfig:
         problems = []
         for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
                      "enroll_failure_window_s", "page_size_max", "agent_inventory_interval_s",
-                     "agent_checkin_interval_s"):
+                     "agent_checkin_interval_s", "reconcile_interval_s"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if self.agent_splay_s < 0:

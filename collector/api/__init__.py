@@ -4,6 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from collector.api import assets, checkin, discovery, enroll, errors, health, inventory, openapi  # noqa: E402,F401
+from collector.api import (assets, checkin, cis, discovery, enroll, errors, health, inventory, openapi,  # noqa: E402,F401
+                           reconciliation)
 
 __all__ = ["bp"]

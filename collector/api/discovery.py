@@ -16,6 +16,7 @@ from collector.ingest.discovery import store_discovery
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.models import utcnow
 from collector.queries.devices import list_devices
+from collector.reconcile.service import run_incremental
 from common.schema import DiscoveryReport
 
 
@@ -34,6 +35,8 @@ def post_discovery():
         result = store_discovery(session, agent.agent_id, report, body.raw, utcnow())
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": str(report.report_id)}, 200
+    if result.unlinked_ids:
+        run_incremental(get_db(), config, utcnow(), device_ids=result.unlinked_ids)
     return {"status": "stored", "report_id": str(report.report_id), "devices": result.devices,
             "new_devices": result.new_devices, "linked": result.linked,
             "placed": result.placed}, 201

@@ -14,6 +14,7 @@ from collector.extensions import get_config, get_db
 from collector.ingest.inventory import DuplicateReport, store_inventory
 from collector.ingest.parsing import parse_inventory
 from collector.models import utcnow
+from collector.reconcile.service import run_incremental
 
 log = logging.getLogger(__name__)
 
@@ -39,4 +40,6 @@ def post_inventory():
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": parsed.report_id}, 200
     log.info("inventory stored", extra={"agent_id": agent.agent_id, "report_id": parsed.report_id, "outcome": result.outcome})
+    if result.outcome == "stored":  # new or changed content: identifiers may have moved
+        run_incremental(get_db(), config, utcnow(), asset_ids=[result.asset_id])
     return {"status": result.outcome, "report_id": parsed.report_id, "asset_id": result.asset_id}, 201

@@ -198,6 +198,118 @@ def _paths() -> dict:
                 "responses": {"200": _json({"type": "object"}, "The asset"), **_TOKEN_ERRORS, "404": _error("No such asset")},
             }
         },
+        **_cmdb_paths(page_params[:2]),
+        **_reconciliation_paths(page_params[:2]),
+    }
+
+
+_ISSUES = {"type": "array", "items": {"type": "object", "properties": {
+    "row": {"type": ["integer", "null"], "description": "spreadsheet row (header = 1); null for the whole file"},
+    "column": {"type": ["string", "null"], "description": "the file's header"},
+    "message": {"type": "string"}}}}
+_IMPORT_REPORT = {"type": "object", "properties": {
+    "dry_run": {"type": "boolean"}, "imported": {"type": "boolean"}, "rows": {"type": "integer"},
+    "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+    "batch": {"type": ["string", "null"]}, "columns": {"type": "object"}, "errors": _ISSUES, "warnings": _ISSUES,
+    "preview": {"type": "array", "items": {"type": "object"}}}}
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _cmdb_paths(page_params: list) -> dict:
+    """The CMDB register (collector/api/cis.py)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        "/api/v1/cis": {"get": {
+            "summary": "List CIs, paginated; filter by class, status, or q (substring of tag, name, serial, host, user)",
+            "security": [{"apiToken": []}],
+            "parameters": page_params + [{"name": name, "in": "query", "schema": {"type": "string"}}
+                                         for name in ("class", "status", "q")],
+            "responses": {"200": _json({"type": "object"}, "A page of CIs"), **_TOKEN_ERRORS,
+                          "422": _error("Invalid filter or page parameter")},
+        }},
+        "/api/v1/cis/{ci_id}": {"get": {
+            "summary": "One CI with its MACs and relationships (both directions)",
+            "security": [{"apiToken": []}],
+            "parameters": [{"name": "ci_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": _json({"type": "object"}, "The CI"), **_TOKEN_ERRORS, "404": _error("No such CI")},
+        }},
+        "/api/v1/cis/export": {"get": {
+            "summary": "Export every CI as CSV (UTF-8 with BOM) or XLSX, with the headers the import reads",
+            "security": [{"apiToken": []}],
+            "parameters": [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}}],
+            "responses": {"200": {"description": "The register", "content": {"text/csv": binary, _XLSX: binary}},
+                          **_TOKEN_ERRORS, "422": _error("Unknown format")},
+        }},
+        "/api/v1/cis/import": {"post": {
+            "summary": "Import CIs from CSV or XLSX (upsert by asset tag); all rows or none (operator role)",
+            "security": [{"apiToken": []}],
+            "parameters": [
+                {"name": "dry_run", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]},
+                 "description": "true: report what would change and store nothing"},
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]},
+                 "description": "overrides the type guessed from Content-Type or the file name"},
+                {"name": "mapping", "in": "query", "schema": {"type": "string"},
+                 "description": "JSON column mapping: {columns, date_format, classes, statuses}"},
+            ],
+            "requestBody": {"required": True, "content": {
+                "text/csv": binary, _XLSX: binary,
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"}, "mapping": {"type": "string"}}}}}},
+            "responses": {
+                "200": _json(_IMPORT_REPORT, "Imported, or the dry run's preview"),
+                "400": _error("Multipart upload without a 'file' part"),
+                **_TOKEN_ERRORS,
+                "409": _error("Another writer added one of the file's asset tags during the import; nothing stored"),
+                "413": _error("File over the configured size or row limit"),
+                "415": _error("Neither CSV nor XLSX"),
+                "422": _json({**_IMPORT_REPORT, "properties": {"error": {"type": "string"},
+                                                               **_IMPORT_REPORT["properties"]}},
+                             "Bad rows, columns or encoding (every problem listed), or a bad mapping (`fields`); nothing stored"),
+            },
+        }},
+    }
+
+
+def _reconciliation_paths(page_params: list) -> dict:
+    """Reconciliation (collector/api/reconciliation.py)."""
+    def choice(name: str, values: tuple[str, ...]) -> dict:
+        return {"name": name, "in": "query", "schema": {"type": "string", "enum": list(values)}}
+
+    return {
+        "/api/v1/reconciliation": {"get": {
+            "summary": "The reconciliation report: last run, counts per outcome, open exceptions per kind, and rows "
+                       "(one per observed asset or device, with the CI it matched and why)",
+            "security": [{"apiToken": []}],
+            "parameters": page_params + [choice("outcome", ("matched", "unmanaged", "duplicate"))],
+            "responses": {"200": _json({"type": "object"}, "The report"), **_TOKEN_ERRORS,
+                          "422": _error("Invalid outcome or page parameter")},
+        }},
+        "/api/v1/reconciliation/runs": {"post": {
+            "summary": "Run a full reconciliation now (operator role); dry_run=true computes without writing",
+            "security": [{"apiToken": []}],
+            "parameters": [choice("dry_run", ("true", "false"))],
+            "responses": {"201": _json({"type": "object"}, "Finished: run id, counts, exceptions opened and resolved"),
+                          "200": _json({"type": "object"}, "Dry run: the counts, nothing written"), **_TOKEN_ERRORS,
+                          "409": _error("Another node holds the reconciliation lock"),
+                          "422": _error("Invalid dry_run")},
+        }},
+        "/api/v1/reconciliation/cis/{reference}": {"get": {
+            "summary": "Explain one CI (by asset tag or id): its matches with rule and evidence, authoritative "
+                       "values by source, and its exceptions",
+            "security": [{"apiToken": []}],
+            "parameters": [{"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json({"type": "object"}, "The explanation"), **_TOKEN_ERRORS,
+                          "404": _error("No CI with that asset tag or id")},
+        }},
+        "/api/v1/exceptions": {"get": {
+            "summary": "Audit exceptions, newest first; filter by kind and status",
+            "security": [{"apiToken": []}],
+            "parameters": page_params + [
+                choice("kind", ("unmanaged", "missing", "drift", "duplicate", "conflict", "cloned_identity")),
+                choice("status", ("open", "acknowledged", "resolved"))],
+            "responses": {"200": _json({"type": "object"}, "A page of exceptions"), **_TOKEN_ERRORS,
+                          "422": _error("Invalid kind, status or page parameter")},
+        }},
     }
 
 

@@ -31,6 +31,7 @@ class DiscoveryResult:
     new_devices: int = 0
     linked: int = 0
     placed: int = 0  # devices located on a switch port
+    unlinked_ids: tuple[int, ...] = ()  # devices with no asset: what reconciliation looks at next
 
 
 def store_discovery(session: Session, agent_id: str, report: DiscoveryReport, raw: bytes, now: datetime) -> DiscoveryResult:
@@ -65,7 +66,9 @@ def store_discovery(session: Session, agent_id: str, report: DiscoveryReport, ra
     session.flush()
     for device in learnt_only:
         linked += _link(session, device)
-    return DiscoveryResult("stored", len(report.devices), new + len(learnt_only), linked, placed)
+    unlinked = tuple(sorted({d.id for _, d in sightings if d.asset_id is None} | {d.id for d in learnt_only
+                                                                                   if d.asset_id is None}))
+    return DiscoveryResult("stored", len(report.devices), new + len(learnt_only), linked, placed, unlinked)
 
 
 def _device_for(session: Session, seen: DiscoveredDevice) -> tuple[Device, bool]:

@@ -52,6 +52,7 @@ class ConfigurationItem(Base):
         Index("ix_cis_serial", "serial"),
         Index("ix_cis_hostname", "hostname"),
         Index("ix_cis_smbios_uuid", "smbios_uuid"),
+        Index("ix_cis_fqdn", "fqdn"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -19,7 +19,7 @@ __all__ = ["Device"]
 
 class Device(Base):
     __tablename__ = "devices"
-    __table_args__ = (Index("ix_devices_ip", "ip"),)
+    __table_args__ = (Index("ix_devices_ip", "ip"), Index("ix_devices_serial", "serial"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     mac: Mapped[str | None] = mapped_column(String(17), unique=True)

@@ -1,0 +1,154 @@
+"""/api/v1/cis: the CMDB register. Auditors list, read and export; operators import.
+
+An import is all or nothing: a file with any bad row is answered 422 with every
+(row, column, message) and nothing is stored. ``dry_run=true`` answers what would be
+created, updated and left unchanged, with the first rows' changes, and stores nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+
+from flask import Response, jsonify, request, send_file, stream_with_context
+
+from collector.api import bp
+from collector.api.auth import current_token
+from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.cmdb.exporting import export_csv, export_xlsx
+from collector.cmdb.importing import import_cis
+from collector.cmdb.mapping import ColumnMapping, mapping_from_json
+from collector.cmdb.queries import CiDetail, CiFilters, CiLink, get_ci_detail, list_cis
+from collector.cmdb.reading import XLSX_TYPE, ImportLimits, guess_format
+from collector.errors import BadRequest, FieldError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from collector.extensions import get_config, get_db, request_session
+from collector.models.cmdb import ConfigurationItem
+
+_READ_CHUNK = 64 * 1024
+
+
+@bp.get("/cis")
+def cis_index():
+    current_token("auditor")
+    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
+    page = positive_int("page", 1, 10_000_000)
+    filters = CiFilters(ci_class=request.args.get("class") or None, status=request.args.get("status") or None,
+                        q=request.args.get("q") or None)
+    result = list_cis(request_session(), filters, page, per_page)
+    return {"items": [ci_summary(ci) for ci in result.items], "page": page, "per_page": per_page,
+            "total": result.total, "pages": (result.total + per_page - 1) // per_page}
+
+
+@bp.get("/cis/<int:ci_id>")
+def cis_show(ci_id: int):
+    current_token("auditor")
+    return ci_detail(get_ci_detail(request_session(), ci_id))
+
+
+@bp.get("/cis/export")
+def cis_export():
+    current_token("auditor")
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise InvalidInput("invalid query parameter", [FieldError("format", "must be csv or xlsx")])
+    filename = f"cmdb-{date.today():%Y%m%d}.{fmt}"
+    if fmt == "xlsx":
+        spool = tempfile.TemporaryFile()  # closed by the response once sent
+        with get_db().session() as session:
+            export_xlsx(session, spool)
+        spool.seek(0)
+        return send_file(spool, mimetype=XLSX_TYPE, as_attachment=True, download_name=filename)
+
+    def lines():
+        with get_db().session() as session:
+            for text in export_csv(session):
+                yield text.encode("utf-8")
+
+    return Response(stream_with_context(lines()), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.post("/cis/import")
+def cis_import():
+    current_token("operator")
+    dry_run = _flag("dry_run")
+    data, fmt, mapping = _upload(get_config().max_body_bytes)
+    limits = ImportLimits(max_bytes=get_config().max_body_bytes)
+    if dry_run:
+        report = import_cis(request_session(), data, fmt, mapping=mapping, dry_run=True, limits=limits)
+    else:
+        with get_db().write() as session:
+            report = import_cis(session, data, fmt, mapping=mapping, limits=limits)
+    if report.ok:
+        return report.as_dict()
+    response = jsonify({"error": f"{len(report.errors)} problem(s) in the file; nothing was imported",
+                        **report.as_dict()})
+    response.status_code = 422
+    return response
+
+
+def _flag(name: str) -> bool:
+    value = request.args.get(name, "false")
+    if value not in ("true", "false"):
+        raise InvalidInput("invalid query parameter", [FieldError(name, "must be true or false")])
+    return value == "true"
+
+
+def _upload(limit: int) -> tuple[bytes, str, ColumnMapping | None]:
+    """The file (multipart part "file", or the raw body), its format and the optional JSON mapping."""
+    mapping_text = request.args.get("mapping")
+    if request.mimetype == "multipart/form-data":
+        part = request.files.get("file")
+        if part is None:
+            raise BadRequest("a multipart upload needs the file in a part named 'file'")
+        data, fmt = _read_capped(part.stream, limit), guess_format(part.filename, part.mimetype)
+        mapping_text = request.form.get("mapping", mapping_text)
+    else:
+        data, fmt = _read_capped(request.stream, limit), guess_format(None, request.mimetype)
+    fmt = request.args.get("format", fmt)
+    if fmt not in ("csv", "xlsx"):
+        raise UnsupportedMediaType(f"send text/csv or {XLSX_TYPE}, or a multipart file named *.csv or *.xlsx "
+                                   "(or say format=csv|xlsx)")
+    return data, fmt, mapping_from_json(mapping_text, "mapping") if mapping_text else None
+
+
+def _read_capped(stream, limit: int) -> bytes:
+    chunks, total = [], 0
+    while chunk := stream.read(min(_READ_CHUNK, limit + 1 - total)):
+        total += len(chunk)
+        if total > limit:
+            raise PayloadTooLarge(f"the file exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def ci_summary(ci: ConfigurationItem) -> dict:
+    return {
+        "id": ci.id, "asset_tag": ci.asset_tag, "name": ci.name, "class": ci.ci_class, "status": ci.status,
+        "serial": ci.serial, "vendor": ci.vendor, "model": ci.model, "hostname": ci.hostname,
+        "assigned_user": ci.assigned_user, "location": ci.location, "source": ci.source,
+        "updated_at": ci.updated_at.isoformat(),
+    }
+
+
+def ci_detail(detail: CiDetail) -> dict:
+    ci = detail.ci
+    return {
+        **ci_summary(ci),
+        "fqdn": ci.fqdn, "smbios_uuid": ci.smbios_uuid, "ip": ci.ip, "macs": detail.macs,
+        "department": ci.department, "cost": str(ci.cost) if ci.cost is not None else None,
+        "purchase_date": _iso(ci.purchase_date), "po_number": ci.po_number, "supplier": ci.supplier,
+        "warranty_end": _iso(ci.warranty_end), "notes": ci.notes, "import_batch": ci.import_batch,
+        "created_at": ci.created_at.isoformat(),
+        "relationships": [_link(link) for link in detail.links],
+        "related_from": [_link(link) for link in detail.linked_from],
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _link(link: CiLink) -> dict:
+    return {"kind": link.kind, "ci_id": link.ci_id, "asset_tag": link.asset_tag, "target": link.target,
+            "source": link.source}
