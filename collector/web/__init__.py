@@ -6,7 +6,7 @@ service and render a template. Every asset is served from ``static/``; pages run
 
 from flask import Blueprint
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web-static")
 
 from collector.web import (  # noqa: E402,F401
     admin, assets, audit, dashboard, errors, exceptions, exports, login, network, reconciliation, security, templating,

@@ -129,6 +129,8 @@ def test_each_role_logs_in_and_sees_what_it_may(open_as, users, fleet, server, s
         nav = set(page.locator("nav[aria-label=Main] a").all_inner_texts())
         assert expected[role] <= nav and ("Users" in nav) == (role == "admin")
         assert page.locator("h1").inner_text() == "Dashboard"
+        # The stylesheet is served locally and applied (no CDN, nothing blocked by the CSP).
+        assert page.evaluate("getComputedStyle(document.querySelector('header.top')).display") == "flex"
         assert page.locator(".whoami").inner_text().startswith(role)
         page.screenshot(path=shots / f"dashboard-{role}.png")
         if role == "admin":
