@@ -130,6 +130,40 @@ def _discovery(base: str, token: str, state_dir: Path) -> None:
         _say(f"  {device['ip']:<14} {device['mac']}  {device['device_type'] or '-':<9} {device['oui_vendor'] or '-'}")
 
 
+def _reconciliation(base: str, token: str, data_dir: Path, env: dict) -> None:
+    """Import the sample register (plus a row for this machine) and reconcile it."""
+    _say()
+    _say("== Reconciliation: the sample register (scripts/sample-cmdb.csv) against what was observed ==")
+    this_host = _get(base + "/api/v1/assets", token)["items"][0]
+    register = data_dir / "demo-cmdb.csv"
+    sample = (ROOT / "scripts" / "sample-cmdb.csv").read_text(encoding="utf-8").rstrip("\n").splitlines()
+    width = sample[0].count(",") + 1
+
+    def row(**values) -> str:
+        header = sample[0].split(",")
+        return ",".join(values.get(name, "") for name in header)
+
+    extra = [
+        row(**{"Asset Tag": "LT-DEMO", "Name": "This machine", "Class": "Computer", "Status": "Deployed",
+               "Hostname": this_host["hostname"], "Location": "Demo lab"}),
+    ]  # the sample register already lists some of the lab network's MACs
+    assert all(line.count(",") + 1 == width for line in extra)
+    register.write_text("\n".join(sample + extra) + "\n", encoding="utf-8")
+    cli = [sys.executable, "-m", "collector.cli"]
+    imported = subprocess.run([*cli, "cmdb", "import", str(register)], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+    _say("  " + (imported.stdout.strip() or imported.stderr.strip()).replace("\n", "\n  "))
+    if imported.returncode != 0:
+        return
+    run = subprocess.run([*cli, "reconcile", "--rows", "12"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    _say("  " + (run.stdout.strip() or run.stderr.strip()).replace("\n", "\n  "))
+    explain = subprocess.run([*cli, "reconcile", "--explain", "LT-DEMO"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=60)
+    _say("  why LT-DEMO is this machine:")
+    _say("  " + (explain.stdout.strip() or explain.stderr.strip()).replace("\n", "\n  "))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -166,12 +200,15 @@ def main() -> int:
             raise SystemExit(f"demo: the agent failed: {agent.stderr.strip()}")
         first_id = _summary(base, token, agent.stdout)
         _discovery(base, token, data_dir / "agent-state")
+        _reconciliation(base, token, data_dir, env_all)
         _say()
         _say("== Try it ==")
         _say(f"  API token (admin, shown once): {token}")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets/{first_id}")
         _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/devices?managed=false'")
+        _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/reconciliation?outcome=unmanaged'")
+        _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/exceptions?status=open'")
         _say(f"  OpenAPI document: {base}/api/v1/openapi.json")
         _say(f"  send again: STOCKTAKE_AGENT_SERVER_URL={base} STOCKTAKE_AGENT_STATE_DIR={data_dir / 'agent-state'} "
              f"{Path(sys.executable).parent / 'stocktake-agent'} run --once")

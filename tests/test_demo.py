@@ -28,9 +28,13 @@ def test_demo_once_shows_this_machine_with_its_packages(tmp_path):
     packages = int(re.search(r"packages\s+: (\d+)", out).group(1))
     assert packages > 0
     assert "assets in the register: 1" in out
+    assert re.search(r"imported 33 rows: create 33", out)
+    assert re.search(r"matched +asset 1 +\S+ +-> LT-DEMO +CI \d+ \(LT-DEMO\) by rule 4 \(hostname\)", out)
     if os.geteuid() == 0:  # the discovery lab needs namespaces
         assert "found 6 devices (0 linked to known assets); unmanaged:" in out
         assert re.search(r"198\.18\.0\.12 +b8:27:eb:00:01:03 +unknown +Raspberry Pi Foundation", out)
+        assert re.search(r"matched +device \d+ +198\.18\.0\.13 +-> SW-0001 .*rule 3 \(mac_overlap\)", out)
+        assert re.search(r"unmanaged +device \d+ +198\.18\.0\.12 ", out)
     else:
         assert "skipped: building the lab network needs root" in out
     assert "stopped." in out
