@@ -26,6 +26,7 @@ __all__ = [
     "EnrollRequest",
     "ExecutableUsage",
     "Disk",
+    "HostDevice",
     "HostIdentity",
     "INVENTORY_SCHEMA_VERSION",
     "MAX_SOFTWARE_ITEMS",
@@ -39,6 +40,7 @@ __all__ = [
     "OperatingSystem",
     "ProbeError",
     "SoftwareItem",
+    "StorageArea",
     "Users",
 ]
 
@@ -241,6 +243,21 @@ class Neighbour(_Record):
     remote_ip: IpText | None = None
 
 
+class HostDevice(_Record):
+    """One row of a host's HOST-RESOURCES-MIB hrDeviceTable (a processor, printer, disk...)."""
+
+    type: ShortText | None = None
+    descr: Name | None = None
+
+
+class StorageArea(_Record):
+    """One row of hrStorageTable: memory, swap or a file system, with its size."""
+
+    descr: Name
+    type: ShortText | None = None
+    size_bytes: NonNegative | None = None
+
+
 class DiscoveredDevice(_Record):
     ip: IpText | None = None
     mac: MacText | None = None
@@ -252,8 +269,17 @@ class DiscoveredDevice(_Record):
     model: Name | None = None
     vendor: Name | None = None
     device_type: ShortText | None = None
+    # The software the device runs (ENTITY-MIB software, else firmware, revision of the chassis).
+    firmware: Name | None = None
+    # A printer's lifetime page counter (Printer-MIB prtMarkerLifeCount).
+    page_count: NonNegative | None = None
     interfaces: Annotated[list[DeviceInterface], Field(max_length=4096)] = []
     neighbours: Annotated[list[Neighbour], Field(max_length=4096)] = []
+    # What a host lists in HOST-RESOURCES-MIB; software holds hrSWInstalledName as reported
+    # (often "name-version" in one string), not inventory-grade SoftwareItems.
+    host_devices: Annotated[list[HostDevice], Field(max_length=1024)] = []
+    storage: Annotated[list[StorageArea], Field(max_length=1024)] = []
+    software: Annotated[list[Name], Field(max_length=10_000)] = []
     found_by: Annotated[list[DiscoveryMethod], Field(min_length=1, max_length=8)]
     seen_at: UtcDatetime
     error: Text | None = None

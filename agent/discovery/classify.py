@@ -1,9 +1,11 @@
 """Device classification: what a discovered device is, from what it says about itself.
 
 Evidence, strongest first: the sysObjectID (an IANA private enterprise number, often
-with a product subtree), patterns in sysDescr, the MIBs a device answers (Printer-MIB,
-UPS-MIB), sysServices (RFC 3418: layer bits 2 = datalink/bridge, 4 = internet/router,
-64 = applications), and last the OUI vendor of its MAC. Rules are data: an ordered table
+with a product subtree), patterns in sysDescr, the chassis model from ENTITY-MIB, the
+MIBs a device answers (Printer-MIB, UPS-MIB, BRIDGE-MIB), sysServices (RFC 3418: layer
+bits 2 = datalink/bridge, 4 = internet/router, 64 = applications), and last the OUI
+vendor of its MAC. The vendor comes from the enterprise number, else from the chassis
+manufacturer (ENTITY-MIB), else from the OUI. Rules are data: an ordered table
 of (conditions -> device type, vendor), first full match wins, so a new device family
 is a new row with a test, not new code.
 """
@@ -13,7 +15,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["DEVICE_TYPES", "ENTERPRISES", "Classification", "DeviceFacts", "RULES", "Rule", "classify"]
+__all__ = ["DEVICE_TYPES", "ENTERPRISES", "Classification", "DeviceFacts", "RULES", "Rule", "classify",
+           "enterprise_number"]
 
 DEVICE_TYPES = ("router", "switch", "firewall", "wireless_ap", "printer", "ups", "ip_phone", "server",
                 "workstation", "storage", "iot", "unknown")
@@ -45,6 +48,8 @@ class DeviceFacts(NamedTuple):
     has_printer_mib: bool = False
     has_ups_mib: bool = False
     has_bridge_mib: bool = False
+    manufacturer: str | None = None  # ENTITY-MIB entPhysicalMfgName of the chassis
+    model: str | None = None  # ENTITY-MIB entPhysicalModelName of the chassis
 
 
 class Classification(NamedTuple):
@@ -59,6 +64,7 @@ class Rule(NamedTuple):
     enterprises: frozenset[int] = frozenset()  # sysObjectID under one of these
     object_id_prefix: str | None = None  # or under this exact subtree
     descr: re.Pattern | None = None  # sysDescr matches
+    model: re.Pattern | None = None  # or the chassis model matches
     mib: str | None = None  # "printer", "ups", "bridge"
     services_all: int = 0  # sysServices has all these bits
     services_none: int = 0  # ... and none of these
@@ -96,6 +102,10 @@ RULES: tuple[Rule, ...] = (
                                             r"\bsg\d{3}\b|\bgs\d{3}|cloud router switch|edgeswitch")),
     Rule("router-descr", "router", descr=_re(r"\brouter\b|\bisr\d*|\bc(19|29|39|43|44)\d\d|routeros|junos.*\b(mx|srx)|"
                                             r"edgerouter|\basr\d")),
+    # Chassis model numbers (ENTITY-MIB) of product lines that are one kind of device only.
+    Rule("switch-model", "switch", model=_re(r"^(dcs-7\d{2,3}|ws-c\d|c9[235]00|n[3579]k-|ex\d{4}|qfx\d)")),
+    Rule("router-model", "router", model=_re(r"^(isr\d|asr\d|cisco\d{4}|c8[235]\d\d|mx\d{2,4}\b|ccr\d)")),
+    Rule("firewall-model", "firewall", model=_re(r"^(pa-\d|fg-?\d|fortigate|asa\d)")),
     Rule("switch-bridge-only", "switch", mib="bridge", services_none=INTERNET),
     Rule("switch-services", "switch", services_all=DATALINK, services_none=INTERNET),
     Rule("router-services", "router", services_all=INTERNET, services_none=APPLICATIONS),
@@ -113,7 +123,8 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _enterprise(sys_object_id: str | None) -> int | None:
+def enterprise_number(sys_object_id: str | None) -> int | None:
+    """The IANA private enterprise number a sysObjectID sits under (1.3.6.1.4.1.N...), if any."""
     if not sys_object_id:
         return None
     oid = sys_object_id.strip().lstrip(".")
@@ -130,6 +141,8 @@ def _matches(rule: Rule, facts: DeviceFacts, enterprise: int | None) -> bool:
         return False
     if rule.descr and not (facts.sys_descr and rule.descr.search(facts.sys_descr)):
         return False
+    if rule.model and not (facts.model and rule.model.search(facts.model)):
+        return False
     if rule.mib and not {"printer": facts.has_printer_mib, "ups": facts.has_ups_mib, "bridge": facts.has_bridge_mib}[rule.mib]:
         return False
     if rule.services_all or rule.services_none:
@@ -143,11 +156,12 @@ def _matches(rule: Rule, facts: DeviceFacts, enterprise: int | None) -> bool:
 
 
 def classify(facts: DeviceFacts, rules: tuple[Rule, ...] = RULES) -> Classification:
-    """The first rule all of whose conditions hold; the vendor from the enterprise number, else the OUI."""
-    enterprise = _enterprise(facts.sys_object_id)
+    """The first rule all of whose conditions hold; the vendor from the enterprise number, else the
+    chassis manufacturer, else the OUI (Net-SNMP names the agent software, not the maker)."""
+    enterprise = enterprise_number(facts.sys_object_id)
     vendor = ENTERPRISES.get(enterprise) if enterprise is not None else None
     if vendor in (None, "Net-SNMP"):
-        vendor = facts.oui_vendor or vendor
+        vendor = facts.manufacturer or facts.oui_vendor or vendor
     for rule in rules:
         if _matches(rule, facts, enterprise):
             return Classification(rule.device_type, vendor, rule.name)

@@ -1,21 +1,30 @@
-"""One scan run: sweep a range, name each responder's vendor and type, build a DiscoveryReport.
+"""One scan run: find devices, name each one's vendor and type, build a DiscoveryReport.
 
-The responder's MAC gives the vendor (IEEE registry); with SNMP credentials, each
-responder's system group (sysObjectID, sysDescr, sysServices) feeds the classification
-table, otherwise its OUI rules make a first guess at the type.
+Two ways in: an ARP sweep of a local range (``arp_scan_report``), or an explicit list of
+SNMP targets (``snmp_scan_report``: devices on other subnets, simulated devices). With
+SNMP credentials each device's system group is polled, and by default (``deep``) the
+full poll follows (agent.discovery.poll): chassis serial and model, interfaces, host
+resources, printer counters, neighbours. What routers and switches know about others
+adds devices: ARP-cache entries (found_by router_arp, often on subnets no sweep reaches)
+and learnt MACs (found_by switch_fdb), merged with the rest by MAC.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timezone
 
 from agent.discovery.arp import sweep
 from agent.discovery.classify import DeviceFacts, classify
 from agent.discovery.oui import OuiRegistry, default_registry
-from agent.discovery.snmp import SnmpCredential, SystemInfo, sweep_system
+from agent.discovery.poll import DevicePoll, PollLimits, PollTarget, poll_devices
+from agent.discovery.snmp import SnmpCredential, SnmpError, SystemInfo, sweep_system
 
-__all__ = ["arp_scan_report", "load_credentials"]
+__all__ = ["MAX_DEVICES", "arp_scan_report", "load_credentials", "snmp_scan_report"]
+
+MAX_DEVICES = 65_536  # common.schema.DiscoveryReport.devices
+NETWORK_DEVICE_TYPES = frozenset({"router", "switch", "firewall", "wireless_ap"})
 
 
 def arp_scan_report(
@@ -28,46 +37,139 @@ def arp_scan_report(
     retries: int = 1,
     credentials: list[SnmpCredential] | None = None,
     snmp_port: int = 161,
+    deep: bool | None = None,
+    limits: PollLimits | None = None,
 ) -> dict:
-    """A DiscoveryReport (schema v1, as a dict) for one ARP sweep of ``cidr`` on ``interface``,
-    with each responder's SNMP system group when ``credentials`` are given."""
+    """A DiscoveryReport (schema v1, as a dict) for one ARP sweep of ``cidr`` on ``interface``.
+
+    With ``credentials`` every responder's SNMP system group is polled, and with ``deep``
+    (the default when credentials are given) each SNMP responder is polled in full."""
     registry = registry or default_registry()
     started = datetime.now(timezone.utc)
     responders = sweep(cidr, interface, timeout_s=timeout_s, retries=retries, allow_public=allow_public)
-    snmp = _poll(responders, credentials, snmp_port) if credentials else {}
-    finished = datetime.now(timezone.utc)
-    devices = []
+    targets = [(responder.ip, snmp_port) for responder in responders]
+    systems, polls = _snmp(targets, credentials, deep is not False, limits) if credentials else ({}, {})
+    seen_at = datetime.now(timezone.utc).isoformat()
+    devices, polled = [], []
     for responder in responders:
-        vendor = registry.vendor(responder.mac)
-        system = snmp.get(f"{responder.ip}:{snmp_port}")
-        facts = DeviceFacts(oui_vendor=vendor)
-        device = {"ip": responder.ip, "mac": responder.mac, "oui_vendor": vendor, "found_by": ["arp"],
-                  "seen_at": finished.isoformat()}
-        if isinstance(system, SystemInfo):
-            facts = DeviceFacts(system.sys_object_id, system.sys_descr, system.sys_services, vendor)
-            device.update(sys_name=system.sys_name, sys_descr=system.sys_descr, sys_object_id=system.sys_object_id)
-            device["found_by"].append("snmp")
-        elif system is not None and "no response" not in str(system):
-            device["error"] = str(system)[:1000]  # an SNMP agent that refused us: worth a look
-        guess = classify(facts)
-        device.update(vendor=guess.vendor, device_type=guess.device_type)
-        devices.append({k: v for k, v in device.items() if v is not None})
+        key = f"{responder.ip}:{snmp_port}"
+        devices.append(_device(responder.ip, responder.mac, "arp", systems.get(key), polls.get(key), registry, seen_at))
+        polled += [(devices[-1], polls[key])] if key in polls else []
+    _add_learnt(devices, polled, registry, seen_at)
+    return _report(agent_id, f"arp-{cidr}", started, devices)
+
+
+def snmp_scan_report(
+    agent_id: str,
+    targets: list[tuple[str, int]],
+    credentials: list[SnmpCredential],
+    registry: OuiRegistry | None = None,
+    deep: bool = True,
+    limits: PollLimits | None = None,
+    concurrency: int = 64,
+) -> dict:
+    """A DiscoveryReport for explicit SNMP targets ``(host, port)``, without an ARP sweep.
+
+    A target that answers becomes a device (its MAC from the interface carrying the
+    polled address, when the device lists it); one that refuses the credentials is
+    reported with the error; one that stays silent is left out: nothing says it exists."""
+    if not credentials:
+        raise ValueError("an SNMP scan needs at least one credential")
+    registry = registry or default_registry()
+    started = datetime.now(timezone.utc)
+    systems, polls = _snmp(targets, credentials, deep, limits, concurrency)
+    seen_at = datetime.now(timezone.utc).isoformat()
+    devices, polled = [], []
+    for host, port in targets:
+        system, poll = systems.get(f"{host}:{port}"), polls.get(f"{host}:{port}")
+        if isinstance(system, SystemInfo) or (system is not None and "no response" not in str(system)):
+            devices.append(_device(host, poll.mac_of(host) if poll else None, "snmp", system, poll, registry, seen_at))
+            polled += [(devices[-1], poll)] if poll else []
+    _add_learnt(devices, polled, registry, seen_at)
+    return _report(agent_id, f"snmp-{len(targets)}", started, devices)
+
+
+def _snmp(targets: list[tuple[str, int]], credentials: list[SnmpCredential], deep: bool, limits: PollLimits | None,
+          concurrency: int = 64) -> tuple[dict[str, SystemInfo | SnmpError], dict[str, DevicePoll]]:
+    """System group of every target, then (``deep``) the full poll of those that answered."""
+    limits = limits or PollLimits()
+    by_name = {credential.name: credential for credential in credentials}
+
+    async def run():
+        systems = await sweep_system(targets, credentials, concurrency, limits.timeout_s, limits.retries)
+        if not deep:
+            return systems, {}
+        answered = [PollTarget(host, port, by_name[info.credential], info.sys_object_id) for host, port in targets
+                    if isinstance(info := systems[f"{host}:{port}"], SystemInfo)]
+        return systems, await poll_devices(answered, limits, concurrency=min(concurrency, 16))
+
+    return asyncio.run(run())
+
+
+def _device(ip: str | None, mac: str | None, method: str, system: SystemInfo | SnmpError | None,
+            poll: DevicePoll | None, registry: OuiRegistry, seen_at: str) -> dict:
+    """One DiscoveredDevice (as a dict) from what the sweep, the system group and the full poll said."""
+    vendor = registry.vendor(mac)
+    device = {"ip": ip, "mac": mac, "oui_vendor": vendor, "found_by": [method], "seen_at": seen_at}
+    facts = DeviceFacts(oui_vendor=vendor)
+    if isinstance(system, SystemInfo):
+        facts = DeviceFacts(system.sys_object_id, system.sys_descr, system.sys_services, vendor)
+        device.update(sys_name=system.sys_name, sys_descr=system.sys_descr, sys_object_id=system.sys_object_id)
+        device["found_by"] += [] if method == "snmp" else ["snmp"]
+    elif system is not None and "no response" not in str(system):
+        device["error"] = str(system)[:1000]  # an SNMP agent that refused us: worth a look
+    if poll is not None:
+        device.update(poll.device_fields())
+        facts = facts._replace(has_printer_mib=poll.printer, has_bridge_mib=poll.bridge,
+                               manufacturer=poll.manufacturer, model=poll.model)
+        if poll.errors:
+            device["error"] = "; ".join(poll.errors)[:1000]
+    guess = classify(facts)
+    device.update(vendor=guess.vendor, device_type=guess.device_type)
+    return {key: value for key, value in device.items() if value is not None}
+
+
+def _add_learnt(devices: list[dict], polled: list[tuple[dict, DevicePoll]], registry: OuiRegistry,
+                seen_at: str) -> None:
+    """Devices that routers' ARP caches and switches' forwarding tables know of, merged by MAC.
+
+    ARP caches count from network devices only: every host keeps one (net-snmp serves it),
+    and a server's or printer's neighbours are what the sweep already sees. A MAC that is
+    an interface of a polled device is that device, not a new one."""
+    by_mac = {device["mac"]: device for device in devices if device.get("mac")}
+    owned = set().union(*(poll.own_macs() for _, poll in polled))
+
+    def add(mac: str, method: str, ip: str | None = None) -> None:
+        device = by_mac.get(mac)
+        if device is None and mac not in owned and len(devices) < MAX_DEVICES:
+            device = by_mac[mac] = _device(ip, mac, method, None, None, registry, seen_at)
+            devices.append(device)
+        elif device is not None:
+            if method not in device["found_by"]:
+                device["found_by"].append(method)
+            if ip and not device.get("ip"):
+                device["ip"] = ip
+
+    for device, poll in polled:
+        for entry in poll.arp if device.get("device_type") in NETWORK_DEVICE_TYPES else ():
+            add(entry["mac"], "router_arp", entry["ip"])
+    for _, poll in polled:
+        for interface in poll.interfaces:
+            for mac in interface.get("learned_macs", ()):
+                add(mac, "switch_fdb")
+
+
+def _report(agent_id: str, scan: str, started: datetime, devices: list[dict]) -> dict:
+    finished = datetime.now(timezone.utc)
     return {
         "schema_version": 1,
         "report_id": str(uuid.uuid4()),
         "agent_id": agent_id,
-        "scan_id": f"arp-{cidr}-{started:%Y%m%dT%H%M%SZ}",
+        "scan_id": f"{scan[:40]}-{started:%Y%m%dT%H%M%SZ}",
         "started_at": started.isoformat(),
         "finished_at": finished.isoformat(),
-        "devices": devices,
+        "devices": devices[:MAX_DEVICES],
     }
-
-
-def _poll(responders, credentials: list[SnmpCredential], port: int) -> dict:
-    """The system group of every ARP responder, with bounded concurrency and time."""
-    import asyncio
-
-    return asyncio.run(sweep_system([(r.ip, port) for r in responders], credentials, timeout_s=1.0, retries=1))
 
 
 def load_credentials(path: str) -> list[SnmpCredential]:

@@ -38,6 +38,19 @@ CASES = [
      "Yealink(Xiamen) Network Technology Co.,Ltd.", "oui-phone"),
     (DeviceFacts(None, None, None, oui_vendor="Raspberry Pi Foundation"), "unknown", "Raspberry Pi Foundation", "no rule matched"),
     (DeviceFacts(), "unknown", None, "no rule matched"),
+    # With the full poll: ENTITY-MIB chassis model and maker, Printer-MIB presence (snmpsim-data and
+    # LibreNMS recordings).
+    (DeviceFacts("1.3.6.1.4.1.30065.1.3011.7150.3282.52.2745", "Arista Networks EOS version 4.20.5F running on an "
+                 "Arista Networks DCS-7150S-52-CL", 14, manufacturer="Arista Networks", model="DCS-7150S-52-CL"),
+     "switch", "Arista", "switch-model"),
+    (DeviceFacts("1.3.6.1.4.1.2385.3.1.112.1.2", "SHARP MX-3570N", has_printer_mib=True), "printer", "Sharp",
+     "printer-mib"),
+    (DeviceFacts("1.3.6.1.4.1.8072.3.2.10", "Linux nas01 5.10.0", 72, oui_vendor="Intel Corporate",
+                 manufacturer="Supermicro"), "server", "Supermicro", "unix-server"),
+    (DeviceFacts(None, None, None, model="ISR4331/K9"), "router", None, "router-model"),
+    (DeviceFacts(None, None, 78, model="PA-5060"), "firewall", None, "firewall-model"),
+    (DeviceFacts(None, None, None, oui_vendor="Cisco Systems, Inc", model="WS-C3560G-48TS-E"), "switch",
+     "Cisco Systems, Inc", "switch-model"),
 ]
 
 
@@ -48,11 +61,16 @@ def test_classification(facts, device_type, vendor, rule):
 
 def test_every_rule_has_a_condition_and_a_known_type():
     for rule in RULES:
-        conditions = (rule.enterprises, rule.object_id_prefix, rule.descr, rule.mib, rule.services_all,
+        conditions = (rule.enterprises, rule.object_id_prefix, rule.descr, rule.model, rule.mib, rule.services_all,
                       rule.services_none, rule.oui)
         assert any(conditions), f"rule {rule.name} would match every device"
         assert rule.device_type in DEVICE_TYPES, rule.name
     assert len({rule.name for rule in RULES}) == len(RULES)
+
+
+def test_the_chassis_model_corrects_what_sys_services_suggest():
+    arista = CASES[-6][0]
+    assert classify(arista._replace(model=None, manufacturer=None)).rule == "router-services"  # layers 2+3 set
 
 
 def test_malformed_object_ids_are_not_enterprises():

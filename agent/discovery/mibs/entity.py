@@ -1,0 +1,55 @@
+"""ENTITY-MIB (RFC 6933) entPhysicalTable: the serial number, model and maker of the box itself.
+
+A chassis switch lists hundreds of entities (slots, modules, fans, sensors, ports), each
+with its own serial. The device's identity is the chassis: entPhysicalClass chassis(3),
+lowest index when a stack lists several. Devices that name no chassis get the top of the
+containment tree (entPhysicalContainedIn 0), and failing that the lowest-indexed entity
+that has a serial at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from agent.discovery.mibs.rows import Row, table, text
+from common.identity import normalize_serial
+
+__all__ = ["CHASSIS", "ENT_PHYSICAL_ENTRY", "ROOTS", "parse_entity"]
+
+ENT_PHYSICAL_ENTRY = "1.3.6.1.2.1.47.1.1.1.1"
+CONTAINED_IN, CLASS, FIRMWARE_REV, SOFTWARE_REV, SERIAL, MFG_NAME, MODEL_NAME = 4, 5, 9, 10, 11, 12, 13
+CHASSIS = 3  # PhysicalClass chassis(3)
+# entPhysicalClass first: a device without it has no entity table and the other columns are skipped.
+ROOTS = tuple(f"{ENT_PHYSICAL_ENTRY}.{column}" for column in (CLASS, CONTAINED_IN, FIRMWARE_REV, SOFTWARE_REV,
+                                                                 SERIAL, MFG_NAME, MODEL_NAME))
+
+
+def _index(index: str) -> int:
+    return int(index) if index.isdigit() else 2**63
+
+
+def _chassis(entities: dict[str, dict[int, object]]) -> dict[int, object] | None:
+    ordered = sorted(entities, key=_index)
+    for wanted in (lambda e: e.get(CLASS) == CHASSIS, lambda e: e.get(CONTAINED_IN) == 0,
+                   lambda e: normalize_serial(text(e.get(SERIAL)))):
+        chosen = next((entities[index] for index in ordered if wanted(entities[index])), None)
+        if chosen is not None:
+            return chosen
+    return None
+
+
+def parse_entity(rows: Iterable[Row]) -> dict:
+    """``serial``, ``model``, ``manufacturer`` and ``firmware`` of the chassis entity (keys only when known).
+
+    firmware is the software the box runs (entPhysicalSoftwareRev), else its firmware
+    revision: for switches and routers that is the OS version people upgrade."""
+    chassis = _chassis(table(rows, ENT_PHYSICAL_ENTRY))
+    if chassis is None:
+        return {}
+    found = {
+        "serial": normalize_serial(text(chassis.get(SERIAL))),
+        "model": text(chassis.get(MODEL_NAME)),
+        "manufacturer": text(chassis.get(MFG_NAME)),
+        "firmware": text(chassis.get(SOFTWARE_REV)) or text(chassis.get(FIRMWARE_REV)),
+    }
+    return {key: value for key, value in found.items() if value}

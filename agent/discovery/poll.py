@@ -1,0 +1,210 @@
+"""The full SNMP poll of a device: every MIB table Stocktake reads, walked concurrently within bounds.
+
+After the system sweep has found which credential a device answers, the poll walks its
+interfaces, entity (chassis serial/model), HOST-RESOURCES, Printer-MIB, ARP cache,
+forwarding tables and LLDP neighbours. Each table starts with one probe column; a device
+without the table answers that walk with rows of the next subtree, the table is empty
+and its other columns are never asked for. Walks are bounded in rows (``max_oids`` per
+column), in time (one deadline for the whole device) and in concurrency (walks in flight
+per device, devices in flight per scan). A table that fails or misses the deadline is
+named in ``errors``; the other tables are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from agent.discovery.classify import enterprise_number
+from agent.discovery.mibs import arp, bridge, entity, host_resources, interfaces, lldp, printer
+from agent.discovery.mibs.rows import Row
+from agent.discovery.snmp import SnmpCredential, open_walker
+
+__all__ = ["DevicePoll", "PollLimits", "PollTarget", "TABLES", "Table", "poll_device", "poll_devices"]
+
+
+class PollLimits(NamedTuple):
+    timeout_s: float = 1.0  # per request
+    retries: int = 1
+    max_repetitions: int = 50  # GETBULK; 50 measured ~25% faster than 25 for v3, 100 ~15% faster again
+    max_oids: int = 50_000  # rows per walked column
+    deadline_s: float = 60.0  # all tables of one device
+    walks_in_flight: int = 4  # per device: small agents (printers, UPS cards) drop bursts
+
+
+class Table(NamedTuple):
+    name: str
+    roots: tuple[str, ...]  # the first is the probe: no rows there, no walks of the rest
+
+
+TABLES: tuple[Table, ...] = (
+    Table("interfaces", interfaces.ROOTS),
+    Table("addresses", interfaces.ADDRESS_ROOTS),
+    Table("entity", entity.ROOTS),
+    Table("host_devices", host_resources.DEVICE_ROOTS),
+    Table("storage", host_resources.STORAGE_ROOTS),
+    Table("software", host_resources.SOFTWARE_ROOTS),
+    Table("printer", printer.ROOTS),
+    Table("arp_physical", arp.PHYSICAL_ROOTS),
+    Table("arp_media", arp.MEDIA_ROOTS),
+    Table("bridge", bridge.ROOTS),
+    Table("lldp", lldp.ROOTS),
+)
+
+
+class PollTarget(NamedTuple):
+    host: str
+    port: int
+    credential: SnmpCredential  # the one that answered the system group
+    sys_object_id: str | None = None  # picks makers' private printer serial OIDs
+
+
+@dataclass
+class DevicePoll:
+    """What the full poll learnt about one device (plain data; ``device_fields`` gives the report's part)."""
+
+    interfaces: list[dict] = field(default_factory=list)
+    addresses: dict[str, int] = field(default_factory=dict)  # IPv4 -> ifIndex
+    serial: str | None = None
+    model: str | None = None
+    manufacturer: str | None = None
+    firmware: str | None = None
+    printer: bool = False
+    page_count: int | None = None
+    bridge: bool = False
+    host_devices: list[dict] = field(default_factory=list)
+    storage: list[dict] = field(default_factory=list)
+    software: list[str] = field(default_factory=list)
+    neighbours: list[dict] = field(default_factory=list)
+    arp: list[dict] = field(default_factory=list)  # {"ip", "mac"} from the device's ARP cache
+    errors: list[str] = field(default_factory=list)
+
+    def device_fields(self) -> dict:
+        """The DiscoveredDevice fields this poll fills (empty ones left out)."""
+        fields = {"serial": self.serial, "model": self.model, "firmware": self.firmware, "page_count": self.page_count,
+                  "interfaces": self.interfaces, "neighbours": self.neighbours, "host_devices": self.host_devices,
+                  "storage": self.storage, "software": self.software}
+        return {key: value for key, value in fields.items() if value not in (None, [])}
+
+    def own_macs(self) -> set[str]:
+        return {interface["mac"] for interface in self.interfaces if interface.get("mac")}
+
+    def mac_of(self, ip: str) -> str | None:
+        """The MAC of the interface that carries ``ip`` (ipAddrTable -> ifTable)."""
+        index = self.addresses.get(ip)
+        return next((i.get("mac") for i in self.interfaces if i.get("index") == index), None) if index else None
+
+
+async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimits()) -> DevicePoll:
+    """Walk every table of one device (``engine``: a pysnmp SnmpEngine, needed for SNMPv3 only)."""
+    walk = await open_walker(engine, target.host, target.port, target.credential, limits.timeout_s, limits.retries,
+                             limits.max_repetitions, limits.max_oids)
+    gate = asyncio.Semaphore(limits.walks_in_flight)
+
+    async def walk_root(root: str) -> list[Row]:
+        async with gate:
+            return await walk(root)
+
+    async def walk_table(table: Table) -> list[Row]:
+        rows = await walk_root(table.roots[0])
+        if not rows:
+            return []
+        rest = await asyncio.gather(*(walk_root(root) for root in table.roots[1:]), return_exceptions=True)
+        for result in rest:
+            if isinstance(result, BaseException):
+                raise result
+            rows += result
+        return rows
+
+    vendor_serial = printer.vendor_roots(enterprise_number(target.sys_object_id))
+    tables = [Table(t.name, t.roots + vendor_serial) if t.name == "printer" else t for t in TABLES]
+    walked, errors = await _within_deadline({table.name: walk_table(table) for table in tables}, limits.deadline_s)
+    return _parse(walked, errors)
+
+
+async def _within_deadline(walks: dict, deadline_s: float) -> tuple[dict[str, list[Row]], list[str]]:
+    """Run the table walks together; the unfinished are cancelled at the deadline and named."""
+    tasks = {name: asyncio.ensure_future(coroutine) for name, coroutine in walks.items()}
+    _done, pending = await asyncio.wait(tasks.values(), timeout=deadline_s)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
+    walked, errors = {}, []
+    for name, task in tasks.items():
+        if task in pending:
+            errors.append(f"{name}: not finished within the {deadline_s:g} s deadline")
+        elif task.exception() is not None:
+            errors.append(f"{name}: {task.exception()}")
+        else:
+            walked[name] = task.result()
+    return walked, errors
+
+
+def _parse(walked: dict[str, list[Row]], errors: list[str]) -> DevicePoll:
+    """Turn the walked rows into a DevicePoll; a parser that chokes costs only its table."""
+    poll = DevicePoll(errors=errors)
+
+    def parsed(names: str, parser, *args, default):
+        rows = [row for name in names.split() for row in walked.get(name, [])]
+        try:
+            return parser(rows, *args)
+        except Exception as exc:  # noqa: BLE001 - a malformed table must not cost the others
+            poll.errors.append(f"{names}: unreadable ({type(exc).__name__}: {exc})")
+            return default
+
+    poll.interfaces = parsed("interfaces", interfaces.parse_interfaces, default=[])
+    poll.addresses = parsed("addresses", interfaces.parse_addresses, default={})
+    for key, value in {**parsed("entity", entity.parse_entity, default={}),
+                       **parsed("printer", printer.parse_printer, default={})}.items():
+        setattr(poll, key, value)
+    poll.host_devices = parsed("host_devices", host_resources.parse_host_devices, default=[])
+    poll.storage = parsed("storage", host_resources.parse_storage, default=[])
+    poll.software = parsed("software", host_resources.parse_software, default=[])
+    if poll.printer and poll.model is None:  # printers without ENTITY-MIB name their model in hrDeviceDescr
+        poll.model = next((d.get("descr") for d in poll.host_devices if d.get("type") == "printer"), None)
+    own = poll.own_macs()
+    neighbours = parsed("arp_physical arp_media", arp.parse_arp, default=[])
+    poll.arp = [entry for entry in neighbours if entry["mac"] not in own]  # the router's own addresses
+    poll.bridge = bool(walked.get("bridge"))
+    _add_learned_macs(poll.interfaces, parsed("bridge", bridge.parse_learned_macs, default={}))
+    names = {i["index"]: i["name"] for i in poll.interfaces if i.get("name")}
+    poll.neighbours = parsed("lldp", lldp.parse_neighbours, names, default=[])
+    return poll
+
+
+def _add_learned_macs(found: list[dict], learned: dict[int, list[str]]) -> None:
+    """Put each port's learnt MACs on its interface (an ifIndex IF-MIB did not list gets its own entry)."""
+    by_index = {interface["index"]: interface for interface in found if "index" in interface}
+    for index, macs in learned.items():
+        if index not in by_index and len(found) < interfaces.MAX_INTERFACES:
+            by_index[index] = {"index": index}
+            found.append(by_index[index])
+        if index in by_index:
+            by_index[index]["learned_macs"] = macs
+
+
+async def poll_devices(targets: list[PollTarget], limits: PollLimits = PollLimits(),
+                       concurrency: int = 16) -> dict[str, DevicePoll]:
+    """Poll many devices, at most ``concurrency`` at once; ``{"host:port": DevicePoll}`` for every target."""
+    engine = None
+    if any(target.credential.version == "3" for target in targets):
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+        engine = SnmpEngine()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(target: PollTarget) -> DevicePoll:
+        async with limit:
+            try:
+                return await poll_device(engine, target, limits)
+            except Exception as exc:  # noqa: BLE001 - one device's failure must not end the scan
+                return DevicePoll(errors=[f"poll: {type(exc).__name__}: {exc}"])
+
+    try:
+        polls = await asyncio.gather(*(one(target) for target in targets))
+    finally:
+        if engine is not None:
+            engine.close_dispatcher()
+    return {f"{target.host}:{target.port}": poll for target, poll in zip(targets, polls)}
