@@ -95,27 +95,35 @@ def _joined(query):
             .outerjoin(ConfigurationItem, ConfigurationItem.id == CiMatch.ci_id))
 
 
+def _registered(*conditions):
+    """Ids of the assets matched to a CI that meets ``conditions``: a set the page walk probes."""
+    return (select(CiMatch.subject_id).join(ConfigurationItem, ConfigurationItem.id == CiMatch.ci_id)
+            .where(CiMatch.subject_type == "asset", *conditions))
+
+
 def _where(query, f: RegisterFilters):
+    # CI conditions are id sets (IN subqueries), not joins: the count and the keyset walk
+    # then never join 100,000 rows; only the page's own rows are joined for display.
     if f.q:
         serial = normalize_serial(f.q)
         query = query.where(or_(func.lower(Asset.hostname).like(_like(f.q), escape="\\"),
-                                Asset.serial == (serial or f.q), ConfigurationItem.asset_tag == f.q))
+                                Asset.serial == (serial or f.q),
+                                Asset.id.in_(_registered(ConfigurationItem.asset_tag == f.q))))
+    conditions = []
     for value, column in ((f.ci_class, ConfigurationItem.ci_class), (f.status, ConfigurationItem.status)):
-        if value == UNREGISTERED:
-            query = query.where(ConfigurationItem.id.is_(None))
-        elif value:
-            query = query.where(column == value)
+        if value and value != UNREGISTERED:
+            conditions.append(column == value)
     if f.location:
-        query = query.where(func.lower(ConfigurationItem.location).like(_like(f.location), escape="\\"))
+        conditions.append(func.lower(ConfigurationItem.location).like(_like(f.location), escape="\\"))
+    if conditions:
+        query = query.where(Asset.id.in_(_registered(*conditions)))
+    if UNREGISTERED in (f.ci_class, f.status):
+        query = query.where(Asset.id.not_in(_registered()))
     if f.source == "agent":
         query = query.where(Asset.agent_id.is_not(None))
     elif f.source == "network":
         query = query.where(exists().where(Device.asset_id == Asset.id))
     return query
-
-
-def _needs_join(f: RegisterFilters) -> bool:
-    return bool(f.q or f.ci_class or f.status or f.location)
 
 
 def encode_cursor(value, asset_id: int) -> str:
@@ -153,8 +161,7 @@ def register_page(session: Session, filters: RegisterFilters, per_page: int = 50
     rows = rows[:per_page]
     if before:
         rows.reverse()
-    count = select(func.count()).select_from(Asset)
-    total = session.scalar(_where(_joined(count) if _needs_join(f) else count, f)) or 0
+    total = session.scalar(_where(select(func.count()).select_from(Asset), f)) or 0
     sort_index = _COLUMNS.index(SORTS[f.sort])
     first, last = (rows[0], rows[-1]) if rows else (None, None)
     has_next = more if not before else True

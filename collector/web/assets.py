@@ -6,9 +6,8 @@ from flask import render_template, request
 
 from collector.extensions import request_session
 from collector.models.cmdb import CI_CLASSES, CI_STATUSES
-from collector.queries.asset_links import asset_links
+from collector.queries.asset_links import asset_facts, asset_links
 from collector.queries.asset_register import SORTS, SOURCES, UNREGISTERED, RegisterFilters, register_page
-from collector.queries.assets import get_asset_detail
 from collector.web import bp
 from collector.web.params import choice, text
 from collector.web.security import allow
@@ -39,5 +38,5 @@ def assets():
 @allow("auditor")
 def asset(asset_id: int):
     session = request_session()
-    detail = get_asset_detail(session, asset_id)
+    detail = asset_facts(session, asset_id)
     return render_template("asset.html", detail=detail, links=asset_links(session, asset_id))
