@@ -141,15 +141,30 @@ def _decode_cursor(cursor: str, sort: str) -> tuple:
 
 
 def _page_query(f: RegisterFilters, cursor: str | None, backwards: bool, limit: int):
+    """The page's ids are chosen first (filters, keyset, order, limit on assets alone); only
+    those rows are then joined to their match, CI and observation for display."""
     column = SORTS[f.sort]
-    query = _where(_joined(select(*_COLUMNS)).outerjoin(Observation, Observation.id == Asset.observation_id), f)
     ascending = f.descending == backwards  # walking backwards reverses the order
+    ids = _where(select(Asset.id), f)
     if cursor:
         key = tuple_(column, Asset.id)
         bound = tuple_(*_decode_cursor(cursor, f.sort))
-        query = query.where(key > bound if ascending else key < bound)
+        ids = ids.where(key > bound if ascending else key < bound)
     order = (column.asc(), Asset.id.asc()) if ascending else (column.desc(), Asset.id.desc())
-    return query.order_by(*order).limit(limit)
+    page = ids.order_by(*order).limit(limit).subquery()
+    return (_joined(select(*_COLUMNS).join(page, page.c.id == Asset.id))
+            .outerjoin(Observation, Observation.id == Asset.observation_id).order_by(*order))
+
+
+def _total(session: Session, f: RegisterFilters) -> int:
+    if not (f.q or f.source or UNREGISTERED in (f.ci_class, f.status)) and (f.ci_class or f.status or f.location):
+        # Only CI conditions: one match row per asset, so count the matches without touching assets.
+        conditions = [c for v, c in ((f.ci_class, ConfigurationItem.ci_class == f.ci_class),
+                                     (f.status, ConfigurationItem.status == f.status)) if v]
+        if f.location:
+            conditions.append(func.lower(ConfigurationItem.location).like(_like(f.location), escape="\\"))
+        return session.scalar(select(func.count()).select_from(_registered(*conditions).subquery())) or 0
+    return session.scalar(_where(select(func.count()).select_from(Asset), f)) or 0
 
 
 def register_page(session: Session, filters: RegisterFilters, per_page: int = 50, after: str | None = None,
@@ -161,7 +176,7 @@ def register_page(session: Session, filters: RegisterFilters, per_page: int = 50
     rows = rows[:per_page]
     if before:
         rows.reverse()
-    total = session.scalar(_where(select(func.count()).select_from(Asset), f)) or 0
+    total = _total(session, f)
     sort_index = _COLUMNS.index(SORTS[f.sort])
     first, last = (rows[0], rows[-1]) if rows else (None, None)
     has_next = more if not before else True
