@@ -37,24 +37,25 @@ def arp_scan_report(
     retries: int = 1,
     credentials: list[SnmpCredential] | None = None,
     snmp_port: int = 161,
-    deep: bool | None = None,
+    deep: bool = True,
     limits: PollLimits | None = None,
 ) -> dict:
     """A DiscoveryReport (schema v1, as a dict) for one ARP sweep of ``cidr`` on ``interface``.
 
     With ``credentials`` every responder's SNMP system group is polled, and with ``deep``
-    (the default when credentials are given) each SNMP responder is polled in full."""
+    (the default) each responder that answered is polled in full."""
     registry = registry or default_registry()
     started = datetime.now(timezone.utc)
     responders = sweep(cidr, interface, timeout_s=timeout_s, retries=retries, allow_public=allow_public)
     targets = [(responder.ip, snmp_port) for responder in responders]
-    systems, polls = _snmp(targets, credentials, deep is not False, limits) if credentials else ({}, {})
+    systems, polls = _snmp(targets, credentials, deep, limits) if credentials else ({}, {})
     seen_at = datetime.now(timezone.utc).isoformat()
     devices, polled = [], []
     for responder in responders:
         key = f"{responder.ip}:{snmp_port}"
         devices.append(_device(responder.ip, responder.mac, "arp", systems.get(key), polls.get(key), registry, seen_at))
-        polled += [(devices[-1], polls[key])] if key in polls else []
+        if key in polls:
+            polled.append((devices[-1], polls[key]))
     _add_learnt(devices, polled, registry, seen_at)
     return _report(agent_id, f"arp-{cidr}", started, devices)
 
@@ -84,7 +85,8 @@ def snmp_scan_report(
         system, poll = systems.get(f"{host}:{port}"), polls.get(f"{host}:{port}")
         if isinstance(system, SystemInfo) or (system is not None and "no response" not in str(system)):
             devices.append(_device(host, poll.mac_of(host) if poll else None, "snmp", system, poll, registry, seen_at))
-            polled += [(devices[-1], poll)] if poll else []
+            if poll is not None:
+                polled.append((devices[-1], poll))
     _add_learnt(devices, polled, registry, seen_at)
     return _report(agent_id, f"snmp-{len(targets)}", started, devices)
 
@@ -115,7 +117,8 @@ def _device(ip: str | None, mac: str | None, method: str, system: SystemInfo | S
     if isinstance(system, SystemInfo):
         facts = DeviceFacts(system.sys_object_id, system.sys_descr, system.sys_services, vendor)
         device.update(sys_name=system.sys_name, sys_descr=system.sys_descr, sys_object_id=system.sys_object_id)
-        device["found_by"] += [] if method == "snmp" else ["snmp"]
+        if method != "snmp":
+            device["found_by"].append("snmp")
     elif system is not None and "no response" not in str(system):
         device["error"] = str(system)[:1000]  # an SNMP agent that refused us: worth a look
     if poll is not None:

@@ -202,25 +202,29 @@ async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_r
 
 async def open_walker(engine, host: str, port: int, credential: SnmpCredential, timeout_s: float = 1.0,
                       retries: int = 1, max_repetitions: int = 50, max_oids: int = MAX_WALK_OIDS):
-    """A ``walk(root)`` coroutine function bound to one target, for polls that walk many subtrees.
+    """A ``walk(root, limit=None)`` coroutine function bound to one target, for polls that walk many subtrees.
 
     SNMPv2c goes through the fast BER walker; SNMPv3 through pysnmp with one transport
-    target for all the walks. Each walk returns at most ``max_oids`` rows."""
+    target for all the walks. Each walk returns at most ``max_oids`` rows, or ``limit``
+    rows asked for in one small request (a probe: does the device have this table?)."""
     if credential.version == "2c":
-        async def walk_v2(root: str) -> list[tuple[str, object]]:
-            return (await walk(engine, host, port, credential, root, max_repetitions, timeout_s, retries,
-                               max_oids))[:max_oids]
+        async def walk_v2(root: str, limit: int | None = None) -> list[tuple[str, object]]:
+            rows = await walk(engine, host, port, credential, root, min(limit or max_repetitions, max_repetitions),
+                              timeout_s, retries, limit or max_oids)
+            return rows[:limit or max_oids]
 
         return walk_v2
     from pysnmp.hlapi.v3arch import asyncio as hl
 
     target = await hl.UdpTransportTarget.create((host, port), timeout=timeout_s, retries=retries)
 
-    async def walk_v3(root: str) -> list[tuple[str, object]]:
+    async def walk_v3(root: str, limit: int | None = None) -> list[tuple[str, object]]:
         try:
-            return (await bulk_walk(engine, target, credential, root, max_repetitions, max_oids))[:max_oids]
+            rows = await bulk_walk(engine, target, credential, root, min(limit or max_repetitions, max_repetitions),
+                                   limit or max_oids)
         except SnmpError as exc:
             raise SnmpError(f"{host}: {exc}") from None
+        return rows[:limit or max_oids]
 
     return walk_v3
 
@@ -248,9 +252,12 @@ async def walk(engine, host: str, port: int, credential: SnmpCredential, root: s
 
 
 def _raw_value(value):
-    """A pyasn1 value in the walk's plain form (bytes for strings, unlike ``_value``)."""
+    """A pyasn1 value in the walk's plain form (bytes for strings, unlike ``_value``), as the v2c path gives it."""
     from pyasn1.type import univ
+    from pysnmp.proto.rfc1902 import IpAddress
 
+    if isinstance(value, IpAddress):
+        return ".".join(str(octet) for octet in bytes(value))
     if isinstance(value, univ.OctetString):
         return bytes(value)
     return _value(value)

@@ -23,11 +23,6 @@ from agent.discovery.snmp import SnmpCredential
 from common.schema import DiscoveryReport
 from tests.snmpsim import free_udp_port, recording, snmpsim_factory  # noqa: F401 - the fixture
 
-# pysmi 1.5 (installed with the dev extra, for snmpsim) deprecates the camelCase names pysnmp 7's MIB
-# compiler still calls, on import and on every MIB view it builds; filterwarnings=error would turn
-# every pysnmp high-level call into a failure. Not Stocktake's code: ignored here, by message.
-pytestmark = pytest.mark.filterwarnings(r"ignore:\w+ is deprecated\. Please use \w+ instead\.:DeprecationWarning")
-
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "snmp"
 ROOT = Path(__file__).resolve().parents[3]
 # What the poll reads; snmpsim indexes less at start-up when the recordings are trimmed to it.
@@ -154,6 +149,25 @@ def test_a_printer_by_printer_mib_with_serial_page_count_and_model(sim):
     assert printer.interfaces[0].mac == "24:31:84:c8:46:6a" and printer.error is None
 
 
+def test_snmpsim_serves_many_loopback_addresses(snmpsim_factory):  # noqa: F811 - pytest fixture injection
+    from agent.discovery.snmp_v2c import decode_value, walk_v2c
+
+    port = free_udp_port()
+    endpoints = [(f"127.0.{20 + i // 100}.{1 + i % 100}", port) for i in range(128)]
+    snmpsim_factory({"sharp": FIXTURES / "sharp-mx-3570n.snmprec"}, endpoints, ("1.3.6.1.2.1.1.",))
+    gate = asyncio.Semaphore(16)
+
+    async def descr(host, port):
+        async with gate:
+            rows = await walk_v2c(host, port, "sharp", "1.3.6.1.2.1.1.1", 5, 2.0, 2)
+        return decode_value(*rows[0][1:]) if rows else None
+
+    async def every():
+        return await asyncio.gather(*(descr(host, port) for host, port in endpoints))
+
+    assert asyncio.run(every()) == [b"SHARP MX-3570N"] * len(endpoints)
+
+
 def test_a_silent_target_is_left_out(sim):
     host, port = sim.endpoints[0]
     silent = free_udp_port()
@@ -221,6 +235,11 @@ def test_host_resources_of_a_net_snmp_host(snmpd, credential):
     assert not poll.printer and poll.serial is None
 
 
+def test_v3_walks_read_exactly_what_v2c_walks_read(snmpd):
+    """pysnmp (v3) and the BER fast path (v2c) must hand the parsers the same rows."""
+    assert _poll("127.0.0.1", snmpd, V3).device_fields() == _poll("127.0.0.1", snmpd, V2C).device_fields()
+
+
 def test_v3_auth_priv_full_report_of_a_net_snmp_host(snmpd):
     report = snmp_scan_report("agent-1", [("127.0.0.1", snmpd)], [V2C._replace(community="wrong"), V3],
                               limits=PollLimits(timeout_s=0.5, retries=0))
@@ -247,13 +266,13 @@ def _scripted(monkeypatch, behave):
     calls = {"roots": [], "in_flight": 0, "most": 0}
 
     async def open_walker(*_args):
-        async def walk(root):
-            calls["roots"].append(root)
+        async def walk(root, limit=None):
+            calls["roots"].append((root, limit))
             calls["in_flight"] += 1
             calls["most"] = max(calls["most"], calls["in_flight"])
             try:
                 await asyncio.sleep(0.01)
-                return await behave(root)
+                return (await behave(root))[:limit]
             finally:
                 calls["in_flight"] -= 1
         return walk
@@ -274,8 +293,10 @@ def test_a_failing_table_is_named_and_the_others_kept(monkeypatch):
     poll = _poll("127.0.0.1", 161, _community("x"))
     assert poll.serial == "SER1" and poll.interfaces == []
     assert poll.errors == ["interfaces: 127.0.0.1: walk of 1.3.6.1.2.1.2.2.1.2: no response after 2 tries"]
-    # Tables whose probe column came back empty were not walked further.
-    assert "1.3.6.1.2.1.25.2.3.1.3" not in calls["roots"] and "1.3.6.1.2.1.47.1.1.1.1.13" in calls["roots"]
+    # Each table is probed for one row first; an empty probe means no further walks of that table.
+    assert ("1.3.6.1.2.1.25.2.3.1.2", 1) in calls["roots"] and ("1.3.6.1.2.1.25.2.3.1.3", None) not in calls["roots"]
+    assert [call for call in calls["roots"] if call[0].startswith("1.3.6.1.2.1.47")] == [
+        ("1.3.6.1.2.1.47.1.1.1.1.5", 1), *((f"1.3.6.1.2.1.47.1.1.1.1.{c}", None) for c in (5, 4, 9, 10, 11, 12, 13))]
 
 
 def test_the_deadline_cancels_slow_tables_and_keeps_the_rest(monkeypatch):
