@@ -1,10 +1,11 @@
 """The full SNMP poll of a device: every MIB table Stocktake reads, walked concurrently within bounds.
 
 After the system sweep has found which credential a device answers, the poll walks its
-interfaces, entity (chassis serial/model), HOST-RESOURCES, Printer-MIB, ARP cache,
-forwarding tables and LLDP neighbours. Each table starts with one probe column; a device
-without the table answers that walk with rows of the next subtree, the table is empty
-and its other columns are never asked for. Walks are bounded in rows (``max_oids`` per
+interfaces, entity (chassis serial/model), HOST-RESOURCES, Printer-MIB, UPS-MIB, ARP cache,
+forwarding tables and LLDP neighbours. Each table is first asked for one row of its first
+column; a device without the table answers with an OID beyond it, and nothing more is
+asked (most devices lack most tables, and slow agents compute every row a GETBULK asks
+for, wanted or not). Walks are bounded in rows (``max_oids`` per
 column), in time (one deadline for the whole device) and in concurrency (walks in flight
 per device, devices in flight per scan). A table that fails or misses the deadline is
 named in ``errors``; the other tables are kept.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from agent.discovery.classify import enterprise_number
-from agent.discovery.mibs import arp, bridge, entity, host_resources, interfaces, lldp, printer
+from agent.discovery.mibs import arp, bridge, entity, host_resources, interfaces, lldp, printer, ups
 from agent.discovery.mibs.rows import Row
 from agent.discovery.snmp import SnmpCredential, open_walker
 
@@ -48,6 +49,7 @@ TABLES: tuple[Table, ...] = (
     Table("storage", host_resources.STORAGE_ROOTS),
     Table("software", host_resources.SOFTWARE_ROOTS),
     Table("printer", printer.ROOTS),
+    Table("ups", ups.ROOTS),
     Table("arp_physical", arp.PHYSICAL_ROOTS),
     Table("arp_media", arp.MEDIA_ROOTS),
     Table("bridge", bridge.ROOTS),
@@ -74,6 +76,7 @@ class DevicePoll:
     firmware: str | None = None
     printer: bool = False
     page_count: int | None = None
+    ups: bool = False
     bridge: bool = False
     host_devices: list[dict] = field(default_factory=list)
     storage: list[dict] = field(default_factory=list)
@@ -160,7 +163,8 @@ def _parse(walked: dict[str, list[Row]], errors: list[str]) -> DevicePoll:
 
     poll.interfaces = parsed("interfaces", interfaces.parse_interfaces, default=[])
     poll.addresses = parsed("addresses", interfaces.parse_addresses, default={})
-    for key, value in {**parsed("entity", entity.parse_entity, default={}),
+    # ENTITY-MIB names the chassis; a UPS card's upsIdent fills what it leaves out.
+    for key, value in {**parsed("ups", ups.parse_ups, default={}), **parsed("entity", entity.parse_entity, default={}),
                        **parsed("printer", printer.parse_printer, default={})}.items():
         setattr(poll, key, value)
     poll.host_devices = parsed("host_devices", host_resources.parse_host_devices, default=[])

@@ -123,7 +123,7 @@ def _device(ip: str | None, mac: str | None, method: str, system: SystemInfo | S
         device["error"] = str(system)[:1000]  # an SNMP agent that refused us: worth a look
     if poll is not None:
         device.update(poll.device_fields())
-        facts = facts._replace(has_printer_mib=poll.printer, has_bridge_mib=poll.bridge,
+        facts = facts._replace(has_printer_mib=poll.printer, has_ups_mib=poll.ups, has_bridge_mib=poll.bridge,
                                manufacturer=poll.manufacturer, model=poll.model)
         if poll.errors:
             device["error"] = "; ".join(poll.errors)[:1000]

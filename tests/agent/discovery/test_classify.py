@@ -47,6 +47,8 @@ CASES = [
      "printer-mib"),
     (DeviceFacts("1.3.6.1.4.1.8072.3.2.10", "Linux nas01 5.10.0", 72, oui_vendor="Intel Corporate",
                  manufacturer="Supermicro"), "server", "Supermicro", "unix-server"),
+    (DeviceFacts("1.3.6.1.4.1.8072.3.2.10", "Linux GSE200M 2.6.27-SPEAr310 #591 Wed Sep 4 16:10:51 CST 2013 armv5tejl",
+                 has_ups_mib=True, manufacturer="HUAWEI", model="UPS5000"), "ups", "HUAWEI", "ups-mib"),
     (DeviceFacts(None, None, None, model="ISR4331/K9"), "router", None, "router-model"),
     (DeviceFacts(None, None, 78, model="PA-5060"), "firewall", None, "firewall-model"),
     (DeviceFacts(None, None, None, oui_vendor="Cisco Systems, Inc", model="WS-C3560G-48TS-E"), "switch",
@@ -69,7 +71,7 @@ def test_every_rule_has_a_condition_and_a_known_type():
 
 
 def test_the_chassis_model_corrects_what_sys_services_suggest():
-    arista = CASES[-6][0]
+    arista = CASES[-7][0]
     assert classify(arista._replace(model=None, manufacturer=None)).rule == "router-services"  # layers 2+3 set
 
 

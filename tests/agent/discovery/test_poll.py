@@ -27,17 +27,19 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "snmp"
 ROOT = Path(__file__).resolve().parents[3]
 # What the poll reads; snmpsim indexes less at start-up when the recordings are trimmed to it.
 SUBTREES = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.", "1.3.6.1.2.1.4.20.", "1.3.6.1.2.1.4.22.", "1.3.6.1.2.1.4.35.",
-            "1.3.6.1.2.1.17.", "1.3.6.1.2.1.25.", "1.3.6.1.2.1.31.", "1.3.6.1.2.1.43.", "1.3.6.1.2.1.47.", "1.0.8802.")
+            "1.3.6.1.2.1.17.", "1.3.6.1.2.1.25.", "1.3.6.1.2.1.31.", "1.3.6.1.2.1.33.1.1.", "1.3.6.1.2.1.43.",
+            "1.3.6.1.2.1.47.", "1.0.8802.")
 FAST = PollLimits(timeout_s=2.0, retries=1, deadline_s=60.0)
 
 
 @pytest.fixture(scope="module")
 def sim(snmpsim_factory):  # noqa: F811 - pytest fixture injection
-    """One snmpsim serving four recorded devices (community = device) on two loopback addresses."""
+    """One snmpsim serving five recorded devices (community = device) on two loopback addresses."""
     port = free_udp_port()
     recordings = {"procurve": recording("network/switch/hpe-procurve-516733-b21"),
                   "c3560": recording("network/switch/cisco-c3560"),
                   "arista": recording("cloud/arista-dcs-7150s-52-cl"),
+                  "ups": recording("UPS/huawei-gse200m"),
                   "sharp": FIXTURES / "sharp-mx-3570n.snmprec"}
     return snmpsim_factory(recordings, [("127.0.0.1", port), ("127.0.9.9", port)], SUBTREES)
 
@@ -147,6 +149,14 @@ def test_a_printer_by_printer_mib_with_serial_page_count_and_model(sim):
                                                "size_bytes": 4194304}
     assert printer.host_devices[0].model_dump() == {"type": "printer", "descr": "SHARP MX-3570N"}
     assert printer.interfaces[0].mac == "24:31:84:c8:46:6a" and printer.error is None
+
+
+def test_a_ups_card_running_net_snmp_is_a_ups(sim):
+    host, port = sim.endpoints[0]
+    [ups] = DiscoveryReport.model_validate(snmp_scan_report("agent-1", [(host, port)], [_community("ups")],
+                                                            limits=FAST)).devices
+    assert ups.sys_object_id == "1.3.6.1.4.1.8072.3.2.10" and ups.sys_descr.startswith("Linux GSE200M")
+    assert (ups.device_type, ups.vendor, ups.model, ups.firmware) == ("ups", "HUAWEI", "UPS5000", "V100R001C10B003SP00")
 
 
 def test_snmpsim_serves_many_loopback_addresses(snmpsim_factory):  # noqa: F811 - pytest fixture injection
