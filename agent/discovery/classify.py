@@ -103,7 +103,9 @@ RULES: tuple[Rule, ...] = (
     Rule("router-descr", "router", descr=_re(r"\brouter\b|\bisr\d*|\bc(19|29|39|43|44)\d\d|routeros|junos.*\b(mx|srx)|"
                                             r"edgerouter|\basr\d")),
     # Chassis model numbers (ENTITY-MIB) of product lines that are one kind of device only.
-    Rule("switch-model", "switch", model=_re(r"^(dcs-7\d{2,3}|ws-c\d|c9[235]00|n[3579]k-|ex\d{4}|qfx\d)")),
+    Rule("wireless-model", "wireless_ap", model=_re(r"^air-(ct|cap|ap|lap)\d")),
+    Rule("switch-model", "switch", model=_re(r"^(dcs-7\d{2,3}|ws-c\d|c9[235]00|n[3579]k-|ex\d{4}|qfx\d|ucs-fi-)|"
+                                             r"\bswitch\b")),
     Rule("router-model", "router", model=_re(r"^(isr\d|asr\d|cisco\d{4}|c8[235]\d\d|mx\d{2,4}\b|ccr\d)")),
     Rule("firewall-model", "firewall", model=_re(r"^(pa-\d|fg-?\d|fortigate|asa\d)")),
     Rule("switch-bridge-only", "switch", mib="bridge", services_none=INTERNET),

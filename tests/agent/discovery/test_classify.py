@@ -50,6 +50,14 @@ CASES = [
     (DeviceFacts("1.3.6.1.4.1.8072.3.2.10", "Linux GSE200M 2.6.27-SPEAr310 #591 Wed Sep 4 16:10:51 CST 2013 armv5tejl",
                  has_ups_mib=True, manufacturer="HUAWEI", model="UPS5000"), "ups", "HUAWEI", "ups-mib"),
     (DeviceFacts(None, None, None, model="ISR4331/K9"), "router", None, "router-model"),
+    # snmpsim-data: a Cisco 5508 wireless controller (no entPhysicalClass; the model says it), a UCS fabric
+    # interconnect, an H3C switch whose sysDescr is a placeholder.
+    (DeviceFacts("1.3.6.1.4.1.9.1.1069", "Cisco Controller", model="AIR-CT5508-K9"), "wireless_ap", "Cisco",
+     "wireless-model"),
+    (DeviceFacts("1.3.6.1.4.1.9.12.3.1.3.1062", "Cisco NX-OS(tm) ucs, Software (ucs-6100-k9-system), Version "
+                 "5.2(3)N2(2.28g)", 70, model="UCS-FI-6248UP"), "switch", "Cisco", "switch-model"),
+    (DeviceFacts("1.3.6.1.4.1.233", "Dummy System", 78, manufacturer="H3C", model="H3C Switch E528"), "switch", "H3C",
+     "switch-model"),
     (DeviceFacts(None, None, 78, model="PA-5060"), "firewall", None, "firewall-model"),
     (DeviceFacts(None, None, None, oui_vendor="Cisco Systems, Inc", model="WS-C3560G-48TS-E"), "switch",
      "Cisco Systems, Inc", "switch-model"),
@@ -71,7 +79,7 @@ def test_every_rule_has_a_condition_and_a_known_type():
 
 
 def test_the_chassis_model_corrects_what_sys_services_suggest():
-    arista = CASES[-7][0]
+    arista = next(facts for facts, *_ in CASES if facts.model == "DCS-7150S-52-CL")
     assert classify(arista._replace(model=None, manufacturer=None)).rule == "router-services"  # layers 2+3 set
 
 
