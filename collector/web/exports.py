@@ -15,7 +15,7 @@ from collector.queries.asset_register import SORTS, SOURCES, UNREGISTERED
 from collector.reconcile.report import EXCEPTION_KINDS, OUTCOMES
 from collector.reports.csv_file import csv_chunks
 from collector.reports.exports import (
-    DATASETS, FORMATS, Export, asset_register_export, exception_list_export, reconciliation_export, record_export,
+    FORMATS, Export, asset_register_export, exception_list_export, reconciliation_export, record_export,
 )
 from collector.reports.pdf_file import write_pdf
 from collector.reports.xlsx_file import write_xlsx
@@ -40,9 +40,9 @@ def exports():
                            unregistered=UNREGISTERED, sorts=SORTS)
 
 
-def _build(dataset: str) -> Export:
+def _build(dataset: str, session) -> Export:
     live = current()
-    by, now, session = f"{live.username} ({live.role})", utcnow(), request_session()
+    by, now = f"{live.username} ({live.role})", utcnow()
     if dataset == "assets":
         return asset_register_export(session, register_filters(), by, now)
     if dataset == "reconciliation":
@@ -54,12 +54,20 @@ def _build(dataset: str) -> Export:
 @bp.get("/exports/<any(assets, reconciliation, exceptions):dataset>.<any(csv, xlsx, pdf):fmt>")
 @allow("auditor")
 def export_file(dataset: str, fmt: str):
-    assert dataset in DATASETS and fmt in FORMATS
-    export = _build(dataset)
     who = actor()
-    headers = {"Content-Disposition": f'attachment; filename="{export.file_stem}.{fmt}"'}
     if fmt == "csv":
-        return Response(stream_with_context(_streamed_csv(export, who)), headers=headers, mimetype=_TYPES["csv"])
+        # The rows are read after the view returns, when the request's own session has been
+        # closed at teardown: the stream has a session of its own, closed when it ends.
+        session = get_db().session()
+        try:
+            export = _build(dataset, session)
+        except BaseException:
+            session.close()
+            raise
+        headers = {"Content-Disposition": f'attachment; filename="{export.file_stem}.csv"'}
+        return Response(stream_with_context(_streamed_csv(export, who, session)), headers=headers,
+                        mimetype=_TYPES["csv"])
+    export = _build(dataset, request_session())
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
     rows = (write_xlsx if fmt == "xlsx" else write_pdf)(export, spool)
     size = spool.tell()
@@ -72,7 +80,7 @@ def export_file(dataset: str, fmt: str):
                      max_age=0)
 
 
-def _streamed_csv(export: Export, who):
+def _streamed_csv(export: Export, who, reader):
     """Yield the CSV and, once it has all gone (or the client went away), audit its hash."""
     digest, size, counter, completed = hashlib.sha256(), 0, [0], False
     try:
@@ -82,5 +90,6 @@ def _streamed_csv(export: Export, who):
             yield chunk
         completed = True
     finally:
+        reader.close()
         with get_db().write() as session:
             record_export(session, export, "csv", who, digest.hexdigest(), counter[0], size, completed)

@@ -13,6 +13,7 @@ import io
 import re
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -266,6 +267,14 @@ def test_exports_download_open_and_are_recorded(open_as, users, fleet, server, d
     pdf_text = subprocess.run(["pdftotext", "-", "-"], input=files[("Asset register", "PDF")], capture_output=True,
                               check=True).stdout.decode()
     assert "hyperlink" in pdf_text
+    # Every connection the exports used went back to the pool (a streamed CSV reads after the
+    # request's own session is closed: a leak here left transactions open that block TRUNCATE).
+    pool = server[0].extensions["stocktake"]["db"].engine.pool
+    for _ in range(50):
+        if pool.checkedout() == 0:
+            break
+        time.sleep(0.05)
+    assert pool.checkedout() == 0
     with database.session() as session:
         entries = session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "export")).all()
     recorded = {e.detail["sha256"] for e in entries}
