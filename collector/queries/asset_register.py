@@ -118,7 +118,10 @@ def _where(query, f: RegisterFilters):
     if conditions:
         query = query.where(Asset.id.in_(_registered(*conditions)))
     if UNREGISTERED in (f.ci_class, f.status):
-        query = query.where(Asset.id.not_in(_registered()))
+        # An anti-join probing the matches' unique (subject_type, subject_id) index, which
+        # stops with the page instead of hashing every registered id first.
+        query = query.where(~exists().where(CiMatch.subject_type == "asset", CiMatch.subject_id == Asset.id,
+                                            CiMatch.ci_id.is_not(None)))
     if f.source == "agent":
         query = query.where(Asset.agent_id.is_not(None))
     elif f.source == "network":
@@ -164,6 +167,13 @@ def _total(session: Session, f: RegisterFilters) -> int:
         if f.location:
             conditions.append(func.lower(ConfigurationItem.location).like(_like(f.location), escape="\\"))
         return session.scalar(select(func.count()).select_from(_registered(*conditions).subquery())) or 0
+    others = (f.q, f.source, f.location, *(v for v in (f.ci_class, f.status) if v != UNREGISTERED))
+    if UNREGISTERED in (f.ci_class, f.status) and not any(others):
+        # All assets minus the registered ones (one match row each): two cheap counts, where
+        # counting the anti-join probes an index 100,000 times on SQLite.
+        registered = select(func.count()).select_from(CiMatch).where(CiMatch.subject_type == "asset",
+                                                                        CiMatch.ci_id.is_not(None))
+        return max(0, (session.scalar(select(func.count()).select_from(Asset)) or 0) - (session.scalar(registered) or 0))
     return session.scalar(_where(select(func.count()).select_from(Asset), f)) or 0
 
 
