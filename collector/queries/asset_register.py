@@ -105,9 +105,10 @@ def _where(query, f: RegisterFilters):
     # CI conditions are id sets (IN subqueries), not joins: the count and the keyset walk
     # then never join 100,000 rows; only the page's own rows are joined for display.
     if f.q:
-        serial = normalize_serial(f.q)
+        # Serials as typed, upper-cased or normalised: each an indexed equality.
+        serials = sorted({f.q, f.q.upper(), normalize_serial(f.q)} - {None})
         query = query.where(or_(func.lower(Asset.hostname).like(_like(f.q), escape="\\"),
-                                Asset.serial == (serial or f.q),
+                                Asset.serial.in_(serials),
                                 Asset.id.in_(_registered(ConfigurationItem.asset_tag == f.q))))
     conditions = []
     for value, column in ((f.ci_class, ConfigurationItem.ci_class), (f.status, ConfigurationItem.status)):

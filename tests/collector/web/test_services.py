@@ -83,3 +83,32 @@ def test_acknowledged_exceptions_stay_open_for_reconciliation(database, users):
         assert exception_queue(session).total == 1 and exception_queue(session, status="open").total == 0
         actions = session.scalars(select(AuditLogEntry.action).order_by(AuditLogEntry.id)).all()
     assert actions[-3:] == ["exception_assigned", "exception_acknowledged", "exception_commented"]
+
+
+def test_register_filters_select_the_right_assets(database):
+    from collector.models import Device
+    from collector.models.cmdb import ConfigurationItem
+    from collector.models.reconcile import CiMatch
+
+    now = utcnow()
+    with database.write() as session:
+        session.execute(insert(Asset), [{"id": n, "hostname": name, "serial": f"SN{n}", "last_seen_at": now,
+                                         "first_seen_at": now, "software_count": 0}
+                                        for n, name in ((1, "lt-anna"), (2, "srv-db"), (3, "ws-guest"), (4, "lt-new"))])
+        session.execute(insert(ConfigurationItem), [
+            {"id": 10, "asset_tag": "AT-10", "ci_class": "computer", "status": "deployed", "location": "London HQ"},
+            {"id": 20, "asset_tag": "AT-20", "ci_class": "server", "status": "retired", "location": "Paris DC"}])
+        session.execute(insert(CiMatch), [
+            {"subject_type": "asset", "subject_id": 1, "ci_id": 10, "outcome": "matched", "explanation": "x"},
+            {"subject_type": "asset", "subject_id": 2, "ci_id": 20, "outcome": "matched", "explanation": "x"},
+            {"subject_type": "asset", "subject_id": 3, "ci_id": None, "outcome": "unmanaged", "explanation": "x"}])
+        session.add(Device(mac="00:00:5e:00:53:02", asset_id=2, found_by=["arp"]))
+    cases = {RegisterFilters(ci_class="computer"): [1], RegisterFilters(status="retired"): [2],
+             RegisterFilters(status="unregistered"): [4, 3], RegisterFilters(ci_class="unregistered", q="guest"): [3],
+             RegisterFilters(location="paris"): [2], RegisterFilters(q="AT-10"): [1], RegisterFilters(q="sn2"): [2],
+             RegisterFilters(q="lt-"): [1, 4], RegisterFilters(source="network"): [2],
+             RegisterFilters(ci_class="computer", status="retired"): []}
+    with database.session() as session:
+        for filters, expected in cases.items():
+            page = register_page(session, filters, 10)
+            assert ([row.id for row in page.rows], page.total) == (expected, len(expected)), filters
