@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.collector.web.conftest import PASSWORD, POLYGLOT_HOST, POLYGLOT_SOFTWARE, ROLES
+from tests.collector.web.conftest import PASSWORD, POLYGLOT_SOFTWARE, ROLES
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
