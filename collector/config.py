@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -50,6 +50,13 @@ class CollectorConfig:
     # and how often `stocktake-collector jobs` runs a full reconciliation.
     reconcile_rules_file: str = ""
     reconcile_interval_s: int = 3600
+    # Scan profiles: the Fernet key encrypting SNMP credentials at rest (a file, default
+    # <data_dir>/credentials.key, created 0600 on first use; or the key itself, e.g. from
+    # STOCKTAKE_CREDENTIALS_KEY; several comma-separated keys rotate: the first encrypts),
+    # and the most addresses one profile may cover.
+    credentials_key_file: str = ""
+    credentials_key: str = field(default="", repr=False)
+    scan_max_addresses: int = 4096
 
     @property
     def effective_database_url(self) -> str:
@@ -64,6 +71,8 @@ class CollectorConfig:
                      "agent_checkin_interval_s", "reconcile_interval_s"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
+        if not 1 <= self.scan_max_addresses <= 65536:
+            problems.append("scan_max_addresses must be from 1 to 65536")
         if self.agent_splay_s < 0:
             problems.append("agent_splay_s must be 0 or more")
         if self.trusted_proxies < 0:

@@ -20,11 +20,9 @@ import time
 from typing import NamedTuple
 
 from common.identity import normalize_mac
+from common.scan_ranges import MAX_SWEEP_ADDRESSES, check_range
 
 __all__ = ["ArpError", "ArpResponder", "MAX_SWEEP_ADDRESSES", "check_raw_socket", "sweep", "sweep_targets"]
-
-# A /20: a scan profile wanting more is split into several, each bounded in time.
-MAX_SWEEP_ADDRESSES = 4096
 
 
 class ArpError(RuntimeError):
@@ -37,19 +35,9 @@ class ArpResponder(NamedTuple):
 
 
 def sweep_targets(cidr: str, allow_public: bool = False, max_addresses: int = MAX_SWEEP_ADDRESSES) -> list[str]:
-    """The host addresses of ``cidr`` to probe; ValueError for an unacceptable range."""
-    try:
-        network = ipaddress.ip_network(cidr, strict=False)
-    except ValueError as exc:
-        raise ValueError(f"not an IP range: {cidr!r} ({exc})") from None
-    if network.version != 4:
-        raise ValueError(f"ARP is IPv4 only; {cidr} is IPv{network.version}")
-    if network.num_addresses > max_addresses:
-        raise ValueError(f"{cidr} has {network.num_addresses} addresses; the limit per sweep is {max_addresses}")
-    if not allow_public and not network.is_private:
-        raise ValueError(f"{cidr} is public address space; scan it only with allow_public")
-    if network.is_loopback or network.is_multicast or network.is_unspecified:
-        raise ValueError(f"{cidr} cannot be ARP-swept")
+    """The host addresses of ``cidr`` to probe; ValueError for an unacceptable range
+    (the rules are common.scan_ranges', which the collector applies to scan profiles)."""
+    network = check_range(cidr, allow_public, max_addresses)
     hosts = list(network.hosts()) if network.num_addresses > 2 else list(network)
     return [str(address) for address in hosts]
 
