@@ -37,6 +37,13 @@ class L2Network:
         return subprocess.run(["ip", "netns", "exec", self.scanner, *argv], capture_output=True, text=True,
                               timeout=timeout, **kwargs)
 
+    def start_in(self, namespace: str, argv: list[str], **kwargs) -> subprocess.Popen:
+        """Start a long-running process (a daemon kept in the foreground) inside one of this
+        network's namespaces, e.g. a host's SNMP agent; the caller stops it."""
+        if namespace not in self.namespaces:
+            raise ValueError(f"{namespace} is not a namespace of this network")
+        return subprocess.Popen(["ip", "netns", "exec", namespace, *argv], **kwargs)
+
 
 def _ip(*args: str) -> None:
     done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)

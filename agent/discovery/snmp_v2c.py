@@ -1,9 +1,10 @@
-"""A minimal SNMPv2c GETBULK walker: BER encoded and decoded here, values left raw.
+"""A minimal SNMPv2c client: GET and GETBULK walks, BER encoded and decoded here, values left raw.
 
 pysnmp decodes every response through pyasn1 at ~70 us per OID, which caps a walk near
 14k OIDs/s. Community-based SNMPv2c needs no security processing, so its walks take this
 fast path (RFC 3416 PDUs, X.690 BER); SNMPv3 keeps pysnmp for USM. Values are returned as
-(tag, bytes) and converted only for the columns a caller keeps.
+(tag, bytes) and converted only for the columns a caller keeps. The discovery sweep
+(snmp_sweep.py) sends one GetRequest for the whole system group to every address.
 """
 
 from __future__ import annotations
@@ -11,17 +12,36 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from typing import NamedTuple
 
-__all__ = ["END_OF_MIB_VIEW", "V2cError", "decode_oid", "decode_value", "encode_oid", "walk_v2c"]
+__all__ = ["END_OF_MIB_VIEW", "ERROR_STATUS", "Response", "V2cError", "decode_oid", "decode_value", "encode_get",
+           "encode_oid", "parse_response", "walk_v2c"]
 
 INTEGER, OCTET_STRING, NULL, OID, SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x30
-GET_BULK, RESPONSE = 0xA5, 0xA2
+GET, GET_BULK, RESPONSE = 0xA0, 0xA5, 0xA2
 NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW = 0x80, 0x81, 0x82
 _ids = itertools.count(random.randrange(1, 2**30))
 
 
+# RFC 3416 section 3: error-status values, named as agents and tools name them.
+ERROR_STATUS = ("noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess", "wrongType",
+                "wrongLength", "wrongEncoding", "wrongValue", "noCreation", "inconsistentValue",
+                "resourceUnavailable", "commitFailed", "undoFailed", "authorizationError", "notWritable",
+                "inconsistentName")
+
+
 class V2cError(RuntimeError):
     pass
+
+
+class Response(NamedTuple):
+    """A decoded Response-PDU: varbinds are (OID, value tag, value bytes)."""
+
+    community: bytes
+    request_id: int
+    error_status: int
+    error_index: int
+    varbinds: list[tuple[str, int, bytes]]
 
 
 _NUMERIC = {INTEGER, 0x41, 0x42, 0x43, 0x46}  # INTEGER, Counter32, Gauge32, TimeTicks, Counter64
@@ -102,85 +122,171 @@ def _read(data: bytes, at: int) -> tuple[int, int, int]:
     return tag, at, at + length
 
 
-def _request(community: bytes, request_id: int, max_repetitions: int, oid: str) -> bytes:
-    varbind = _tlv(SEQUENCE, encode_oid(oid) + _tlv(NULL, b""))
-    pdu = _tlv(GET_BULK, _integer(request_id) + _integer(0) + _integer(max_repetitions) + _tlv(SEQUENCE, varbind))
+def _message(community: bytes, pdu_tag: int, request_id: int, second: int, third: int, oids: list[str]) -> bytes:
+    """An SNMPv2c message (RFC 3416): version 1, community, then the PDU with NULL-valued varbinds."""
+    varbinds = b"".join(_tlv(SEQUENCE, encode_oid(oid) + b"\x05\x00") for oid in oids)
+    pdu = _tlv(pdu_tag, _integer(request_id) + _integer(second) + _integer(third) + _tlv(SEQUENCE, varbinds))
     return _tlv(SEQUENCE, _integer(1) + _tlv(OCTET_STRING, community) + pdu)
+
+
+def _request(community: bytes, request_id: int, max_repetitions: int, oid: str) -> bytes:
+    """A GetBulkRequest: non-repeaters 0, then ``max_repetitions`` successors of ``oid``."""
+    return _message(community, GET_BULK, request_id, 0, max_repetitions, [oid])
+
+
+def encode_get(community: bytes, request_id: int, oids: list[str]) -> bytes:
+    """A GetRequest for every OID of ``oids`` in one message (error-status and error-index 0)."""
+    return _message(community, GET, request_id, 0, 0, oids)
+
+
+def _int_field(data: bytes, at: int) -> tuple[int, int]:
+    tag, start, end = _read(data, at)
+    if tag != INTEGER or not 0 < end - start <= 5:
+        raise V2cError("expected a 32-bit INTEGER")
+    return int.from_bytes(data[start:end], "big", signed=True), end
+
+
+def parse_response(data: bytes) -> Response:
+    """A Response-PDU of an SNMPv2c message; V2cError for anything else or any malformed part."""
+    tag, at, end = _read(data, 0)
+    if tag != SEQUENCE:
+        raise V2cError("not an SNMP message")
+    version, at = _int_field(data, at)
+    if version != 1:
+        raise V2cError(f"not SNMPv2c (version field {version})")
+    tag, start, at = _read(data, at)
+    if tag != OCTET_STRING:
+        raise V2cError("no community string")
+    community = data[start:at]
+    tag, at, pdu_end = _read(data, at)
+    if tag != RESPONSE:
+        raise V2cError(f"unexpected PDU type 0x{tag:02x}")
+    request_id, at = _int_field(data, at)
+    error_status, at = _int_field(data, at)
+    error_index, at = _int_field(data, at)
+    tag, at, list_end = _read(data, at)
+    if tag != SEQUENCE or list_end > pdu_end or pdu_end > end:
+        raise V2cError("bad varbind list")
+    varbinds = []
+    while at < list_end:
+        tag, inner, at = _read(data, at)
+        if tag != SEQUENCE or at > list_end:
+            raise V2cError("bad varbind")
+        tag, oid_start, oid_end = _read(data, inner)
+        if tag != OID:
+            raise V2cError("varbind without an OID")
+        value_tag, value_start, value_end = _read(data, oid_end)
+        varbinds.append((decode_oid(data[oid_start:oid_end]), value_tag, data[value_start:value_end]))
+    return Response(community, request_id, error_status, error_index, varbinds)
 
 
 def _response(data: bytes) -> tuple[int, int, list[tuple[str, int, bytes]]]:
     """(request id, error status, [(oid, value tag, value bytes)]) of a Response-PDU."""
-    tag, start, _end = _read(data, 0)
-    if tag != SEQUENCE:
-        raise V2cError("not an SNMP message")
-    _, _, at = _read(data, start)  # version
-    _, _, at = _read(data, at)  # community
-    tag, at, _ = _read(data, at)
-    if tag != RESPONSE:
-        raise V2cError(f"unexpected PDU type 0x{tag:02x}")
-    fields = []
-    for _ in range(3):
-        _, value_start, value_end = _read(data, at)
-        fields.append(int.from_bytes(data[value_start:value_end], "big", signed=True))
-        at = value_end
-    _, at, end = _read(data, at)
-    varbinds = []
-    while at < end:
-        _, inner, at = _read(data, at)
-        _, oid_start, oid_end = _read(data, inner)
-        value_tag, value_start, value_end = _read(data, oid_end)
-        varbinds.append((decode_oid(data[oid_start:oid_end]), value_tag, data[value_start:value_end]))
-    return fields[0], fields[1], varbinds
+    response = parse_response(data)
+    return response.request_id, response.error_status, response.varbinds
 
 
 class _Client(asyncio.DatagramProtocol):
+    """The walk's connected socket: answers matched to waiting requests by request id."""
+
     def __init__(self) -> None:
         self.waiting: dict[int, asyncio.Future] = {}
+        self.expired: set[int] = set()  # ids of timed-out tries: their late answers are not suspicious
+        self.problem: str | None = None  # the last unusable datagram, named if the walk then times out
 
     def datagram_received(self, data, addr) -> None:
         try:
             request_id, status, varbinds = _response(data)
-        except V2cError:
-            return  # malformed datagrams are dropped; the request times out or gets a good answer
+        except V2cError as exc:
+            self.problem = f"malformed reply ({exc})"
+            return
         future = self.waiting.pop(request_id, None)
-        if future is not None and not future.done():
+        if future is None:
+            if request_id not in self.expired:
+                self.problem = f"reply with a request id we never sent ({request_id})"
+            return
+        if not future.done():
             future.set_result((status, varbinds))
+
+    def error_received(self, exc: OSError) -> None:
+        # ICMP port unreachable on a connected socket (RFC 1122 3.2.2.1): nothing listens on the
+        # agent's port any more, so waiting for a timeout would only delay the same answer.
+        error = V2cError(f"port unreachable ({exc.strerror or exc}): no SNMP agent listening")
+        self.problem = str(error)
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(error)
+        self.waiting.clear()
+
+
+def _arcs(oid: str) -> tuple[int, ...]:
+    return tuple(map(int, oid.split(".")))
 
 
 async def walk_v2c(host: str, port: int, community: str, root: str, max_repetitions: int = 50,
-                   timeout_s: float = 1.0, retries: int = 1, max_oids: int = 200_000) -> list[tuple[str, int, bytes]]:
-    """Every (OID, value tag, value bytes) under ``root`` by GETBULK; V2cError on timeout or agent error."""
+                   timeout_s: float = 1.0, retries: int = 1, max_oids: int = 200_000,
+                   deadline_s: float = 60.0) -> list[tuple[str, int, bytes]]:
+    """Every (OID, value tag, value bytes) under ``root`` by GETBULK; V2cError on timeout or agent error.
+
+    The whole walk is bounded by ``deadline_s`` and ``max_oids``; an agent whose answers do
+    not move forward (each response must start after the last OID and end after its first)
+    is an error, not an endless loop.
+    """
     loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
     transport, client = await loop.create_datagram_endpoint(_Client, remote_addr=(host, port))
     prefix, cursor, rows = root.strip(".") + ".", root.strip("."), []
     try:
         while len(rows) < max_oids:
             status, varbinds = await _exchange(transport, client, community.encode(), cursor, max_repetitions,
-                                               timeout_s, retries)
+                                               timeout_s, retries, deadline)
             if status:
-                raise V2cError(f"{host}: agent error status {status} walking {root}")
+                raise V2cError(f"{host}: agent error {_status_name(status)} walking {root}")
             if not varbinds:
                 return rows
-            for oid, tag, value in varbinds:
+            previous, last = _arcs(cursor), len(varbinds) - 1
+            for index, (oid, tag, value) in enumerate(varbinds):
                 if not oid.startswith(prefix) or tag == END_OF_MIB_VIEW:
                     return rows
+                if index == 0 or index == last:
+                    previous = _advance(host, previous, oid)
                 rows.append((oid, tag, value))
-            if oid == cursor:
-                raise V2cError(f"{host}: non-increasing OID {oid}")
             cursor = oid
         return rows
     finally:
         transport.close()
 
 
-async def _exchange(transport, client, community, cursor, max_repetitions, timeout_s, retries):
+def _advance(host: str, previous: tuple[int, ...], oid: str) -> tuple[int, ...]:
+    """RFC 3416 4.2.3: a GETBULK answer lists successors, so OIDs must increase. Checked on the
+    first and last OID of each answer, which guarantees progress: converting every OID would
+    cost the walk a third of its speed."""
+    arcs = _arcs(oid)
+    if arcs <= previous:
+        raise V2cError(f"{host}: non-increasing OID {oid} after {'.'.join(map(str, previous))}")
+    return arcs
+
+
+def _status_name(status: int) -> str:
+    return ERROR_STATUS[status] if 0 <= status < len(ERROR_STATUS) else f"status {status}"
+
+
+async def _exchange(transport, client, community, cursor, max_repetitions, timeout_s, retries, deadline):
+    loop = asyncio.get_running_loop()
     for _attempt in range(retries + 1):
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise V2cError(f"walk deadline reached at {cursor}")
         request_id = next(_ids) & 0x7FFFFFFF
-        future = asyncio.get_running_loop().create_future()
+        future = loop.create_future()
         client.waiting[request_id] = future
         transport.sendto(_request(community, request_id, max_repetitions, cursor))
         try:
-            return await asyncio.wait_for(future, timeout_s)
+            return await asyncio.wait_for(future, min(timeout_s, remaining))
         except asyncio.TimeoutError:
             client.waiting.pop(request_id, None)
-    raise V2cError(f"no response after {retries + 1} tries (timeout: wrong community, or no SNMP agent)")
+            client.expired.add(request_id)
+    if loop.time() >= deadline:
+        raise V2cError(f"walk deadline reached at {cursor}")
+    cause = client.problem or "timeout: wrong community, or no SNMP agent"
+    raise V2cError(f"no response after {retries + 1} tries ({cause})")
