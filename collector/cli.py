@@ -343,6 +343,15 @@ def _register_reconcile_commands() -> None:
 
 _register_reconcile_commands()
 
+
+def _register_scanning_commands() -> None:
+    from collector.cli_scanning import scan_profile
+
+    main.add_command(scan_profile)
+
+
+_register_scanning_commands()
+
 from collector.cli_users import user as _user_commands  # noqa: E402  (web UI accounts)
 
 main.add_command(_user_commands)

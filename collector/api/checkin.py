@@ -12,6 +12,7 @@ from collector.extensions import get_config, get_db
 from collector.ingest.checkin import agent_settings, record_checkin
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.models import utcnow
+from collector.scanning.tasks import scan_tasks
 from common.schema import CheckinRequest
 
 MAX_CHECKIN_BODY = 16 * 1024
@@ -27,5 +28,6 @@ def checkin():
         raise validation_error("invalid check-in", exc) from None
     with get_db().write() as session:
         record_checkin(session, agent.agent_id, checkin_request, utcnow())
-    # Scan assignments for scanner-role agents are added here by the discovery work.
-    return {"settings": agent_settings(get_config()), "tasks": []}
+        tasks = scan_tasks(session, agent.agent_id, get_config())
+    # Tasks may carry SNMP credentials: no cache along the way may keep the answer.
+    return {"settings": agent_settings(get_config()), "tasks": tasks}, 200, {"Cache-Control": "no-store"}

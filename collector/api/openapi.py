@@ -42,6 +42,9 @@ def _components() -> dict:
         schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    schemas.update(ScanProfile=_SCAN_PROFILE, ScanTask=_SCAN_TASK,
+                   ScanProfileInput={"type": "object", "additionalProperties": False, "properties": {
+                       **_PROFILE_FIELDS, "agents": {"type": "array", "items": {"type": "string"}}}})
     schemas["Error"] = {
         "type": "object",
         "required": ["error"],
@@ -135,7 +138,7 @@ def _paths() -> dict:
                             "settings": {"type": "object", "properties": {
                                 "inventory_interval_s": {"type": "integer"}, "splay_s": {"type": "integer"},
                                 "checkin_interval_s": {"type": "integer"}}},
-                            "tasks": {"type": "array", "items": {"type": "object"}}}},
+                            "tasks": {"type": "array", "items": {"$ref": REF.format(model="ScanTask")}}}},
                         "Settings and tasks for this agent",
                     ),
                     "400": _error("Malformed JSON"),
@@ -200,6 +203,7 @@ def _paths() -> dict:
         },
         **_cmdb_paths(page_params[:2]),
         **_reconciliation_paths(page_params[:2]),
+        **_scan_profile_paths(),
     }
 
 
@@ -309,6 +313,76 @@ def _reconciliation_paths(page_params: list) -> dict:
                 choice("status", ("open", "acknowledged", "resolved"))],
             "responses": {"200": _json({"type": "object"}, "A page of exceptions"), **_TOKEN_ERRORS,
                           "422": _error("Invalid kind, status or page parameter")},
+        }},
+    }
+
+
+_CREDENTIAL_ENTRY = {"type": "object", "additionalProperties": False, "required": ["version"], "properties": {
+    "name": {"type": "string"}, "version": {"enum": ["2c", "3"]}, "community": {"type": "string"},
+    "user": {"type": "string"}, "auth_protocol": {"enum": ["SHA", "SHA256", "SHA512", "MD5"]},
+    "auth_key": {"type": "string", "minLength": 8}, "priv_protocol": {"enum": ["AES", "AES256", "DES"]},
+    "priv_key": {"type": "string", "minLength": 8}}}
+_PROFILE_FIELDS = {
+    "name": {"type": "string", "maxLength": 128},
+    "ranges": {"type": "array", "items": {"type": "string", "description": "IPv4 CIDR"}, "minItems": 1, "maxItems": 64},
+    "interface": {"type": "string", "maxLength": 15}, "allow_public": {"type": "boolean", "default": False},
+    "max_addresses": {"type": "integer", "description": "default and ceiling: config scan_max_addresses"},
+    "interval_s": {"type": "integer", "minimum": 300, "maximum": 604800, "default": 3600},
+    "enabled": {"type": "boolean", "default": True},
+    "credentials": {"type": "array", "items": _CREDENTIAL_ENTRY, "maxItems": 16,
+                    "description": "SNMP credentials, tried in order; stored encrypted, never shown again"},
+}
+_SCAN_PROFILE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, **{k: v for k, v in _PROFILE_FIELDS.items() if k != "credentials"},
+    "credentials": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "version": {"type": "string"}, "user": {"type": ["string", "null"]}}}},
+    "agents": {"type": "array", "items": {"type": "string"}},
+    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+    "last_report_at": {"type": ["string", "null"], "format": "date-time"},
+    "last_report_by": {"type": ["string", "null"]}}}
+_SCAN_TASK = {"type": "object", "description": "A scan profile for an assigned scanner agent (common/scan_tasks.py)",
+              "properties": {"type": {"const": "scan"}, "profile_id": {"type": "integer"}, "profile": {"type": "string"},
+                             **{k: v for k, v in _PROFILE_FIELDS.items() if k not in ("name", "enabled")}}}
+
+
+def _scan_profile_paths() -> dict:
+    """Scan profiles (collector/api/scan_profiles.py)."""
+    profile_id = [{"name": "profile_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    profile = _json({"$ref": REF.format(model="ScanProfile")}, "The profile (credentials: name, version, user only)")
+    invalid = _error("A field failed validation (`fields` names each); nothing was stored")
+    body = {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model="ScanProfileInput")}}}}
+    return {
+        "/api/v1/scan-profiles": {
+            "get": {"summary": "Every scan profile with its assigned agents", "security": [{"apiToken": []}],
+                    "responses": {"200": _json({"type": "object", "properties": {"items": {
+                        "type": "array", "items": {"$ref": REF.format(model="ScanProfile")}}}}, "The profiles"),
+                        **_TOKEN_ERRORS}},
+            "post": {"summary": "Create a scan profile (admin); `agents` may assign it at once",
+                     "security": [{"apiToken": []}], "requestBody": body,
+                     "responses": {"201": profile, "400": _error("Malformed JSON"), **_TOKEN_ERRORS,
+                                   "409": _error("The name is taken"), "422": invalid}},
+        },
+        "/api/v1/scan-profiles/{profile_id}": {
+            "get": {"summary": "One scan profile", "security": [{"apiToken": []}], "parameters": profile_id,
+                    "responses": {"200": profile, **_TOKEN_ERRORS, "404": _error("No such profile")}},
+            "patch": {"summary": "Change fields of a scan profile (admin); `credentials` replaces them all",
+                      "security": [{"apiToken": []}], "parameters": profile_id, "requestBody": body,
+                      "responses": {"200": profile, "400": _error("Malformed JSON"), **_TOKEN_ERRORS,
+                                    "404": _error("No such profile"), "409": _error("The name is taken"),
+                                    "422": invalid}},
+            "delete": {"summary": "Delete a scan profile (admin)", "security": [{"apiToken": []}],
+                       "parameters": profile_id,
+                       "responses": {"204": {"description": "Deleted"}, **_TOKEN_ERRORS,
+                                     "404": _error("No such profile")}},
+        },
+        "/api/v1/scan-profiles/{profile_id}/agents": {"put": {
+            "summary": "Set the agents that run a scan profile (admin)", "security": [{"apiToken": []}],
+            "parameters": profile_id,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["agents"], "properties": {
+                    "agents": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"200": profile, "400": _error("Malformed JSON"), **_TOKEN_ERRORS,
+                          "404": _error("No such profile"), "422": _error("An unknown or revoked agent (named)")},
         }},
     }
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from collector.db import insert_ignoring_conflicts
 from collector.ingest.locations import place_on_switch_ports
 from collector.models import Asset, AssetNic, Device, Observation, ReportReceipt
+from collector.scanning.tasks import record_profile_report
 from common.identity import normalize_mac, normalize_serial
 from common.schema import DiscoveredDevice, DiscoveryReport
 
@@ -53,6 +54,7 @@ def store_discovery(session: Session, agent_id: str, report: DiscoveryReport, ra
     session.execute(
         ReportReceipt.__table__.update().where(ReportReceipt.report_id == str(report.report_id)).values(observation_id=observation_id)
     )
+    record_profile_report(session, report.scan_id, agent_id, report.finished_at)  # scan profile's last report
     new = linked = 0
     sightings = []
     for seen in report.devices:
