@@ -1,9 +1,10 @@
 """``stocktake-agent``: inventory this host and report it to the collector.
 
-Commands: ``inventory --print`` (no server needed), ``enroll``, ``run --once``,
-``daemon`` (scheduled inventories and check-ins), ``status`` and, for scanner agents,
-``scan --once``. Settings come from
-/etc/stocktake/agent.toml (``--config``) and ``STOCKTAKE_AGENT_*`` variables.
+Commands: ``inventory --print`` (no server needed), ``enroll``, ``run --once`` (one
+inventory, then the scan tasks that are due), ``daemon`` (scheduled inventories,
+check-ins and scan tasks), ``status`` and, for scanner agents, ``scan --once``.
+Settings come from /etc/stocktake/agent.toml (``--config``) and ``STOCKTAKE_AGENT_*``
+variables.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ def _parser() -> argparse.ArgumentParser:
                            help="print the report as JSON to stdout (no server needed)")
     inventory.add_argument("--compact", action="store_true", help="one line of JSON instead of indented")
     commands.add_parser("enroll", help="enrol with the collector (again) and store the node key")
-    run = commands.add_parser("run", help="collect, spool and send one inventory, then deliver anything spooled")
+    run = commands.add_parser("run", help="collect, spool and send one inventory, check in and run the scan tasks "
+                                          "that are due (scanner agents), then deliver anything spooled")
     run.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
-    commands.add_parser("daemon", help="run inventories on the collector's schedule until stopped (SIGTERM)")
+    commands.add_parser("daemon", help="run inventories and scan tasks on the collector's schedule until stopped "
+                                       "(SIGTERM)")
     scan = commands.add_parser("scan", help="scanner role: ARP-sweep a range once and print the DiscoveryReport")
     scan.add_argument("--range", dest="cidr", required=True, help="IPv4 range, e.g. 198.18.0.0/24 (at most 4096 addresses)")
     scan.add_argument("--interface", required=True, help="the interface on that segment, e.g. eth0")
@@ -101,9 +104,27 @@ def _enroll(args) -> int:
 def _run_once(args) -> int:
     from agent.cycle import describe, run_cycle
 
-    result = run_cycle(_config(args))
+    config = _config(args)
+    result = run_cycle(config)
     print(describe(result))
-    return 0 if result.error is None else 1
+    scans = _run_due_scans(config)
+    return 0 if result.error is None and not any(scan.errors for scan in scans) else 1
+
+
+def _run_due_scans(config) -> list:
+    """Check in; run the scan tasks whose interval has passed (a timer-driven scanner scans too)."""
+    from agent.checkin import check_in
+    from agent.discovery.tasks import parse_tasks
+    from agent.scan_cycle import deliver_discovery, describe_scan, run_due_scans
+
+    answer = check_in(config)
+    tasks = parse_tasks(answer.get("tasks")) if answer else []
+    scans = run_due_scans(config, tasks)
+    for scan in scans:
+        print(describe_scan(scan))
+    if not scans:
+        deliver_discovery(config)  # reports an outage left spooled
+    return scans
 
 
 def _daemon(args) -> int:
@@ -136,12 +157,14 @@ def _scan(args) -> int:
 
 def _status(args) -> int:
     from agent.cycle import read_status, spool_for
+    from agent.scan_cycle import discovery_spool_for
     from agent.state import load_identity
 
     config = _config(args)
     status = read_status(config.state_dir)
     identity = load_identity(config.state_dir)
-    status.update(agent_id=identity.agent_id if identity else None, spool_depth=spool_for(config).depth,
+    depth = spool_for(config).depth + discovery_spool_for(config).depth  # inventory and discovery reports
+    status.update(agent_id=identity.agent_id if identity else None, spool_depth=depth,
                   server_url=config.server_url or None)
     if args.json:
         print(json.dumps(status, indent=2))

@@ -1,5 +1,9 @@
 """``stocktake-agent daemon``: inventory on an interval, check-in for settings and tasks.
 
+Scan tasks (scanner agents) each get a job of their own on the task's interval, the first
+run soon after receipt (jittered), or one interval after the last run recorded in the
+state dir; their credentials stay in memory, in the job's task.
+
 Each host waits a random part of the splay before its first inventory and every run is
 jittered by the splay, so a fleet restarted together does not report in lockstep. The
 check-in answer carries the interval and splay the collector wants; a change reschedules
@@ -17,13 +21,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from agent import __version__
 from agent.atomic import write_atomically
+from agent.checkin import check_in
 from agent.config import AgentConfig
-from agent.cycle import collector_client, describe, enroll, read_status, run_cycle, spool_for, write_status
-from agent.delivery import KeyKeeper
-from agent.state import load_identity
-from agent.transport import TransportError
+from agent.cycle import describe, read_status, run_cycle, write_status
 
 __all__ = ["AgentSettings", "load_settings", "run_daemon"]
 
@@ -73,12 +74,17 @@ def _save_settings(config: AgentConfig, settings: AgentSettings) -> None:
 
 
 class _Daemon:
-    def __init__(self, config: AgentConfig, scheduler) -> None:
+    def __init__(self, config: AgentConfig, scheduler, rng: random.Random | None = None) -> None:
+        from agent.discovery.schedule import ScanRuns
+
         self.config = config
         self.scheduler = scheduler
         self.settings = load_settings(config)
         self.lock = threading.Lock()
         self.checked_in = False
+        self.rng = rng or random.Random()
+        self.scan_runs = ScanRuns(config.state_dir)
+        self.scan_tasks: dict = {}  # profile id -> ScanTask, in memory only
 
     def inventory_job(self) -> None:
         with self.lock:
@@ -107,28 +113,53 @@ class _Daemon:
             self._checkin()
 
     def _checkin(self) -> None:
-        if load_identity(self.config.state_dir) is None:
-            return  # not enrolled yet: the inventory cycle enrols first
-        try:
-            client = collector_client(self.config)
-            keys = KeyKeeper(load_identity(self.config.state_dir), lambda prev: enroll(self.config, client, prev))
-            status = read_status(self.config.state_dir)
-            body = {"agent_version": __version__, "spool_depth": spool_for(self.config).depth,
-                    "last_success_at": status.get("last_success_at")}
-            try:
-                answer = client.checkin(keys.key(), body)
-            except TransportError as exc:
-                if exc.status != 401 or not keys.renew():
-                    raise
-                answer = client.checkin(keys.key(), body)
-        except (TransportError, OSError, ValueError) as exc:
-            log.warning("check-in failed; keeping current settings", extra={"error": str(exc)})
+        answer = check_in(self.config)
+        if answer is None:
             return
         self.checked_in = True
-        tasks = answer.get("tasks") if isinstance(answer, dict) else None
-        if tasks:
-            log.warning("collector sent tasks this agent version cannot run yet", extra={"tasks": len(tasks)})
+        self.schedule_scans(answer.get("tasks"))
         self.apply(AgentSettings.from_answer(answer, self.settings))
+
+    def schedule_scans(self, raw_tasks) -> None:
+        """One job per scan task; a changed task is rescheduled, a withdrawn one removed."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        from agent.discovery.tasks import parse_tasks
+        from agent.scan_cycle import deliver_discovery
+
+        wanted = {task.profile_id: task for task in parse_tasks(raw_tasks)}
+        for profile_id in self.scan_tasks.keys() - wanted.keys():
+            self.scheduler.remove_job(f"scan-{profile_id}")
+            log.warning("scan profile withdrawn by the collector", extra={"profile_id": profile_id})
+        now = datetime.now(timezone.utc)
+        for profile_id, task in wanted.items():
+            if self.scan_tasks.get(profile_id) == task:
+                continue
+            first = self.scan_runs.next_run(task, now, self.rng)
+            self.scheduler.add_job(
+                self.scan_job, IntervalTrigger(seconds=task.interval_s, jitter=min(task.interval_s // 10, 300)),
+                args=[profile_id], id=f"scan-{profile_id}", replace_existing=True, next_run_time=first,
+                max_instances=1, coalesce=True, misfire_grace_time=None)
+            log.warning("scan profile scheduled", extra={"profile": task.profile, "ranges": list(task.ranges),
+                                                         "interval_s": task.interval_s, "next_run_at": first.isoformat()})
+        self.scan_tasks = wanted
+        self.scan_runs.forget_others(set(wanted))
+        try:
+            deliver_discovery(self.config)  # reports left spooled by an outage
+        except Exception:  # noqa: BLE001 - the next scan delivers them too
+            log.exception("delivering spooled discovery reports failed")
+
+    def scan_job(self, profile_id: int) -> None:
+        from agent.scan_cycle import describe_scan, run_scan
+
+        task = self.scan_tasks.get(profile_id)
+        if task is None:
+            return
+        with self.lock:
+            try:
+                log.warning(describe_scan(run_scan(self.config, task, self.scan_runs)))
+            except Exception:  # noqa: BLE001 - the daemon outlives any one failing scan
+                log.exception("scan task failed", extra={"profile": task.profile})
 
     def apply(self, settings: AgentSettings) -> None:
         if settings == self.settings:
@@ -157,7 +188,7 @@ def run_daemon(config: AgentConfig, rng: random.Random | None = None) -> int:
     from apscheduler.triggers.interval import IntervalTrigger
 
     scheduler = BlockingScheduler(timezone=timezone.utc)
-    daemon = _Daemon(config, scheduler)
+    daemon = _Daemon(config, scheduler, rng)
     settings = daemon.settings
     now = datetime.now(timezone.utc)
     first_run = now + timedelta(seconds=(rng or random.Random()).uniform(0, settings.splay_s))

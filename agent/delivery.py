@@ -86,8 +86,13 @@ def deliver_spool(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     max_attempts: int = 6,
+    endpoint: str = "inventory",
 ) -> DeliveryResult:
-    """Send every spooled report, oldest first, within ``budget_s`` seconds."""
+    """Send every spooled report, oldest first, within ``budget_s`` seconds.
+
+    ``endpoint`` is what the spool holds: "inventory" reports or "discovery" (scanner) reports.
+    """
+    post = client.post_discovery if endpoint == "discovery" else client.post_inventory
     backoff = backoff or Backoff()
     deadline = clock() + budget_s
     result = DeliveryResult()
@@ -98,7 +103,7 @@ def deliver_spool(
             spool.reject(entry, f"unreadable spool file: {exc}")
             result.rejected += 1
             continue
-        outcome = _send_with_retries(client, keys, body, backoff, sleep, clock, deadline, max_attempts)
+        outcome = _send_with_retries(post, keys, body, backoff, sleep, clock, deadline, max_attempts)
         if outcome is None:
             spool.remove(entry)
             result.delivered += 1
@@ -112,11 +117,11 @@ def deliver_spool(
     return result
 
 
-def _send_with_retries(client, keys, body, backoff, sleep, clock, deadline, max_attempts) -> TransportError | None:
+def _send_with_retries(post, keys, body, backoff, sleep, clock, deadline, max_attempts) -> TransportError | None:
     attempt = 0
     while True:
         try:
-            client.post_inventory(keys.key(), body, compressed=True)
+            post(keys.key(), body, compressed=True)
             return None
         except TransportError as exc:
             if exc.status == 401:

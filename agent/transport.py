@@ -42,9 +42,10 @@ class CollectorClient:
         raw = report if isinstance(report, bytes) else json.dumps(report, separators=(",", ":")).encode()
         return self._post("/api/v1/inventory", raw, node_key, compressed)
 
-    def post_discovery(self, node_key: str, report: dict[str, Any]) -> dict:
-        """Upload a scanner's DiscoveryReport."""
-        return self._post("/api/v1/discovery", json.dumps(report, separators=(",", ":")).encode(), node_key)
+    def post_discovery(self, node_key: str, report: dict[str, Any] | bytes, compressed: bool = False) -> dict:
+        """Upload a scanner's DiscoveryReport (a dict, JSON bytes, or gzip bytes with ``compressed``)."""
+        raw = report if isinstance(report, bytes) else json.dumps(report, separators=(",", ":")).encode()
+        return self._post("/api/v1/discovery", raw, node_key, compressed)
 
     def checkin(self, node_key: str, status: dict[str, Any]) -> dict:
         """Report the agent's state; the answer carries its settings and tasks."""
