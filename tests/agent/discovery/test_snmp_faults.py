@@ -111,7 +111,7 @@ class Relay(_UdpThread):
         self.queue, self.order = [], itertools.count()
 
     def step(self) -> None:
-        wait = min([0.02] + [max(0.0, self.queue[0][0] - time.monotonic())] if self.queue else [0.02])
+        wait = min(0.02, max(0.0, self.queue[0][0] - time.monotonic())) if self.queue else 0.02
         readable, _, _ = select.select([self.sock, *self.client_of], [], [], wait)
         for sock in readable:
             try:
@@ -287,7 +287,7 @@ def test_an_agent_slower_than_the_timeout_is_a_timeout(sweep, agents):
 def test_malformed_replies_leave_the_target_without_an_answer(sweep, agents, fault):
     with FakeAgent(MALFORMED[fault]) as fake:
         error, elapsed = _sweep_with_a_good_target(sweep, agents, fake.port, [V2C])
-    assert error.startswith(f"127.0.0.1: no credential worked (office: ")
+    assert error.startswith("127.0.0.1: no credential worked (office: ")
     if sweep is fast_sweep:  # the fast path says what came back; pysnmp drops such datagrams silently
         expected = {"garbage": "no valid answer: malformed reply (bad BER length)",
                     "truncated": "no valid answer: malformed reply (BER value overruns the message)",

@@ -111,8 +111,8 @@ def test_communities_are_tried_in_order_and_every_failure_is_named(agent_port):
     assert results[f"127.0.0.1:{agent_port}"].credential == "office"
     error = results[f"127.0.0.1:{silent}"]
     assert isinstance(error, SnmpError)
-    assert str(error) == (f"127.0.0.1: no credential worked (guess: no response (timeout: wrong community, or no "
-                          f"SNMP agent); office: no response (timeout: wrong community, or no SNMP agent))")
+    assert str(error) == ("127.0.0.1: no credential worked (guess: no response (timeout: wrong community, or no "
+                          "SNMP agent); office: no response (timeout: wrong community, or no SNMP agent))")
 
 
 def test_snmpv3_credentials_go_through_pysnmp_for_the_targets_left(agent_port):
