@@ -39,22 +39,26 @@ class PollLimits(NamedTuple):
 class Table(NamedTuple):
     name: str
     roots: tuple[str, ...]  # the first is the probe: no rows there, no walks of the rest
+    # The roots are columns of one table (or of tables that AUGMENT it): once the first is walked,
+    # the others are asked for exactly as many rows, so no request runs past a column's end.
+    columns: bool = False
 
 
 TABLES: tuple[Table, ...] = (
-    Table("interfaces", interfaces.ROOTS),
+    Table("interfaces", interfaces.ROOTS, columns=True),
     Table("addresses", interfaces.ADDRESS_ROOTS),
-    Table("entity", entity.ROOTS),
-    Table("host_devices", host_resources.DEVICE_ROOTS),
-    Table("storage", host_resources.STORAGE_ROOTS),
+    Table("entity", entity.ROOTS, columns=True),  # see _entity_rows
+    Table("host_devices", host_resources.DEVICE_ROOTS, columns=True),
+    Table("storage", host_resources.STORAGE_ROOTS, columns=True),
     Table("software", host_resources.SOFTWARE_ROOTS),
     Table("printer", printer.ROOTS),
     Table("ups", ups.ROOTS),
-    Table("arp_physical", arp.PHYSICAL_ROOTS),
-    Table("arp_media", arp.MEDIA_ROOTS),
-    Table("bridge", bridge.ROOTS),
     Table("lldp", lldp.ROOTS),
 )
+# Read in steps, each deciding the next (see _arp_rows and _bridge_rows).
+ARP_TABLES = (Table("arp", arp.PHYSICAL_ROOTS, columns=True), Table("arp", arp.MEDIA_ROOTS, columns=True))
+BRIDGE_TABLES = (Table("bridge", bridge.PORT_MAP_ROOTS), Table("bridge", bridge.Q_FDB_ROOTS, columns=True),
+                 Table("bridge", bridge.FDB_ROOTS, columns=True))
 
 
 class PollTarget(NamedTuple):
@@ -103,20 +107,18 @@ class DevicePoll:
 
 async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimits()) -> DevicePoll:
     """Walk every table of one device (``engine``: a pysnmp SnmpEngine, needed for SNMPv3 only)."""
-    walk = await open_walker(engine, target.host, target.port, target.credential, limits.timeout_s, limits.retries,
-                             limits.max_repetitions, limits.max_oids)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limits.deadline_s
+    walker = await open_walker(engine, target.host, target.port, target.credential, limits.timeout_s,
+                               limits.retries, limits.max_repetitions, limits.max_oids)
     gate = asyncio.Semaphore(limits.walks_in_flight)
 
     async def walk_root(root: str, limit: int | None = None) -> list[Row]:
         async with gate:
-            return await walk(root, limit)
+            return await walker.walk(root, limit)
 
-    async def walk_table(table: Table) -> list[Row]:
-        # One row asked for first: an agent answering a GETBULK for a table it lacks still
-        # computes max-repetitions successors, and slow agents (printers) feel it.
-        if not await walk_root(table.roots[0], 1):
-            return []
-        results = await asyncio.gather(*(walk_root(root) for root in table.roots), return_exceptions=True)
+    async def walk_all(roots: tuple[str, ...], limit: int | None = None) -> list[Row]:
+        results = await asyncio.gather(*(walk_root(root, limit) for root in roots), return_exceptions=True)
         rows = []
         for result in results:
             if isinstance(result, BaseException):
@@ -126,14 +128,95 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
 
     vendor_serial = printer.vendor_roots(enterprise_number(target.sys_object_id))
     tables = [Table(t.name, t.roots + vendor_serial) if t.name == "printer" else t for t in TABLES]
-    walked, errors = await _within_deadline({table.name: walk_table(table) for table in tables}, limits.deadline_s)
+    roots = list(dict.fromkeys(table.roots[0] for table in (*tables, *ARP_TABLES, *BRIDGE_TABLES)))
+    try:
+        present = await asyncio.wait_for(_probe(walker, roots), limits.deadline_s)
+    except asyncio.TimeoutError:
+        present = None
+
+    async def walk_table(table: Table) -> list[Row]:
+        # Is the table there at all? An agent answering a GETBULK for a table it lacks still
+        # computes max-repetitions successors, and slow agents (printers) feel it.
+        if table.roots[0] not in present if present is not None else not await walk_root(table.roots[0], 1):
+            return []
+        if table.name == "entity" and present and present[table.roots[0]][1] == entity.CHASSIS:
+            # The first entity is a chassis, so it is the lowest-indexed one: nothing else to look through.
+            first = present[table.roots[0]]
+            return [first] + await walker.get(entity.detail_oids(first[0][len(table.roots[0]) + 1:]))
+        if not table.columns:
+            return await walk_all(table.roots)
+        first = await walk_root(table.roots[0])
+        if not first:
+            return []
+        if table.name == "entity":
+            return first + await _entity_rows(first, walk_all, walker.get)
+        if table.name == "interfaces":
+            return first + await _interface_rows(len(first), walk_all)
+        return first + await walk_all(table.roots[1:], len(first))
+
+    walks = {table.name: walk_table(table) for table in tables}
+    walks["arp"], walks["bridge"] = _arp_rows(walk_table), _bridge_rows(walk_table)
+    walked, errors = await _within_deadline(walks, max(0.0, deadline - loop.time()), limits.deadline_s)
     return _parse(walked, errors)
 
 
-async def _within_deadline(walks: dict, deadline_s: float) -> tuple[dict[str, list[Row]], list[str]]:
-    """Run the table walks together; the unfinished are cancelled at the deadline and named."""
+async def _probe(walker, roots: list[str]) -> dict[str, Row] | None:
+    """``{root: its first row}`` for the roots under which the device has rows, asked in one
+    GETNEXT (most devices lack most tables: one request instead of one per table). None when
+    that request fails; each table is then probed on its own, so an agent that chokes on a
+    many-OID request costs nothing."""
+    try:
+        answers = await walker.next(roots)
+    except Exception:  # noqa: BLE001 - the per-table probes will say what is wrong
+        return None
+    return {root: (oid, value) for root, (oid, value) in zip(roots, answers)
+            if oid.startswith(root + ".") and value is not None}
+
+
+async def _arp_rows(walk_table) -> list[Row]:
+    """The device's ARP cache: ipNetToPhysicalTable, and the older ipNetToMediaTable only when the
+    first holds no IPv4 neighbour (agents that fill both list every IPv4 entry twice)."""
+    physical = await walk_table(ARP_TABLES[0])
+    return physical if arp.has_ipv4(physical) else physical + await walk_table(ARP_TABLES[1])
+
+
+async def _bridge_rows(walk_table) -> list[Row]:
+    """The port map, then the forwarding table: Q-BRIDGE's, or BRIDGE-MIB's when that is empty."""
+    ports = await walk_table(BRIDGE_TABLES[0])
+    if not ports:
+        return []
+    return ports + (await walk_table(BRIDGE_TABLES[1]) or await walk_table(BRIDGE_TABLES[2]))
+
+
+async def _entity_rows(classes: list[Row], walk_all, get) -> list[Row]:
+    """The rest of entPhysicalTable that identifies the box: serial, model, maker and revisions of
+    the chassis alone. A chassis switch lists hundreds of entities; reading five columns of each
+    to keep one row would cost it thousands of OIDs. Containment is read only when no entity
+    says it is a chassis, and the other columns walked only when containment does not tell."""
+    rows, index = [], entity.chassis_index(classes)
+    if index is None:
+        rows = await walk_all(entity.CHOICE_ROOTS[1:], len(classes))
+        index = entity.chassis_index(classes + rows)
+    if index is None:
+        return rows + await walk_all(entity.DETAIL_ROOTS, len(classes))
+    return rows + await get(entity.detail_oids(index))
+
+
+async def _interface_rows(count: int, walk_all) -> list[Row]:
+    """MAC, name and speed of the ``count`` interfaces ifDescr listed; ifSpeed (which saturates
+    at 4.3 Gb/s) only when ifHighSpeed does not cover them all."""
+    rows = await walk_all((interfaces.IF_PHYS_ADDRESS, interfaces.IF_NAME, interfaces.IF_HIGH_SPEED), count)
+    high_speed = interfaces.IF_HIGH_SPEED + "."
+    if sum(1 for oid, _value in rows if oid.startswith(high_speed)) < count:
+        rows += await walk_all((interfaces.IF_SPEED,), count)
+    return rows
+
+
+async def _within_deadline(walks: dict, remaining_s: float, deadline_s: float) -> tuple[dict[str, list[Row]], list[str]]:
+    """Run the table walks together; the unfinished are cancelled when ``remaining_s`` of the
+    device's ``deadline_s`` have passed, and named."""
     tasks = {name: asyncio.ensure_future(coroutine) for name, coroutine in walks.items()}
-    _done, pending = await asyncio.wait(tasks.values(), timeout=deadline_s)
+    _done, pending = await asyncio.wait(tasks.values(), timeout=remaining_s)
     for task in pending:
         task.cancel()
     if pending:
@@ -173,7 +256,7 @@ def _parse(walked: dict[str, list[Row]], errors: list[str]) -> DevicePoll:
     if poll.printer and poll.model is None:  # printers without ENTITY-MIB name their model in hrDeviceDescr
         poll.model = next((d.get("descr") for d in poll.host_devices if d.get("type") == "printer"), None)
     own = poll.own_macs()
-    neighbours = parsed("arp_physical arp_media", arp.parse_arp, default=[])
+    neighbours = parsed("arp", arp.parse_arp, default=[])
     poll.arp = [entry for entry in neighbours if entry["mac"] not in own]  # the router's own addresses
     poll.bridge = bool(walked.get("bridge"))
     _add_learned_macs(poll.interfaces, parsed("bridge", bridge.parse_learned_macs, default={}))

@@ -19,7 +19,8 @@ from agent.discovery.arp import sweep
 from agent.discovery.classify import DeviceFacts, classify
 from agent.discovery.oui import OuiRegistry, default_registry
 from agent.discovery.poll import DevicePoll, PollLimits, PollTarget, poll_devices
-from agent.discovery.snmp import SnmpCredential, SnmpError, SystemInfo, sweep_system
+from agent.discovery.snmp import SnmpCredential, SnmpError, SystemInfo
+from agent.discovery.snmp_sweep import sweep_snmp
 
 __all__ = ["MAX_DEVICES", "arp_scan_report", "load_credentials", "snmp_scan_report"]
 
@@ -98,7 +99,7 @@ def _snmp(targets: list[tuple[str, int]], credentials: list[SnmpCredential], dee
     by_name = {credential.name: credential for credential in credentials}
 
     async def run():
-        systems = await sweep_system(targets, credentials, concurrency, limits.timeout_s, limits.retries)
+        systems = await sweep_snmp(targets, credentials, limits.timeout_s, limits.retries)
         if not deep:
             return systems, {}
         answered = [PollTarget(host, port, by_name[info.credential], info.sys_object_id) for host, port in targets

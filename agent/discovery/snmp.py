@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 from typing import NamedTuple
 
-__all__ = ["SYSTEM_OIDS", "SnmpCredential", "SnmpError", "SystemInfo", "bulk_walk", "open_walker", "poll_system",
-           "sweep_system", "walk", "walk_interfaces"]
+from agent.discovery.snmp_v2c import FIRST_REPETITIONS
+
+__all__ = ["SYSTEM_OIDS", "SnmpCredential", "SnmpError", "SystemInfo", "Walker", "bulk_walk", "open_walker",
+           "poll_system", "sweep_system", "walk", "walk_interfaces"]
 
 # SNMPv2-MIB system group (RFC 3418).
 SYSTEM_OIDS = {
@@ -158,7 +160,7 @@ MAX_WALK_OIDS = 200_000
 
 
 async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_repetitions: int = 50,
-                    max_oids: int = MAX_WALK_OIDS) -> list[tuple[str, object]]:
+                    max_oids: int = MAX_WALK_OIDS, ramp: bool = True) -> list[tuple[str, object]]:
     """Every (OID, value) under ``root`` by GETBULK through pysnmp (SNMPv3), values decoded to Python.
 
     Requests go straight to pysnmp's command generator: the high-level ``bulk_cmd`` builds
@@ -173,7 +175,7 @@ async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_r
     address, _params = LCD.configure(engine, _auth_data(credential), target, b"")
     generator, loop = BulkCommandGeneratorSingleRun(), asyncio.get_running_loop()
     prefix = tuple(int(arc) for arc in root.strip(".").split("."))
-    cursor, rows = ObjectName(prefix), []
+    cursor, rows, ramp = ObjectName(prefix), [], FIRST_REPETITIONS if ramp else max_repetitions
     while len(rows) < max_oids:
         answer = loop.create_future()
 
@@ -181,7 +183,9 @@ async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_r
             if not answer.done():
                 answer.set_result((indication, status, var_binds))
 
-        generator.send_varbinds(engine, address, None, b"", 0, max_repetitions, [(cursor, Null(""))], deliver)
+        # An agent computes every successor asked for: small first, as the v2c walker does.
+        wanted, ramp = min(max_repetitions, max_oids - len(rows), ramp), ramp * 2
+        generator.send_varbinds(engine, address, None, b"", 0, wanted, [(cursor, Null(""))], deliver)
         indication, status, var_binds = await answer
         if indication:
             raise SnmpError(f"walk of {root}: {_describe(indication, credential)}")
@@ -200,20 +204,43 @@ async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_r
     return rows
 
 
-async def open_walker(engine, host: str, port: int, credential: SnmpCredential, timeout_s: float = 1.0,
-                      retries: int = 1, max_repetitions: int = 50, max_oids: int = MAX_WALK_OIDS):
-    """A ``walk(root, limit=None)`` coroutine function bound to one target, for polls that walk many subtrees.
+class Walker(NamedTuple):
+    """One target's ``walk(root, limit=None)``, ``get(oids)`` and ``next(oids)`` coroutine functions
+    (see ``open_walker``)."""
 
-    SNMPv2c goes through the fast BER walker; SNMPv3 through pysnmp with one transport
-    target for all the walks. Each walk returns at most ``max_oids`` rows, or ``limit``
-    rows asked for in one small request (a probe: does the device have this table?)."""
+    walk: object
+    get: object
+    next: object
+
+
+async def open_walker(engine, host: str, port: int, credential: SnmpCredential, timeout_s: float = 1.0,
+                      retries: int = 1, max_repetitions: int = 50, max_oids: int = MAX_WALK_OIDS) -> Walker:
+    """Walks and GETs bound to one target, for polls that read many subtrees.
+
+    SNMPv2c goes through the fast BER client; SNMPv3 through pysnmp with one transport
+    target for all requests. Each walk returns at most ``max_oids`` rows, or ``limit``
+    rows asked for in requests no larger than that. ``get`` and ``next`` (GETNEXT: one
+    request asks whether the device has each of many tables) return ``[(oid, value)]`` in
+    the order asked, value None for a missing instance or the end of the MIB view."""
     if credential.version == "2c":
+        from agent.discovery.snmp_v2c import V2cError, decode_value, get_v2c
+
         async def walk_v2(root: str, limit: int | None = None) -> list[tuple[str, object]]:
             rows = await walk(engine, host, port, credential, root, min(limit or max_repetitions, max_repetitions),
-                              timeout_s, retries, limit or max_oids)
+                              timeout_s, retries, limit or max_oids, ramp=limit is None)
             return rows[:limit or max_oids]
 
-        return walk_v2
+        async def get_v2(oids: list[str], next_: bool = False) -> list[tuple[str, object]]:
+            try:
+                got = await get_v2c(host, port, credential.community, oids, timeout_s, retries, next_)
+            except V2cError as exc:
+                raise SnmpError(f"{host}: get{'next' if next_ else ''} of {oids[0]}: {exc}") from None
+            return [(oid, decode_value(tag, value)) for oid, tag, value in got]
+
+        async def next_v2(oids: list[str]) -> list[tuple[str, object]]:
+            return await get_v2(oids, next_=True)
+
+        return Walker(walk_v2, get_v2, next_v2)
     from pysnmp.hlapi.v3arch import asyncio as hl
 
     target = await hl.UdpTransportTarget.create((host, port), timeout=timeout_s, retries=retries)
@@ -221,16 +248,30 @@ async def open_walker(engine, host: str, port: int, credential: SnmpCredential, 
     async def walk_v3(root: str, limit: int | None = None) -> list[tuple[str, object]]:
         try:
             rows = await bulk_walk(engine, target, credential, root, min(limit or max_repetitions, max_repetitions),
-                                   limit or max_oids)
+                                   limit or max_oids, ramp=limit is None)
         except SnmpError as exc:
             raise SnmpError(f"{host}: {exc}") from None
         return rows[:limit or max_oids]
 
-    return walk_v3
+    async def get_v3(oids: list[str], command=hl.get_cmd) -> list[tuple[str, object]]:
+        indication, status, _index, var_binds = await command(
+            engine, _auth_data(credential), target, hl.ContextData(),
+            *[hl.ObjectType(hl.ObjectIdentity(oid)) for oid in oids], lookupMib=False)
+        if indication:
+            raise SnmpError(f"{host}: get of {oids[0]}: {_describe(indication, credential)}")
+        if status:
+            raise SnmpError(f"{host}: get of {oids[0]}: agent error {status.prettyPrint()}")
+        return [(str(name), _raw_value(value)) for name, value in var_binds]
+
+    async def next_v3(oids: list[str]) -> list[tuple[str, object]]:
+        return await get_v3(oids, hl.next_cmd)
+
+    return Walker(walk_v3, get_v3, next_v3)
 
 
 async def walk(engine, host: str, port: int, credential: SnmpCredential, root: str, max_repetitions: int = 50,
-               timeout_s: float = 1.0, retries: int = 1, max_oids: int = MAX_WALK_OIDS) -> list[tuple[str, object]]:
+               timeout_s: float = 1.0, retries: int = 1, max_oids: int = MAX_WALK_OIDS,
+               ramp: bool = True) -> list[tuple[str, object]]:
     """(OID, value) pairs under ``root``: SNMPv2c through the fast BER walker, SNMPv3 through pysnmp.
 
     Values: int for INTEGER/Counter/Gauge/TimeTicks, bytes for OCTET STRING, str for OIDs
@@ -241,21 +282,24 @@ async def walk(engine, host: str, port: int, credential: SnmpCredential, root: s
 
         try:
             rows = await walk_v2c(host, port, credential.community, root, max_repetitions, timeout_s, retries,
-                                  max_oids=max_oids)
+                                  max_oids=max_oids, ramp=ramp)
         except V2cError as exc:
             raise SnmpError(f"{host}: walk of {root}: {exc}") from None
         return [(oid, decode_value(tag, value)) for oid, tag, value in rows]
     from pysnmp.hlapi.v3arch import asyncio as hl
 
     target = await hl.UdpTransportTarget.create((host, port), timeout=timeout_s, retries=retries)
-    return await bulk_walk(engine, target, credential, root, max_repetitions, max_oids)
+    return await bulk_walk(engine, target, credential, root, max_repetitions, max_oids, ramp)
 
 
 def _raw_value(value):
     """A pyasn1 value in the walk's plain form (bytes for strings, unlike ``_value``), as the v2c path gives it."""
     from pyasn1.type import univ
     from pysnmp.proto.rfc1902 import IpAddress
+    from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
+    if isinstance(value, (NoSuchObject, NoSuchInstance, EndOfMibView, univ.Null)):  # pyasn1's Null is an OctetString
+        return None
     if isinstance(value, IpAddress):
         return ".".join(str(octet) for octet in bytes(value))
     if isinstance(value, univ.OctetString):

@@ -14,13 +14,18 @@ import itertools
 import random
 from typing import NamedTuple
 
-__all__ = ["END_OF_MIB_VIEW", "ERROR_STATUS", "Response", "V2cError", "decode_oid", "decode_value", "encode_get",
-           "encode_oid", "parse_response", "walk_v2c"]
+__all__ = ["END_OF_MIB_VIEW", "ERROR_STATUS", "FIRST_REPETITIONS", "Response", "V2cError", "decode_oid",
+           "decode_value", "encode_get", "encode_oid", "get_v2c", "parse_response", "walk_v2c"]
 
 INTEGER, OCTET_STRING, NULL, OID, SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x30
-GET, GET_BULK, RESPONSE = 0xA0, 0xA5, 0xA2
+GET, GET_NEXT, GET_BULK, RESPONSE = 0xA0, 0xA1, 0xA5, 0xA2
 NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW = 0x80, 0x81, 0x82
 _ids = itertools.count(random.randrange(1, 2**30))
+# A walk's first GETBULK asks this many successors, each later one twice more up to
+# max-repetitions: a 2-row table then costs 8 OIDs, not 50, and a long one two round trips
+# more. An agent answering a GETBULK computes every successor asked for, past the end of the
+# subtree too; simulated (snmpsim) it spends ~0.25 ms per OID against ~0.8 ms per request.
+FIRST_REPETITIONS = 8
 
 
 # RFC 3416 section 3: error-status values, named as agents and tools name them.
@@ -92,6 +97,10 @@ def encode_oid(oid: str) -> bytes:
 
 
 def decode_oid(data: bytes) -> str:
+    if data and max(data) < 0x80:  # every arc below 128, as in most OIDs a walk returns: no base-128 work
+        first = data[0]
+        head = (first // 40, first % 40) if first < 80 else (2, first - 80)
+        return ".".join(map(str, (*head, *data[1:])))
     subidentifiers, value = [], 0
     for byte in data:
         value = (value << 7) | (byte & 0x7F)
@@ -225,8 +234,11 @@ def _arcs(oid: str) -> tuple[int, ...]:
 
 async def walk_v2c(host: str, port: int, community: str, root: str, max_repetitions: int = 50,
                    timeout_s: float = 1.0, retries: int = 1, max_oids: int = 200_000,
-                   deadline_s: float = 60.0) -> list[tuple[str, int, bytes]]:
+                   deadline_s: float = 60.0, ramp: bool = True) -> list[tuple[str, int, bytes]]:
     """Every (OID, value tag, value bytes) under ``root`` by GETBULK; V2cError on timeout or agent error.
+
+    ``ramp``: start small (FIRST_REPETITIONS) when the subtree's size is unknown; a caller
+    that knows it (``max_oids`` rows) asks for them at once.
 
     The whole walk is bounded by ``deadline_s`` and ``max_oids``; an agent whose answers do
     not move forward (each response must start after the last OID and end after its first)
@@ -235,10 +247,16 @@ async def walk_v2c(host: str, port: int, community: str, root: str, max_repetiti
     loop = asyncio.get_running_loop()
     deadline = loop.time() + deadline_s
     transport, client = await loop.create_datagram_endpoint(_Client, remote_addr=(host, port))
-    prefix, cursor, rows = root.strip(".") + ".", root.strip("."), []
+    prefix, cursor, rows, secret = root.strip(".") + ".", root.strip("."), [], community.encode()
+    ramp = FIRST_REPETITIONS if ramp else max_repetitions
     try:
         while len(rows) < max_oids:
-            status, varbinds = await _exchange(transport, client, community.encode(), cursor, max_repetitions,
+            # Never ask for more than is still wanted: an agent computes every successor asked
+            # for, past the end of the subtree too. Most device tables are short, so the first
+            # request is small and later ones grow (see FIRST_REPETITIONS).
+            wanted, ramp = min(max_repetitions, max_oids - len(rows), ramp), ramp * 2
+            status, varbinds = await _exchange(transport, client, cursor,
+                                               lambda request_id: _request(secret, request_id, wanted, cursor),
                                                timeout_s, retries, deadline)
             if status:
                 raise V2cError(f"{host}: agent error {_status_name(status)} walking {root}")
@@ -271,7 +289,33 @@ def _status_name(status: int) -> str:
     return ERROR_STATUS[status] if 0 <= status < len(ERROR_STATUS) else f"status {status}"
 
 
-async def _exchange(transport, client, community, cursor, max_repetitions, timeout_s, retries, deadline):
+async def get_v2c(host: str, port: int, community: str, oids: list[str], timeout_s: float = 1.0,
+                  retries: int = 1, next_: bool = False) -> list[tuple[str, int, bytes]]:
+    """(OID, value tag, value bytes) for each of ``oids`` by one GetRequest (``next_``: one
+    GetNextRequest, each OID's successor); a missing instance comes back with a
+    noSuchObject/noSuchInstance/endOfMibView tag, not as an error."""
+    loop = asyncio.get_running_loop()
+    pdu, secret = GET_NEXT if next_ else GET, community.encode()
+    transport, client = await loop.create_datagram_endpoint(_Client, remote_addr=(host, port))
+    try:
+        status, varbinds = await _exchange(transport, client, oids[0],
+                                           lambda request_id: _message(secret, pdu, request_id, 0, 0, oids),
+                                           timeout_s, retries, loop.time() + (timeout_s * (retries + 1)))
+    finally:
+        transport.close()
+    if status:
+        raise V2cError(f"{host}: agent error {_status_name(status)} getting {oids[0]}")
+    if len(varbinds) != len(oids):
+        raise V2cError(f"{host}: {len(varbinds)} values answered {len(oids)} asked")
+    for asked, (oid, tag, _value) in zip(oids, varbinds):
+        # A successor must follow what was asked; endOfMibView comes back under the asked name.
+        if (_arcs(oid) <= _arcs(asked.strip(".")) and tag != END_OF_MIB_VIEW) if next_ else oid != asked.strip("."):
+            raise V2cError(f"{host}: answer names {oid} for {asked}")
+    return varbinds
+
+
+async def _exchange(transport, client, cursor, encode, timeout_s, retries, deadline):
+    """One request (``encode(request_id)``) and its answer, with retries; ``cursor`` names it in errors."""
     loop = asyncio.get_running_loop()
     for _attempt in range(retries + 1):
         remaining = deadline - loop.time()
@@ -280,7 +324,7 @@ async def _exchange(transport, client, community, cursor, max_repetitions, timeo
         request_id = next(_ids) & 0x7FFFFFFF
         future = loop.create_future()
         client.waiting[request_id] = future
-        transport.sendto(_request(community, request_id, max_repetitions, cursor))
+        transport.sendto(encode(request_id))
         try:
             return await asyncio.wait_for(future, min(timeout_s, remaining))
         except asyncio.TimeoutError:

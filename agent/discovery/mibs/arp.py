@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from agent.discovery.mibs.rows import Row, column, index_arcs, inet_address, unicast_mac
 
-__all__ = ["MEDIA_ROOTS", "PHYSICAL_ROOTS", "parse_arp"]
+__all__ = ["MEDIA_ROOTS", "PHYSICAL_ROOTS", "has_ipv4", "parse_arp"]
 
 IP_NET_TO_PHYSICAL_PHYS_ADDRESS = "1.3.6.1.2.1.4.35.1.4"
 IP_NET_TO_PHYSICAL_TYPE = "1.3.6.1.2.1.4.35.1.6"
@@ -59,6 +59,14 @@ def parse_arp(rows: Iterable[Row]) -> list[dict]:
         if mac not in best or _rank(ip) < _rank(best[mac]):
             best[mac] = ip
     return [{"ip": ip, "mac": mac} for mac, ip in sorted(best.items(), key=lambda item: _sort_key(item[1]))]
+
+
+def has_ipv4(rows: Iterable[Row]) -> bool:
+    """Whether ipNetToPhysicalTable rows hold an IPv4 neighbour (then ipNetToMediaTable, IPv4 only,
+    would repeat them)."""
+    return any(ipaddress.ip_address(ip).version == 4
+               for ip, _mac in _entries(list(rows), IP_NET_TO_PHYSICAL_PHYS_ADDRESS, IP_NET_TO_PHYSICAL_TYPE,
+                                        _physical_address))
 
 
 def _rank(ip: str) -> tuple[int, tuple]:

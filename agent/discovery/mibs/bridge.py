@@ -13,15 +13,20 @@ from collections.abc import Iterable
 
 from agent.discovery.mibs.rows import Row, column, index_arcs, unicast_mac
 
-__all__ = ["MAX_LEARNED_MACS", "ROOTS", "parse_learned_macs"]
+__all__ = ["FDB_ROOTS", "MAX_LEARNED_MACS", "PORT_MAP_ROOTS", "Q_FDB_ROOTS", "ROOTS", "parse_learned_macs"]
 
 DOT1D_BASE_PORT_IF_INDEX = "1.3.6.1.2.1.17.1.4.1.2"
 DOT1D_TP_FDB_PORT = "1.3.6.1.2.1.17.4.3.1.2"
 DOT1D_TP_FDB_STATUS = "1.3.6.1.2.1.17.4.3.1.3"
 DOT1Q_TP_FDB_PORT = "1.3.6.1.2.1.17.7.1.2.2.1.2"
 DOT1Q_TP_FDB_STATUS = "1.3.6.1.2.1.17.7.1.2.2.1.3"
-# The port map first: without it no entry can be placed, so the FDB walks are skipped.
-ROOTS = (DOT1D_BASE_PORT_IF_INDEX, DOT1D_TP_FDB_PORT, DOT1D_TP_FDB_STATUS, DOT1Q_TP_FDB_PORT, DOT1Q_TP_FDB_STATUS)
+# The port map first: without it no entry can be placed, so the FDB walks are skipped. Then
+# Q-BRIDGE's table, which covers every VLAN; BRIDGE-MIB's only when that one is empty (a
+# VLAN-aware switch lists its default VLAN's entries in both: walking both reads them twice).
+PORT_MAP_ROOTS = (DOT1D_BASE_PORT_IF_INDEX,)
+Q_FDB_ROOTS = (DOT1Q_TP_FDB_PORT, DOT1Q_TP_FDB_STATUS)
+FDB_ROOTS = (DOT1D_TP_FDB_PORT, DOT1D_TP_FDB_STATUS)
+ROOTS = PORT_MAP_ROOTS + Q_FDB_ROOTS + FDB_ROOTS
 LEARNED = 3
 MAX_LEARNED_MACS = 65_536  # common.schema.DeviceInterface.learned_macs
 

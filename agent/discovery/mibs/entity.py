@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from agent.discovery.mibs.rows import Row, table, text
 from common.identity import normalize_serial
 
-__all__ = ["CHASSIS", "ENT_PHYSICAL_ENTRY", "ROOTS", "parse_entity"]
+__all__ = ["CHASSIS", "CHOICE_ROOTS", "DETAIL_ROOTS", "ENT_PHYSICAL_ENTRY", "ROOTS", "chassis_index", "detail_oids",
+           "parse_entity"]
 
 ENT_PHYSICAL_ENTRY = "1.3.6.1.2.1.47.1.1.1.1"
 CONTAINED_IN, CLASS, FIRMWARE_REV, SOFTWARE_REV, SERIAL, MFG_NAME, MODEL_NAME = 4, 5, 9, 10, 11, 12, 13
@@ -22,6 +23,26 @@ CHASSIS = 3  # PhysicalClass chassis(3)
 # entPhysicalClass first: a device without it has no entity table and the other columns are skipped.
 ROOTS = tuple(f"{ENT_PHYSICAL_ENTRY}.{column}" for column in (CLASS, CONTAINED_IN, FIRMWARE_REV, SOFTWARE_REV,
                                                                  SERIAL, MFG_NAME, MODEL_NAME))
+
+
+# What picks the chassis (walked for every entity), and what is read of the chassis alone.
+CHOICE_ROOTS, DETAIL_ROOTS = ROOTS[:2], ROOTS[2:]
+
+
+def detail_oids(index: str) -> list[str]:
+    """The OIDs of one entity's revisions, serial, maker and model (asked by GET)."""
+    return [f"{root}.{index}" for root in DETAIL_ROOTS]
+
+
+def chassis_index(rows: Iterable[Row]) -> str | None:
+    """The index of the chassis entity by class or containment alone (None: only a serial can tell)."""
+    entities = table(rows, ENT_PHYSICAL_ENTRY)
+    ordered = sorted(entities, key=_index)
+    for wanted in (lambda e: e.get(CLASS) == CHASSIS, lambda e: e.get(CONTAINED_IN) == 0):
+        chosen = next((index for index in ordered if wanted(entities[index])), None)
+        if chosen is not None:
+            return chosen
+    return None
 
 
 def _index(index: str) -> int:

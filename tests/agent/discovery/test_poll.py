@@ -272,8 +272,14 @@ ENTITY_ROWS = [("1.3.6.1.2.1.47.1.1.1.1.5.1", 3), ("1.3.6.1.2.1.47.1.1.1.1.11.1"
 
 
 def _scripted(monkeypatch, behave):
-    """Replace the SNMP walker: ``behave(root)`` returns rows, raises, or sleeps; calls are recorded."""
-    calls = {"roots": [], "in_flight": 0, "most": 0}
+    """Replace the SNMP walker: ``behave(root)`` returns rows, raises, or sleeps; calls are recorded.
+
+    ``next`` (the one-request probe of every table) answers each root's first row from
+    ``behave``; when ``behave`` raises or is slow for any root, the whole request fails, as one
+    SNMP request would. ``get`` answers the rows ``behave`` gives for each OID's column."""
+    from agent.discovery.snmp import SnmpError, Walker
+
+    calls = {"roots": [], "in_flight": 0, "most": 0, "next": [], "get": []}
 
     async def open_walker(*_args):
         async def walk(root, limit=None):
@@ -285,7 +291,27 @@ def _scripted(monkeypatch, behave):
                 return (await behave(root))[:limit]
             finally:
                 calls["in_flight"] -= 1
-        return walk
+
+        async def next_(oids):
+            calls["next"].append(list(oids))
+            answers = []
+            for root in oids:
+                try:
+                    rows = await asyncio.wait_for(behave(root), 0.1)
+                except (SnmpError, asyncio.TimeoutError):
+                    raise SnmpError("127.0.0.1: getnext: no response after 2 tries") from None
+                answers.append(rows[0] if rows else (root, None))
+            return answers
+
+        async def get(oids):
+            calls["get"].append(list(oids))
+            rows = []
+            for oid in oids:
+                found = dict(await behave(oid.rsplit(".", 1)[0]))
+                rows.append((oid, found.get(oid)))
+            return rows
+
+        return Walker(walk, get, next_)
 
     monkeypatch.setattr("agent.discovery.poll.open_walker", open_walker)
     return calls
@@ -303,10 +329,44 @@ def test_a_failing_table_is_named_and_the_others_kept(monkeypatch):
     poll = _poll("127.0.0.1", 161, _community("x"))
     assert poll.serial == "SER1" and poll.interfaces == []
     assert poll.errors == ["interfaces: 127.0.0.1: walk of 1.3.6.1.2.1.2.2.1.2: no response after 2 tries"]
-    # Each table is probed for one row first; an empty probe means no further walks of that table.
+    # The one-request probe failed (the interfaces table does not answer), so each table is
+    # probed for one row on its own; an empty probe means no further walks of that table.
+    assert len(calls["next"]) == 1
     assert ("1.3.6.1.2.1.25.2.3.1.2", 1) in calls["roots"] and ("1.3.6.1.2.1.25.2.3.1.3", None) not in calls["roots"]
+    # entPhysicalClass names the chassis: only its own serial, model and the rest are asked for.
     assert [call for call in calls["roots"] if call[0].startswith("1.3.6.1.2.1.47")] == [
-        ("1.3.6.1.2.1.47.1.1.1.1.5", 1), *((f"1.3.6.1.2.1.47.1.1.1.1.{c}", None) for c in (5, 4, 9, 10, 11, 12, 13))]
+        ("1.3.6.1.2.1.47.1.1.1.1.5", 1), ("1.3.6.1.2.1.47.1.1.1.1.5", None)]
+    assert calls["get"] == [[f"1.3.6.1.2.1.47.1.1.1.1.{c}.1" for c in (9, 10, 11, 12, 13)]]
+
+
+def test_one_getnext_tells_which_tables_exist_and_a_first_chassis_needs_no_walk(monkeypatch):
+    async def behave(root):
+        return [row for row in ENTITY_ROWS if row[0].startswith(root + ".")]
+
+    calls = _scripted(monkeypatch, behave)
+    poll = _poll("127.0.0.1", 161, _community("x"))
+    assert (poll.serial, poll.errors) == ("SER1", [])
+    assert len(calls["next"]) == 1 and "1.3.6.1.2.1.2.2.1.2" in calls["next"][0]
+    assert calls["roots"] == []  # no table but ENTITY-MIB exists, and its first entity is the chassis
+    assert calls["get"] == [[f"1.3.6.1.2.1.47.1.1.1.1.{c}.1" for c in (9, 10, 11, 12, 13)]]
+
+
+def test_columns_after_the_first_are_asked_for_as_many_rows(monkeypatch):
+    table = {"1.3.6.1.2.1.2.2.1.2": [(f"1.3.6.1.2.1.2.2.1.2.{i}", b"port") for i in range(1, 4)],
+             "1.3.6.1.2.1.31.1.1.1.15": [(f"1.3.6.1.2.1.31.1.1.1.15.{i}", 1000) for i in range(1, 3)]}
+
+    async def behave(root):
+        return table.get(root, [])
+
+    calls = _scripted(monkeypatch, behave)
+    poll = _poll("127.0.0.1", 161, _community("x"))
+    assert [i["speed_mbps"] for i in poll.interfaces if "speed_mbps" in i] == [1000, 1000]
+    interface_walks = [call for call in calls["roots"] if call[0].startswith(("1.3.6.1.2.1.2.", "1.3.6.1.2.1.31."))]
+    # ifDescr walked in full (3 rows), the rest asked for 3 rows; ifHighSpeed covers only two of
+    # the three, so ifSpeed is read too.
+    assert interface_walks[0] == ("1.3.6.1.2.1.2.2.1.2", None)
+    assert sorted(interface_walks[1:]) == sorted([("1.3.6.1.2.1.2.2.1.6", 3), ("1.3.6.1.2.1.31.1.1.1.1", 3),
+                                                  ("1.3.6.1.2.1.31.1.1.1.15", 3), ("1.3.6.1.2.1.2.2.1.5", 3)])
 
 
 def test_the_deadline_cancels_slow_tables_and_keeps_the_rest(monkeypatch):

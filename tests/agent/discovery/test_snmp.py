@@ -165,3 +165,40 @@ def test_interfaces_from_if_mib_match_the_kernels(snmpd, credential):
             mac = handle.read().strip()
         if mac != "00:00:00:00:00:00":
             assert interface["mac"] == mac, name
+
+
+@pytest.mark.parametrize("credential", [COMMUNITY, V3], ids=["v2c", "v3"])
+def test_get_and_getnext_through_the_walker(snmpd, credential):
+    """GET answers each OID asked (None for a missing instance); GETNEXT each OID's successor,
+    which tells in one request whether a table has rows (IF-MIB here, Printer-MIB not)."""
+    from agent.discovery.snmp import open_walker
+
+    async def ask(engine):
+        walker = await open_walker(engine, "127.0.0.1", snmpd, credential, timeout_s=2.0)
+        got = await walker.get(["1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.6.0", "1.3.6.1.2.1.1.5.7"])
+        following = await walker.next(["1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.43.5.1.1", "1.3.6.1.2.1.1.5.0"])
+        return got, following
+
+    got, following = _with_engine(ask)
+    assert got == [("1.3.6.1.2.1.1.5.0", b"lab-printer"), ("1.3.6.1.2.1.1.6.0", b"2nd floor"), ("1.3.6.1.2.1.1.5.7", None)]
+    assert following[0][0].startswith("1.3.6.1.2.1.2.2.1.2.") and isinstance(following[0][1], bytes)
+    assert not following[1][0].startswith("1.3.6.1.2.1.43.5.1.1.")  # no Printer-MIB: the answer lies beyond it
+    assert following[2] == ("1.3.6.1.2.1.1.6.0", b"2nd floor")
+
+
+def test_a_walk_asks_for_no_more_rows_than_wanted(snmpd, monkeypatch):
+    """GETBULK sizes: small first and growing while the subtree's size is unknown (8, 16, 32,
+    then max-repetitions), never beyond the rows still wanted; all at once when the caller
+    knows how many rows there are (ramp=False)."""
+    import agent.discovery.snmp_v2c as v2c
+
+    sizes = []
+    request = v2c._request
+    monkeypatch.setattr(v2c, "_request", lambda community, request_id, size, oid: (
+        sizes.append(size), request(community, request_id, size, oid))[1])
+    rows = asyncio.run(v2c.walk_v2c("127.0.0.1", snmpd, "stocktake-ro", "1.3.6.1.2.1", 50, 2.0, 1, max_oids=100))
+    assert (len(rows), sizes) == (100, [8, 16, 32, 44])
+    sizes.clear()
+    rows = asyncio.run(v2c.walk_v2c("127.0.0.1", snmpd, "stocktake-ro", "1.3.6.1.2.1", 50, 2.0, 1, max_oids=30,
+                                    ramp=False))
+    assert (len(rows), sizes) == (30, [30])
