@@ -135,7 +135,9 @@ def test_requests_are_paced_and_silent_addresses_get_their_timeout():
     results = _sweep(closed, [COMMUNITY], timeout_s=0.3, retries=0, rate_pps=100)
     elapsed = time.monotonic() - started
     assert len(results) == 40 and all(isinstance(r, SnmpError) for r in results.values())
-    assert 0.39 + 0.3 <= elapsed < 2.0  # 40 requests at 100/s, then the timeout after the last one
+    # 40 requests at 100/s, then the timeout after the last one: pacing sets a floor a slow
+    # machine cannot break; the ceiling only says nothing waited on anything else.
+    assert 0.39 + 0.3 <= elapsed < 10.0
 
 
 # ---------------------------------------------------------------- a /24 in namespaces
