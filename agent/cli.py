@@ -33,9 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
     commands.add_parser("daemon", help="run inventories and scan tasks on the collector's schedule until stopped "
                                        "(SIGTERM)")
-    scan = commands.add_parser("scan", help="scanner role: ARP-sweep a range once and print the DiscoveryReport")
-    scan.add_argument("--range", dest="cidr", required=True, help="IPv4 range, e.g. 198.18.0.0/24 (at most 4096 addresses)")
-    scan.add_argument("--interface", required=True, help="the interface on that segment, e.g. eth0")
+    scan = commands.add_parser(
+        "scan", help="scanner role: ARP-sweep a range (or poll SNMP targets) once and print the DiscoveryReport",
+        description="Either --range with --interface (an ARP sweep of the segment, then SNMP on the responders "
+                    "when credentials are given), or --snmp-target (devices reached by SNMP alone, e.g. on "
+                    "other subnets; needs --snmp-credentials).")
+    scan.add_argument("--range", dest="cidr", help="IPv4 range, e.g. 198.18.0.0/24 (at most 4096 addresses)")
+    scan.add_argument("--interface", help="the interface on that segment, e.g. eth0")
+    scan.add_argument("--snmp-target", dest="snmp_targets", action="append", metavar="HOST[:PORT]", default=[],
+                      help="an IPv4 address to poll by SNMP without an ARP sweep (repeatable, at most 4096)")
     scan.add_argument("--once", action="store_true", required=True, help="one sweep, print the report as JSON, exit")
     scan.add_argument("--allow-public", action="store_true", help="permit public address space (never the default)")
     scan.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for answers per round (default 1)")
@@ -136,17 +142,27 @@ def _daemon(args) -> int:
 def _scan(args) -> int:
     from agent.discovery.arp import ArpError
     from agent.discovery.oui import OuiRegistryMissing
-    from agent.discovery.scan import arp_scan_report, load_credentials
+    from agent.discovery.poll import PollLimits
+    from agent.discovery.scan import arp_scan_report, load_credentials, snmp_scan_report, snmp_targets
     from agent.state import load_identity
 
     try:
         identity = load_identity(_config(args).state_dir)
     except (OSError, ValueError):
         identity = None
+    agent_id = identity.agent_id if identity else "unenrolled"
     try:
         credentials = load_credentials(args.snmp_credentials) if args.snmp_credentials else None
-        report = arp_scan_report(identity.agent_id if identity else "unenrolled", args.cidr, args.interface,
-                                 allow_public=args.allow_public, timeout_s=args.timeout, credentials=credentials)
+        if args.snmp_targets:
+            if args.cidr or args.interface or not credentials:
+                raise ValueError("--snmp-target takes --snmp-credentials, and neither --range nor --interface")
+            targets = snmp_targets(args.snmp_targets, args.allow_public)
+            report = snmp_scan_report(agent_id, targets, credentials, limits=PollLimits(timeout_s=args.timeout))
+        elif not (args.cidr and args.interface):
+            raise ValueError("give --range and --interface (an ARP sweep), or --snmp-target")
+        else:
+            report = arp_scan_report(agent_id, args.cidr, args.interface, allow_public=args.allow_public,
+                                     timeout_s=args.timeout, credentials=credentials)
     except (ValueError, OSError, ArpError, OuiRegistryMissing) as exc:
         print(f"stocktake-agent: {exc}", file=sys.stderr)
         return 2

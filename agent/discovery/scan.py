@@ -12,6 +12,7 @@ and learnt MACs (found_by switch_fdb), merged with the rest by MAC.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import uuid
 from datetime import datetime, timezone
 
@@ -21,6 +22,7 @@ from agent.discovery.oui import OuiRegistry, default_registry
 from agent.discovery.poll import DevicePoll, PollLimits, PollTarget, poll_devices
 from agent.discovery.snmp import SnmpCredential, SnmpError, SystemInfo
 from agent.discovery.snmp_sweep import sweep_snmp
+from common.scan_ranges import MAX_SWEEP_ADDRESSES, is_internal
 
 __all__ = ["MAX_DEVICES", "arp_scan_report", "load_credentials", "snmp_scan_report"]
 
@@ -90,6 +92,31 @@ def snmp_scan_report(
                 polled.append((devices[-1], poll))
     _add_learnt(devices, polled, registry, seen_at)
     return _report(agent_id, f"snmp-{len(targets)}", started, devices)
+
+
+def snmp_targets(texts: list[str], allow_public: bool = False, limit: int = MAX_SWEEP_ADDRESSES) -> list[tuple[str, int]]:
+    """``HOST[:PORT]`` texts as (IPv4 address, port) pairs; ValueError naming the first bad one.
+
+    Loopback is allowed (simulated devices on this machine); multicast, broadcast and
+    unspecified addresses never; public addresses only with ``allow_public``."""
+    if len(texts) > limit:
+        raise ValueError(f"{len(texts)} SNMP targets; at most {limit} per scan")
+    targets = []
+    for text in texts:
+        host, _, port = text.partition(":")
+        try:
+            address = ipaddress.IPv4Address(host)
+            number = int(port) if port else 161
+        except ValueError:
+            raise ValueError(f"not an SNMP target: {text!r} (an IPv4 address, optionally :port)") from None
+        if not 0 < number < 65536:
+            raise ValueError(f"not an SNMP target: {text!r} (port {number} is out of range)")
+        if address.is_multicast or address.is_unspecified or address == ipaddress.IPv4Address("255.255.255.255"):
+            raise ValueError(f"{host} cannot be polled (multicast, broadcast or unspecified)")
+        if not (allow_public or address.is_loopback or is_internal(ipaddress.ip_network(host))):
+            raise ValueError(f"{host} is public address space; poll it only with allow_public")
+        targets.append((str(address), number))
+    return list(dict.fromkeys(targets))
 
 
 def _snmp(targets: list[tuple[str, int]], credentials: list[SnmpCredential], deep: bool, limits: PollLimits | None,

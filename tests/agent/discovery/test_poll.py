@@ -418,3 +418,41 @@ def test_deep_arp_scan_polls_the_snmp_host_in_the_namespace_network(l2_network, 
     assert (host.sys_name, host.device_type, host.error) == ("rack-server", "server", None)
     assert server.mac in {i.mac for i in host.interfaces} and host.software and host.storage
     assert len(report.devices) == len(l2_network.hosts)  # a server's ARP cache adds no devices
+
+
+def _scan_cli(*arguments: str, credentials: Path | None = None) -> subprocess.CompletedProcess:
+    extra = ["--snmp-credentials", str(credentials)] if credentials else []
+    return subprocess.run([sys.executable, "-m", "agent.cli", "scan", "--once", *arguments, *extra], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+
+
+def test_scan_cli_polls_snmp_targets_without_an_arp_sweep(sim, tmp_path):
+    """`stocktake-agent scan --snmp-target` for devices ARP cannot reach (other subnets; here
+    simulated ones on loopback): each is polled in full and reported."""
+    (tmp_path / "snmp.toml").write_text('[[credential]]\nname = "lab"\nversion = "2c"\ncommunity = "c3560"\n')
+    (host, port), silent = sim.endpoints[0], free_udp_port()
+    done = _scan_cli("--snmp-target", f"{host}:{port}", "--snmp-target", f"127.0.0.1:{silent}",
+                     credentials=tmp_path / "snmp.toml")
+    assert done.returncode == 0, done.stderr
+    report = DiscoveryReport.model_validate_json(done.stdout)
+    switch = next(d for d in report.devices if d.ip == host)
+    assert (switch.device_type, switch.serial, switch.model) == ("switch", "FOC1408Z61U", "WS-C3560G-48TS-E")
+    assert len(switch.interfaces) == 57 and switch.found_by == ["snmp"]
+    assert not any(d.ip == "127.0.0.1" and d.sys_name for d in report.devices if d is not switch)  # silent: absent
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (("--snmp-target", "127.0.0.1"), "--snmp-target takes --snmp-credentials"),
+    (("--snmp-target", "8.8.8.8"), "8.8.8.8 is public address space"),
+    (("--snmp-target", "224.0.0.1"), "cannot be polled (multicast"),
+    (("--snmp-target", "printer.example"), "not an SNMP target: 'printer.example'"),
+    (("--snmp-target", "127.0.0.1:70000"), "port 70000 is out of range"),
+    (("--snmp-target", "127.0.0.1", "--range", "198.18.0.0/24"), "neither --range nor --interface"),
+    ((), "give --range and --interface"),
+])
+def test_scan_cli_refuses_bad_targets_before_sending_anything(tmp_path, arguments, message):
+    (tmp_path / "snmp.toml").write_text('[[credential]]\nname = "lab"\nversion = "2c"\ncommunity = "x"\n')
+    needs_credentials = "takes --snmp-credentials" not in message
+    done = _scan_cli(*arguments, credentials=tmp_path / "snmp.toml" if needs_credentials else None)
+    assert done.returncode == 2 and message in done.stderr and done.stdout == ""
