@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -130,6 +131,80 @@ def _discovery(base: str, token: str, state_dir: Path) -> None:
         _say(f"  {device['ip']:<14} {device['mac']}  {device['device_type'] or '-':<9} {device['oui_vendor'] or '-'}")
 
 
+# Recorded real devices (snmpsim-data, and the LibreNMS printer recording under tests/fixtures),
+# served by snmpsim on loopback addresses: SNMP discovery with nothing real on the wire.
+SIMULATED = (("127.0.5.1", "network/switch/cisco-c3560"), ("127.0.5.2", "network/switch/hpe-procurve-516733-b21"),
+             ("127.0.5.3", "tests/fixtures/snmp/sharp-mx-3570n.snmprec"), ("127.0.5.4", "UPS/apc-7902b"),
+             ("127.0.5.5", "network/wifi/ubiquiti-m5"))
+SIMULATED_SUBTREES = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.", "1.3.6.1.2.1.4.20.", "1.3.6.1.2.1.4.22.",
+                      "1.3.6.1.2.1.4.35.", "1.3.6.1.2.1.17.", "1.3.6.1.2.1.25.", "1.3.6.1.2.1.31.",
+                      "1.3.6.1.2.1.33.1.1.", "1.3.6.1.2.1.43.", "1.3.6.1.2.1.47.", "1.0.8802.", "1.3.6.1.4.1.")
+
+
+def _snmp_discovery(base: str, token: str, state_dir: Path, data_dir: Path) -> None:
+    """Poll simulated devices (snmpsim on 127.0.5.x) by SNMP alone and send what was found."""
+    _say()
+    _say("== Discovery: SNMP poll of recorded real devices, simulated by snmpsim on 127.0.5.1-5 ==")
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.snmpsim import free_udp_port, recording, start_snmpsim
+    except ImportError as exc:
+        _say(f"  skipped: snmpsim is not installed ({exc})")
+        return
+    from agent.state import load_identity
+    from agent.transport import CollectorClient
+
+    port, community, sims = free_udp_port(), "demo-ro", []
+    try:
+        for host, name in SIMULATED:
+            source = ROOT / name if name.startswith("tests/") else recording(name)
+            sims.append(start_snmpsim({community: source}, [(host, port)], SIMULATED_SUBTREES))
+        credentials = data_dir / "demo-snmp.toml"
+        credentials.write_text(f'[[credential]]\nname = "demo"\nversion = "2c"\ncommunity = "{community}"\n')
+        targets = [argument for host, _name in SIMULATED for argument in ("--snmp-target", f"{host}:{port}")]
+        scan = subprocess.run([sys.executable, "-m", "agent.cli", "scan", "--once", *targets,
+                               "--snmp-credentials", str(credentials)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300, env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    except (OSError, RuntimeError) as exc:
+        _say(f"  skipped: snmpsim did not start ({exc})")
+        return
+    finally:
+        for sim in sims:
+            sim.stop()
+    if scan.returncode != 0:
+        _say(f"  scan failed: {scan.stderr.strip()}")
+        return
+    identity = load_identity(str(state_dir))
+    report = json.loads(scan.stdout)
+    report["agent_id"] = identity.agent_id
+    answer = CollectorClient(base).post_discovery(identity.node_key, report)
+    polled = [d for d in report["devices"] if d.get("ip", "").startswith("127.0.5.")]
+    _say(f"  polled {len(polled)} devices; {answer['devices']} devices stored, counting the "
+         f"{len(report['devices']) - len(polled)} learnt from their ARP caches and forwarding tables")
+    for device in polled:
+        _say(f"  {device['ip']:<10} {device.get('device_type') or '-':<8} {device.get('vendor') or '-':<16} "
+             f"{device.get('model') or '-':<22} serial {device.get('serial') or '-':<12} "
+             f"{len(device.get('interfaces', []))} interfaces")
+
+
+def _web_logins(env: dict) -> list[tuple[str, str, str]]:
+    """A demo admin and a demo auditor for the web UI, with fresh random passwords each run."""
+    logins = []
+    for username, role in (("demo-admin", "admin"), ("demo-auditor", "auditor")):
+        password = secrets.token_urlsafe(12)
+        cli = [sys.executable, "-m", "collector.cli", "user"]
+        done = subprocess.run([*cli, "create", username, "--role", role, "--password-stdin"], input=password + "\n",
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0 and "exists" in (done.stderr + done.stdout):
+            done = subprocess.run([*cli, "set-password", username, "--password-stdin"], input=password + "\n",
+                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            _say(f"  could not set up {username}: {(done.stderr or done.stdout).strip()}")
+            continue
+        logins.append((username, password, role))
+    return logins
+
+
 def _reconciliation(base: str, token: str, data_dir: Path, env: dict) -> None:
     """Import the sample register (plus a row for this machine) and reconcile it."""
     _say()
@@ -200,9 +275,14 @@ def main() -> int:
             raise SystemExit(f"demo: the agent failed: {agent.stderr.strip()}")
         first_id = _summary(base, token, agent.stdout)
         _discovery(base, token, data_dir / "agent-state")
+        _snmp_discovery(base, token, data_dir / "agent-state", data_dir)
         _reconciliation(base, token, data_dir, env_all)
+        logins = _web_logins(env_all)
         _say()
         _say("== Try it ==")
+        _say(f"  web UI: {base}/  (demo logins, new passwords each run)")
+        for username, password, role in logins:
+            _say(f"    {username:<13} {password}   ({role})")
         _say(f"  API token (admin, shown once): {token}")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets/{first_id}")
