@@ -128,7 +128,8 @@ def device_summary(device: Device) -> dict:
     return {
         "id": device.id, "ip": device.ip, "mac": device.mac, "device_type": device.device_type,
         "vendor": device.vendor, "oui_vendor": device.oui_vendor, "model": device.model, "serial": device.serial,
-        "sys_name": device.sys_name, "found_by": device.found_by,
+        "sys_name": device.sys_name, "firmware": device.firmware, "page_count": device.page_count,
+        "page_count_at": _iso(device.page_count_at), "found_by": device.found_by,
         "first_seen_at": _iso(device.first_seen_at), "last_seen_at": _iso(device.last_seen_at),
         "last_seen_by": device.last_seen_by, "asset_id": device.asset_id, "link_reason": device.link_reason,
         "managed": device.asset_id is not None,

@@ -86,10 +86,13 @@ def _device_for(session: Session, seen: DiscoveredDevice) -> tuple[Device, bool]
 
 def _apply(device: Device, seen: DiscoveredDevice, agent_id: str, observation_id: int) -> None:
     """Newer sightings refresh what they carry; fields a sighting lacks keep their value."""
-    for field in ("ip", "sys_name", "sys_descr", "sys_object_id", "model", "vendor", "oui_vendor", "device_type"):
+    for field in ("ip", "sys_name", "sys_descr", "sys_object_id", "model", "vendor", "oui_vendor", "device_type",
+                  "firmware"):
         value = getattr(seen, field)
         if value:
             setattr(device, field, value)
+    if seen.page_count is not None and (device.page_count_at is None or seen.seen_at >= device.page_count_at):
+        device.page_count, device.page_count_at = seen.page_count, seen.seen_at
     serial = normalize_serial(seen.serial)
     if serial:
         device.serial = serial

@@ -32,6 +32,10 @@ class Device(Base):
     vendor: Mapped[str | None] = mapped_column(String(255))
     oui_vendor: Mapped[str | None] = mapped_column(String(255))
     device_type: Mapped[str | None] = mapped_column(String(64))
+    firmware: Mapped[str | None] = mapped_column(String(255))  # the OS or firmware version the box runs
+    # A printer's lifetime page counter (Printer-MIB), and when it was read: usage and lease checks.
+    page_count: Mapped[int | None] = mapped_column(BigInteger)
+    page_count_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     found_by: Mapped[list] = mapped_column(JSON, default=list)
     # The asset this device is (an agent-reported machine), and why we think so.
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)

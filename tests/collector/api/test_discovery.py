@@ -149,3 +149,16 @@ def test_a_device_with_an_agent_learnt_on_a_port_is_linked_and_placed(client, da
     assert (body["linked"], body["placed"]) == (1, 1)
     laptop_device = _by_mac(client, make_token)["3c:52:82:00:00:07"]
     assert laptop_device["asset_id"] == asset_id and laptop_device["switch_port"]["port"] == "Gi1/0/7"
+
+
+def test_firmware_and_a_printers_page_count_are_kept_and_an_older_count_does_not_win(client, database, make_agent,
+                                                                                       make_token):
+    scanner = make_agent()
+    polled = {**PRINTER, "found_by": ["snmp"], "firmware": "2400.3", "page_count": 48_210,
+              "seen_at": "2026-11-20T10:00:00+00:00"}
+    client.post("/api/v1/discovery", json=_report(scanner.agent_id, [polled]), headers=scanner.headers)
+    late = {**polled, "page_count": 47_000, "firmware": None, "seen_at": "2026-11-19T10:00:00+00:00"}  # spooled
+    client.post("/api/v1/discovery", json=_report(scanner.agent_id, [late]), headers=scanner.headers)
+    device = client.get("/api/v1/devices", headers=make_token()).get_json()["items"][0]
+    assert (device["firmware"], device["page_count"]) == ("2400.3", 48_210)
+    assert device["page_count_at"].startswith("2026-11-20T10:00:00")
