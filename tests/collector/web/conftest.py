@@ -86,6 +86,7 @@ def fleet(client, database, make_agent, reports) -> Fleet:
                                evidence={"attribute": "hostname", "register": "fin-lt-1", "observed": asset.hostname})
         session.add(drift)
         switch = Device(mac="00:11:22:33:44:55", ip="198.18.0.1", sys_name="core-sw-1", device_type="switch",
+                        model="WS-C3560G-48TS-E", serial="FOC1408Z61U", firmware="<b data-xss=1>12.2(55)SE</b>",
                         found_by=["snmp"])
         session.add(switch)
         session.flush()

@@ -233,6 +233,8 @@ def test_hostile_names_render_inert_on_every_page(open_as, users, fleet, server)
     page.goto("/devices")
     assert "<script>window.__xss=1</script>" in page.locator("table").inner_text()
     assert "Gi1/0/7" in page.locator("table").inner_text()
+    switch_row = page.locator("tbody tr", has_text="198.18.0.1 ").first.inner_text()
+    assert "WS-C3560G-48TS-E" in switch_row and "FOC1408Z61U" in switch_row and "<b data-xss=1>" in switch_row
 
 
 def test_exports_download_open_and_are_recorded(open_as, users, fleet, server, database, tmp_path):
