@@ -91,6 +91,9 @@ RULES: tuple[Rule, ...] = (
     Rule("wlc-airespace", "wireless_ap", enterprises=frozenset({14179})),
     Rule("ap-descr", "wireless_ap", descr=_re(r"access point|aironet|\bunifi ap\b|\buap\b|arubaos.*\bap\b|"
                                              r"instant on ap|\bwap\d")),
+    # Ubiquiti (UBNT-MIB): airMAX/AirOS radios and UniFi access points, Linux underneath.
+    Rule("ubiquiti-airmax", "wireless_ap", object_id_prefix="1.3.6.1.4.1.41112.1.4"),
+    Rule("ubiquiti-unifi", "wireless_ap", object_id_prefix="1.3.6.1.4.1.41112.1.6"),
     Rule("phone-vendor", "ip_phone", enterprises=frozenset({13885, 6889})),
     Rule("phone-descr", "ip_phone", descr=_re(r"ip phone|\bsip-t\d|yealink|polycom|grandstream gxp|snom")),
     Rule("storage-vendor", "storage", enterprises=frozenset({789, 6574, 24681})),

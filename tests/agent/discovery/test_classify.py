@@ -20,6 +20,10 @@ CASES = [
     (DeviceFacts("1.3.6.1.4.1.12356.101.1.60", "FortiGate-60E"), "firewall", "Fortinet", "firewall-vendor"),
     (DeviceFacts("1.3.6.1.4.1.14988.1", "RouterOS RB4011iGS+"), "router", "MikroTik", "router-descr"),
     (DeviceFacts("1.3.6.1.4.1.41112.1.6", "UAP-AC-Pro 6.5.62.14788"), "wireless_ap", "Ubiquiti", "ap-descr"),
+    # snmpsim-data network/wifi/ubiquiti-m5: an airMAX radio says only "Linux" in sysDescr.
+    (DeviceFacts("1.3.6.1.4.1.41112.1.4", "Linux 2.6.32.61 #1 Wed May 21 18:37:41 EEST 2014 mips", 79),
+     "wireless_ap", "Ubiquiti", "ubiquiti-airmax"),
+    (DeviceFacts("1.3.6.1.4.1.41112.1.6", "Linux 3.10.20 #1 SMP", 79), "wireless_ap", "Ubiquiti", "ubiquiti-unifi"),
     (DeviceFacts("1.3.6.1.4.1.13885.2", "Polycom VVX 411"), "ip_phone", "Polycom", "phone-vendor"),
     (DeviceFacts("1.3.6.1.4.1.8072.3.2.10", "Linux DiskStation 4.4.180+ #42962 SMP Tue Oct 18 15:09:11 CST 2022 x86_64",
                  72, oui_vendor="Synology Incorporated"), "storage", "Synology Incorporated", "storage-descr"),
