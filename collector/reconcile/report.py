@@ -52,7 +52,7 @@ def reconciliation_report(session: Session, outcome: str | None = None, page: in
     outcome_counts.update(session.execute(select(CiMatch.outcome, func.count()).group_by(CiMatch.outcome)).all())
     open_exceptions = dict.fromkeys(EXCEPTION_KINDS, 0)
     open_exceptions.update(session.execute(select(AuditException.kind, func.count())
-                                           .where(AuditException.status == "open")
+                                           .where(AuditException.open_key.is_not(None))  # acknowledged: still open
                                            .group_by(AuditException.kind)).all())
     query = (select(CiMatch, ConfigurationItem.asset_tag, ConfigurationItem.name, ConfigurationItem.hostname)
              .outerjoin(ConfigurationItem, ConfigurationItem.id == CiMatch.ci_id))

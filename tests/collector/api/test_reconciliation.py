@@ -26,6 +26,17 @@ def test_a_run_then_the_report_counts_and_rows(client, database, make_token):
     assert [e["kind"] for e in explained["exceptions"]] == ["drift"]
 
 
+def test_an_acknowledged_exception_still_counts_as_open_in_the_report(client, database, make_token):
+    with database.write() as session:
+        build_messy_fleet(session)
+    client.post("/api/v1/reconciliation/runs", headers=make_token("operator"))
+    with database.write() as session:
+        drift = session.scalars(select(AuditException).where(AuditException.kind == "drift")).first()
+        drift.status = "acknowledged"  # someone is on it; the difference is still there
+    report = client.get("/api/v1/reconciliation", headers=make_token()).get_json()
+    assert report["open_exceptions"]["drift"] == 3
+
+
 def test_the_exception_queue_filters_by_kind_and_status(client, database, make_token):
     with database.write() as session:
         build_messy_fleet(session)
