@@ -126,7 +126,7 @@ def test_a_sweep_whose_targets_all_answered_ends_at_once(agent_port):
     started = time.monotonic()
     results = _sweep([("127.0.0.1", agent_port)], [COMMUNITY], timeout_s=5.0, retries=3)
     assert isinstance(results[f"127.0.0.1:{agent_port}"], SystemInfo)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # not the 5 s timeout: nothing left to wait for
 
 
 def test_requests_are_paced_and_silent_addresses_get_their_timeout():
