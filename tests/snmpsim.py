@@ -36,6 +36,7 @@ import pytest
 __all__ = ["Snmpsim", "free_udp_port", "recording", "running_snmpsim", "snmpsim_factory", "start_snmpsim"]
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+TEST_NET = ipaddress.ip_network("198.18.0.0/15")  # the namespace test networks (tests/netns.py)
 _LAUNCH = ("import sys, dbm, dbm.dumb, bz2, encodings.ascii, encodings.latin_1, encodings.utf_8, encodings.hex_codec\n"
            "from snmpsim.commands.responder import main\n"
            "sys.argv[0] = 'snmpsim-command-responder'\n"
@@ -84,10 +85,13 @@ class Snmpsim:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _check_loopback(endpoints: Iterable[tuple[str, int]]) -> None:
+def _check_endpoints(endpoints: Iterable[tuple[str, int]], netns: str | None) -> None:
+    """Loopback only; inside a test network namespace, its 198.18.0.0/15 addresses too."""
     for host, port in endpoints:
-        if ipaddress.ip_address(host) not in LOOPBACK or not 0 < port < 65536:
-            raise ValueError(f"snmpsim endpoint {host}:{port} is not a loopback address")
+        address = ipaddress.ip_address(host)
+        allowed = address in LOOPBACK or (netns is not None and address in TEST_NET)
+        if not allowed or not 0 < port < 65536:
+            raise ValueError(f"snmpsim endpoint {host}:{port} is not a loopback (or, in a namespace, test) address")
 
 
 def _write_recording(source: Path, target: Path, subtrees: tuple[str, ...] | None) -> None:
@@ -138,25 +142,33 @@ def _answers(host: str, port: int, community: str) -> bool:
 
 
 def start_snmpsim(recordings: dict[str, Path], endpoints: list[tuple[str, int]], subtrees: Iterable[str] | None = None,
-                  ready_timeout_s: float = 120.0) -> Snmpsim:
+                  ready_timeout_s: float = 120.0, netns: str | None = None, answers=None) -> Snmpsim:
     """Serve ``recordings`` (community -> recording file) on every loopback ``endpoint``; returns once it answers.
 
-    Readiness is an SNMP answer on the first and the last endpoint (snmpsim binds them all
-    before it serves any)."""
+    ``netns``: run inside that network namespace (a host of tests/netns.py), on its
+    198.18.0.0/15 address; ``answers(host, port, community) -> bool`` then probes it from
+    where it can be reached (the scanner namespace). Readiness is an SNMP answer on the first
+    and the last endpoint (snmpsim binds them all before it serves any)."""
     endpoints = list(endpoints)
     if not endpoints or not recordings:
         raise ValueError("snmpsim needs at least one endpoint and one recording")
-    _check_loopback(endpoints)
+    _check_endpoints(endpoints, netns)
+    answers = answers or _answers
     directory = _prepare(recordings, tuple(subtrees) if subtrees else None)
+    if netns and os.geteuid() == 0 and any(port < 1024 for _host, port in endpoints):
+        # snmpsim binds after dropping to nobody; in the test host's own namespace (and only
+        # there: the setting is per namespace) let unprivileged processes bind port 161.
+        subprocess.run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", "net.ipv4.ip_unprivileged_port_start=0"],
+                       check=True, capture_output=True, timeout=30)
+    command = (["ip", "netns", "exec", netns] if netns else []) + _command(directory, endpoints)
     with open(directory / "stderr.log", "wb") as stderr:  # the child keeps its own descriptor
-        process = subprocess.Popen(_command(directory, endpoints), cwd=directory, stdout=subprocess.DEVNULL,
-                                   stderr=stderr)
+        process = subprocess.Popen(command, cwd=directory, stdout=subprocess.DEVNULL, stderr=stderr)
     sim = Snmpsim(process, directory, endpoints, list(recordings))
     community = next(iter(recordings))
     deadline = time.monotonic() + ready_timeout_s
     pending = [endpoints[0], endpoints[-1]]
     while pending and time.monotonic() < deadline and process.poll() is None:
-        if _answers(*pending[0], community):
+        if answers(*pending[0], community):
             pending.pop(0)
         else:
             time.sleep(0.1)

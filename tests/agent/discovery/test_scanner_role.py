@@ -1,9 +1,12 @@
 """The scanner role end to end, on the namespace network: a profile made with the collector's CLI
 reaches the agent at check-in, ``run --once`` sweeps and polls, and the collector lists every host.
 
-A namespace cannot reach the host's loopback, so the collector (gunicorn on a SQLite file) runs
-inside the scanner namespace on that namespace's own loopback, beside the agent. The CLI on the
-host writes to the same SQLite file. Needs root (the l2_network fixture skips otherwise).
+Hosts of the network run real SNMP agents: net-snmp's snmpd, and snmpsim serving recordings of a
+real Cisco switch and a real Sharp printer; one host runs a Stocktake agent, so its device is
+linked to its asset instead of being unmanaged. A namespace cannot reach the host's loopback, so
+the collector (gunicorn on a SQLite file) runs inside the scanner namespace, beside the scanner
+agent, listening on the test bridge too (nothing else can reach that). The CLI on the host
+writes to the same SQLite file. Needs root (the l2_network fixture skips otherwise).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +22,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.netns import SCANNER_IP
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMUNITY = "e2e-c0mmunity-4471"
@@ -51,7 +57,8 @@ class _Collector:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 ["ip", "netns", "exec", network.scanner, sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1",
-                 "--threads", "4", "-b", f"127.0.0.1:{self.port}", "collector.app:create_app()"],
+                 "--threads", "4", "-b", f"127.0.0.1:{self.port}", "-b", f"{SCANNER_IP}:{self.port}",
+                 "collector.app:create_app()"],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             self.get("/api/v1/health", wait_s=30)
@@ -80,6 +87,17 @@ class _Collector:
             self.process.wait()
 
 
+def _all_devices(collector: _Collector, token: str, managed: str) -> list[dict]:
+    devices, page = [], 1
+    while page <= 20:
+        answer = collector.get(f"/api/v1/devices?managed={managed}&per_page=100&page={page}", token)
+        devices += answer["items"]
+        if len(devices) >= answer["total"] or not answer["items"]:
+            return devices
+        page += 1
+    raise AssertionError("more than 20 pages of devices")
+
+
 def _start_snmpd(network, host, tmp_path: Path):
     if not os.path.exists("/usr/sbin/snmpd"):
         return None
@@ -92,19 +110,63 @@ def _start_snmpd(network, host, tmp_path: Path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+_SNMP_PROBE = """
+import asyncio, sys
+from agent.discovery.snmp_v2c import V2cError, walk_v2c
+try:
+    sys.exit(0 if asyncio.run(walk_v2c(sys.argv[1], int(sys.argv[2]), sys.argv[3], "1.3.6.1.2.1.1", 5, 0.5, 0)) else 1)
+except (V2cError, OSError):
+    sys.exit(1)
+"""
+
+
+def _start_recorded_devices(network, hosts: list) -> list:
+    """snmpsim in each host's namespace serving that host's recording (``[(host, recording)]``)."""
+    from tests.snmpsim import start_snmpsim
+
+    def answers(host, port, community):  # probed from the scanner, which can reach the hosts
+        return network.run_in_scanner([sys.executable, "-c", _SNMP_PROBE, host, str(port), community], cwd=ROOT,
+                                      timeout=30).returncode == 0
+
+    sims = []
+    try:
+        for host, source in hosts:
+            sims.append(start_snmpsim({COMMUNITY: source}, [(host.ip, 161)], netns=host.namespace, answers=answers))
+    except BaseException:
+        for sim in sims:
+            sim.stop()
+        raise
+    return sims
+
+
+def _agent_env(collector_url: str, secret: str, state: Path) -> dict:
+    return {**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": collector_url,
+            "STOCKTAKE_AGENT_ENROLL_SECRET": secret, "STOCKTAKE_AGENT_STATE_DIR": str(state)}
+
+
 @pytest.mark.live
 def test_a_profile_from_the_cli_is_scanned_by_its_agent_and_every_host_listed(l2_network, tmp_path):
     if shutil.which("ip") is None:
         pytest.skip("iproute2 (ip) is not installed")
+    if shutil.which("snmpsim-command-responder", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("snmpsim is not installed (dev extra)")
+    from tests.snmpsim import recording
+
     collector = _Collector(l2_network, tmp_path)
-    printer = l2_network.hosts[5]
+    printer, switch, sharp, laptop = (l2_network.hosts[i] for i in (5, 3, 8, 9))
     snmpd = _start_snmpd(l2_network, printer, tmp_path)
+    sims = _start_recorded_devices(l2_network, [(switch, recording("network/switch/cisco-c3560")),
+                                                (sharp, ROOT / "tests/fixtures/snmp/sharp-mx-3570n.snmprec")])
     try:
         secret = collector.cli("enroll-secret", "create", "--name", "e2e", "--quiet").strip()
         token = collector.cli("api-token", "create", "--name", "e2e", "--role", "auditor", "--quiet").strip()
+        # A fleet machine on the scanned network, with an agent: its inventory names its NIC's MAC.
+        fleet_env = _agent_env(f"http://{SCANNER_IP}:{collector.port}", secret, tmp_path / "laptop-agent")
+        inventory = subprocess.run(["ip", "netns", "exec", laptop.namespace, sys.executable, "-m", "agent.cli", "run",
+                                    "--once"], cwd=ROOT, env=fleet_env, capture_output=True, text=True, timeout=180)
+        assert inventory.returncode == 0, inventory.stdout + inventory.stderr
         state = tmp_path / "agent"
-        agent_env = {**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": collector.url,
-                     "STOCKTAKE_AGENT_ENROLL_SECRET": secret, "STOCKTAKE_AGENT_STATE_DIR": str(state)}
+        agent_env = _agent_env(collector.url, secret, state)
         enrolled = l2_network.run_in_scanner([sys.executable, "-m", "agent.cli", "enroll"], cwd=ROOT, env=agent_env)
         assert enrolled.returncode == 0, enrolled.stderr
         agent_id = enrolled.stdout.split()[-1]
@@ -117,15 +179,26 @@ def test_a_profile_from_the_cli_is_scanned_by_its_agent_and_every_host_listed(l2
         run = l2_network.run_in_scanner([sys.executable, "-m", "agent.cli", "run", "--once"], cwd=ROOT, env=agent_env,
                                         timeout=180)
         assert run.returncode == 0, run.stdout + run.stderr
-        hosts = len(l2_network.hosts)
-        assert f"scan profile 'lab': 1 report(s), {hosts} device(s); sent 1, spooled 0" in run.stdout, run.stdout
-        assert time.monotonic() - started < 90
+        reported = re.search(r"scan profile 'lab': 1 report\(s\), (\d+) device\(s\); sent 1, spooled 0", run.stdout)
+        # every host, and the devices the switch's ARP cache and forwarding table name
+        assert reported and int(reported.group(1)) > len(l2_network.hosts), run.stdout
+        assert time.monotonic() - started < 150
 
-        devices = collector.get("/api/v1/devices?managed=false&per_page=100", token)
-        assert {d["ip"]: d["mac"] for d in devices["items"]} == {h.ip: h.mac for h in l2_network.hosts}
+        unmanaged = _all_devices(collector, token, "false")
+        hosts = {d["ip"]: d for d in unmanaged if d["ip"] in {h.ip for h in l2_network.hosts}}
+        assert {ip: d["mac"] for ip, d in hosts.items()} == {h.ip: h.mac for h in l2_network.hosts if h is not laptop}
+        managed = _all_devices(collector, token, "true")
+        assert [(d["ip"], d["mac"]) for d in managed] == [(laptop.ip, laptop.mac)]
+        assert managed[0]["asset_id"] and "eth0" in managed[0]["link_reason"]
+        # type, vendor, model and serial from the recordings of real devices
+        assert [hosts[switch.ip][key] for key in ("device_type", "vendor", "model", "serial")] == [
+            "switch", "Cisco", "WS-C3560G-48TS-E", "FOC1408Z61U"]
+        assert [hosts[sharp.ip][key] for key in ("device_type", "vendor", "serial")] == ["printer", "Sharp", "6509415X00"]
+        assert hosts[sharp.ip]["page_count"] and "MX-3570N" in hosts[sharp.ip]["model"]
+        learnt = [d for d in unmanaged if d["ip"] not in hosts]
+        assert learnt and all(set(d["found_by"]) & {"router_arp", "switch_fdb"} for d in learnt)
         if snmpd is not None:  # the credentials went from the CLI, encrypted, through check-in to the poll
-            polled = next(d for d in devices["items"] if d["ip"] == printer.ip)
-            assert polled["sys_name"] == "floor2-printer", polled
+            assert hosts[printer.ip]["sys_name"] == "floor2-printer", hosts[printer.ip]
         profile = json.loads(collector.cli("scan-profile", "list", "--json"))["items"][0]
         assert profile["last_report_at"] and profile["last_report_by"] == agent_id
 
@@ -133,6 +206,8 @@ def test_a_profile_from_the_cli_is_scanned_by_its_agent_and_every_host_listed(l2
                                           env=agent_env, timeout=180)
         assert "scan profile" not in again.stdout  # not due again for an hour
     finally:
+        for sim in sims:
+            sim.stop()
         if snmpd is not None:
             snmpd.terminate()
             snmpd.wait(timeout=10)
