@@ -37,7 +37,23 @@ def test_demo_once_shows_this_machine_with_its_packages(tmp_path):
         assert re.search(r"unmanaged +device \d+ +198\.18\.0\.12 ", out)
     else:
         assert "skipped: building the lab network needs root" in out
+    # SNMP discovery of recorded real devices served by snmpsim on loopback
+    assert re.search(r"127\.0\.5\.1 +switch +Cisco +WS-C3560G-48TS-E +serial FOC1408Z61U +57 interfaces", out)
+    assert re.search(r"127\.0\.5\.3 +printer +Sharp .*serial 6509415X00", out)
+    assert re.search(r"127\.0\.5\.5 +wireless_ap +Ubiquiti", out)
+    # the web UI's demo logins work: their passwords verify against the stored hashes
+    logins = dict(re.findall(r"^ +(demo-admin|demo-auditor) +(\S+) +\((?:admin|auditor)\)$", out, re.M))
+    assert set(logins) == {"demo-admin", "demo-auditor"} and f"web UI: http://127.0.0.1:{port}/" in out
     assert "stopped." in out
     assert (tmp_path / "var" / "stocktake.db").exists()
+    from sqlalchemy import create_engine, text
+
+    from collector.access.passwords import verify_password
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'stocktake.db'}")
+    with engine.connect() as connection:
+        stored = dict(connection.execute(text("SELECT username, password_hash FROM users")).all())
+    engine.dispose()
+    assert all(verify_password(password, stored[name]) for name, password in logins.items())
     with socket.socket() as sock:  # the collector is gone
         assert sock.connect_ex(("127.0.0.1", port)) != 0
