@@ -1,12 +1,13 @@
 """The full SNMP poll of a device: every MIB table Stocktake reads, walked concurrently within bounds.
 
-After the system sweep has found which credential a device answers, the poll walks its
+After the system sweep has found which credential a device answers, the poll reads its
 interfaces, entity (chassis serial/model), HOST-RESOURCES, Printer-MIB, UPS-MIB, ARP cache,
-forwarding tables and LLDP neighbours. Each table is first asked for one row of its first
-column; a device without the table answers with an OID beyond it, and nothing more is
-asked (most devices lack most tables, and slow agents compute every row a GETBULK asks
-for, wanted or not). Walks are bounded in rows (``max_oids`` per
-column), in time (one deadline for the whole device) and in concurrency (walks in flight
+forwarding tables and LLDP neighbours. It asks only for what it keeps, because agents
+(printers, UPS cards) compute every successor a GETBULK asks for, past a table's end too:
+one GETNEXT first asks whether each table has a row (if that request fails, each table is
+probed on its own); a table's other columns are asked for exactly as many rows as its first
+holds; the chassis's ENTITY-MIB row is read by GET. Walks are bounded in rows (``max_oids``
+per column), in time (one deadline for the whole device) and in concurrency (walks in flight
 per device, devices in flight per scan). A table that fails or misses the deadline is
 named in ``errors``; the other tables are kept.
 """
