@@ -420,11 +420,15 @@ def test_deep_arp_scan_polls_the_snmp_host_in_the_namespace_network(l2_network, 
     assert len(report.devices) == len(l2_network.hosts)  # a server's ARP cache adds no devices
 
 
-def _scan_cli(*arguments: str, credentials: Path | None = None) -> subprocess.CompletedProcess:
+def _scan_cli(*arguments: str, credentials: Path | None = None, network=None) -> subprocess.CompletedProcess:
+    """``stocktake-agent scan --once``; inside ``network``'s scanner namespace when given (then
+    even a validation bug could only reach that test bridge)."""
     extra = ["--snmp-credentials", str(credentials)] if credentials else []
-    return subprocess.run([sys.executable, "-m", "agent.cli", "scan", "--once", *arguments, *extra], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
+    argv = [sys.executable, "-m", "agent.cli", "scan", "--once", *arguments, *extra]
+    options = {"cwd": ROOT, "env": {**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull}, "timeout": 120}
+    if network is not None:
+        return network.run_in_scanner(argv, **options)
+    return subprocess.run(argv, capture_output=True, text=True, **options)
 
 
 def test_scan_cli_polls_snmp_targets_without_an_arp_sweep(sim, tmp_path):
@@ -451,8 +455,9 @@ def test_scan_cli_polls_snmp_targets_without_an_arp_sweep(sim, tmp_path):
     (("--snmp-target", "127.0.0.1", "--range", "198.18.0.0/24"), "neither --range nor --interface"),
     ((), "give --range and --interface"),
 ])
-def test_scan_cli_refuses_bad_targets_before_sending_anything(tmp_path, arguments, message):
+def test_scan_cli_refuses_bad_targets_before_sending_anything(l2_network, tmp_path, arguments, message):
     (tmp_path / "snmp.toml").write_text('[[credential]]\nname = "lab"\nversion = "2c"\ncommunity = "x"\n')
     needs_credentials = "takes --snmp-credentials" not in message
-    done = _scan_cli(*arguments, credentials=tmp_path / "snmp.toml" if needs_credentials else None)
+    done = _scan_cli(*arguments, credentials=tmp_path / "snmp.toml" if needs_credentials else None,
+                     network=l2_network)
     assert done.returncode == 2 and message in done.stderr and done.stdout == ""

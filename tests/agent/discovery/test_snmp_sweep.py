@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from agent.discovery.snmp import SnmpCredential, SnmpError, SystemInfo, sweep_system
+from agent.discovery import snmp_sweep
 from agent.discovery.snmp_sweep import sweep_range, sweep_snmp
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -91,7 +92,13 @@ def _sweep(targets, credentials, **options):
     (lambda: _sweep([("127.0.0.1", 161)], []), "no SNMP credentials"),
     (lambda: _sweep([("127.0.0.1", 161)], [COMMUNITY._replace(version="1")]), "version must be 2c or 3"),
 ])
-def test_unacceptable_ranges_targets_and_credentials_fail_before_anything_is_sent(call, message):
+def test_unacceptable_ranges_targets_and_credentials_fail_before_anything_is_sent(call, message, monkeypatch):
+    # Whatever validation does, nothing may be sent: opening the sweep's socket fails the test.
+    def no_sending(*_args, **_kwargs):
+        raise AssertionError("the sweep reached the network with input it should have refused")
+
+    monkeypatch.setattr(snmp_sweep._V2cSweeper, "open", no_sending)
+    monkeypatch.setattr(snmp_sweep, "_sweep_v3", no_sending)
     with pytest.raises(ValueError, match=message):
         call()
 
