@@ -6,7 +6,7 @@ per recording, all with the community ``public``. The devices are an office netw
 access switches with their forwarding tables, routers with ARP caches, printers, UPS cards,
 wireless controllers and cameras (``MIX``). What is timed is what a scanner agent does for
 explicit targets, in process: ``snmp_scan_report`` (system-group sweep, then the full poll
-of every device that answered, 64 devices at a time) until the report is built.
+of every device that answered, 16 devices at a time) until the report is built.
 
 The simulator runs on the same two cores as the poller and costs more CPU per OID than the
 poller does, so the figure is bounded by snmpsim; its CPU time and the poller's are printed
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 devices instead of 500, one run")
     parser.add_argument("--runs", type=int, default=3, help="polls of all the devices; the median is reported")
     parser.add_argument("--devices", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=64, help="devices polled at once")
+    parser.add_argument("--concurrency", type=int, default=64, help="devices at once (the full poll caps it at 16)")
     parser.add_argument("--per-process", type=int, default=25, help="endpoints per snmpsim process")
     args = parser.parse_args()
     devices, args.runs = (100, 1) if args.quick else (args.devices, args.runs)

@@ -95,6 +95,20 @@ def _summary(base: str, token: str, agent_output: str) -> int:
     return assets["items"][0]["id"] if assets["items"] else 1
 
 
+def _send_scan(base: str, state_dir: Path, scan: subprocess.CompletedProcess) -> tuple[dict, dict] | None:
+    """Send a `stocktake-agent scan --once` report as this machine's agent; (report, answer), or None if it failed."""
+    from agent.state import load_identity
+    from agent.transport import CollectorClient
+
+    if scan.returncode != 0:
+        _say(f"  scan failed: {scan.stderr.strip()}")
+        return None
+    identity = load_identity(str(state_dir))
+    report = json.loads(scan.stdout)
+    report["agent_id"] = identity.agent_id
+    return report, CollectorClient(base).post_discovery(identity.node_key, report)
+
+
 # A small lab network for the discovery demo: nothing real is ever scanned. Vendors by OUI.
 LAB_MACS = ["3c:52:82:00:01:01", "3c:52:82:00:01:02", "b8:27:eb:00:01:03", "00:00:0c:00:01:04",
             "f0:18:98:00:01:05", "00:d0:ef:00:01:06"]
@@ -108,8 +122,6 @@ def _discovery(base: str, token: str, state_dir: Path) -> None:
         _say("  skipped: building the lab network needs root and iproute2")
         return
     sys.path.insert(0, str(ROOT))
-    from agent.state import load_identity
-    from agent.transport import CollectorClient
     from tests.netns import build_l2_network, remove_l2_network
 
     network = build_l2_network(len(LAB_MACS), mac_for=lambda i: LAB_MACS[i])
@@ -119,13 +131,10 @@ def _discovery(base: str, token: str, state_dir: Path) -> None:
                                       env={**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull})
     finally:
         remove_l2_network(network)
-    if scan.returncode != 0:
-        _say(f"  scan failed: {scan.stderr.strip()}")
+    sent = _send_scan(base, state_dir, scan)
+    if sent is None:
         return
-    identity = load_identity(str(state_dir))
-    report = json.loads(scan.stdout)
-    report["agent_id"] = identity.agent_id
-    answer = CollectorClient(base).post_discovery(identity.node_key, report)
+    _report, answer = sent
     _say(f"  found {answer['devices']} devices ({answer['linked']} linked to known assets); unmanaged:")
     for device in _get(base + "/api/v1/devices?managed=false", token)["items"]:
         _say(f"  {device['ip']:<14} {device['mac']}  {device['device_type'] or '-':<9} {device['oui_vendor'] or '-'}")
@@ -136,9 +145,7 @@ def _discovery(base: str, token: str, state_dir: Path) -> None:
 SIMULATED = (("127.0.5.1", "network/switch/cisco-c3560"), ("127.0.5.2", "network/switch/hpe-procurve-516733-b21"),
              ("127.0.5.3", "tests/fixtures/snmp/sharp-mx-3570n.snmprec"), ("127.0.5.4", "UPS/apc-7902b"),
              ("127.0.5.5", "network/wifi/ubiquiti-m5"))
-SIMULATED_SUBTREES = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.", "1.3.6.1.2.1.4.20.", "1.3.6.1.2.1.4.22.",
-                      "1.3.6.1.2.1.4.35.", "1.3.6.1.2.1.17.", "1.3.6.1.2.1.25.", "1.3.6.1.2.1.31.",
-                      "1.3.6.1.2.1.33.1.1.", "1.3.6.1.2.1.43.", "1.3.6.1.2.1.47.", "1.0.8802.", "1.3.6.1.4.1.")
+
 
 
 def _snmp_discovery(base: str, token: str, state_dir: Path, data_dir: Path) -> None:
@@ -147,18 +154,16 @@ def _snmp_discovery(base: str, token: str, state_dir: Path, data_dir: Path) -> N
     _say("== Discovery: SNMP poll of recorded real devices, simulated by snmpsim on 127.0.5.1-5 ==")
     sys.path.insert(0, str(ROOT))
     try:
-        from tests.snmpsim import free_udp_port, recording, start_snmpsim
+        from tests.snmpsim import POLL_SUBTREES, free_udp_port, recording, start_snmpsim
     except ImportError as exc:
         _say(f"  skipped: snmpsim is not installed ({exc})")
         return
-    from agent.state import load_identity
-    from agent.transport import CollectorClient
 
     port, community, sims = free_udp_port(), "demo-ro", []
     try:
         for host, name in SIMULATED:
             source = ROOT / name if name.startswith("tests/") else recording(name)
-            sims.append(start_snmpsim({community: source}, [(host, port)], SIMULATED_SUBTREES))
+            sims.append(start_snmpsim({community: source}, [(host, port)], POLL_SUBTREES + ("1.3.6.1.4.1.",)))
         credentials = data_dir / "demo-snmp.toml"
         credentials.write_text(f'[[credential]]\nname = "demo"\nversion = "2c"\ncommunity = "{community}"\n')
         targets = [argument for host, _name in SIMULATED for argument in ("--snmp-target", f"{host}:{port}")]
@@ -171,13 +176,10 @@ def _snmp_discovery(base: str, token: str, state_dir: Path, data_dir: Path) -> N
     finally:
         for sim in sims:
             sim.stop()
-    if scan.returncode != 0:
-        _say(f"  scan failed: {scan.stderr.strip()}")
+    sent = _send_scan(base, state_dir, scan)
+    if sent is None:
         return
-    identity = load_identity(str(state_dir))
-    report = json.loads(scan.stdout)
-    report["agent_id"] = identity.agent_id
-    answer = CollectorClient(base).post_discovery(identity.node_key, report)
+    report, answer = sent
     polled = [d for d in report["devices"] if d.get("ip", "").startswith("127.0.5.")]
     _say(f"  polled {len(polled)} devices; {answer['devices']} devices stored, counting the "
          f"{len(report['devices']) - len(polled)} learnt from their ARP caches and forwarding tables")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Snmpsim", "free_udp_port", "recording", "running_snmpsim", "snmpsim_factory", "start_snmpsim"]
+__all__ = ["POLL_SUBTREES", "Snmpsim", "free_udp_port", "recording", "running_snmpsim", "snmpsim_factory", "start_snmpsim"]
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 TEST_NET = ipaddress.ip_network("198.18.0.0/15")  # the namespace test networks (tests/netns.py)
@@ -42,6 +42,11 @@ _LAUNCH = ("import sys, dbm, dbm.dumb, bz2, encodings.ascii, encodings.latin_1, 
            "sys.argv[0] = 'snmpsim-command-responder'\n"
            "sys.exit(main())\n")
 _PROBE_OID = "1.3.6.1.2.1.1"
+# What the full poll (agent/discovery/poll.py) reads: snmpsim indexes less at start-up when
+# recordings are trimmed to it. Makers' printer serials live under 1.3.6.1.4.1, not here.
+POLL_SUBTREES = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.", "1.3.6.1.2.1.4.20.", "1.3.6.1.2.1.4.22.", "1.3.6.1.2.1.4.35.",
+                 "1.3.6.1.2.1.17.", "1.3.6.1.2.1.25.", "1.3.6.1.2.1.31.", "1.3.6.1.2.1.33.1.1.", "1.3.6.1.2.1.43.",
+                 "1.3.6.1.2.1.47.", "1.0.8802.")
 
 
 def recording(name: str) -> Path:

@@ -135,10 +135,13 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
     except asyncio.TimeoutError:
         present = None
 
+    async def has_rows(root: str) -> bool:
+        # An agent answering a GETBULK for a table it lacks still computes max-repetitions
+        # successors, and slow agents (printers) feel it: ask first.
+        return root in present if present is not None else bool(await walk_root(root, 1))
+
     async def walk_table(table: Table) -> list[Row]:
-        # Is the table there at all? An agent answering a GETBULK for a table it lacks still
-        # computes max-repetitions successors, and slow agents (printers) feel it.
-        if table.roots[0] not in present if present is not None else not await walk_root(table.roots[0], 1):
+        if not await has_rows(table.roots[0]):
             return []
         if table.name == "entity" and present and present[table.roots[0]][1] == entity.CHASSIS:
             # The first entity is a chassis, so it is the lowest-indexed one: nothing else to look through.

@@ -21,14 +21,11 @@ from agent.discovery.poll import PollLimits, PollTarget, poll_devices
 from agent.discovery.scan import snmp_scan_report
 from agent.discovery.snmp import SnmpCredential
 from common.schema import DiscoveryReport
-from tests.snmpsim import free_udp_port, recording, snmpsim_factory  # noqa: F401 - the fixture
+from tests.snmpsim import POLL_SUBTREES, free_udp_port, recording, snmpsim_factory  # noqa: F401 - the fixture
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "snmp"
 ROOT = Path(__file__).resolve().parents[3]
-# What the poll reads; snmpsim indexes less at start-up when the recordings are trimmed to it.
-SUBTREES = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.", "1.3.6.1.2.1.4.20.", "1.3.6.1.2.1.4.22.", "1.3.6.1.2.1.4.35.",
-            "1.3.6.1.2.1.17.", "1.3.6.1.2.1.25.", "1.3.6.1.2.1.31.", "1.3.6.1.2.1.33.1.1.", "1.3.6.1.2.1.43.",
-            "1.3.6.1.2.1.47.", "1.0.8802.")
+SUBTREES = POLL_SUBTREES
 FAST = PollLimits(timeout_s=2.0, retries=1, deadline_s=60.0)
 
 
