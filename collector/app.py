@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from collector import extensions
+from collector import extensions, metrics
 from collector.config import CollectorConfig, load_config
 from common.logs import configure_logging
 
@@ -20,6 +20,7 @@ def create_app(config: CollectorConfig | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_wire_bytes
     app.json.sort_keys = False
     extensions.init_app(app, config)
+    metrics.init_app(app, config.metrics_token)
 
     from collector.api import bp as api_bp
     from collector.web import bp as web_bp

@@ -57,6 +57,9 @@ class CollectorConfig:
     credentials_key_file: str = ""
     credentials_key: str = field(default="", repr=False)
     scan_max_addresses: int = 4096
+    # /metrics (Prometheus): open when empty, as exporters usually are behind a private
+    # network; a token here makes scrapes send `Authorization: Bearer <token>`.
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def effective_database_url(self) -> str:

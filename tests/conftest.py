@@ -142,7 +142,8 @@ class LiveServer:
         env.pop("STOCKTAKE_CONFIG", None)
         self.log = open(data_dir / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
+            [sys.executable, "-m", "gunicorn", "-c", "python:collector.gunicorn_conf", "-k", "gthread", "-w", str(workers),
+             "--threads", str(threads),
              "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *tls, "collector.app:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )

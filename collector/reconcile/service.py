@@ -10,11 +10,13 @@ never fails because of it.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import text
 
+from collector import metrics
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.reconcile.engine import RunResult, reconcile_full, reconcile_subjects
@@ -39,6 +41,7 @@ def rules_for(config: CollectorConfig) -> ReconcileRules:
 def run_full(db: Database, config: CollectorConfig, now: datetime, dry_run: bool = False) -> RunResult | None:
     """A full run; None when another node holds the lock (PostgreSQL)."""
     rules = rules_for(config)
+    started = time.perf_counter()
     with db.write() as session:
         if not db.is_sqlite:
             locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar()
@@ -46,6 +49,7 @@ def run_full(db: Database, config: CollectorConfig, now: datetime, dry_run: bool
                 log.info("reconciliation skipped: another node is running it")
                 return None
         result = reconcile_full(session, rules, now, dry_run=dry_run)
+    metrics.observe_reconciliation("full", time.perf_counter() - started)
     log.info("reconciliation finished", extra={"run_id": result.run_id, "mode": "full", "dry_run": dry_run,
                                                 "subjects": result.subjects, "opened": result.opened,
                                                 "resolved": result.resolved})
@@ -53,10 +57,13 @@ def run_full(db: Database, config: CollectorConfig, now: datetime, dry_run: bool
 
 
 def run_incremental(db: Database, config: CollectorConfig, now: datetime, asset_ids=(), device_ids=()) -> RunResult | None:
+    started = time.perf_counter()
     try:
         with db.write() as session:
-            return reconcile_subjects(session, rules_for(config), now, asset_ids=list(asset_ids),
-                                      device_ids=list(device_ids))
+            result = reconcile_subjects(session, rules_for(config), now, asset_ids=list(asset_ids),
+                                        device_ids=list(device_ids))
+        metrics.observe_reconciliation("incremental", time.perf_counter() - started)
+        return result
     except Exception:  # noqa: BLE001 - ingest must not fail because of reconciliation
         log.exception("incremental reconciliation failed; the next full run will catch up",
                       extra={"assets": list(asset_ids)[:20], "devices": list(device_ids)[:20]})
