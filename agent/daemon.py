@@ -4,8 +4,10 @@ Scan tasks (scanner agents) each get a job of their own on the task's interval, 
 run soon after receipt (jittered), or one interval after the last run recorded in the
 state dir; their credentials stay in memory, in the job's task.
 
-Each host waits a random part of the splay before its first inventory and every run is
-jittered by the splay, so a fleet restarted together does not report in lockstep. The
+A new agent waits a random part of the splay before its first inventory; one that has enrolled
+before waits a random part of the whole interval, for its first inventory and its first check-in
+(``agent/pacing.py``: a fleet restarted together must not arrive together), and every run is
+jittered by the splay. The
 check-in answer carries the interval and splay the collector wants; a change reschedules
 the inventory job. A failing job logs and the daemon keeps running; SIGTERM stops it.
 """
@@ -25,6 +27,8 @@ from agent.atomic import write_atomically
 from agent.checkin import check_in
 from agent.config import AgentConfig
 from agent.cycle import describe, read_status, run_cycle, write_status
+from agent.pacing import first_checkin_delay, first_inventory_delay
+from agent.state import load_identity
 
 __all__ = ["AgentSettings", "load_settings", "run_daemon"]
 
@@ -188,10 +192,13 @@ def run_daemon(config: AgentConfig, rng: random.Random | None = None) -> int:
     from apscheduler.triggers.interval import IntervalTrigger
 
     scheduler = BlockingScheduler(timezone=timezone.utc)
+    rng = rng or random.Random()
     daemon = _Daemon(config, scheduler, rng)
     settings = daemon.settings
     now = datetime.now(timezone.utc)
-    first_run = now + timedelta(seconds=(rng or random.Random()).uniform(0, settings.splay_s))
+    enrolled = load_identity(config.state_dir) is not None
+    first_run = now + timedelta(seconds=first_inventory_delay(settings, enrolled, rng))
+    first_checkin = now + timedelta(seconds=first_checkin_delay(settings, enrolled, rng))
     scheduler.add_job(
         daemon.inventory_job, IntervalTrigger(seconds=settings.inventory_interval_s, jitter=settings.splay_s or None),
         id="inventory", next_run_time=first_run, max_instances=1, coalesce=True, misfire_grace_time=None,
@@ -200,7 +207,7 @@ def run_daemon(config: AgentConfig, rng: random.Random | None = None) -> int:
                       max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.add_job(
         daemon.checkin_job, IntervalTrigger(seconds=settings.checkin_interval_s, jitter=30),
-        id="checkin", next_run_time=now, max_instances=1, coalesce=True, misfire_grace_time=None,
+        id="checkin", next_run_time=first_checkin, max_instances=1, coalesce=True, misfire_grace_time=None,
     )
 
     def stop(signum, _frame):
@@ -209,7 +216,8 @@ def run_daemon(config: AgentConfig, rng: random.Random | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.warning("daemon started", extra={"first_inventory_at": first_run.isoformat(), **asdict(settings)})
+    log.warning("daemon started", extra={"first_inventory_at": first_run.isoformat(),
+                                         "first_checkin_at": first_checkin.isoformat(), **asdict(settings)})
     daemon._record_next_run()
     scheduler.start()
     return 0
