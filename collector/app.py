@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from collector import extensions, metrics
+from collector import extensions, metrics, routing
 from collector.config import CollectorConfig, load_config
 from common.logs import configure_logging
 
@@ -19,6 +19,7 @@ def create_app(config: CollectorConfig | None = None) -> Flask:
     # Flask refuses bodies whose Content-Length exceeds this before a view runs.
     app.config["MAX_CONTENT_LENGTH"] = config.max_wire_bytes
     app.json.sort_keys = False
+    routing.init_app(app)
     extensions.init_app(app, config)
     metrics.init_app(app, config.metrics_token)
 

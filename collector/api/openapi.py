@@ -12,7 +12,12 @@ from functools import lru_cache
 from collector.api import bp
 from common.schema import CheckinRequest, DiscoveryReport, EnrollRequest, InventoryReport
 
+from collector.routing import ID32_MAX, ID64_MAX
+
 REF = "#/components/schemas/{model}"
+# Ids in paths: what the route converters accept (collector/routing.py); anything else is a 404.
+_ID64 = {"type": "integer", "minimum": 1, "maximum": ID64_MAX}
+_ID32 = {"type": "integer", "minimum": 1, "maximum": ID32_MAX}
 
 
 def _error(description: str) -> dict:
@@ -197,7 +202,7 @@ def _paths() -> dict:
             "get": {
                 "summary": "One asset: hardware, OS, NICs, disks, software, each with the report it came from",
                 "security": [{"apiToken": []}],
-                "parameters": [{"name": "asset_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "asset_id", "in": "path", "required": True, "schema": _ID64}],
                 "responses": {"200": _json({"type": "object"}, "The asset"), **_TOKEN_ERRORS, "404": _error("No such asset")},
             }
         },
@@ -234,7 +239,7 @@ def _cmdb_paths(page_params: list) -> dict:
         "/api/v1/cis/{ci_id}": {"get": {
             "summary": "One CI with its MACs and relationships (both directions)",
             "security": [{"apiToken": []}],
-            "parameters": [{"name": "ci_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "ci_id", "in": "path", "required": True, "schema": _ID64}],
             "responses": {"200": _json({"type": "object"}, "The CI"), **_TOKEN_ERRORS, "404": _error("No such CI")},
         }},
         "/api/v1/cis/export": {"get": {
@@ -347,7 +352,7 @@ _SCAN_TASK = {"type": "object", "description": "A scan profile for an assigned s
 
 def _scan_profile_paths() -> dict:
     """Scan profiles (collector/api/scan_profiles.py)."""
-    profile_id = [{"name": "profile_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    profile_id = [{"name": "profile_id", "in": "path", "required": True, "schema": _ID32}]
     profile = _json({"$ref": REF.format(model="ScanProfile")}, "The profile (credentials: name, version, user only)")
     invalid = _error("A field failed validation (`fields` names each); nothing was stored")
     body = {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model="ScanProfileInput")}}}}

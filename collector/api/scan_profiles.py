@@ -42,14 +42,14 @@ def scan_profiles_create():
     return view, 201
 
 
-@bp.get("/scan-profiles/<int:profile_id>")
+@bp.get("/scan-profiles/<id32:profile_id>")
 def scan_profiles_show(profile_id: int):
     current_token("auditor")
     session = request_session()
     return profile_view(get_profile(session, profile_id), profile_agents(session, [profile_id])[profile_id])
 
 
-@bp.patch("/scan-profiles/<int:profile_id>")
+@bp.patch("/scan-profiles/<id32:profile_id>")
 def scan_profiles_update(profile_id: int):
     current_token("admin")
     data = _body()
@@ -59,7 +59,7 @@ def scan_profiles_update(profile_id: int):
     return view
 
 
-@bp.delete("/scan-profiles/<int:profile_id>")
+@bp.delete("/scan-profiles/<id32:profile_id>")
 def scan_profiles_delete(profile_id: int):
     current_token("admin")
     with get_db().write() as session:
@@ -67,7 +67,7 @@ def scan_profiles_delete(profile_id: int):
     return "", 204
 
 
-@bp.put("/scan-profiles/<int:profile_id>/agents")
+@bp.put("/scan-profiles/<id32:profile_id>/agents")
 def scan_profiles_assign(profile_id: int):
     """Replace the profile's agents: ``{"agents": ["<agent id>", ...]}``."""
     current_token("admin")

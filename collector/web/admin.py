@@ -48,7 +48,7 @@ def secret_create():
     return _agents_page(new, 201)
 
 
-@bp.post("/admin/enrollment-secrets/<int:secret_id>/revoke")
+@bp.post("/admin/enrollment-secrets/<id32:secret_id>/revoke")
 @allow("admin")
 def secret_revoke(secret_id: int):
     with get_db().write() as session:
@@ -84,7 +84,7 @@ def user_create():
     return redirect(url_for("web.users", notice="user_created"), 303)
 
 
-@bp.post("/admin/users/<int:user_id>/role")
+@bp.post("/admin/users/<id32:user_id>/role")
 @allow("admin")
 def user_role(user_id: int):
     with get_db().write() as session:
@@ -92,7 +92,7 @@ def user_role(user_id: int):
     return redirect(url_for("web.users", notice="role_changed"), 303)
 
 
-@bp.post("/admin/users/<int:user_id>/disable")
+@bp.post("/admin/users/<id32:user_id>/disable")
 @allow("admin")
 def user_disable(user_id: int):
     with get_db().write() as session:
@@ -100,7 +100,7 @@ def user_disable(user_id: int):
     return redirect(url_for("web.users", notice="user_updated"), 303)
 
 
-@bp.post("/admin/users/<int:user_id>/password")
+@bp.post("/admin/users/<id32:user_id>/password")
 @allow("admin")
 def user_password(user_id: int):
     with get_db().write() as session:
