@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from agent.spool import Spool
+from agent.spool import Spool, SpoolCorrupt
 from agent.state import AgentIdentity
 from agent.transport import CollectorClient, TransportError
 
@@ -99,7 +99,7 @@ def deliver_spool(
     for entry in spool.pending():
         try:
             body = spool.read(entry)
-        except (OSError, EOFError, ValueError) as exc:  # damaged on disk: never sendable
+        except (OSError, SpoolCorrupt) as exc:  # damaged or unreadable on disk: never sendable
             spool.reject(entry, f"unreadable spool file: {exc}")
             result.rejected += 1
             continue

@@ -14,13 +14,14 @@ import json
 import logging
 import os
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agent.atomic import TMP_SUFFIX, write_atomically
 
-__all__ = ["Spool", "SpoolEntry", "SpoolError"]
+__all__ = ["Spool", "SpoolCorrupt", "SpoolEntry", "SpoolError"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ REJECTED_DIR = "rejected"
 
 class SpoolError(OSError):
     """The spool cannot be written (not writable, disk full); the message says which."""
+
+
+class SpoolCorrupt(ValueError):
+    """A spooled file is damaged (truncated, bit-flipped, not gzip): it can never be sent."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +109,17 @@ class Spool:
         return entries
 
     def read(self, entry: SpoolEntry) -> bytes:
-        """The gzip body of a spooled report, checked to be complete."""
+        """The gzip body of a spooled report, checked to be complete.
+
+        Damage shows up as any of three exceptions (issue 16, defect 4: a bad deflate stream
+        raises zlib.error, which is not an OSError, and crashed every run); all become
+        SpoolCorrupt. A file that cannot be read at all stays an OSError.
+        """
         data = entry.path.read_bytes()
-        gzip.decompress(data)  # raises on a truncated or damaged file
+        try:
+            gzip.decompress(data)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise SpoolCorrupt(f"damaged spool file {entry.path.name}: {exc or type(exc).__name__}") from None
         return data
 
     def remove(self, entry: SpoolEntry) -> None:

@@ -140,3 +140,15 @@ def test_401_renews_the_key_once_then_stops(tmp_path, scripted):
     assert result.remaining == 2 and "401" in result.error
     assert [c for c in server.calls if c.startswith("/api/v1/inventory")] == [
         "/api/v1/inventory Bearer stkn_old", "/api/v1/inventory Bearer stkn_new"]
+
+
+@pytest.mark.parametrize("damage", [b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 40, b"\x1f\x8b\x08\x00garbage"])
+def test_a_corrupt_spool_file_is_moved_aside_and_the_rest_go(tmp_path, scripted, damage):
+    server = scripted([])
+    spool = _spool_with(tmp_path, 3)
+    corrupt = spool.pending()[1].path
+    corrupt.write_bytes(damage)  # a deflate stream zlib cannot read: zlib.error, not OSError
+    result = deliver_spool(spool, CollectorClient(server.url), _keys(), sleep=lambda s: None)
+    assert (result.delivered, result.rejected, result.remaining) == (2, 1, 0)
+    assert (tmp_path / "spool" / "rejected" / corrupt.name).exists()
+    assert "unreadable spool file" in (tmp_path / "spool" / "rejected" / (corrupt.name + ".reason")).read_text()
