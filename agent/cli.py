@@ -172,22 +172,21 @@ def _scan(args) -> int:
 
 
 def _status(args) -> int:
-    from agent.cycle import read_status, spool_for
-    from agent.scan_cycle import discovery_spool_for
+    from agent.cycle import discovery_spool_for, read_status, spool_for
     from agent.state import load_identity
 
     config = _config(args)
     status = read_status(config.state_dir)
     identity = load_identity(config.state_dir)
-    depth = spool_for(config).depth + discovery_spool_for(config).depth  # inventory and discovery reports
-    status.update(agent_id=identity.agent_id if identity else None, spool_depth=depth,
-                  server_url=config.server_url or None)
+    spools = (spool_for(config), discovery_spool_for(config))  # inventory and discovery reports
+    status.update(agent_id=identity.agent_id if identity else None, spool_depth=sum(s.depth for s in spools),
+                  spool_rejected=sum(s.rejected for s in spools), server_url=config.server_url or None)
     if args.json:
         print(json.dumps(status, indent=2))
         return 0
     for label, key in (("agent id", "agent_id"), ("collector", "server_url"), ("last success", "last_success_at"),
                        ("last attempt", "last_attempt_at"), ("last error", "last_error"), ("spool depth", "spool_depth"),
-                       ("next run", "next_run_at")):
+                       ("rejected", "spool_rejected"), ("next run", "next_run_at")):
         value = status.get(key)
         print(f"{label + ':':<14}{value if value not in (None, '') else '-'}")
     return 0

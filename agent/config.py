@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     # Spool bounds: reports kept on disk while the collector cannot be reached.
     "spool_max_bytes": 64 * 1024 * 1024,
     "spool_max_reports": 1000,
+    # Times the collector may fail (500) on one report before it is moved to rejected/.
+    "spool_max_failures": 5,
     # Time one delivery attempt may spend retrying before leaving the rest spooled.
     "delivery_budget_s": 120,
     # Schedule until the collector's check-in answer says otherwise.
@@ -44,6 +46,7 @@ class AgentConfig:
     timeout_s: int
     spool_max_bytes: int
     spool_max_reports: int
+    spool_max_failures: int
     delivery_budget_s: int
     inventory_interval_s: int
     splay_s: int
@@ -84,7 +87,7 @@ class AgentConfig:
     def validated(self) -> "AgentConfig":
         if self.server_url and not self.server_url.startswith(("https://", "http://")):
             raise AgentConfigError(f"server_url must start with https:// (or http:// explicitly), got {self.server_url!r}")
-        for name in ("timeout_s", "spool_max_bytes", "spool_max_reports", "delivery_budget_s",
+        for name in ("timeout_s", "spool_max_bytes", "spool_max_reports", "spool_max_failures", "delivery_budget_s",
                      "inventory_interval_s", "checkin_interval_s"):
             if getattr(self, name) <= 0:
                 raise AgentConfigError(f"{name} must be positive")

@@ -22,11 +22,12 @@ from agent.atomic import write_atomically
 from agent.config import AgentConfig
 from agent.delivery import Backoff, DeliveryResult, KeyKeeper, deliver_spool
 from agent.probes.base import Probe
-from agent.spool import Spool, SpoolError
+from agent.spool import Drops, Spool, SpoolError
 from agent.state import AgentIdentity, load_identity, save_identity
 from agent.transport import CollectorClient, TransportError
 
-__all__ = ["CycleResult", "collector_client", "describe", "enroll", "read_status", "run_cycle", "spool_for", "write_status"]
+__all__ = ["CycleResult", "collector_client", "describe", "discovery_spool_for", "enroll", "read_status", "run_cycle",
+           "spool_for", "write_status"]
 
 log = logging.getLogger(__name__)
 STATUS_FILE = "status.json"
@@ -69,6 +70,11 @@ def spool_for(config: AgentConfig) -> Spool:
     return Spool(Path(config.state_dir) / "spool", config.spool_max_bytes, config.spool_max_reports)
 
 
+def discovery_spool_for(config: AgentConfig) -> Spool:
+    """The scanner's spool: its drops travel in the next inventory report, with the inventory spool's."""
+    return Spool(Path(config.state_dir) / "spool" / "discovery", config.spool_max_bytes, config.spool_max_reports)
+
+
 def run_cycle(
     config: AgentConfig,
     probes: Iterable[Probe] | None = None,
@@ -92,17 +98,15 @@ def run_cycle(
     from agent.probes import probes_for
 
     report = collect_inventory(keys.identity.agent_id, probes_for(config.state_dir) if probes is None else probes)
-    report["spool_dropped"] = _take_dropped(spool)
+    drops = _drops([spool, discovery_spool_for(config)])
+    report["spool_dropped"] = sum(taken.count for _, taken in drops)
     result.report_id = report["report_id"]
     result.software, result.nics, result.disks = (len(report.get(k, [])) for k in ("software", "nics", "disks"))
-    try:
-        spool.put(report)
-        result.spooled = True
-    except SpoolError as exc:
-        log.error("spool unusable; sending this report directly", extra={"error": str(exc)})
-        result.error = str(exc)
-        _send_direct(client, keys, report, result)
-    delivery = deliver_spool(spool, client, keys, config.delivery_budget_s, backoff, sleep)
+    if _spool_or_send(spool, client, keys, report, result):
+        for source, taken in drops:  # the count is safe in a spooled or delivered report now
+            source.forget(taken)
+    delivery = deliver_spool(spool, client, keys, config.delivery_budget_s, backoff, sleep,
+                             max_failures=config.spool_max_failures)
     _merge(result, delivery)
     return _finish(config, result, spool)
 
@@ -114,25 +118,46 @@ def _cleanup(spool: Spool) -> None:
         log.error("cannot clean the spool", extra={"error": str(exc)})
 
 
-def _take_dropped(spool: Spool) -> int:
+def _drops(spools: list[Spool]) -> list[tuple[Spool, Drops]]:
+    """Reports dropped and not yet reported, per spool; forgotten only once a report carries them."""
+    found = []
+    for spool in spools:
+        try:
+            found.append((spool, spool.drops()))
+        except OSError as exc:
+            log.error("cannot read the spool's drop count", extra={"error": exc.strerror or str(exc)})
+    return found
+
+
+def _spool_or_send(spool: Spool, client: CollectorClient, keys: KeyKeeper, report: dict, result: CycleResult) -> bool:
+    """Spool the report, or send it directly if the spool is unusable; False if it was lost."""
     try:
-        return spool.take_dropped()
-    except OSError:
-        return 0
+        spool.put(report)
+        result.spooled = True
+        return True
+    except SpoolError as exc:
+        log.error("spool unusable; sending this report directly", extra={"error": str(exc)})
+        result.error = str(exc)
+    try:
+        _send_direct(client, keys, gzip.compress(json.dumps(report, separators=(",", ":")).encode(), 6))
+        result.delivered += 1
+        return True
+    except TransportError as exc:
+        # Counted like a spool drop (issue 16, defect 11): in a marker, or in memory while
+        # the disk takes nothing, and reported with the next report that gets through.
+        spool.count_lost(1)
+        log.error("report lost: spool unusable and collector unavailable; counted as dropped", extra={"error": str(exc)})
+        result.error = f"{result.error}; direct send failed: {exc}"
+        return False
 
 
-def _send_direct(client: CollectorClient, keys: KeyKeeper, report: dict, result: CycleResult) -> None:
-    body = gzip.compress(json.dumps(report, separators=(",", ":")).encode(), 6)
+def _send_direct(client: CollectorClient, keys: KeyKeeper, body: bytes) -> None:
     try:
         client.post_inventory(keys.key(), body, compressed=True)
-        result.delivered += 1
     except TransportError as exc:
-        if exc.status == 401 and keys.renew():
-            client.post_inventory(keys.key(), body, compressed=True)
-            result.delivered += 1
-            return
-        log.error("report lost: spool unusable and collector unavailable", extra={"error": str(exc)})
-        result.error = f"{result.error}; direct send failed: {exc}"
+        if exc.status != 401 or not keys.renew():  # renew raises TransportError if enrolment is refused
+            raise
+        client.post_inventory(keys.key(), body, compressed=True)
 
 
 def _merge(result: CycleResult, delivery: DeliveryResult) -> None:

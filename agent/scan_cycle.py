@@ -4,7 +4,9 @@ Used by ``run --once`` (the tasks that are due) and by the daemon (each task on 
 schedule). Discovery reports have a spool of their own (``<state_dir>/spool/discovery``,
 same durability and bounds as inventory's) and go to ``/api/v1/discovery``; a report
 leaves the spool only after a 2xx, so a collector outage loses nothing. If the spool
-cannot be written, the report is sent directly, as the inventory cycle does.
+cannot be written, the report is sent directly, as the inventory cycle does. A report the
+collector keeps failing on is rejected after ``spool_max_failures`` tries, as inventory's are;
+drops and lost reports are counted here and travel in the next inventory report.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from agent.config import AgentConfig
-from agent.cycle import collector_client, enroll
+from agent.cycle import collector_client, discovery_spool_for, enroll
 from agent.delivery import DeliveryResult, KeyKeeper, deliver_spool
 from agent.discovery.schedule import ScanRuns
 from agent.spool import Spool, SpoolError
@@ -41,10 +42,6 @@ class ScanResult:
     delivered: int = 0
     spool_depth: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-def discovery_spool_for(config: AgentConfig) -> Spool:
-    return Spool(Path(config.state_dir) / "spool" / "discovery", config.spool_max_bytes, config.spool_max_reports)
 
 
 def _keys(config: AgentConfig, client: CollectorClient) -> KeyKeeper:
@@ -70,7 +67,8 @@ def run_scan(config: AgentConfig, task: ScanTask, runs: ScanRuns, client: Collec
         result.reports += 1
         result.devices += len(report.get("devices", []))
         _spool_or_send(spool, client, keys, report, result)
-    delivery = deliver_spool(spool, client, keys, config.delivery_budget_s, endpoint="discovery")
+    delivery = deliver_spool(spool, client, keys, config.delivery_budget_s, endpoint="discovery",
+                             max_failures=config.spool_max_failures)
     result.delivered += delivery.delivered
     if delivery.error:
         result.errors.append(f"delivery: {delivery.error}")
@@ -89,7 +87,9 @@ def _spool_or_send(spool: Spool, client: CollectorClient, keys: KeyKeeper, repor
         client.post_discovery(keys.key(), body, compressed=True)
         result.delivered += 1
     except TransportError as exc:
-        log.error("discovery report lost: spool unusable and collector unavailable", extra={"error": str(exc)})
+        spool.count_lost(1)  # travels in the next inventory report's spool_dropped (issue 16, defect 11)
+        log.error("discovery report lost: spool unusable and collector unavailable; counted as dropped",
+                  extra={"error": str(exc)})
         result.errors.append(f"report lost: {exc}")
 
 
@@ -107,7 +107,8 @@ def deliver_discovery(config: AgentConfig, client: CollectorClient | None = None
     if not spool.depth:
         return None
     client = client or collector_client(config)
-    return deliver_spool(spool, client, _keys(config, client), config.delivery_budget_s, endpoint="discovery")
+    return deliver_spool(spool, client, _keys(config, client), config.delivery_budget_s, endpoint="discovery",
+                         max_failures=config.spool_max_failures)
 
 
 def describe_scan(result: ScanResult) -> str:

@@ -5,6 +5,18 @@ written to a temporary name, fsynced, then renamed into place (and the directory
 fsynced), so a crash or SIGKILL leaves either the whole file or none of it. The spool is
 bounded in bytes and in count; when full, the oldest reports are dropped and the number
 dropped travels in the next report (``spool_dropped``) so the collector knows.
+
+The rest of the spool's state is kept in the names of empty marker files, each changed by
+one rename: a crash, a SIGKILL or a full disk (a rename needs no free block) never leaves
+it half-updated, and a count can never be torn.
+
+- ``<report>.<n>.failed``: the collector failed on that report n times (a 500, not a busy
+  or away answer); after ``max_failures`` the report is rejected (issue 16, defect 2).
+- ``<name>.<n>.dropped``: n reports dropped and not yet reported. A dropped report *becomes*
+  its marker by rename, so it is counted exactly once, together with the drops it carried;
+  a report lost because neither the spool nor the collector could take it gets one too
+  (issue 16, defect 11), or is held in memory until the disk takes it.
+- ``rejected/``: reports the collector refused for good, each with a ``.reason``.
 """
 
 from __future__ import annotations
@@ -14,23 +26,35 @@ import json
 import logging
 import os
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agent.atomic import TMP_SUFFIX, write_atomically
 
-__all__ = ["Spool", "SpoolEntry", "SpoolError"]
+__all__ = ["Drops", "Spool", "SpoolCorrupt", "SpoolEntry", "SpoolError"]
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".json.gz"
-DROPPED_FILE = "dropped"
+FAILED = ".failed"
+DROPPED = ".dropped"
+LEGACY_DROPPED_FILE = "dropped"  # the counter file of earlier versions: still read, then removed
 REJECTED_DIR = "rejected"
+REASON_SUFFIX = ".reason"
+
+# Drops the disk could not record (full, read-only), per spool directory; recorded by the next
+# call that finds the disk writable. Held per process, so the daemon never loses them.
+_UNRECORDED: dict[str, int] = {}
 
 
 class SpoolError(OSError):
     """The spool cannot be written (not writable, disk full); the message says which."""
+
+
+class SpoolCorrupt(ValueError):
+    """A spooled file is damaged (truncated, bit-flipped, not gzip): it can never be sent."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +65,15 @@ class SpoolEntry:
     @property
     def report_id(self) -> str:
         return self.path.name.removesuffix(SUFFIX).split("-", 1)[1]
+
+
+@dataclass(frozen=True)
+class Drops:
+    """Drops not yet reported: the markers that record them and those held in memory."""
+
+    count: int = 0
+    markers: tuple[Path, ...] = ()
+    unrecorded: int = 0
 
 
 class Spool:
@@ -80,69 +113,194 @@ class Spool:
         dropped = 0
         while entries and (len(entries) + 1 > self.max_reports or total + incoming > self.max_bytes):
             oldest = entries.pop(0)
-            oldest.path.unlink(missing_ok=True)
+            self._drop(oldest)
             total -= oldest.size
             dropped += 1
         if dropped:
             log.warning("spool full: dropped the oldest reports", extra={"dropped": dropped})
-            write_atomically(self.directory / DROPPED_FILE, str(self.dropped() + dropped).encode())
+
+    def _drop(self, entry: SpoolEntry) -> None:
+        marker = entry.path.with_name(f"{entry.path.name}.{1 + self._carried_drops(entry)}{DROPPED}")
+        try:
+            os.replace(entry.path, marker)  # leaves the spool and is counted in one step
+        except FileNotFoundError:
+            return
+        os.truncate(marker, 0)  # its space back (cleanup finishes this after a crash)
+        self._forget_failures(entry)
+
+    def _carried_drops(self, entry: SpoolEntry) -> int:
+        """The earlier drops a spooled report was carrying to the collector (they go unreported with it)."""
+        try:
+            carried = json.loads(gzip.decompress(entry.path.read_bytes())).get("spool_dropped", 0)
+        except (OSError, EOFError, zlib.error, ValueError, AttributeError):
+            return 0
+        return carried if isinstance(carried, int) and not isinstance(carried, bool) and carried > 0 else 0
 
     # --- reading -----------------------------------------------------------------------
 
     def pending(self) -> list[SpoolEntry]:
         """Spooled reports, oldest first (temporary files of an interrupted write are ignored)."""
-        try:
-            paths = sorted(p for p in self.directory.iterdir() if p.name.endswith(SUFFIX))
-        except FileNotFoundError:
-            return []
         entries = []
-        for path in paths:
+        for path in sorted(self._names(SUFFIX)):
             try:
                 entries.append(SpoolEntry(path, path.stat().st_size))
             except FileNotFoundError:
                 continue
         return entries
 
+    def _names(self, suffix: str, directory: Path | None = None) -> list[Path]:
+        try:
+            return [p for p in (directory or self.directory).iterdir() if p.name.endswith(suffix)]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
     def read(self, entry: SpoolEntry) -> bytes:
-        """The gzip body of a spooled report, checked to be complete."""
+        """The gzip body of a spooled report, checked to be complete.
+
+        Damage shows up as any of three exceptions (issue 16, defect 4: a bad deflate stream
+        raises zlib.error, which is not an OSError, and crashed every run); all become
+        SpoolCorrupt. A file that cannot be read at all stays an OSError.
+        """
         data = entry.path.read_bytes()
-        gzip.decompress(data)  # raises on a truncated or damaged file
+        try:
+            gzip.decompress(data)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise SpoolCorrupt(f"damaged spool file {entry.path.name}: {exc or type(exc).__name__}") from None
         return data
 
     def remove(self, entry: SpoolEntry) -> None:
         entry.path.unlink(missing_ok=True)
+        self._forget_failures(entry)
 
     def reject(self, entry: SpoolEntry, reason: str) -> None:
-        """Move a report the collector refused for good aside, for a human to look at."""
+        """Move a report the collector will never take aside, with the reason, for a human to look at."""
         rejected = self.directory / REJECTED_DIR
         rejected.mkdir(exist_ok=True, mode=0o700)
-        os.replace(entry.path, rejected / entry.path.name)
-        (rejected / (entry.path.name + ".reason")).write_text(reason + "\n")
-        log.error("collector refused a report; moved aside", extra={"report": entry.path.name, "reason": reason})
-
-    def cleanup_temporary(self) -> int:
-        """Remove temporary files left by a write that was interrupted (crash, SIGKILL)."""
-        removed = 0
-        for path in self.directory.glob(f"*{TMP_SUFFIX}") if self.directory.exists() else []:
-            path.unlink(missing_ok=True)
-            removed += 1
-        return removed
-
-    # --- drop accounting ---------------------------------------------------------------
-
-    def dropped(self) -> int:
+        carried = self._carried_drops(entry)
         try:
-            return int((self.directory / DROPPED_FILE).read_text() or 0)
-        except (FileNotFoundError, ValueError):
-            return 0
-
-    def take_dropped(self) -> int:
-        """The number of reports dropped since the last call (it goes into the next report)."""
-        count = self.dropped()
-        if count:
-            (self.directory / DROPPED_FILE).unlink(missing_ok=True)
-        return count
+            write_atomically(rejected / (entry.path.name + REASON_SUFFIX), (reason + "\n").encode())
+        except OSError as exc:  # the move matters more than the note
+            log.error("cannot write why a report was rejected", extra={"error": exc.strerror or str(exc)})
+        os.replace(entry.path, rejected / entry.path.name)
+        self._forget_failures(entry)
+        if carried:
+            self.count_lost(carried)
+        log.error("report moved aside for good", extra={"report": entry.path.name, "reason": reason})
 
     @property
     def depth(self) -> int:
         return len(self.pending())
+
+    @property
+    def rejected(self) -> int:
+        """Reports waiting in rejected/ for a human (the check-in's ``spool_rejected``)."""
+        return len(self._names(SUFFIX, self.directory / REJECTED_DIR))
+
+    def cleanup_temporary(self) -> int:
+        """Finish what a crash interrupted: temporary files, failure markers of reports gone, untruncated drops."""
+        removed = 0
+        for path in self._names(TMP_SUFFIX) + self._names(TMP_SUFFIX, self.directory / REJECTED_DIR):
+            path.unlink(missing_ok=True)
+            removed += 1
+        for path in self._names(FAILED):
+            if not path.with_name(path.name.rsplit(".", 2)[0]).exists():
+                path.unlink(missing_ok=True)
+        for path in self._names(DROPPED):
+            if path.stat().st_size:
+                os.truncate(path, 0)
+        return removed
+
+    # --- failures of the collector on one report ---------------------------------------
+
+    def failures(self, entry: SpoolEntry) -> int:
+        """How many times the collector has failed on this report (kept across restarts)."""
+        return max((_marker_count(p) for p in self._failure_markers(entry)), default=0)
+
+    def record_failure(self, entry: SpoolEntry) -> int:
+        """Count one more failure on this report; the new count. OSError if the disk takes nothing."""
+        markers = sorted(self._failure_markers(entry), key=_marker_count)
+        count = (_marker_count(markers[-1]) if markers else 0) + 1
+        target = entry.path.with_name(f"{entry.path.name}.{count}{FAILED}")
+        if markers:
+            os.replace(markers[-1], target)
+        else:
+            _create_empty(target)
+        return count
+
+    def _failure_markers(self, entry: SpoolEntry) -> list[Path]:
+        return list(self.directory.glob(f"{entry.path.name}.*{FAILED}"))
+
+    def _forget_failures(self, entry: SpoolEntry) -> None:
+        for path in self._failure_markers(entry):
+            path.unlink(missing_ok=True)
+
+    # --- drop accounting ---------------------------------------------------------------
+
+    def count_lost(self, count: int = 1) -> None:
+        """Record reports dropped outside the spool (e.g. lost while the spool and collector were unusable)."""
+        _UNRECORDED[self._key] = _UNRECORDED.get(self._key, 0) + count
+        self._record_unrecorded()
+
+    def drops(self) -> Drops:
+        """Drops not yet reported; ``forget`` them once a report carrying the count is safe."""
+        unrecorded = self._record_unrecorded()
+        markers = tuple(sorted(self._names(DROPPED)))
+        count = sum(_marker_count(p) for p in markers) + unrecorded
+        legacy = self.directory / LEGACY_DROPPED_FILE
+        try:
+            count += max(int(legacy.read_text() or 0), 0)
+            markers += (legacy,)
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            pass
+        return Drops(count, markers, unrecorded)
+
+    def forget(self, drops: Drops) -> None:
+        """The collector has (or a spooled report carries) these drops: stop counting them."""
+        for path in drops.markers:
+            path.unlink(missing_ok=True)
+        if drops.unrecorded:
+            _UNRECORDED[self._key] = _UNRECORDED.get(self._key, 0) - drops.unrecorded
+
+    def dropped(self) -> int:
+        return self.drops().count
+
+    def take_dropped(self) -> int:
+        """The number of reports dropped since the last call (it goes into the next report)."""
+        drops = self.drops()
+        self.forget(drops)
+        return drops.count
+
+    @property
+    def _key(self) -> str:
+        return os.path.abspath(self.directory)
+
+    def _record_unrecorded(self) -> int:
+        """Write drops held in memory into a marker if the disk now takes it; what is still held."""
+        held = _UNRECORDED.get(self._key, 0)
+        if held <= 0:
+            return held
+        try:
+            _create_empty(self.directory / f"{self._stamp():020d}-lost.{held}{DROPPED}")
+        except OSError as exc:
+            log.error("cannot record dropped reports on disk; holding the count in memory",
+                      extra={"dropped": held, "error": exc.strerror or str(exc)})
+            return held
+        _UNRECORDED[self._key] = 0
+        return 0
+
+
+def _marker_count(path: Path) -> int:
+    """The n of ``<name>.<n>.failed`` or ``<name>.<n>.dropped`` (0 for a name not ours)."""
+    count = path.name.rsplit(".", 2)[-2] if path.name.count(".") >= 2 else ""
+    return int(count) if count.isdigit() else 0
+
+
+def _create_empty(path: Path) -> None:
+    # An empty file needs an inode and a directory entry but no data block: a full disk
+    # usually still takes it, where the counter file of earlier versions failed.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the new name survives a power cut
+    finally:
+        os.close(directory)

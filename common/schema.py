@@ -314,4 +314,6 @@ class CheckinRequest(_Record):
 
     agent_version: ShortText | None = None
     spool_depth: NonNegative = 0
+    # Reports the agent moved to rejected/ (refused, or failed on too often), awaiting a human.
+    spool_rejected: NonNegative = 0
     last_success_at: UtcDatetime | None = None

@@ -16,7 +16,7 @@ __all__ = ["agent_settings", "record_checkin"]
 
 def record_checkin(session: Session, agent_id: str, checkin: CheckinRequest, now: datetime) -> None:
     values = {"last_checkin_at": now, "last_seen_at": now, "spool_depth": checkin.spool_depth,
-              "last_success_at": checkin.last_success_at}
+              "spool_rejected": checkin.spool_rejected, "last_success_at": checkin.last_success_at}
     if checkin.agent_version:
         values["agent_version"] = checkin.agent_version
     session.execute(update(Agent).where(Agent.id == agent_id).values(**values))

@@ -62,6 +62,7 @@ class Agent(Base):
     # From the agent's last check-in: silent or struggling agents show here.
     last_checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     spool_depth: Mapped[int | None] = mapped_column(Integer)
+    spool_rejected: Mapped[int | None] = mapped_column(Integer)
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 

@@ -1,10 +1,7 @@
 """Delivery against a scripted collector on loopback: status codes, Retry-After, backoff."""
 
-import json
 import random
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -12,61 +9,6 @@ from agent.delivery import Backoff, KeyKeeper, deliver_spool
 from agent.spool import Spool
 from agent.state import AgentIdentity
 from agent.transport import CollectorClient
-
-
-class _ScriptedCollector:
-    """Answers /api/v1/inventory with the scripted statuses in order, then 201."""
-
-    def __init__(self, statuses, retry_after=None):
-        self.statuses = list(statuses)
-        self.retry_after = retry_after
-        self.calls: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.calls.append(f"{self.path} {self.headers.get('Authorization', '')}")
-                if self.path == "/api/v1/enroll":
-                    return self._answer(201, {"agent_id": "a1", "node_key": "stkn_new"})
-                status = outer.statuses.pop(0) if outer.statuses else 201
-                headers = {"Retry-After": str(outer.retry_after)} if outer.retry_after is not None and status in (429, 503) else {}
-                self._answer(status, {"status": "stored"} if status < 300 else {"error": f"scripted {status}"}, headers)
-
-            def _answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def scripted():
-    servers = []
-
-    def make(statuses, retry_after=None):
-        server = _ScriptedCollector(statuses, retry_after)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.close()
 
 
 def _spool_with(tmp_path, count):
@@ -140,3 +82,83 @@ def test_401_renews_the_key_once_then_stops(tmp_path, scripted):
     assert result.remaining == 2 and "401" in result.error
     assert [c for c in server.calls if c.startswith("/api/v1/inventory")] == [
         "/api/v1/inventory Bearer stkn_old", "/api/v1/inventory Bearer stkn_new"]
+
+
+@pytest.mark.parametrize("damage", [b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 40, b"\x1f\x8b\x08\x00garbage"])
+def test_a_corrupt_spool_file_is_moved_aside_and_the_rest_go(tmp_path, scripted, damage):
+    server = scripted([])
+    spool = _spool_with(tmp_path, 3)
+    corrupt = spool.pending()[1].path
+    corrupt.write_bytes(damage)  # a deflate stream zlib cannot read: zlib.error, not OSError
+    result = deliver_spool(spool, CollectorClient(server.url), _keys(), sleep=lambda s: None)
+    assert (result.delivered, result.rejected, result.remaining) == (2, 1, 0)
+    assert (tmp_path / "spool" / "rejected" / corrupt.name).exists()
+    assert "unreadable spool file" in (tmp_path / "spool" / "rejected" / (corrupt.name + ".reason")).read_text()
+
+
+def _attempt(spool, server, **kwargs):
+    clock = _Clock()
+    return deliver_spool(spool, CollectorClient(server.url), _keys(), sleep=clock.sleep, clock=clock,
+                         backoff=Backoff(base_s=1, rng=random.Random(2)), **kwargs)
+
+
+def test_a_report_the_collector_fails_on_never_blocks_the_others_and_is_rejected_after_n(tmp_path, scripted):
+    poison = str(uuid.uuid4())
+    server = scripted(fail={poison: 500})
+    Spool(tmp_path / "spool").put({"report_id": poison})
+    for attempt in range(1, 4):  # each attempt as a separate run: a new Spool, counts read from disk
+        spool = Spool(tmp_path / "spool")
+        spool.put({"report_id": str(uuid.uuid4())})
+        result = _attempt(spool, server, max_failures=3)
+        assert result.delivered == 1  # the report behind the bad one got through
+        if attempt < 3:
+            assert (result.failed, result.rejected, result.remaining) == (1, 0, 1)
+            assert "500" in result.error and spool.failures(spool.pending()[0]) == attempt
+    assert (result.failed, result.rejected, result.remaining) == (0, 1, 0)
+    rejected = tmp_path / "spool" / "rejected"
+    [moved] = rejected.glob("*.json.gz")
+    assert poison in moved.name and spool.rejected == 1
+    assert "failed on this report 3 times" in (rejected / (moved.name + ".reason")).read_text()
+    assert server.received().count(poison) == 3  # one try per attempt, no retry storm
+    assert not list((tmp_path / "spool").glob("*.failed"))
+
+
+@pytest.mark.parametrize("status", [503, 429, 408, 502, 504, None])
+def test_a_busy_or_absent_collector_never_counts_against_a_report(tmp_path, scripted, status):
+    server = scripted([status or 500] * 1000, retry_after=1 if status in (429, 503) else None)
+    spool = _spool_with(tmp_path, 2)
+    url = server.url if status else "http://127.0.0.1:9"  # nothing listens on port 9
+    for _ in range(8):
+        clock = _Clock()
+        result = deliver_spool(spool, CollectorClient(url), _keys(), budget_s=10, sleep=clock.sleep, clock=clock,
+                               max_failures=2)
+        assert (result.delivered, result.rejected, result.remaining) == (0, 0, 2)
+    assert all(spool.failures(entry) == 0 for entry in spool.pending())
+    assert not (tmp_path / "spool" / "rejected").exists()
+
+
+def test_a_500_with_retry_after_is_busy_not_the_reports_fault(tmp_path, scripted):
+    server = scripted([500, 500], retry_after=2)
+    result = _attempt(_spool_with(tmp_path, 1), server, max_failures=1)
+    assert (result.delivered, result.rejected, result.failed) == (1, 0, 0)
+
+
+def test_a_collector_failing_on_everything_blames_no_report(tmp_path, scripted):
+    server = scripted([500] * 1000)
+    spool = _spool_with(tmp_path, 20)
+    for _ in range(8):
+        result = _attempt(spool, server, max_failures=2)
+        assert (result.delivered, result.rejected, result.remaining) == (0, 0, 20)
+        assert "not held against any" in result.error
+    assert len(server.received()) == 16  # the oldest and the newest per attempt, nothing more
+    assert all(spool.failures(entry) == 0 for entry in spool.pending())
+
+
+def test_several_bad_reports_at_the_head_are_all_counted_once_the_newest_goes_through(tmp_path, scripted):
+    spool = _spool_with(tmp_path, 5)
+    ids = [entry.report_id for entry in spool.pending()]
+    server = scripted(fail={report_id: 500 for report_id in ids[:3]})
+    result = _attempt(spool, server)
+    assert (result.delivered, result.failed, result.remaining) == (2, 3, 3)
+    assert [spool.failures(entry) for entry in spool.pending()] == [1, 1, 1]
+    assert server.received() == [ids[0], ids[4], ids[1], ids[2], ids[3]]  # the newest proved the collector works

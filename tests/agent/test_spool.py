@@ -93,3 +93,26 @@ def test_sigkill_during_200_writes_leaves_no_corrupt_report(tmp_path, kill_after
         assert document["report_id"] == entry.report_id
     assert not list(directory.glob("*.tmp"))
     assert len(entries) < 200 or writer.returncode == 0  # it was really interrupted, or finished
+
+
+def _damage(path: Path, kind: str) -> None:
+    data = path.read_bytes()
+    if kind == "deflate":  # valid gzip header, garbage compressed stream: zlib.error
+        path.write_bytes(data[:10] + b"\xff" * (len(data) - 10))
+    elif kind == "crc":  # intact stream, wrong checksum: gzip.BadGzipFile
+        path.write_bytes(data[:-8] + bytes(8))
+    elif kind == "not-gzip":
+        path.write_bytes(b"plain text, not gzip at all")
+    else:  # truncated: EOFError
+        path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("kind", ["deflate", "crc", "not-gzip", "truncated"])
+def test_a_damaged_spool_file_is_one_clear_error_whatever_the_damage(tmp_path, kind):
+    from agent.spool import SpoolCorrupt
+
+    spool = Spool(tmp_path / "spool")
+    entry = spool.put(_report())
+    _damage(entry.path, kind)
+    with pytest.raises(SpoolCorrupt, match="damaged spool file"):
+        spool.read(entry)

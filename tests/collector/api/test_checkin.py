@@ -7,13 +7,14 @@ from collector.models import Agent
 def test_checkin_records_state_and_returns_settings(client, database, make_agent):
     agent = make_agent()
     response = client.post("/api/v1/checkin", headers=agent.headers,
-                           json={"agent_version": "0.2.0", "spool_depth": 3, "last_success_at": "2026-11-28T10:00:00Z"})
+                           json={"agent_version": "0.2.0", "spool_depth": 3, "spool_rejected": 2,
+                                 "last_success_at": "2026-11-28T10:00:00Z"})
     assert response.status_code == 200
     assert response.get_json() == {
         "settings": {"inventory_interval_s": 3600, "splay_s": 600, "checkin_interval_s": 900}, "tasks": []}
     with database.session() as session:
         stored = session.get(Agent, agent.agent_id)
-    assert (stored.agent_version, stored.spool_depth) == ("0.2.0", 3)
+    assert (stored.agent_version, stored.spool_depth, stored.spool_rejected) == ("0.2.0", 3, 2)
     assert stored.last_checkin_at is not None and stored.last_success_at.hour == 10
 
 
@@ -21,7 +22,8 @@ def test_checkin_needs_a_node_key(client, database):
     assert client.post("/api/v1/checkin", json={}).status_code == 401
 
 
-@pytest.mark.parametrize("body, field", [({"spool_depth": -1}, "spool_depth"), ({"agent_version": "x" * 100}, "agent_version"),
+@pytest.mark.parametrize("body, field", [({"spool_depth": -1}, "spool_depth"), ({"spool_rejected": -1}, "spool_rejected"),
+                                         ({"agent_version": "x" * 100}, "agent_version"),
                                          ({"last_success_at": "yesterday"}, "last_success_at"), ({"extra": 1}, "extra")])
 def test_bad_checkins_are_422_and_change_nothing(client, database, make_agent, body, field):
     agent = make_agent()

@@ -112,3 +112,12 @@ def test_register_filters_select_the_right_assets(database):
         for filters, expected in cases.items():
             page = register_page(session, filters, 10)
             assert ([row.id for row in page.rows], page.total) == (expected, len(expected)), filters
+
+
+def test_the_agents_page_shows_reports_an_agent_set_aside(client, database, users, login, make_agent):
+    agent = make_agent()
+    response = client.post("/api/v1/checkin", headers=agent.headers, json={"spool_depth": 4, "spool_rejected": 2})
+    assert response.status_code == 200
+    login("admin")
+    page = client.get("/admin/agents").get_data(as_text=True)
+    assert "4 (2 rejected)" in page
