@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from collector import extensions, metrics, routing
+from collector import admission, extensions, metrics, routing
 from collector.config import CollectorConfig, load_config
 from common.logs import configure_logging
 
@@ -22,6 +22,7 @@ def create_app(config: CollectorConfig | None = None) -> Flask:
     routing.init_app(app)
     extensions.init_app(app, config)
     metrics.init_app(app, config.metrics_token)
+    admission.init_app(app, config.shed_queue_wait_ms, (config.shed_retry_after_min_s, config.shed_retry_after_max_s))
 
     from collector.api import bp as api_bp
     from collector.web import bp as web_bp

@@ -57,6 +57,12 @@ class CollectorConfig:
     credentials_key_file: str = ""
     credentials_key: str = field(default="", repr=False)
     scan_max_addresses: int = 4096
+    # Load shedding (collector/admission.py): an agent request that waited longer than this for a
+    # worker thread is answered 503 at once (0 turns shedding off), with a Retry-After drawn from
+    # min..max seconds so the refused agents come back spread out.
+    shed_queue_wait_ms: int = 1000
+    shed_retry_after_min_s: int = 30
+    shed_retry_after_max_s: int = 300
     # /metrics (Prometheus): open when empty, as exporters usually are behind a private
     # network; a token here makes scrapes send `Authorization: Bearer <token>`.
     metrics_token: str = field(default="", repr=False)
@@ -76,6 +82,10 @@ class CollectorConfig:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:
             problems.append("scan_max_addresses must be from 1 to 65536")
+        if self.shed_queue_wait_ms < 0:
+            problems.append("shed_queue_wait_ms must be 0 (off) or more")
+        if not 1 <= self.shed_retry_after_min_s <= self.shed_retry_after_max_s <= 3600:
+            problems.append("shed_retry_after_min_s and shed_retry_after_max_s must satisfy 1 <= min <= max <= 3600")
         if self.agent_splay_s < 0:
             problems.append("agent_splay_s must be 0 or more")
         if self.trusted_proxies < 0:

@@ -39,3 +39,31 @@ def on_exit(server) -> None:
     made = getattr(server, "_stocktake_metrics_dir", None)
     if made:
         shutil.rmtree(made, ignore_errors=True)
+
+
+def post_worker_init(worker) -> None:
+    """Measure how long each request waits for a thread (gthread workers), for load shedding.
+
+    gthread's main thread queues each readable connection to its thread pool; the time between
+    that and a thread picking it up is the server's queueing delay, which ``collector/admission.py``
+    compares with ``shed_queue_wait_ms``. Other worker classes have no such queue: nothing is wrapped.
+    """
+    import time
+
+    if not (hasattr(worker, "enqueue_req") and hasattr(worker, "handle")):
+        return
+    from collector.admission import note_queue_wait
+
+    enqueue, handle = worker.enqueue_req, worker.handle
+
+    def stamped_enqueue(conn):
+        conn.stocktake_queued_at = time.monotonic()
+        return enqueue(conn)
+
+    def measured_handle(conn):
+        queued_at = getattr(conn, "stocktake_queued_at", None)
+        note_queue_wait(time.monotonic() - queued_at if queued_at is not None else 0.0)
+        return handle(conn)
+
+    worker.enqueue_req = stamped_enqueue
+    worker.handle = measured_handle
