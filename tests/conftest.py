@@ -138,7 +138,10 @@ class LiveServer:
         tls = ["--certfile", str(certfile), "--keyfile", str(keyfile)] if certfile else []
         self._verify = str(certfile) if certfile else True
         env = {**os.environ, "STOCKTAKE_DATABASE_URL": db_url, "STOCKTAKE_DATA_DIR": str(data_dir),
-               "STOCKTAKE_LOG_LEVEL": "WARNING", **(extra_env or {})}
+               "STOCKTAKE_LOG_LEVEL": "WARNING",
+               # Load shedding off unless a test asks for it: a loaded CI machine must not turn
+               # concurrency tests' slow answers into 503s (test_admission tests shedding itself).
+               "STOCKTAKE_SHED_QUEUE_WAIT_MS": "0", **(extra_env or {})}
         env.pop("STOCKTAKE_CONFIG", None)
         self.log = open(data_dir / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
