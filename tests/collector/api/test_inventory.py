@@ -296,3 +296,59 @@ def test_a_bad_entry_in_a_changed_report_is_named_by_its_position(client, databa
     assert response.status_code == 422
     assert {f["field"] for f in response.get_json()["fields"]} == {"software.13.version", "software.17.source"}
     assert _count(database, Observation) == 1 and _count(database, ReportReceipt) == 1
+
+
+# Issue 16, defect 1: integers beyond the columns' range (int4 on PostgreSQL for CPU counts,
+# NIC speed and spool drops; int8 everywhere else) are a 422 naming the field, never a 500.
+OUT_OF_RANGE = [b"3e9", b"3000000000", str(2**62).encode(), str(2**63 + 5).encode()]
+
+
+def _with_raw_value(report: dict, path: str, raw: bytes) -> bytes:
+    """The report as JSON with ``path`` set to the literal ``raw`` (3e9 stays 3e9 on the wire)."""
+    marker = "__RAW_VALUE__"
+    *parents, last = path.split(".")
+    holder = report
+    for key in parents:
+        holder = holder[int(key)] if key.isdigit() else holder[key]
+    holder[last] = marker
+    return json.dumps(report).encode().replace(f'"{marker}"'.encode(), raw)
+
+
+@pytest.mark.parametrize("raw", OUT_OF_RANGE)
+@pytest.mark.parametrize("path", ["cpu.cores", "cpu.threads", "nics.0.speed_mbps", "spool_dropped"])
+def test_integers_beyond_their_column_are_422_and_store_nothing(client, database, make_agent, reports, path, raw):
+    agent = make_agent()
+    body = _with_raw_value(reports.report(agent.agent_id, host_seed=13), path, raw)
+    response = _raw_post(client, agent, body)
+    assert response.status_code == 422, response.get_json()
+    assert path in [f["field"] for f in response.get_json()["fields"]]
+    assert _nothing_stored(database)
+
+
+@pytest.mark.parametrize("raw", OUT_OF_RANGE + [b"-1", b"12.5"])
+@pytest.mark.parametrize("hashed_canonically", [False, True])
+def test_an_unchanged_report_with_an_out_of_range_spool_count_is_422(client, database, make_agent, reports, raw,
+                                                                     hashed_canonically):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=14, spool_dropped=2)
+    if hashed_canonically:  # a package named like a volatile key: the raw-byte fast path steps aside
+        first["software"].append({"name": "spool_dropped", "source": "dpkg"})
+    assert _post(client, agent, first).status_code == 201
+    again = _with_raw_value({**first, "report_id": str(uuid.uuid4())}, "spool_dropped", raw)
+    response = _raw_post(client, agent, again)
+    assert response.status_code == 422, response.get_json()
+    assert [f["field"] for f in response.get_json()["fields"]] == ["spool_dropped"]
+    assert _count(database, ReportReceipt) == 1
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).reports_dropped == 2
+
+
+def test_spool_drop_counts_add_up_without_overflowing_the_column(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=15, spool_dropped=2**31 - 1)
+    assert _post(client, agent, first).status_code == 201
+    again = {**first, "report_id": str(uuid.uuid4()), "spool_dropped": 2**31 - 1}
+    response = _post(client, agent, again)
+    assert response.status_code == 201 and response.get_json()["status"] == "unchanged"
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).reports_dropped == 2**31 - 1  # saturates at the int4 maximum
