@@ -57,6 +57,11 @@ class CollectorConfig:
     credentials_key_file: str = ""
     credentials_key: str = field(default="", repr=False)
     scan_max_addresses: int = 4096
+    # How far ahead of the collector's clock an agent's report time may be (agents' clocks
+    # drift; NTP keeps them within seconds). Anything later is refused: a future time would
+    # order after every later report. Kept below the inventory interval, so that a report
+    # accepted at the limit never makes the agent's next regular report "historical".
+    max_clock_skew_s: int = 600
 
     @property
     def effective_database_url(self) -> str:
@@ -73,6 +78,9 @@ class CollectorConfig:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:
             problems.append("scan_max_addresses must be from 1 to 65536")
+        if not 0 <= self.max_clock_skew_s < self.agent_inventory_interval_s:
+            problems.append(f"max_clock_skew_s must be from 0 to {self.agent_inventory_interval_s - 1} "
+                            "(below agent_inventory_interval_s)")
         if self.agent_splay_s < 0:
             problems.append("agent_splay_s must be 0 or more")
         if self.trusted_proxies < 0:

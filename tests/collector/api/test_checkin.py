@@ -41,3 +41,13 @@ def test_a_spool_depth_beyond_the_column_is_422(client, database, make_agent, ra
     assert response.get_json()["fields"][0]["field"] == "spool_depth"
     with database.session() as session:
         assert session.get(Agent, agent.agent_id).last_checkin_at is None
+
+
+def test_a_last_success_in_the_future_is_422(client, database, make_agent):
+    agent = make_agent()
+    response = client.post("/api/v1/checkin", headers=agent.headers, json={"last_success_at": "2099-01-01T00:00:00Z"})
+    assert response.status_code == 422
+    field = response.get_json()["fields"][0]
+    assert field["field"] == "last_success_at" and "collector's clock" in field["message"]
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).last_checkin_at is None

@@ -176,3 +176,18 @@ def test_integers_beyond_int8_in_a_discovery_report_are_422(client, database, ma
     assert response.status_code == 422, response.get_json()
     assert f"devices.0.{field}" in [f["field"] for f in response.get_json()["fields"]]
     assert _count(database, Device) == 0 and _count(database, ReportReceipt) == 0
+
+
+@pytest.mark.parametrize("field", ["started_at", "finished_at", "devices.1.seen_at"])
+def test_discovery_times_in_the_future_are_422_and_store_nothing(client, database, make_agent, field):
+    scanner = make_agent()
+    report = _report(scanner.agent_id, [PRINTER, CAMERA])
+    if field.startswith("devices"):
+        report["devices"][1]["seen_at"] = "2099-01-01T00:00:00+00:00"
+    else:
+        report[field] = "2099-01-01T00:00:00+00:00"
+    response = client.post("/api/v1/discovery", json=report, headers=scanner.headers)
+    assert response.status_code == 422, response.get_json()
+    problems = {f["field"]: f["message"] for f in response.get_json()["fields"]}
+    assert list(problems) == [field] and "collector's clock" in problems[field]
+    assert _count(database, Device) == 0 and _count(database, ReportReceipt) == 0
