@@ -66,6 +66,11 @@ class CollectorConfig:
     # /metrics (Prometheus): open when empty, as exporters usually are behind a private
     # network; a token here makes scrapes send `Authorization: Bearer <token>`.
     metrics_token: str = field(default="", repr=False)
+    # How far ahead of the collector's clock an agent's report time may be (agents' clocks
+    # drift; NTP keeps them within seconds). Anything later is refused: a future time would
+    # order after every later report. Kept below the inventory interval, so that a report
+    # accepted at the limit never makes the agent's next regular report "historical".
+    max_clock_skew_s: int = 600
 
     @property
     def effective_database_url(self) -> str:
@@ -86,6 +91,9 @@ class CollectorConfig:
             problems.append("shed_queue_wait_ms must be 0 (off) or more")
         if not 1 <= self.shed_retry_after_min_s <= self.shed_retry_after_max_s <= 3600:
             problems.append("shed_retry_after_min_s and shed_retry_after_max_s must satisfy 1 <= min <= max <= 3600")
+        if not 0 <= self.max_clock_skew_s < self.agent_inventory_interval_s:
+            problems.append(f"max_clock_skew_s must be from 0 to {self.agent_inventory_interval_s - 1} "
+                            "(below agent_inventory_interval_s)")
         if self.agent_splay_s < 0:
             problems.append("agent_splay_s must be 0 or more")
         if self.trusted_proxies < 0:

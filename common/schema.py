@@ -28,9 +28,13 @@ __all__ = [
     "Disk",
     "HostDevice",
     "HostIdentity",
+    "INT32_MAX",
+    "INT64_MAX",
     "INVENTORY_SCHEMA_VERSION",
     "MAX_SOFTWARE_ITEMS",
     "DISCOVERY_SCHEMA_VERSION",
+    "Int32",
+    "Int64",
     "InventoryReport",
     "Memory",
     "MemoryModule",
@@ -57,7 +61,14 @@ Text = Annotated[str, StringConstraints(max_length=1024, pattern=_NO_NUL)]
 ShortText = Annotated[str, StringConstraints(max_length=64, pattern=_NO_NUL)]
 MacText = Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9A-Fa-f:.\-]*$")]
 IpText = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9A-Fa-f:.%/a-zA-Z\-]*$")]
-NonNegative = Annotated[int, Field(ge=0, le=2**62)]
+# Integers are bounded by the column they land in: PostgreSQL ``integer`` is int4, ``bigint``
+# and SQLite's INTEGER are int8. A wider value would be a database error (500) instead of a
+# 422 naming the field (issue 16); tests/collector/ingest/test_integer_bounds.py checks
+# every integer field against its column. Values kept only inside JSON documents are Int64.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+Int32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
+Int64 = Annotated[int, Field(ge=0, le=INT64_MAX)]
 
 
 def _require_utc(value: datetime) -> datetime:
@@ -107,23 +118,23 @@ class OperatingSystem(_Record):
 
 class CPU(_Record):
     model: Name | None = None
-    sockets: NonNegative | None = None
-    cores: NonNegative | None = None
-    threads: NonNegative | None = None
+    sockets: Int32 | None = None
+    cores: Int32 | None = None
+    threads: Int32 | None = None
 
 
 class MemoryModule(_Record):
     slot: Name | None = None
-    size_bytes: NonNegative | None = None
+    size_bytes: Int64 | None = None
     type: ShortText | None = None
-    speed_mhz: NonNegative | None = None
+    speed_mhz: Int64 | None = None
     manufacturer: Name | None = None
     serial: Name | None = None
     part_number: Name | None = None
 
 
 class Memory(_Record):
-    total_bytes: NonNegative
+    total_bytes: Int64
     modules: Annotated[list[MemoryModule], Field(max_length=256)] = []
 
 
@@ -131,7 +142,7 @@ class Disk(_Record):
     name: Name
     model: Name | None = None
     serial: Name | None = None
-    size_bytes: NonNegative | None = None
+    size_bytes: Int64 | None = None
     type: ShortText | None = None
 
 
@@ -140,7 +151,7 @@ class NIC(_Record):
     mac: MacText | None = None
     ipv4: Annotated[list[IpText], Field(max_length=256)] = []
     ipv6: Annotated[list[IpText], Field(max_length=256)] = []
-    speed_mbps: NonNegative | None = None
+    speed_mbps: Int32 | None = None
     virtual: bool = False
     kind: ShortText | None = None
 
@@ -172,7 +183,7 @@ class Battery(_Record):
     technology: ShortText | None = None
     design_capacity_wh: Annotated[float, Field(ge=0, le=100_000)] | None = None
     full_capacity_wh: Annotated[float, Field(ge=0, le=100_000)] | None = None
-    cycle_count: NonNegative | None = None
+    cycle_count: Int64 | None = None
 
 
 class ExecutableUsage(_Record):
@@ -213,7 +224,7 @@ class InventoryReport(_Record):
     users: Users | None = None
     usage: Annotated[list[ExecutableUsage], Field(max_length=20_000)] = []
     probe_errors: Annotated[list[ProbeError], Field(max_length=256)] = []
-    spool_dropped: NonNegative = 0
+    spool_dropped: Int32 = 0
 
 
 class DiscoveryMethod(str, Enum):
@@ -227,10 +238,10 @@ class DiscoveryMethod(str, Enum):
 
 
 class DeviceInterface(_Record):
-    index: NonNegative | None = None
+    index: Int64 | None = None
     name: Name | None = None
     mac: MacText | None = None
-    speed_mbps: NonNegative | None = None
+    speed_mbps: Int64 | None = None
     # MACs learnt on this port from BRIDGE-MIB/Q-BRIDGE-MIB forwarding tables.
     learned_macs: Annotated[list[MacText], Field(max_length=65_536)] = []
 
@@ -255,7 +266,7 @@ class StorageArea(_Record):
 
     descr: Name
     type: ShortText | None = None
-    size_bytes: NonNegative | None = None
+    size_bytes: Int64 | None = None
 
 
 class DiscoveredDevice(_Record):
@@ -272,7 +283,7 @@ class DiscoveredDevice(_Record):
     # The software the device runs (ENTITY-MIB software, else firmware, revision of the chassis).
     firmware: Name | None = None
     # A printer's lifetime page counter (Printer-MIB prtMarkerLifeCount).
-    page_count: NonNegative | None = None
+    page_count: Int64 | None = None
     interfaces: Annotated[list[DeviceInterface], Field(max_length=4096)] = []
     neighbours: Annotated[list[Neighbour], Field(max_length=4096)] = []
     # What a host lists in HOST-RESOURCES-MIB; software holds hrSWInstalledName as reported
@@ -313,7 +324,7 @@ class CheckinRequest(_Record):
     """An agent's periodic hello: its state, so admins can see silent or struggling agents."""
 
     agent_version: ShortText | None = None
-    spool_depth: NonNegative = 0
+    spool_depth: Int32 = 0
     # Reports the agent moved to rejected/ (refused, or failed on too often), awaiting a human.
-    spool_rejected: NonNegative = 0
+    spool_rejected: Int32 = 0
     last_success_at: UtcDatetime | None = None

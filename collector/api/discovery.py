@@ -12,6 +12,7 @@ from collector.api.params import DEFAULT_PER_PAGE, positive_int
 from collector.api.serializers import device_summary
 from collector.errors import FieldError, Forbidden, InvalidInput
 from collector.extensions import get_config, get_db, request_session
+from collector.ingest.clock import discovery_times, refuse_future_times
 from collector.ingest.discovery import store_discovery
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.models import utcnow
@@ -31,6 +32,7 @@ def post_discovery():
         raise validation_error("discovery report failed validation", exc) from None
     if report.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
+    refuse_future_times(discovery_times(report), utcnow(), config.max_clock_skew_s)
     with get_db().write() as session:
         result = store_discovery(session, agent.agent_id, report, body.raw, utcnow())
     if result.outcome == "duplicate":

@@ -1,16 +1,23 @@
-"""JSON error bodies for every failure of an API route, including Werkzeug's own."""
+"""JSON error bodies for every failure under /api/, including Werkzeug's own.
+
+Errors inside an API view reach the blueprint's handlers. Routing errors (an unknown
+route, a wrong method) and errors of routes outside the blueprint never do: Flask sends
+them to the application's handlers, so one app-level handler answers them as JSON when
+the path is under /api/ and leaves the web UI's pages HTML (issue 16).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import jsonify
-from werkzeug.exceptions import HTTPException
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from collector.api import bp
 from collector.errors import RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
+API_PREFIX = "/api/"
 
 
 def error_response(status: int, message: str, fields=None, headers=None):
@@ -36,13 +43,34 @@ def _service_error(exc: ServiceError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    message = exc.description or exc.name
-    if exc.code == 413:
-        message = "request body too large"
-    return error_response(exc.code or 500, message)
+    # Werkzeug's headers carry meaning (Allow on 405, Retry-After, WWW-Authenticate); its
+    # Content-Type is the HTML page's.
+    headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+    return error_response(exc.code or 500, _message(exc), headers=headers)
+
+
+@bp.app_errorhandler(HTTPException)
+def _app_http_error(exc: HTTPException):
+    """Errors Flask raises before (or outside) the API blueprint; also a 500 it wraps."""
+    if request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/"):
+        return _http_error(exc)  # a 500 here was logged by Flask already
+    return exc  # Werkzeug's page, as before, for everything outside the API
 
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
     log.exception("unhandled error in API request")
     return error_response(500, "internal error; the collector logged the details")
+
+
+def _message(exc: HTTPException) -> str:
+    if exc.code == 413:
+        return "request body too large"
+    if exc.code == 500:
+        return "internal error; the collector logged the details"
+    if isinstance(exc, NotFound) and request.url_rule is None:
+        return f"no API endpoint at {request.path}"
+    if isinstance(exc, MethodNotAllowed):
+        allowed = ", ".join(sorted(exc.valid_methods or ()))
+        return f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+    return exc.description or exc.name

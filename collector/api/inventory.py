@@ -11,6 +11,7 @@ from collector.api.auth import current_agent
 from collector.api.body import read_json_body
 from collector.errors import Forbidden
 from collector.extensions import get_config, get_db
+from collector.ingest.clock import refuse_future_times
 from collector.ingest.inventory import DuplicateReport, store_inventory
 from collector.ingest.parsing import parse_inventory
 from collector.models import utcnow
@@ -27,6 +28,7 @@ def post_inventory():
     parsed = parse_inventory(body.raw, agent.last_content_hash, body.gzip_wire)
     if parsed.agent_id is not None and parsed.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
+    refuse_future_times([("collected_at", parsed.collected_at)], utcnow(), config.max_clock_skew_s)
     unchanged = parsed.content_hash == agent.last_content_hash
     if agent.last_content_hash is None:
         # A first report is validated in full outside the write transaction (no lock held);

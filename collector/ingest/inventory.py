@@ -17,7 +17,7 @@ import orjson
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from collector.db import insert_ignoring_conflicts
@@ -26,7 +26,7 @@ from collector.ingest.bulk import bulk_for
 from collector.ingest.software import apply_software_delta, software_delta, sync_asset_software
 from collector.models import Agent, Asset, AssetDisk, AssetNic, Observation, ReportReceipt
 from common.identity import classify_mac, normalize_serial, normalize_uuid
-from common.schema import InventoryReport
+from common.schema import INT32_MAX, InventoryReport
 
 __all__ = ["DuplicateReport", "IngestResult", "store_inventory"]
 
@@ -95,10 +95,15 @@ def store_inventory(
     if outcome == "stored":
         agent_changes["last_content_hash"] = parsed.content_hash
     if parsed.spool_dropped:
-        agent_changes["reports_dropped"] = Agent.reports_dropped + parsed.spool_dropped
+        agent_changes["reports_dropped"] = _saturating_add(Agent.reports_dropped, parsed.spool_dropped)
         log.warning("agent spool dropped reports", extra={"agent_id": agent_id, "dropped": parsed.spool_dropped})
     session.connection().execute(update(Agent.__table__).where(Agent.id == agent_id).values(**agent_changes))
     return result
+
+
+def _saturating_add(column, amount: int):
+    """``column + amount`` capped at the int4 maximum: the sum itself would overflow on PostgreSQL."""
+    return case((column > INT32_MAX - amount, INT32_MAX), else_=column + amount)
 
 
 def _touch_observation(session, asset_id, observation_id, parsed, now) -> IngestResult:

@@ -23,17 +23,19 @@ import orjson
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from collector.errors import BadRequest, FieldError, InvalidInput
-from common.schema import INVENTORY_SCHEMA_VERSION, MAX_SOFTWARE_ITEMS, InventoryReport, ShortText, UtcDatetime
+from common.schema import INVENTORY_SCHEMA_VERSION, MAX_SOFTWARE_ITEMS, Int32, InventoryReport, ShortText, UtcDatetime
 
 __all__ = ["ParsedInventory", "canonical_json", "load_json_object", "parse_inventory", "validation_error"]
 
 # Fields that differ between two reports of an unchanged machine.
 VOLATILE_FIELDS = frozenset({"report_id", "collected_at", "spool_dropped"})
 _STRING_VALUE = re.compile(rb'\s*:\s*"([^"\\]{0,64})"')
-_INT_VALUE = re.compile(rb"\s*:\s*(\d{1,12})\b")
+# A whole JSON integer (3e9, 1.0 or an overlong number take the full parse, which names them).
+_INT_VALUE = re.compile(rb"\s*:\s*(\d{1,20})(?=\s*[,}])")
 _VOLATILE_KEYS = ((b'"report_id"', _STRING_VALUE, True), (b'"collected_at"', _STRING_VALUE, True),
                   (b'"spool_dropped"', _INT_VALUE, False))
 _UTC = TypeAdapter(UtcDatetime)
+_SPOOL_DROPPED = TypeAdapter(Int32)
 
 
 class _Envelope(BaseModel):
@@ -43,6 +45,8 @@ class _Envelope(BaseModel):
     report_id: uuid.UUID
     agent_id: ShortText
     collected_at: UtcDatetime
+    # Validated here too: an unchanged report is stored without the full model (issue 16).
+    spool_dropped: Int32 = 0
 
 
 @dataclass
@@ -116,13 +120,12 @@ def parse_inventory(body: bytes, known_hash: str | None = None, gzip_wire: bytes
         # "report_id"): hash the key-sorted document without them instead.
         content = {k: v for k, v in document.items() if k not in VOLATILE_FIELDS}
         content_hash = hashlib.sha256(b"canonical:" + canonical_json(content)).hexdigest()
-    spool_dropped = document.get("spool_dropped", 0)
     return ParsedInventory(
         body=body,
         report_id=str(envelope.report_id),
         collected_at=envelope.collected_at,
         content_hash=content_hash,
-        spool_dropped=spool_dropped if isinstance(spool_dropped, int) and spool_dropped >= 0 else 0,
+        spool_dropped=envelope.spool_dropped,
         agent_id=envelope.agent_id,
         gzip_wire=gzip_wire,
         _document=document,
@@ -158,6 +161,7 @@ def _quick_envelope(body: bytes, content_hash: str, values: dict[bytes, bytes], 
     try:
         report_id = uuid.UUID(values[b'"report_id"'].decode("ascii"))
         collected_at = _UTC.validate_python(values[b'"collected_at"'].decode("ascii"))
+        spool_dropped = _SPOOL_DROPPED.validate_python(int(values.get(b'"spool_dropped"', b"0")))
     except (ValueError, UnicodeDecodeError, ValidationError):
         return None  # let the full parse name the problem
     return ParsedInventory(
@@ -165,7 +169,7 @@ def _quick_envelope(body: bytes, content_hash: str, values: dict[bytes, bytes], 
         report_id=str(report_id),
         collected_at=collected_at,
         content_hash=content_hash,
-        spool_dropped=int(values.get(b'"spool_dropped"', b"0")),
+        spool_dropped=spool_dropped,
         agent_id=None,
         gzip_wire=gzip_wire,
     )

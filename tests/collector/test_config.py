@@ -26,6 +26,8 @@ def test_toml_file_then_environment_override(tmp_path):
         ("database_url = 'mysql://x'", "database_url must be"),
         ("log_format = 'xml'", "log_format must be"),
         ("this is not toml", "not valid TOML"),
+        ("max_clock_skew_s = -1", "max_clock_skew_s must be from 0 to"),
+        ("max_clock_skew_s = 3600", "max_clock_skew_s must be from 0 to"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, toml, message):

@@ -32,3 +32,24 @@ def test_bad_checkins_are_422_and_change_nothing(client, database, make_agent, b
     assert response.get_json()["fields"][0]["field"] == field
     with database.session() as session:
         assert session.get(Agent, agent.agent_id).last_checkin_at is None
+
+
+@pytest.mark.parametrize("raw", [b"3e9", b"3000000000", str(2**62).encode(), str(2**63 + 5).encode()])
+def test_a_spool_depth_beyond_the_column_is_422(client, database, make_agent, raw):
+    agent = make_agent()
+    response = client.post("/api/v1/checkin", headers=agent.headers, data=b'{"spool_depth": ' + raw + b"}",
+                           content_type="application/json")
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["fields"][0]["field"] == "spool_depth"
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).last_checkin_at is None
+
+
+def test_a_last_success_in_the_future_is_422(client, database, make_agent):
+    agent = make_agent()
+    response = client.post("/api/v1/checkin", headers=agent.headers, json={"last_success_at": "2099-01-01T00:00:00Z"})
+    assert response.status_code == 422
+    field = response.get_json()["fields"][0]
+    assert field["field"] == "last_success_at" and "collector's clock" in field["message"]
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).last_checkin_at is None

@@ -162,3 +162,32 @@ def test_firmware_and_a_printers_page_count_are_kept_and_an_older_count_does_not
     device = client.get("/api/v1/devices", headers=make_token()).get_json()["items"][0]
     assert (device["firmware"], device["page_count"]) == ("2400.3", 48_210)
     assert device["page_count_at"].startswith("2026-11-20T10:00:00")
+
+
+@pytest.mark.parametrize("raw", [str(2**63 + 5).encode(), b"1e19"])
+@pytest.mark.parametrize("field", ["page_count", "interfaces.0.speed_mbps"])
+def test_integers_beyond_int8_in_a_discovery_report_are_422(client, database, make_agent, field, raw):
+    import json
+
+    scanner = make_agent()
+    device = {**PRINTER, "page_count": "__RAW__"} if field == "page_count" else {**PRINTER, "interfaces": [{"speed_mbps": "__RAW__"}]}
+    body = json.dumps(_report(scanner.agent_id, [device])).encode().replace(b'"__RAW__"', raw)
+    response = client.post("/api/v1/discovery", data=body, content_type="application/json", headers=scanner.headers)
+    assert response.status_code == 422, response.get_json()
+    assert f"devices.0.{field}" in [f["field"] for f in response.get_json()["fields"]]
+    assert _count(database, Device) == 0 and _count(database, ReportReceipt) == 0
+
+
+@pytest.mark.parametrize("field", ["started_at", "finished_at", "devices.1.seen_at"])
+def test_discovery_times_in_the_future_are_422_and_store_nothing(client, database, make_agent, field):
+    scanner = make_agent()
+    report = _report(scanner.agent_id, [PRINTER, CAMERA])
+    if field.startswith("devices"):
+        report["devices"][1]["seen_at"] = "2099-01-01T00:00:00+00:00"
+    else:
+        report[field] = "2099-01-01T00:00:00+00:00"
+    response = client.post("/api/v1/discovery", json=report, headers=scanner.headers)
+    assert response.status_code == 422, response.get_json()
+    problems = {f["field"]: f["message"] for f in response.get_json()["fields"]}
+    assert list(problems) == [field] and "collector's clock" in problems[field]
+    assert _count(database, Device) == 0 and _count(database, ReportReceipt) == 0

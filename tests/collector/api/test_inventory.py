@@ -60,7 +60,7 @@ def test_unchanged_content_only_moves_timestamps(client, database, make_agent, r
     first = reports.report(agent.agent_id, host_seed=3)
     _post(client, agent, first)
     later = {**first, "report_id": str(uuid.uuid4()),
-             "collected_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()}
+             "collected_at": (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()}
     response = _post(client, agent, later)
     assert response.status_code == 201 and response.get_json()["status"] == "unchanged"
     with database.session() as session:
@@ -80,7 +80,7 @@ def test_changed_software_applies_the_set_difference(client, database, make_agen
         before = {s: o for s, o in session.execute(select(AssetSoftware.software_id, AssetSoftware.observation_id))}
     changed = json.loads(json.dumps(first))
     changed["report_id"] = str(uuid.uuid4())
-    changed["collected_at"] = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    changed["collected_at"] = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
     removed = changed["software"].pop(0)
     changed["software"][0]["version"] = "99.0-1"
     changed["software"].append({"name": "brand-new-tool", "version": "1.0", "source": "dpkg"})
@@ -261,7 +261,7 @@ def test_a_late_retry_of_an_older_report_is_already_stored_and_rolls_back(client
     first = reports.report(agent.agent_id, host_seed=10)
     _post(client, agent, first)
     second = json.loads(json.dumps(first))
-    second.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+    second.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat())
     second["software"].pop()
     assert _post(client, agent, second).get_json()["status"] == "stored"
     retry = _post(client, agent, first)  # its content differs from the latest: it takes the full path
@@ -275,7 +275,7 @@ def test_changed_nics_replace_the_rows_and_unchanged_disks_keep_their_provenance
     first = reports.report(agent.agent_id, host_seed=11)
     asset_id = _post(client, agent, first).get_json()["asset_id"]
     second = json.loads(json.dumps(first))
-    second.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+    second.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat())
     second["nics"][0]["mac"] = "3c:52:82:aa:bb:cc"
     _post(client, agent, second)
     detail = client.get(f"/api/v1/assets/{asset_id}", headers=make_token()).get_json()
@@ -289,10 +289,113 @@ def test_a_bad_entry_in_a_changed_report_is_named_by_its_position(client, databa
     first = reports.report(agent.agent_id, software_count=20, host_seed=12)
     _post(client, agent, first)
     changed = json.loads(json.dumps(first))
-    changed.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+    changed.update(report_id=str(uuid.uuid4()), collected_at=(datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat())
     changed["software"][13]["version"] = "v" * 300
     changed["software"][17]["source"] = None
     response = _post(client, agent, changed)
     assert response.status_code == 422
     assert {f["field"] for f in response.get_json()["fields"]} == {"software.13.version", "software.17.source"}
     assert _count(database, Observation) == 1 and _count(database, ReportReceipt) == 1
+
+
+# Issue 16, defect 1: integers beyond the columns' range (int4 on PostgreSQL for CPU counts,
+# NIC speed and spool drops; int8 everywhere else) are a 422 naming the field, never a 500.
+OUT_OF_RANGE = [b"3e9", b"3000000000", str(2**62).encode(), str(2**63 + 5).encode()]
+
+
+def _with_raw_value(report: dict, path: str, raw: bytes) -> bytes:
+    """The report as JSON with ``path`` set to the literal ``raw`` (3e9 stays 3e9 on the wire)."""
+    marker = "__RAW_VALUE__"
+    *parents, last = path.split(".")
+    holder = report
+    for key in parents:
+        holder = holder[int(key)] if key.isdigit() else holder[key]
+    holder[last] = marker
+    return json.dumps(report).encode().replace(f'"{marker}"'.encode(), raw)
+
+
+@pytest.mark.parametrize("raw", OUT_OF_RANGE)
+@pytest.mark.parametrize("path", ["cpu.cores", "cpu.threads", "nics.0.speed_mbps", "spool_dropped"])
+def test_integers_beyond_their_column_are_422_and_store_nothing(client, database, make_agent, reports, path, raw):
+    agent = make_agent()
+    body = _with_raw_value(reports.report(agent.agent_id, host_seed=13), path, raw)
+    response = _raw_post(client, agent, body)
+    assert response.status_code == 422, response.get_json()
+    assert path in [f["field"] for f in response.get_json()["fields"]]
+    assert _nothing_stored(database)
+
+
+@pytest.mark.parametrize("raw", OUT_OF_RANGE + [b"-1", b"12.5"])
+@pytest.mark.parametrize("hashed_canonically", [False, True])
+def test_an_unchanged_report_with_an_out_of_range_spool_count_is_422(client, database, make_agent, reports, raw,
+                                                                     hashed_canonically):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=14, spool_dropped=2)
+    if hashed_canonically:  # a package named like a volatile key: the raw-byte fast path steps aside
+        first["software"].append({"name": "spool_dropped", "source": "dpkg"})
+    assert _post(client, agent, first).status_code == 201
+    again = _with_raw_value({**first, "report_id": str(uuid.uuid4())}, "spool_dropped", raw)
+    response = _raw_post(client, agent, again)
+    assert response.status_code == 422, response.get_json()
+    assert [f["field"] for f in response.get_json()["fields"]] == ["spool_dropped"]
+    assert _count(database, ReportReceipt) == 1
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).reports_dropped == 2
+
+
+def test_spool_drop_counts_add_up_without_overflowing_the_column(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=15, spool_dropped=2**31 - 1)
+    assert _post(client, agent, first).status_code == 201
+    again = {**first, "report_id": str(uuid.uuid4()), "spool_dropped": 2**31 - 1}
+    response = _post(client, agent, again)
+    assert response.status_code == 201 and response.get_json()["status"] == "unchanged"
+    with database.session() as session:
+        assert session.get(Agent, agent.agent_id).reports_dropped == 2**31 - 1  # saturates at the int4 maximum
+
+
+# Issue 16, defect 8: a report dated in the future would make every later one "historical".
+FUTURE = "2099-01-01T00:00:00+00:00"
+
+
+def _assert_future_refused(response, field):
+    assert response.status_code == 422, response.get_json()
+    problem = {f["field"]: f["message"] for f in response.get_json()["fields"]}[field]
+    assert "2099-01-01T00:00:00" in problem and "collector's clock" in problem and "600 s" in problem
+
+
+def test_a_report_from_the_future_is_422_and_does_not_freeze_the_asset(client, database, make_agent, reports):
+    agent = make_agent()
+    first = reports.report(agent.agent_id, host_seed=16, collected_at=(datetime.now(timezone.utc) - timedelta(hours=1)).isoformat())
+    assert _post(client, agent, first).status_code == 201
+    future = json.loads(json.dumps(first))
+    future.update(report_id=str(uuid.uuid4()), collected_at=FUTURE)
+    future["host"]["hostname"] = "from-the-future"
+    _assert_future_refused(_post(client, agent, future), "collected_at")
+    assert _count(database, Observation) == 1 and _count(database, ReportReceipt) == 1
+    later = json.loads(json.dumps(first))
+    later.update(report_id=str(uuid.uuid4()), collected_at=datetime.now(timezone.utc).isoformat())
+    later["host"]["hostname"] = "renamed"
+    assert _post(client, agent, later).get_json()["status"] == "stored"
+    with database.session() as session:
+        assert session.scalar(select(Asset.hostname)) == "renamed"
+
+
+@pytest.mark.parametrize("first_report", [True, False])
+def test_a_future_time_is_refused_on_the_first_and_the_unchanged_path(client, database, make_agent, reports, first_report):
+    agent = make_agent()
+    report = reports.report(agent.agent_id, host_seed=17)
+    if not first_report:
+        assert _post(client, agent, report).status_code == 201
+    _assert_future_refused(_post(client, agent, {**report, "report_id": str(uuid.uuid4()), "collected_at": FUTURE}),
+                           "collected_at")
+    assert _count(database, ReportReceipt) == (0 if first_report else 1)
+    with database.session() as session:
+        observation = session.scalar(select(Observation))
+        assert observation is None or observation.last_collected_at.year < 2099
+
+
+def test_a_clock_a_little_ahead_is_within_the_allowed_skew(client, database, make_agent, reports):
+    agent = make_agent()
+    ahead = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    assert _post(client, agent, reports.report(agent.agent_id, collected_at=ahead)).status_code == 201

@@ -45,7 +45,6 @@ def _authorise(case, credentials) -> None:
 # schemathesis's WSGI transport never closes a response's iterable as a WSGI server must, so
 # the XLSX export's temporary file (closed by the response under gunicorn) is reported unclosed.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.xfail(reason="issue 16 defect 10: API 404/405 still answer HTML (fix in progress)", strict=False)
 @pytest.mark.parametrize("mode", list(EXAMPLES), ids=lambda mode: mode.value)
 def test_no_route_answers_5xx(app, make_agent, make_token, mode):
     credentials = {"agent": f"Bearer {make_agent().node_key}", "admin": make_token("admin")["Authorization"]}

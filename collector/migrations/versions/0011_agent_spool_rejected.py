@@ -1,6 +1,6 @@
 """agents: reports the agent set aside in rejected/, from its check-in
 
-Revision ID: 0011a
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011a'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
