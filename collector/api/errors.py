@@ -52,7 +52,8 @@ def _http_error(exc: HTTPException):
 def _database_error(exc: SQLAlchemyError):
     """Lock timeouts and an unreachable or read-only database are temporary: 503, never 500.
 
-    Raised before the view returned, so nothing was committed and no 2xx went out.
+    Raised before the view returned, so no 2xx went out. A commit whose answer was lost
+    with the connection may still have stored a report whole; its retry is "already stored".
     """
     if not is_unavailable(exc):
         return _unexpected(exc)
