@@ -4,6 +4,10 @@ SQLite runs in WAL mode so readers never wait for the writer; write transactions
 with ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of one
 failing with "database is locked" when it upgrades a read lock. PostgreSQL needs none of
 this. Services receive a ``Session`` and never build engines themselves.
+
+``is_unavailable`` tells a database that cannot take the request now (a lock wait that
+timed out, a server that went away, a read-only file) from a defect; the API answers the
+first with 503 and ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -13,12 +17,46 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "insert_ignoring_conflicts", "make_engine"]
+__all__ = ["Database", "insert_ignoring_conflicts", "is_unavailable", "make_engine"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Readiness answers within a load balancer's probe timeout instead of queueing 30 s.
+READY_TIMEOUT_MS = 2_000
+
+# "Try again later" errors. SQLite: extended result code names (Python 3.11+). PostgreSQL
+# SQLSTATEs (Appendix A): 08 connection exception, 53 insufficient resources, 57P01-03
+# shutdown/crash/starting up, 57014 statement_timeout, 55P03 lock_timeout, 40001
+# serialization failure, 40P01 deadlock, 25006 read-only transaction (a standby after a
+# failover), 25P03 idle-in-transaction timeout.
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR",
+                       "SQLITE_FULL", "SQLITE_PROTOCOL")
+_PG_UNAVAILABLE = ("08", "53", "57P01", "57P02", "57P03", "57014", "55P03", "40001", "40P01", "25006", "25P03")
+# A handle SQLite opened while the file could not be written stays read-only for life, even
+# after the file is writable again (issue 16, defect 5): such errors discard the pool.
+_SQLITE_STALE_HANDLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+# A write that changes nothing: fails on a read-only database or transaction, stores nothing.
+_NO_OP_WRITE = "UPDATE agents SET id = id WHERE 1 = 0"
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means "retry later" (503) rather than a defect (500)."""
+    if isinstance(exc, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):  # pool exhausted, failed pre-ping
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlite_name = getattr(exc.orig, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name.startswith(_SQLITE_UNAVAILABLE)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:  # the driver's own: connection refused, reset or closed
+        return isinstance(exc, sa_exc.OperationalError)
+    return sqlstate.startswith(_PG_UNAVAILABLE)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -53,6 +91,12 @@ def _configure_sqlite(engine: Engine) -> None:
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context):
+        name = getattr(context.original_exception, "sqlite_errorname", None) or ""
+        if name.startswith(_SQLITE_STALE_HANDLE):
+            context.is_disconnect = True  # SQLAlchemy then invalidates this connection and the pool
+
 
 class Database:
     """One engine and two session factories: reads, and writes that take the write lock first."""
@@ -83,6 +127,30 @@ class Database:
             if not self.is_sqlite:
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
+
+    def check_writable(self) -> None:
+        """Raise the database's error unless a write could commit now; stores nothing.
+
+        Readiness, not just reachability: a read-only SQLite file or PostgreSQL standby
+        answers ``SELECT 1`` while every report fails.
+        """
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                self._sqlite_busy_timeout(connection, READY_TIMEOUT_MS)
+                connection.execution_options(sqlite_immediate=True)
+            else:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {READY_TIMEOUT_MS}")
+            try:
+                connection.exec_driver_sql(_NO_OP_WRITE)
+                connection.rollback()
+            finally:
+                if self.is_sqlite and not connection.invalidated:
+                    self._sqlite_busy_timeout(connection, SQLITE_BUSY_TIMEOUT_MS)
+
+    @staticmethod
+    def _sqlite_busy_timeout(connection: Connection, milliseconds: int) -> None:
+        # On the driver's connection: outside any transaction, as the pool keeps it.
+        connection.connection.driver_connection.execute(f"PRAGMA busy_timeout={milliseconds}")
 
     def dispose(self) -> None:
         self.engine.dispose()

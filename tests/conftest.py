@@ -162,7 +162,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=5, verify=self._verify).ok:
+                if requests.get(self.url + "/api/v1/health/live", timeout=5, verify=self._verify).ok:
                     return
             except (requests.ConnectionError, requests.Timeout):  # listening before a worker has booted
                 time.sleep(0.1)

@@ -11,13 +11,19 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from collector.api import bp
+from collector.db import is_unavailable
 from collector.errors import RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
+
+# Seconds an agent waits before retrying when the database cannot take a request: long
+# enough for a lock holder to finish or a server to restart, short next to a report interval.
+DATABASE_RETRY_AFTER_S = 10
 
 
 def error_response(status: int, message: str, fields=None, headers=None):
@@ -55,6 +61,22 @@ def _app_http_error(exc: HTTPException):
     if request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/"):
         return _http_error(exc)  # a 500 here was logged by Flask already
     return exc  # Werkzeug's page, as before, for everything outside the API
+
+
+@bp.errorhandler(SQLAlchemyError)
+def _database_error(exc: SQLAlchemyError):
+    """Lock timeouts and an unreachable or read-only database are temporary: 503, never 500.
+
+    Raised before the view returned, so no 2xx went out. A commit whose answer was lost
+    with the connection may still have stored a report whole; its retry is "already stored".
+    """
+    if not is_unavailable(exc):
+        return _unexpected(exc)
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("database unavailable; answering 503",
+                extra={"error": type(cause).__name__, "detail": (str(cause).splitlines() or [""])[0][:200]})
+    return error_response(503, "database temporarily unavailable; retry later",
+                          headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
 @bp.errorhandler(Exception)

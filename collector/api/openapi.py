@@ -101,7 +101,12 @@ def _paths() -> dict:
         {"name": "mac", "in": "query", "schema": {"type": "string"}, "description": "any common MAC notation"},
     ]
     return {
-        "/api/v1/health": {"get": {"summary": "Liveness and database check", "responses": {"200": _json({"type": "object"}, "Healthy")}}},
+        "/api/v1/health/live": {"get": {"summary": "Liveness: the process answers (no database access)",
+                                        "responses": {"200": _json({"type": "object"}, "Alive")}}},
+        "/api/v1/health/ready": {"get": {"summary": "Readiness: the database is reachable and writable",
+                                         "responses": {"200": _json({"type": "object"}, "Ready")}}},
+        "/api/v1/health": {"get": {"summary": "Readiness (same as /health/ready, kept for compatibility)",
+                                   "responses": {"200": _json({"type": "object"}, "Ready")}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"}, "OpenAPI document")}}},
         "/api/v1/enroll": {
             "post": {
@@ -392,12 +397,25 @@ def _scan_profile_paths() -> dict:
     }
 
 
+# Answered by api/errors.py on any route that touches the database (all but these).
+_UNAVAILABLE = _error("The database is locked, unreachable or read-only for now; retry after `Retry-After` seconds")
+_NO_DATABASE = {"/api/v1/health/live", "/api/v1/openapi.json"}
+
+
+def _with_unavailable(paths: dict) -> dict:
+    for path, operations in paths.items():
+        if path not in _NO_DATABASE:
+            for operation in operations.values():
+                operation["responses"].setdefault("503", _UNAVAILABLE)
+    return paths
+
+
 @lru_cache(maxsize=1)
 def build_openapi() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Stocktake collector API", "version": "1"},
-        "paths": _paths(),
+        "paths": _with_unavailable(_paths()),
         "components": _components(),
     }
 

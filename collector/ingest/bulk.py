@@ -30,11 +30,16 @@ _CURRENT_LINKS = (
 # One statement for the commonest request of all, an unchanged report: bump the agent
 # only if its last content hash still matches (the UPDATE takes the row lock and
 # re-checks the hash under it), claim the receipt, then move the observation's and the
-# asset's timestamps only if the receipt was new.
+# asset's timestamps only if the receipt was new. The other CTEs read the statement's
+# snapshot, which is stale if the UPDATE had to wait for another report of the agent to
+# commit; the xmin test makes the UPDATE match nothing then (the locked row version is
+# not the one the snapshot holds), and the caller takes the general path, which locks
+# first and reads after. An earlier report never moves the collection time backwards.
 _PG_UNCHANGED = """
 WITH a AS (
     UPDATE agents SET last_seen_at = :now
     WHERE id = :agent_id AND last_content_hash = :content_hash AND revoked_at IS NULL
+        AND xmin = (SELECT xmin FROM agents WHERE id = :agent_id)
     RETURNING id),
 s AS (
     SELECT assets.id AS asset_id, assets.observation_id FROM assets JOIN a ON assets.agent_id = a.id
@@ -45,7 +50,9 @@ r AS (
     ON CONFLICT (report_id) DO NOTHING
     RETURNING observation_id),
 o AS (
-    UPDATE observations SET last_report_id = :report_id, last_collected_at = :collected_at,
+    UPDATE observations SET
+        last_report_id = CASE WHEN last_collected_at < :collected_at THEN :report_id ELSE last_report_id END,
+        last_collected_at = GREATEST(last_collected_at, :collected_at),
         last_received_at = :now, report_count = report_count + 1
     WHERE id = (SELECT observation_id FROM r)),
 x AS (

@@ -65,6 +65,7 @@ def store_inventory(
             asset_id, observation_id, claimed = fast
             outcome = "unchanged" if claimed else "duplicate"
             return IngestResult(outcome, parsed.report_id, asset_id if claimed else None, observation_id if claimed else None)
+    _lock_agent(session, agent_id)
     # Core statements throughout: no ORM entities to build on the hot path.
     last_hash, asset_id, observation_id, software_count, last_collected_at, previous_payload = session.connection().execute(
         select(Agent.last_content_hash, Asset.id, Asset.observation_id, Asset.software_count,
@@ -72,7 +73,6 @@ def store_inventory(
         .outerjoin(Asset, Asset.agent_id == Agent.id)
         .outerjoin(Observation, Observation.id == Asset.observation_id)
         .where(Agent.id == agent_id)
-        .with_for_update(of=Agent.__table__)
     ).one()
     if asset_id is not None and last_hash == parsed.content_hash:
         outcome = "unchanged"
@@ -106,14 +106,31 @@ def _saturating_add(column, amount: int):
     return case((column > INT32_MAX - amount, INT32_MAX), else_=column + amount)
 
 
+def _lock_agent(session: Session, agent_id: str) -> None:
+    """Take the agent's row lock on its own, before reading anything else.
+
+    Locking inside the read is not enough on PostgreSQL: a ``SELECT … FOR UPDATE`` that had
+    to wait returns the locked row's newest version joined to the other tables' rows as of
+    the statement's start (READ COMMITTED's re-check). Two reports racing an agent's first
+    one both saw no asset (500 on ``uq_assets_agent_id``), and later ones diffed against a
+    superseded payload, leaving stale software links (issue 16, defect 3). A statement after
+    the lock sees every committed change. SQLite needs nothing: ``BEGIN IMMEDIATE`` already
+    holds the database's write lock before the first read.
+    """
+    session.connection().execute(select(Agent.id).where(Agent.id == agent_id).with_for_update())
+
+
 def _touch_observation(session, asset_id, observation_id, parsed, now) -> IngestResult:
     connection = session.connection()
+    # An identical report collected earlier than the last one (a spooled retry arriving late)
+    # must not move the collection time backwards: that time decides what is "historical".
+    newer = Observation.last_collected_at < parsed.collected_at
     connection.execute(
         update(Observation.__table__)
         .where(Observation.id == observation_id)
         .values(
-            last_report_id=parsed.report_id,
-            last_collected_at=parsed.collected_at,
+            last_report_id=case((newer, parsed.report_id), else_=Observation.last_report_id),
+            last_collected_at=case((newer, parsed.collected_at), else_=Observation.last_collected_at),
             last_received_at=now,
             report_count=Observation.report_count + 1,
         )
