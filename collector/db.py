@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
-__all__ = ["IN_LIST_CHUNK", "Database", "chunked", "insert_ignoring_conflicts", "make_engine"]
+__all__ = ["IN_LIST_CHUNK", "Database", "chunked", "chunked_lists", "insert_ignoring_conflicts", "make_engine"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Values per IN list: statements stay far below the drivers' bound-parameter limits (PostgreSQL's
@@ -98,6 +98,15 @@ def chunked(values: Sequence[T], size: int = IN_LIST_CHUNK) -> Iterator[Sequence
     """``values`` in slices of at most ``size``, for IN lists and executemany batches."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def chunked_lists(parameters: dict[str, Sequence], size: int = IN_LIST_CHUNK) -> Iterator[dict[str, Sequence]]:
+    """The IN lists of one statement sliced together: each execution gets the next slice of every
+    list (an exhausted list is empty, and ``IN ()`` matches nothing), so the union of the
+    answers is the answer to the unsliced statement."""
+    longest = max((len(values) for values in parameters.values()), default=0)
+    for start in range(0, longest, size):
+        yield {name: values[start:start + size] for name, values in parameters.items()}
 
 
 def insert_ignoring_conflicts(session: Session, table):

@@ -9,7 +9,7 @@ it (75 s for 65,536 devices).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from collector.db import chunked
@@ -91,14 +91,35 @@ class DeviceBatch:
                 return
 
     def _new(self, seen: DiscoveredDevice, mac: str | None, key: str | None) -> Device:
-        device = Device(mac=mac, identity_key=key, first_seen_at=seen.seen_at, found_by=[])
-        self.session.add(device)
+        device = Device(mac=mac, identity_key=key, first_seen_at=seen.seen_at, found_by=[])  # see insert_created
         self.created.append(device)
         if mac:
             self.by_mac[mac] = device
         if key:
             self.by_key[key] = device
         return device
+
+    def insert_created(self) -> None:
+        """Insert the new devices in one executemany and read their ids back.
+
+        Call after flushing the known devices: a key one of them gave up may be a new one's.
+        The ORM sent one INSERT ... RETURNING per row here (no insert sentinel on SQLite's
+        INTEGER key): 65,536 statements, most of the old 75 s."""
+        if not self.created:
+            return
+        columns = [column.key for column in Device.__table__.columns if column.key != "id"]
+        self.session.execute(insert(Device.__table__), [{c: getattr(d, c) for c in columns} for d in self.created])
+        ids = {}
+        macs = sorted(d.mac for d in self.created if d.mac)
+        keys = sorted(d.identity_key for d in self.created if not d.mac)
+        for chunk in chunked(macs):
+            ids.update((("mac", mac), device_id) for device_id, mac in
+                       self.session.execute(select(Device.id, Device.mac).where(Device.mac.in_(chunk))))
+        for chunk in chunked(keys):
+            ids.update((("key", key), device_id) for device_id, key in
+                       self.session.execute(select(Device.id, Device.identity_key).where(Device.identity_key.in_(chunk))))
+        for device in self.created:
+            device.id = ids[("mac", device.mac) if device.mac else ("key", device.identity_key)]
 
     def apply(self, device: Device, seen: DiscoveredDevice, observation_id: int) -> None:
         """Newer sightings refresh what they carry; fields a sighting lacks keep their value."""

@@ -105,10 +105,10 @@ def _upsert(session: Session, agent_id: str, scan_id: str, sightings: list[Disco
     for seen, device in resolved:
         if device is not None:
             batch.apply(device, seen, observation_id)
-    session.flush()
     devices = list({id(d): d for _, d in resolved if d is not None}.values())
     linked = link_devices(session, devices)
     session.flush()
+    batch.insert_created()
     progress.new, progress.linked = progress.new + len(batch.created), progress.linked + linked
     progress.unlinked |= {d.id for d in devices if d.asset_id is None}
     progress.placing += [(seen, device.id) for seen, device in resolved
