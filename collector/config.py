@@ -71,6 +71,9 @@ class CollectorConfig:
     # order after every later report. Kept below the inventory interval, so that a report
     # accepted at the limit never makes the agent's next regular report "historical".
     max_clock_skew_s: int = 600
+    # Devices of a discovery report stored per write transaction: other writers (check-ins,
+    # inventory) get SQLite's lock between batches instead of waiting for the whole report.
+    discovery_batch_devices: int = 2000
 
     @property
     def effective_database_url(self) -> str:
@@ -82,7 +85,7 @@ class CollectorConfig:
         problems = []
         for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
                      "enroll_failure_window_s", "page_size_max", "agent_inventory_interval_s",
-                     "agent_checkin_interval_s", "reconcile_interval_s"):
+                     "agent_checkin_interval_s", "reconcile_interval_s", "discovery_batch_devices"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:

@@ -33,8 +33,8 @@ def post_discovery():
     if report.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
     refuse_future_times(discovery_times(report), utcnow(), config.max_clock_skew_s)
-    with get_db().write() as session:
-        result = store_discovery(session, agent.agent_id, report, body.raw, utcnow())
+    result = store_discovery(get_db(), agent.agent_id, report, body.raw, utcnow(),
+                             batch_size=config.discovery_batch_devices)
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": str(report.report_id)}, 200
     if result.unlinked_ids:

@@ -10,7 +10,10 @@ XLSX is read with openpyxl in read-only mode (rows stream from the sheet XML) fr
 worksheet. Formula cells come back as ``Formula`` and error cells (``#REF!``) as
 ``CellError`` so that validation can refuse them by row and column. Before openpyxl sees the
 file, the ZIP directory's uncompressed sizes are checked so that a small file cannot inflate
-to gigabytes.
+to gigabytes. openpyxl parses through defusedxml (a collector dependency): an entity
+declaration (billion laughs, external entities) is refused before anything is expanded or
+fetched. The rows are parsed while they are read, so a sheet that is malformed or hostile
+half-way through is named as a file problem there too, never raised.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from xml.etree.ElementTree import ParseError
 
 from collector.cmdb.report import RowIssue
 from collector.errors import PayloadTooLarge
@@ -191,18 +195,50 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> Sheet:
         return Sheet(issues=[RowIssue(None, None, problem)])
     from openpyxl import load_workbook
 
+    from defusedxml import DefusedXmlException
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises KeyError, ValueError, its own errors... for a broken package
-        return Sheet(issues=[RowIssue(None, None, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})")])
+        cause = _xml_error(exc)  # openpyxl wraps an XML error in a ValueError of its own
+        message = (_xml_problem(cause) if cause is not None
+                   else f"not a readable XLSX workbook ({type(exc).__name__}: {exc})")
+        return Sheet(issues=[RowIssue(None, None, message)])
     try:
         if not workbook.worksheets:
             return Sheet(issues=[RowIssue(None, None, "the workbook has no worksheet")])
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # trust the rows, not the <dimension> tag some writers get wrong
         return _collect(_xlsx_records(sheet), limits)
+    except (ParseError, DefusedXmlException) as exc:  # the rows stream: a bad tag surfaces mid-read
+        return Sheet(issues=[RowIssue(None, None, _xml_problem(exc))])
     finally:
         workbook.close()
+
+
+def _xml_error(exc: BaseException | None) -> Exception | None:
+    from defusedxml import DefusedXmlException
+
+    for _ in range(8):  # a cause chain is short; never follow a cycle
+        if exc is None or isinstance(exc, (ParseError, DefusedXmlException)):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _xml_problem(exc: Exception) -> str:
+    """Name what is wrong with the workbook's XML in words the person who exported it can act on."""
+    from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
+
+    if isinstance(exc, ParseError):
+        return f"the workbook's XML is malformed ({exc}); open the file in Excel or LibreOffice and save it again"
+    if isinstance(exc, EntitiesForbidden):
+        external = f" (external: {exc.sysid})" if exc.sysid else ""
+        return (f"the workbook's XML declares the entity '{exc.name}'{external}; entities are refused (they are how "
+                "XML bombs and reads of the server's files work) and spreadsheet programs never write them")
+    if isinstance(exc, ExternalReferenceForbidden):
+        return f"the workbook's XML refers to the external resource {exc.sysid!r}; refused"
+    return f"the workbook's XML was refused: {exc}"
 
 
 def _xlsx_container_problem(data: bytes, limits: ImportLimits) -> str | None:

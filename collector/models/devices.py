@@ -1,8 +1,9 @@
 """Devices found on the network by scanners (ARP, SNMP), linked to an asset when one matches.
 
-A device is keyed by its MAC when the scanner saw one (ARP always does); an unlinked
-device is an unmanaged one: on the network, but with no agent and no asset record. A
-switch's forwarding table places devices on its ports (``switch_device_id``/``switch_port``).
+A device is keyed by its MAC when the scanner saw one (ARP always does), else by
+``identity_key``: serial, sysName + sysObjectID, or IP within a scan profile
+(``collector/ingest/device_identity.py``). An unlinked device is an unmanaged one: on the
+network, but with no agent and no asset record. A switch's forwarding table places devices on its ports (``switch_device_id``/``switch_port``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class Device(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     mac: Mapped[str | None] = mapped_column(String(17), unique=True)
+    # The MAC-less identity it is known by (NULL for a device only ever known by its MAC).
+    identity_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     ip: Mapped[str | None] = mapped_column(String(64))
     sys_name: Mapped[str | None] = mapped_column(String(255))
     sys_descr: Mapped[str | None] = mapped_column(Text)

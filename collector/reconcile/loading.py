@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from collector.db import chunked_lists
 from collector.models import Asset, AssetNic, Device, Observation
 from collector.models.cmdb import CiMac, ConfigurationItem
 from collector.reconcile.records import CiRecord, Subject
@@ -164,9 +165,8 @@ def candidate_ci_ids(session: Session, subjects: list[Subject]) -> set[int]:
         "names": sorted({name for s in subjects for name in (s.hostname, s.fqdn) if name}),
         "macs": sorted({mac for s in subjects for mac in s.macs}),
     }
-    if not any(parameters.values()):
-        return set()
-    return set(session.connection().execute(_CANDIDATE_CIS, parameters).scalars())
+    connection = session.connection()
+    return {ci_id for chunk in chunked_lists(parameters) for ci_id in connection.execute(_CANDIDATE_CIS, chunk).scalars()}
 
 
 def related_subject_keys(session: Session, subjects: list[Subject]) -> tuple[set[int], set[int]]:
@@ -177,7 +177,8 @@ def related_subject_keys(session: Session, subjects: list[Subject]) -> tuple[set
                   "macs": sorted({mac for s in subjects for mac in s.macs})}
     assets: set[int] = set()
     devices: set[int] = set()
-    if any(parameters.values()):
-        for kind, subject_id in session.connection().execute(_RELATED, parameters):
+    connection = session.connection()
+    for chunk in chunked_lists(parameters):  # a 65,536-device report has more MACs than PostgreSQL has parameters
+        for kind, subject_id in connection.execute(_RELATED, chunk):
             (assets if kind == "asset" else devices).add(subject_id)
     return assets, devices

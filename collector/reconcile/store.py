@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import JSON, Connection, and_, bindparam, or_, delete, insert, select, update
 
+from collector.db import chunked_lists
 from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
 from collector.reconcile.outcomes import Outcomes
 
@@ -226,12 +227,15 @@ def write_exceptions(connection: Connection, outcomes: Outcomes, run_id: int, no
         judged = list(connection.execute(_OPEN))
         existing = {row.open_key: row for row in judged}
     else:
-        # One query for the slice; then only what the slice can judge may be resolved, while
+        # One query per slice of the scope; then only what the slice can judge may be resolved, while
         # the rest (found by key) may only be refreshed.
-        rows = connection.execute(_OPEN_IN_SCOPE, {
-            "ci_ids": sorted(scope.ci_ids), "keys": sorted(set(outcomes.exceptions) | scope.clone_keys),
-            "asset_ids": sorted(i for t, i in scope.subjects if t == "asset"),
-            "device_ids": sorted(i for t, i in scope.subjects if t == "device")}).all()
+        lists = {"ci_ids": sorted(scope.ci_ids), "keys": sorted(set(outcomes.exceptions) | scope.clone_keys),
+                 "asset_ids": sorted(i for t, i in scope.subjects if t == "asset"),
+                 "device_ids": sorted(i for t, i in scope.subjects if t == "device")}
+        # Sliced together (a big discovery report brings 65,536 device ids and as many keys);
+        # a row matching two slices is the same row.
+        rows = list({row.id: row for chunk in chunked_lists(lists)
+                     for row in connection.execute(_OPEN_IN_SCOPE, chunk)}.values())
         existing = {row.open_key: row for row in rows}
         judged = [row for row in rows if (row.kind in _CI_LEVEL and row.ci_id in scope.ci_ids)
                   or (row.kind in _SUBJECT_LEVEL and (row.subject_type, row.subject_id) in scope.subjects)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.collector.cmdb.sheets import xlsx_bytes
+from tests.collector.cmdb.sheets import HOSTILE_SHEETS, with_sheet_xml, xlsx_bytes
 
 SAMPLE = (Path(__file__).resolve().parents[3] / "scripts" / "sample-cmdb.csv").read_bytes()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -74,6 +74,16 @@ def test_a_bad_file_is_422_with_every_row_and_column_and_stores_nothing(client, 
     assert [(e["row"], e["column"]) for e in body["errors"]] == [(2, "Purchase Date"), (3, "Notes"), (4, "Asset Tag")]
     assert body["imported"] is False
     assert _count(database) == 32
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_SHEETS))
+def test_a_malformed_or_hostile_xlsx_is_422_and_the_server_keeps_serving(client, operator, imported, database, name):
+    response = _upload(client, operator, with_sheet_xml(HOSTILE_SHEETS[name]), name="register.xlsx")
+    assert response.status_code == 422
+    assert [(e["row"], e["column"]) for e in response.get_json()["errors"]] == [(None, None)]
+    assert "the workbook's XML" in response.get_json()["errors"][0]["message"]
+    assert _count(database) == 32
+    assert client.get("/api/v1/cis?per_page=1", headers=operator).status_code == 200
 
 
 def test_non_utf8_upload_names_the_line(client, operator, database):

@@ -7,7 +7,7 @@ import pytest
 
 from collector.cmdb.reading import ImportLimits
 from collector.errors import PayloadTooLarge
-from tests.collector.cmdb.sheets import issues, xlsx_bytes
+from tests.collector.cmdb.sheets import HOSTILE_SHEETS, issues, with_sheet_xml, xlsx_bytes
 
 EXISTING = "Asset Tag,Serial Number,Location\nLT-0,PF3ABC00,Floor 0\n"
 
@@ -205,6 +205,22 @@ def test_too_many_rows_or_bytes(run_import, cmdb_state):
 def test_files_that_are_not_xlsx(rejected, data, message):
     report = rejected(data, "xlsx")
     assert [(i.row, i.column, i.message) for i in report.errors] == [(None, None, message)]
+
+
+# Each message names the problem; an entity is refused before it is expanded or fetched.
+HOSTILE_MESSAGES = {
+    "unclosed_row": "the workbook's XML is malformed (mismatched tag: line 1, column ",
+    "billion_laughs": "the workbook's XML declares the entity 'l0'; entities are refused (they are how XML bombs",
+    "external_entity": "the workbook's XML declares the entity 'x' (external: file:///etc/passwd); entities are "
+                       "refused (they are how XML bombs",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_SHEETS))
+def test_malformed_and_hostile_sheet_xml_is_named_not_raised(rejected, name):
+    report = rejected(with_sheet_xml(HOSTILE_SHEETS[name]), "xlsx")
+    assert [(i.row, i.column) for i in report.errors] == [(None, None)]
+    assert report.errors[0].message.startswith(HOSTILE_MESSAGES[name]), report.errors[0].message
 
 
 def test_empty_file(rejected):

@@ -56,6 +56,21 @@ def test_a_bad_file_prints_every_problem_and_exits_2(cmdb_cli, tmp_path, cmdb_st
     assert cmdb_state() == ([], [], [])
 
 
+def test_a_hostile_xlsx_exits_2_naming_the_problem_without_a_traceback(cmdb_cli, tmp_path, cmdb_state):
+    from tests.collector.cmdb.sheets import HOSTILE_SHEETS, with_sheet_xml
+
+    for name, xml in sorted(HOSTILE_SHEETS.items()):
+        path = tmp_path / f"{name}.xlsx"
+        path.write_bytes(with_sheet_xml(xml))
+        result = cmdb_cli("import", str(path))
+        assert result.returncode == 2, (name, result.stderr)
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.splitlines()
+        assert lines[0] == "rejected: 1 problem(s); nothing was imported", result.stderr
+        assert lines[1].startswith("  file: the workbook's XML "), result.stderr
+    assert cmdb_state() == ([], [], [])
+
+
 def test_mapping_file(cmdb_cli, tmp_path, ci):
     mapping = tmp_path / "site.toml"
     mapping.write_text('date_format = "%d/%m/%Y"\n[columns]\n"Colour" = "ignore"\n', encoding="utf-8")
