@@ -263,7 +263,7 @@ def main() -> int:
     log = open(data_dir / "collector.log", "ab")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "3", "--threads", "3", "-b", f"{args.host}:{args.port}",
-         "collector.app:create_app()"],
+         "--no-control-socket", "collector.app:create_app()"],
         cwd=ROOT, env=env_all, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

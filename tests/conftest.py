@@ -143,7 +143,7 @@ class LiveServer:
         self.log = open(data_dir / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *tls, "collector.app:create_app()"],
+             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "--no-control-socket", *tls, "collector.app:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )
         try:
