@@ -68,7 +68,7 @@ class Collector:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:collector.gunicorn_conf", "-k", "gthread",
              "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--backlog", "2048",
-             *(["--reuse-port"] if reuse_port else []), "collector.app:create_app()"],
+             "--no-control-socket", *(["--reuse-port"] if reuse_port else []), "collector.app:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()

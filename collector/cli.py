@@ -104,7 +104,7 @@ def serve(ctx: _Context, host: str, port: int) -> None:
 
     For production run gunicorn, which this package installs:
 
-      gunicorn -k gthread -w 3 --threads 3 -b 127.0.0.1:8000 'collector.app:create_app()'
+      gunicorn -c python:collector.gunicorn_conf -k gthread -w 3 --threads 3 -b 127.0.0.1:8000 --no-control-socket 'collector.app:create_app()'
     """
     from collector.app import create_app
 

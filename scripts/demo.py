@@ -1,9 +1,13 @@
 """`make demo`: run Stocktake on this machine with the embedded SQLite database.
 
 Starts the collector (the production gunicorn command) on http://127.0.0.1:8000 with its
-data under ./var, creates an enrollment secret and an API token, enrols this machine's
+data under ./var/demo, creates an enrollment secret and an API token, enrols this machine's
 agent, sends its real inventory, prints what the collector now knows, and keeps serving
 until Ctrl-C. Nothing here scans a network.
+
+Each run starts from an empty data directory: a second run removes what the previous demo
+left there (and says so), so the register it prints is this run's. It only ever removes a
+directory carrying the demo's marker file; a directory the demo did not make is refused.
 """
 
 from __future__ import annotations
@@ -23,10 +27,51 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Marks a data directory as the demo's own, the only kind a later run may empty: the
+# collector's default data directory is ./var itself (credentials.key, stocktake.db).
+MARKER = ".stocktake-demo"
 
 
 def _say(text: str = "") -> None:
     print(text, flush=True)
+
+
+def _shown(value: object) -> str:
+    """A field for a fixed-width column: devices learnt from an ARP cache or a forwarding table
+    lack most fields (no IP, no vendor, sometimes no MAC), and None takes no format spec."""
+    return "-" if value is None or value == "" else str(value)
+
+
+def unmanaged_line(device: dict) -> str:
+    """One row of GET /api/v1/devices?managed=false."""
+    return (f"  {_shown(device.get('ip')):<14} {_shown(device.get('mac')):<17}  {_shown(device.get('device_type')):<9} "
+            f"{_shown(device.get('oui_vendor'))}")
+
+
+def polled_line(device: dict) -> str:
+    """One device of a `stocktake-agent scan` report, as polled by SNMP."""
+    return (f"  {_shown(device.get('ip')):<10} {_shown(device.get('device_type')):<8} {_shown(device.get('vendor')):<16} "
+            f"{_shown(device.get('model')):<22} serial {_shown(device.get('serial')):<12} "
+            f"{len(device.get('interfaces') or [])} interfaces")
+
+
+def _fresh_data_dir(data_dir: Path) -> str:
+    """Empty the data directory a previous demo run left (its database, agent state, log), so
+    that a second `make demo` neither crashes on nor mixes in the first run's records.
+    Returns what was done, to be printed."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SystemExit(f"demo: {data_dir} is not a directory; pass --data-dir with a new or empty directory")
+    if data_dir.is_dir() and any(data_dir.iterdir()):
+        if not (data_dir / MARKER).is_file():
+            raise SystemExit(f"demo: {data_dir} holds files the demo did not make; "
+                             "remove them or pass --data-dir with a new or empty directory")
+        shutil.rmtree(data_dir)
+        said = f"removed the previous demo's data in {data_dir}"
+    else:
+        said = f"new data directory {data_dir}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARKER).write_text("Made by scripts/demo.py; the next demo run empties this directory.\n")
+    return said
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -45,17 +90,17 @@ def _get(url: str, token: str | None = None) -> dict:
         return json.loads(response.read())
 
 
-def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
+def _wait_ready(url: str, server: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"demo: the collector exited with status {server.returncode}; see var/collector.log")
+            raise SystemExit(f"demo: the collector exited with status {server.returncode}; see {log}")
         try:
             _get(url + "/api/v1/health")
             return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit("demo: the collector did not answer within 30 s; see var/collector.log")
+    raise SystemExit(f"demo: the collector did not answer within 30 s; see {log}")
 
 
 def _credentials(env: dict) -> tuple[str, str]:
@@ -84,13 +129,16 @@ def _summary(base: str, token: str, agent_output: str) -> int:
     _say(agent_output.strip())
     for item in assets["items"]:
         detail = _get(f"{base}/api/v1/assets/{item['id']}", token)
-        hw = detail["hardware"]
-        _say(f"asset #{item['id']}: {item['hostname']}  ({item['os'] or 'unknown OS'}, kernel {detail['os']['kernel']})")
-        _say(f"  vendor/model : {item['vendor'] or '-'} / {item['model'] or '-'}   serial: {item['serial'] or '- (needs root or SMBIOS)'}")
-        _say(f"  cpu          : {hw['cpu']['model']} ({hw['cpu']['cores']} cores, {hw['cpu']['threads']} threads)")
+        hw, source = detail["hardware"], detail["hardware"]["provenance"] or {}
+        _say(f"asset #{item['id']}: {_shown(item['hostname'])}  ({item['os'] or 'unknown OS'}, "
+             f"kernel {_shown(detail['os']['kernel'])})")
+        _say(f"  vendor/model : {_shown(item['vendor'])} / {_shown(item['model'])}   "
+             f"serial: {item['serial'] or '- (needs root or SMBIOS)'}")
+        _say(f"  cpu          : {_shown(hw['cpu']['model'])} ({_shown(hw['cpu']['cores'])} cores, "
+             f"{_shown(hw['cpu']['threads'])} threads)")
         _say(f"  memory       : {(hw['memory']['total_bytes'] or 0) / 2**30:.1f} GiB")
         _say(f"  packages     : {len(detail['software'])}   NICs: {len(detail['nics'])}   disks: {len(detail['disks'])}")
-        _say(f"  facts from   : report {hw['provenance']['report_id']} collected {hw['provenance']['collected_at']}")
+        _say(f"  facts from   : report {_shown(source.get('report_id'))} collected {_shown(source.get('collected_at'))}")
     _say(f"assets in the register: {assets['total']}")
     return assets["items"][0]["id"] if assets["items"] else 1
 
@@ -137,7 +185,7 @@ def _discovery(base: str, token: str, state_dir: Path) -> None:
     _report, answer = sent
     _say(f"  found {answer['devices']} devices ({answer['linked']} linked to known assets); unmanaged:")
     for device in _get(base + "/api/v1/devices?managed=false", token)["items"]:
-        _say(f"  {device['ip']:<14} {device['mac']}  {device['device_type'] or '-':<9} {device['oui_vendor'] or '-'}")
+        _say(unmanaged_line(device))
 
 
 # Recorded real devices (snmpsim-data, and the LibreNMS printer recording under tests/fixtures),
@@ -180,13 +228,11 @@ def _snmp_discovery(base: str, token: str, state_dir: Path, data_dir: Path) -> N
     if sent is None:
         return
     report, answer = sent
-    polled = [d for d in report["devices"] if d.get("ip", "").startswith("127.0.5.")]
+    polled = [d for d in report["devices"] if (d.get("ip") or "").startswith("127.0.5.")]
     _say(f"  polled {len(polled)} devices; {answer['devices']} devices stored, counting the "
          f"{len(report['devices']) - len(polled)} learnt from their ARP caches and forwarding tables")
     for device in polled:
-        _say(f"  {device['ip']:<10} {device.get('device_type') or '-':<8} {device.get('vendor') or '-':<16} "
-             f"{device.get('model') or '-':<22} serial {device.get('serial') or '-':<12} "
-             f"{len(device.get('interfaces', []))} interfaces")
+        _say(polled_line(device))
 
 
 def _web_logins(env: dict) -> list[tuple[str, str, str]]:
@@ -245,29 +291,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--data-dir", default=str(ROOT / "var"))
+    parser.add_argument("--data-dir", default=str(ROOT / "var" / "demo"),
+                        help="emptied at start if a previous demo run made it; refused if anything else did")
     parser.add_argument("--once", action="store_true", help="print the summary and stop (no serving)")
     args = parser.parse_args()
 
     data_dir = Path(args.data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
     base = f"http://{args.host}:{args.port}"
+    # The port first: a demo still serving from this directory holds it, and its data must stay.
     if not _port_free(args.host, args.port):
         raise SystemExit(f"demo: {args.host}:{args.port} is already in use; stop what runs there or pass --port")
+    said = _fresh_data_dir(data_dir)
     env = {"STOCKTAKE_DATA_DIR": str(data_dir), "STOCKTAKE_LOG_FORMAT": "json"}
     env_all = {k: v for k, v in os.environ.items() if k != "STOCKTAKE_CONFIG" and k != "STOCKTAKE_DATABASE_URL"}
     env_all.update(env)
 
     _say(f"== Stocktake demo: data in {data_dir} (SQLite) ==")
+    _say(f"  {said}")
     secret, token = _credentials(env)
     log = open(data_dir / "collector.log", "ab")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "3", "--threads", "3", "-b", f"{args.host}:{args.port}",
-         "collector.app:create_app()"],
+        [sys.executable, "-m", "gunicorn", "-c", "python:collector.gunicorn_conf", "-k", "gthread", "-w", "3", "--threads", "3", "-b", f"{args.host}:{args.port}",
+         "--no-control-socket", "collector.app:create_app()"],
         cwd=ROOT, env=env_all, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
-        _wait_ready(base, server)
+        _wait_ready(base, server, data_dir / "collector.log")
         _say(f"collector up at {base} (gunicorn, 3 workers; log: {data_dir / 'collector.log'})")
         agent_env = {**env_all, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": base,
                      "STOCKTAKE_AGENT_ENROLL_SECRET": secret, "STOCKTAKE_AGENT_STATE_DIR": str(data_dir / "agent-state")}

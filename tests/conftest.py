@@ -147,7 +147,8 @@ class LiveServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:collector.gunicorn_conf", "-k", "gthread", "-w", str(workers),
              "--threads", str(threads),
-             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *tls, "collector.app:create_app()"],
+             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "--no-control-socket", *tls,
+             "collector.app:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )
         try:

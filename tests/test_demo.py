@@ -1,5 +1,7 @@
-"""`make demo`'s script: collector up, this machine enrolled and reported, summary printed."""
+"""`make demo`'s script: collector up, this machine enrolled and reported, summary printed;
+run again in the same directory, it starts over from an empty one and says so."""
 
+import importlib.util
 import os
 import re
 import socket
@@ -12,17 +14,57 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.live
-@pytest.mark.skipif(os.environ.get("STOCKTAKE_TEST_DB") == "postgresql", reason="the demo runs on SQLite only; covered by the SQLite run")
-def test_demo_once_shows_this_machine_with_its_packages(tmp_path):
+def _demo_module():
+    spec = importlib.util.spec_from_file_location("stocktake_demo", ROOT / "scripts" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+def _run_demo(data_dir: Path, port: int, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKTAKE_")}
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--once", "--port", str(port),
-                             "--data-dir", str(tmp_path / "var")], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--once", "--port", str(port),
+                           "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_device_lines_show_a_dash_for_every_missing_field():
+    """Devices learnt from a forwarding table have a MAC and nothing else; some have neither (issue 16)."""
+    demo = _demo_module()
+    bare = {"ip": None, "mac": None, "device_type": None, "oui_vendor": None}
+    assert demo.unmanaged_line(bare).split() == ["-", "-", "-", "-"]
+    assert demo.unmanaged_line({**bare, "ip": "198.18.0.12", "mac": "b8:27:eb:00:01:03"}).split()[:2] == [
+        "198.18.0.12", "b8:27:eb:00:01:03"]
+    polled = demo.polled_line({"ip": None, "device_type": None, "vendor": None, "model": None, "serial": None})
+    assert polled.split() == ["-", "-", "-", "-", "serial", "-", "0", "interfaces"]
+
+
+def test_a_data_directory_the_demo_did_not_make_is_refused_and_left_alone(tmp_path):
+    (tmp_path / "mine.txt").write_text("keep me")
+    result = _run_demo(tmp_path, _free_port(), timeout=60)
+    assert result.returncode != 0
+    assert f"demo: {tmp_path} holds files the demo did not make" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+@pytest.mark.live
+@pytest.mark.skipif(os.environ.get("STOCKTAKE_TEST_DB") == "postgresql", reason="the demo runs on SQLite only; covered by the SQLite run")
+def test_demo_once_shows_this_machine_with_its_packages_and_runs_again_from_scratch(tmp_path):
+    """The second run in the same directory used to crash listing the first run's devices (one
+    without an IP); now it removes the first run's data, says so, and shows the same register."""
+    port = _free_port()
+    first = _run_demo(tmp_path / "var", port)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"new data directory {tmp_path / 'var'}" in first.stdout
+    result = _run_demo(tmp_path / "var", port)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
+    assert f"removed the previous demo's data in {tmp_path / 'var'}" in out
     assert f"collector up at http://127.0.0.1:{port}" in out
     assert re.search(r"report [0-9a-f-]{36}: delivered; \d+ packages", out)
     packages = int(re.search(r"packages\s+: (\d+)", out).group(1))

@@ -96,19 +96,34 @@ def encode_oid(oid: str) -> bytes:
     return _tlv(OID, bytes(body))
 
 
+# RFC 2578 7.1.3: an OID has at most 128 sub-identifiers, each at most 2^32-1 (the first
+# encoded one, 40 * X + Y, up to 80 more). Unbounded, one 60 KiB arc cost 0.36 s of shifting
+# and then failed str() with ValueError (Python's 4300-digit limit), not V2cError (issue 16).
+_MAX_ARCS, _MAX_ARC = 128, 2**32 - 1
+
+
 def decode_oid(data: bytes) -> str:
+    """The dotted OID of an OBJECT IDENTIFIER's content octets; V2cError if malformed or beyond RFC 2578's bounds."""
     if data and max(data) < 0x80:  # every arc below 128, as in most OIDs a walk returns: no base-128 work
+        if len(data) >= _MAX_ARCS:  # one arc per byte, two in the first
+            raise V2cError("malformed OID: more than 128 arcs")
         first = data[0]
         head = (first // 40, first % 40) if first < 80 else (2, first - 80)
         return ".".join(map(str, (*head, *data[1:])))
     subidentifiers, value = [], 0
     for byte in data:
         value = (value << 7) | (byte & 0x7F)
+        if value > _MAX_ARC + 80:
+            raise V2cError("malformed OID: an arc above 2^32-1")
         if not byte & 0x80:
             subidentifiers.append(value)
             value = 0
     if not subidentifiers or data[-1] & 0x80:
         raise V2cError("malformed OID")
+    if max(subidentifiers[1:], default=0) > _MAX_ARC:
+        raise V2cError("malformed OID: an arc above 2^32-1")
+    if len(subidentifiers) >= _MAX_ARCS:
+        raise V2cError("malformed OID: more than 128 arcs")
     first = subidentifiers[0]
     head = (first // 40, first % 40) if first < 80 else (2, first - 80)
     return ".".join(map(str, (*head, *subidentifiers[1:])))

@@ -2,7 +2,10 @@
 
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,12 +45,35 @@ def test_sweep_finds_every_host_with_its_exact_mac(l2_network):
     assert found == {host.ip: host.mac for host in l2_network.hosts}
 
 
-def test_without_cap_net_raw_the_sweep_says_so(l2_network):
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def readable_copy():
+    """agent/ and common/ (the sweep needs only the standard library besides) where the
+    unprivileged user can read them: a checkout in root's 0700 home is closed to it."""
+    directory = Path(tempfile.mkdtemp(prefix="stocktake-arp-"))
+    try:
+        directory.chmod(0o755)  # mkdtemp makes it 0700
+        for package in ("agent", "common"):
+            shutil.copytree(ROOT / package, directory / package, ignore=shutil.ignore_patterns("__pycache__"))
+        yield directory
+    finally:
+        shutil.rmtree(directory)
+
+
+def test_without_cap_net_raw_the_sweep_says_so(l2_network, readable_copy):
     if not Path("/usr/bin/setpriv").exists():
         pytest.skip("setpriv (util-linux) is needed to drop privileges")
-    done = l2_network.run_in_scanner(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", SWEEP,
-         "198.18.0.0/24", l2_network.interface], cwd=ROOT, env={**os.environ, "HOME": "/tmp"})
+    # The real interpreter, not the virtualenv's link to it, which may sit in the closed checkout.
+    python = os.path.realpath(sys.executable)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "PYTHONPATH": str(readable_copy)}
+    probe = subprocess.run([*AS_NOBODY, python, "-c", "import ipaddress, socket"], cwd=readable_copy, env=env,
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip(f"the unprivileged user (uid 65534) cannot run {python}: {probe.stderr.strip()[-300:]}")
+    done = l2_network.run_in_scanner([*AS_NOBODY, python, "-c", SWEEP, "198.18.0.0/24", l2_network.interface],
+                                     cwd=readable_copy, env=env)
     assert done.returncode != 0
     assert "ARP sweeps need CAP_NET_RAW" in done.stderr
 

@@ -57,7 +57,7 @@ class _Collector:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 ["ip", "netns", "exec", network.scanner, sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1",
-                 "--threads", "4", "-b", f"127.0.0.1:{self.port}", "-b", f"{SCANNER_IP}:{self.port}",
+                 "--threads", "4", "-b", f"127.0.0.1:{self.port}", "-b", f"{SCANNER_IP}:{self.port}", "--no-control-socket",
                  "collector.app:create_app()"],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
