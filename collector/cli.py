@@ -93,6 +93,22 @@ def db_current(ctx: _Context) -> None:
         sys.exit(1)
 
 
+@db.command("backup")
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False),
+              help="File to write (written beside it first, then renamed into place).")
+@pass_ctx
+def db_backup(ctx: _Context, target: str) -> None:
+    """Copy the SQLite database consistently while the collector keeps serving.
+
+    PostgreSQL: use pg_dump -Fc (docs/operations.md). Restore: stop the collector, put the
+    copy in place of stocktake.db (removing stocktake.db-wal and -shm), start it again.
+    """
+    from collector.backup import backup_sqlite
+
+    size = _service_call(lambda: backup_sqlite(ctx.config.effective_database_url, target))
+    click.echo(f"backed up to {target} ({size:,} bytes)")
+
+
 # --- serving ----------------------------------------------------------------------------
 
 @main.command()
