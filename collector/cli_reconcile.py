@@ -96,8 +96,9 @@ def _explain_text(explanation: dict) -> str:
 def jobs(ctx, once: bool) -> None:
     """Run the collector's scheduled jobs (full reconciliation every reconcile_interval_s).
 
-    Run one per collector node: on PostgreSQL a database lock makes sure only one node
-    reconciles at a time; the others skip that round.
+    Run one per collector node: exactly one of them schedules (it holds the jobs lease: an
+    advisory lock on PostgreSQL, a file lock on SQLite); the others stand by and take over
+    within jobs_standby_poll_s when it stops.
     """
     from collector.jobs import run_jobs
 

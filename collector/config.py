@@ -50,6 +50,8 @@ class CollectorConfig:
     # and how often `stocktake-collector jobs` runs a full reconciliation.
     reconcile_rules_file: str = ""
     reconcile_interval_s: int = 3600
+    # Job runners on other nodes stand by and try to take over the schedule this often.
+    jobs_standby_poll_s: int = 30
     # Scan profiles: the Fernet key encrypting SNMP credentials at rest (a file, default
     # <data_dir>/credentials.key, created 0600 on first use; or the key itself, e.g. from
     # STOCKTAKE_CREDENTIALS_KEY; several comma-separated keys rotate: the first encrypts),
@@ -85,7 +87,8 @@ class CollectorConfig:
         problems = []
         for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
                      "enroll_failure_window_s", "page_size_max", "agent_inventory_interval_s",
-                     "agent_checkin_interval_s", "reconcile_interval_s", "discovery_batch_devices"):
+                     "agent_checkin_interval_s", "reconcile_interval_s", "discovery_batch_devices",
+                     "jobs_standby_poll_s"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:

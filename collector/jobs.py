@@ -1,17 +1,21 @@
 """Scheduled collector jobs (APScheduler): the full reconciliation run on an interval.
 
 One process per node (``stocktake-collector jobs``, systemd/stocktake-collector-jobs.service)
-rather than a scheduler inside every gunicorn worker; the database lock in the run service
-keeps several nodes from reconciling at once.
+rather than a scheduler inside every gunicorn worker. Of all the nodes' job processes exactly
+one schedules: the holder of the jobs lease (``collector/leader.py``); the others stand by and
+take over when it goes away. The database lock in the run service stays as a second guard.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
 
 from collector.config import CollectorConfig
 from collector.db import Database
+from collector.leader import JobsLease
 from collector.models import utcnow
 from collector.reconcile.service import run_full
 
@@ -27,22 +31,51 @@ def reconcile_job(db: Database, config: CollectorConfig) -> None:
         log.exception("scheduled reconciliation failed")
 
 
-def run_jobs(db: Database, config: CollectorConfig, once: bool = False) -> None:
+def run_jobs(db: Database, config: CollectorConfig, once: bool = False, stop: threading.Event | None = None) -> None:
     if once:
         reconcile_job(db, config)
         return
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    stop = stop or _stop_on_signals()
+    lease = JobsLease(db, config.data_dir)
+    standby_logged = False
+    while not stop.is_set():
+        if lease.acquire():
+            log.warning("scheduled jobs: this node leads", extra={"pid": os.getpid(),
+                                                                 "reconcile_interval_s": config.reconcile_interval_s})
+            standby_logged = False
+            _lead(db, config, lease, stop)
+            lease.release()
+            continue
+        if not standby_logged:
+            log.warning("scheduled jobs: standing by, another node leads", extra={"pid": os.getpid()})
+            standby_logged = True
+        stop.wait(config.jobs_standby_poll_s)
 
-    interval = getattr(config, "reconcile_interval_s", 3600)
-    scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(reconcile_job, "interval", seconds=interval, args=(db, config), id="reconcile",
-                      next_run_time=utcnow(), max_instances=1, coalesce=True)
 
-    def stop(signum, _frame):
-        log.info("stopping scheduled jobs", extra={"signal": signum})
-        scheduler.shutdown(wait=False)
+def _lead(db: Database, config: CollectorConfig, lease: JobsLease, stop: threading.Event) -> None:
+    """Schedule the jobs until stopped or until the lease is lost (then another node may lead)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("scheduled jobs started", extra={"reconcile_interval_s": interval})
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(reconcile_job, "interval", seconds=config.reconcile_interval_s, args=(db, config),
+                      id="reconcile", next_run_time=utcnow(), max_instances=1, coalesce=True)
     scheduler.start()
+    try:
+        while not stop.wait(min(30, config.jobs_standby_poll_s)):
+            if not lease.still_held():
+                log.error("scheduled jobs: lease lost (database connection gone); stepping down")
+                return
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum, _frame):
+        log.info("stopping scheduled jobs", extra={"signal": signum})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
