@@ -47,7 +47,8 @@ def fast_schedule_server(db_url, database, tmp_path):
     from tests.conftest import LiveServer
 
     server = LiveServer(db_url, tmp_path, workers=1, threads=4,
-                        extra_env={"STOCKTAKE_AGENT_INVENTORY_INTERVAL_S": "2", "STOCKTAKE_AGENT_SPLAY_S": "0"})
+                        extra_env={"STOCKTAKE_AGENT_INVENTORY_INTERVAL_S": "2", "STOCKTAKE_AGENT_SPLAY_S": "0",
+                                   "STOCKTAKE_MAX_CLOCK_SKEW_S": "1"})
     yield server
     server.stop()
 

@@ -186,7 +186,8 @@ def _mount_tmpfs(path: Path, options: str) -> None:
 @pytest.mark.parametrize("options, message", [("size=8k", "No space left on device"), ("ro,size=1m", "Read-only file system")])
 def test_unusable_spool_is_logged_and_the_daemon_keeps_running(db_url, database, secret, tmp_path, options, message):
     server = LiveServer(db_url, tmp_path, workers=1, threads=4, extra_env={"STOCKTAKE_AGENT_INVENTORY_INTERVAL_S": "2",
-                                                                           "STOCKTAKE_AGENT_SPLAY_S": "0"})
+                                                                           "STOCKTAKE_AGENT_SPLAY_S": "0",
+                                                                           "STOCKTAKE_MAX_CLOCK_SKEW_S": "1"})
     spool_dir = tmp_path / "state" / "spool"
     _mount_tmpfs(spool_dir, options)
     env = {**os.environ, "STOCKTAKE_AGENT_CONFIG": os.devnull, "STOCKTAKE_AGENT_SERVER_URL": server.url,
