@@ -20,6 +20,7 @@ The last line is one JSON object. Traffic goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -90,6 +91,11 @@ def chaos(collector: Collector, postgres, kills: int, every_s: float, stop: thre
             log.append("PostgreSQL restarted")
 
 
+def _payload(stored: bytes) -> dict:
+    """An observation's stored report (gzip from the ingest path, zlib in older rows)."""
+    return json.loads(gzip.decompress(stored) if stored[:2] == b"\x1f\x8b" else zlib.decompress(stored))
+
+
 def half_written(url: str, agents: list[SimAgent]) -> dict:
     """Rows that only part of a transaction could have left behind."""
     from sqlalchemy import func, select
@@ -111,7 +117,7 @@ def half_written(url: str, agents: list[SimAgent]) -> dict:
                 continue
             latest = session.scalars(select(Observation).where(Observation.asset_id == assets[0])
                                      .order_by(Observation.last_collected_at.desc()).limit(1)).first()
-            payload = json.loads(zlib.decompress(latest.payload)) if latest is not None and latest.payload else {}
+            payload = _payload(latest.payload) if latest is not None and latest.payload else {}
             linked = set(session.scalars(select(Software.key).join(AssetSoftware, AssetSoftware.software_id == Software.id)
                                          .where(AssetSoftware.asset_id == assets[0])))
             wanted = {software_key(_raw_identity(package)) for package in payload.get("software", [])}
@@ -180,7 +186,8 @@ def main() -> None:
         if collector is not None:
             collector.stop()
         postgres.remove()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not os.environ.get("STOCKTAKE_BENCH_KEEP"):
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -151,6 +151,8 @@ class Fleet:
         if change:
             agent.generation += 1
         report = self.factory.report(agent.agent_id, software_count=self.software, host_seed=agent.index)
+        # The factory's packages are shared by every host: change copies, never the pool.
+        report["software"] = [dict(package) for package in report["software"]]
         for package in report["software"][: 20 if agent.generation else 0]:
             package["version"] += f"+sim{agent.generation}"
         with self.made_lock:
