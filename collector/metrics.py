@@ -13,14 +13,18 @@ What is measured:
 - ``stocktake_http_requests_in_flight``: requests being served now (the open connections that
   matter: those holding a worker thread);
 - ``stocktake_reports_total``: ingested reports per kind (inventory, discovery) and outcome;
-- ``stocktake_agent_spool_dropped_total`` / ``stocktake_agent_spool_rejected_total``: reports
-  agents say they had to drop or set aside (each one is a gap in the fleet's history);
+- ``stocktake_agent_spool_dropped_total``: reports agents say they had to drop (each one is a
+  gap in the fleet's history);
+- ``stocktake_fleet_*`` gauges read from the database at scrape time (so every node agrees):
+  agents, agents checked in within the hour, reports waiting in agents' spools, reports agents
+  set aside in ``rejected/`` (refused or failed on too often: each one needs a human);
 - ``stocktake_load_shed_total``: requests answered 503 with Retry-After instead of served;
 - ``stocktake_reconciliation_duration_seconds``: per mode (full, incremental).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -28,7 +32,7 @@ from flask import Flask, Response, g, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest)
 
-__all__ = ["count_report", "count_shed", "count_spool_losses", "init_app", "observe_reconciliation", "render"]
+__all__ = ["count_report", "count_shed", "count_spool_drops", "init_app", "observe_reconciliation", "render"]
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Latency buckets around the targets that matter here (p95 < 500 ms for agents, pages < 1 s).
@@ -40,7 +44,6 @@ LATENCY = Histogram("stocktake_http_request_duration_seconds", "Time to answer a
 IN_FLIGHT = Gauge("stocktake_http_requests_in_flight", "Requests being served now", multiprocess_mode="livesum")
 REPORTS = Counter("stocktake_reports", "Agent reports ingested", ("kind", "outcome"))
 SPOOL_DROPPED = Counter("stocktake_agent_spool_dropped", "Reports agents dropped from a full spool")
-SPOOL_REJECTED = Counter("stocktake_agent_spool_rejected", "Reports agents set aside after repeated failures")
 SHED = Counter("stocktake_load_shed", "Requests answered 503 with Retry-After to shed load", ("route",))
 RECONCILIATION = Histogram("stocktake_reconciliation_duration_seconds", "Duration of reconciliation runs",
                            ("mode",), buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600))
@@ -77,15 +80,55 @@ def record_status(response: Response) -> Response:
     return response
 
 
-def render() -> tuple[bytes, str]:
-    """The exposition text: every worker's counters under gunicorn, this process's otherwise."""
+def render(fleet: dict[str, float] | None = None) -> tuple[bytes, str]:
+    """The exposition text: every worker's counters under gunicorn (this process's otherwise),
+    then the fleet gauges."""
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
+    if fleet:
+        gauges = CollectorRegistry()
+        gauges.register(_FleetGauges(fleet))
+        body += generate_latest(gauges)
+    return body, CONTENT_TYPE_LATEST
+
+
+class _FleetGauges:
+    """Fleet-wide numbers from the database, one gauge each."""
+
+    HELP = {"agents": "Enrolled agents (not revoked)",
+            "agents_checked_in_last_hour": "Agents that checked in within the last hour",
+            "spooled_reports": "Reports waiting in agents' spools, as of their last check-in",
+            "rejected_reports": "Reports agents set aside in rejected/, as of their last check-in"}
+
+    def __init__(self, values: dict[str, float]) -> None:
+        self.values = values
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        for name, value in self.values.items():
+            yield GaugeMetricFamily(f"stocktake_fleet_{name}", self.HELP.get(name, name), value=value)
+
+
+def fleet_gauges() -> dict[str, float]:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from collector.extensions import request_session
+    from collector.models import Agent, utcnow
+
+    row = request_session().execute(select(
+        func.count(), func.count().filter(Agent.last_checkin_at >= utcnow() - timedelta(hours=1)),
+        func.coalesce(func.sum(Agent.spool_depth), 0), func.coalesce(func.sum(Agent.spool_rejected), 0),
+    ).select_from(Agent).where(Agent.revoked_at.is_(None))).one()
+    return dict(zip(_FleetGauges.HELP, map(float, row)))
 
 
 def _metrics_view():
@@ -95,7 +138,12 @@ def _metrics_view():
     if token and not _bearer_matches(token):
         return Response("metrics need the bearer token set in metrics_token\n", status=401,
                         headers={"WWW-Authenticate": 'Bearer realm="metrics"'}, content_type="text/plain")
-    body, content_type = render()
+    try:
+        fleet = fleet_gauges()
+    except Exception:  # noqa: BLE001 - the database being away must not hide the process's own metrics
+        logging.getLogger(__name__).warning("metrics: fleet gauges unavailable (database)", exc_info=True)
+        fleet = None
+    body, content_type = render(fleet)
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 
@@ -110,11 +158,9 @@ def count_report(kind: str, outcome: str) -> None:
     REPORTS.labels(kind, outcome).inc()
 
 
-def count_spool_losses(dropped: int = 0, rejected: int = 0) -> None:
+def count_spool_drops(dropped: int) -> None:
     if dropped > 0:
         SPOOL_DROPPED.inc(dropped)
-    if rejected > 0:
-        SPOOL_REJECTED.inc(rejected)
 
 
 def count_shed(route: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from pydantic import ValidationError
 
+from collector import metrics
 from collector.api import bp
 from collector.api.auth import current_agent, current_token
 from collector.api.body import read_json_body
@@ -35,6 +36,7 @@ def post_discovery():
     refuse_future_times(discovery_times(report), utcnow(), config.max_clock_skew_s)
     result = store_discovery(get_db(), agent.agent_id, report, body.raw, utcnow(),
                              batch_size=config.discovery_batch_devices)
+    metrics.count_report("discovery", result.outcome)
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": str(report.report_id)}, 200
     if result.unlinked_ids:

@@ -6,6 +6,7 @@ import logging
 
 from flask import request
 
+from collector import metrics
 from collector.api import bp
 from collector.api.auth import current_agent
 from collector.api.body import read_json_body
@@ -38,9 +39,12 @@ def post_inventory():
         with get_db().write() as session:
             result = store_inventory(session, agent.agent_id, parsed, utcnow(), expect_unchanged=unchanged)
     except DuplicateReport:
+        metrics.count_report("inventory", "duplicate")
         return {"status": "already stored", "report_id": parsed.report_id}, 200
+    metrics.count_report("inventory", result.outcome)
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": parsed.report_id}, 200
+    metrics.count_spool_drops(parsed.spool_dropped)
     log.info("inventory stored", extra={"agent_id": agent.agent_id, "report_id": parsed.report_id, "outcome": result.outcome})
     if result.outcome == "stored":  # new or changed content: identifiers may have moved
         run_incremental(get_db(), config, utcnow(), asset_ids=[result.asset_id])

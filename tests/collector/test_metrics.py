@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 import requests
@@ -66,3 +67,30 @@ def test_gunicorn_workers_are_summed(live_server):
                           text, re.M)
         assert found and float(found.group(1)) == 20.0, text[:2000]
     assert len(live_server.worker_pids()) == 2
+
+
+def test_reports_and_spool_drops_are_counted(client, make_agent, reports):
+    agent = make_agent()
+    stored, unchanged = {"kind": "inventory", "outcome": "stored"}, {"kind": "inventory", "outcome": "unchanged"}
+    before = (_sample("stocktake_reports_total", **stored), _sample("stocktake_reports_total", **unchanged),
+              _sample("stocktake_agent_spool_dropped_total"))
+    report = reports.report(agent.agent_id, host_seed=3)
+    assert client.post("/api/v1/inventory", json=report, headers=agent.headers).status_code == 201
+    again = {**report, "report_id": str(uuid.uuid4())}
+    assert client.post("/api/v1/inventory", json=again, headers=agent.headers).status_code == 201
+    assert _sample("stocktake_reports_total", **stored) == before[0] + 1
+    assert _sample("stocktake_reports_total", **unchanged) == before[1] + 1
+    dropping = {**report, "report_id": str(uuid.uuid4()), "spool_dropped": 4}
+    assert client.post("/api/v1/inventory", json=dropping, headers=agent.headers).status_code == 201
+    assert _sample("stocktake_agent_spool_dropped_total") == before[2] + 4
+
+
+def test_fleet_gauges_come_from_the_database(client, make_agent):
+    agents = [make_agent(), make_agent(), make_agent()]
+    client.post("/api/v1/checkin", headers=agents[0].headers, json={"spool_depth": 5, "spool_rejected": 2})
+    client.post("/api/v1/checkin", headers=agents[1].headers, json={"spool_depth": 1})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert re.search(r"^stocktake_fleet_agents 3\.0$", text, re.M)
+    assert re.search(r"^stocktake_fleet_agents_checked_in_last_hour 2\.0$", text, re.M)
+    assert re.search(r"^stocktake_fleet_spooled_reports 6\.0$", text, re.M)
+    assert re.search(r"^stocktake_fleet_rejected_reports 2\.0$", text, re.M)
