@@ -37,6 +37,26 @@ def pytest_report_header(config):
     return f"stocktake test database: {_backend()}"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgresql_pass: runs in the PostgreSQL pass although it takes no database "
+                                       "fixture (it brings a PostgreSQL of its own)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass runs the tests that touch the test database; the rest ran in the SQLite pass.
+
+    A test that needs neither ``db_url`` nor ``database`` (agent probes, SNMP codecs, spool crashes,
+    unit files) behaves the same whichever database the suite was given, so running it twice
+    only costs CI time.
+    """
+    if _backend() != "postgresql":
+        return
+    once = pytest.mark.skip(reason="database-independent: runs in the SQLite pass (make test)")
+    for item in items:
+        if "db_url" not in getattr(item, "fixturenames", ()) and item.get_closest_marker("postgresql_pass") is None:
+            item.add_marker(once)
+
+
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory) -> str:
     if _backend() == "sqlite":

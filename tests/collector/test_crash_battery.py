@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.live
+@pytest.mark.postgresql_pass
 def test_killed_workers_and_a_crashed_database_lose_nothing():
     if os.environ.get("STOCKTAKE_TEST_DB", "sqlite") != "postgresql":
         pytest.skip("R1 runs in the PostgreSQL pass (make test TEST_DB=postgresql)")
