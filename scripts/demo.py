@@ -253,6 +253,28 @@ def _web_logins(env: dict) -> list[tuple[str, str, str]]:
     return logins
 
 
+def _operations(base: str, data_dir: Path, env: dict) -> None:
+    """What an operator watches and keeps: readiness, metrics, a backup whose audit log verifies."""
+    _say()
+    _say("== Operations: health, metrics, a backup (docs/operations.md) ==")
+    _say(f"  ready: {_get(base + '/api/v1/health/ready').get('status')}  (GET /api/v1/health/ready; /health/live for restarts)")
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    wanted = ("stocktake_reports_total{", "stocktake_fleet_agents ", "stocktake_load_shed_total")
+    for line in metrics.splitlines():
+        if line.startswith(wanted):
+            _say(f"  {line}")
+    cli = [sys.executable, "-m", "collector.cli"]
+    backup = data_dir / "backups" / "stocktake-backup.db"
+    backup.parent.mkdir(exist_ok=True)
+    made = subprocess.run([*cli, "db", "backup", "--to", str(backup)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    _say("  " + (made.stdout.strip() or made.stderr.strip()))
+    verified = subprocess.run([*cli, "user", "verify-audit-log"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                              env={**env, "STOCKTAKE_DATABASE_URL": f"sqlite:///{backup}"})
+    _say("  the backup's " + (verified.stdout.strip() or verified.stderr.strip()))
+
+
 def _reconciliation(base: str, token: str, data_dir: Path, env: dict) -> None:
     """Import the sample register (plus a row for this machine) and reconcile it."""
     _say()
@@ -329,6 +351,7 @@ def main() -> int:
         _snmp_discovery(base, token, data_dir / "agent-state", data_dir)
         _reconciliation(base, token, data_dir, env_all)
         logins = _web_logins(env_all)
+        _operations(base, data_dir, env_all)
         _say()
         _say("== Try it ==")
         _say(f"  web UI: {base}/  (demo logins, new passwords each run)")
@@ -341,6 +364,7 @@ def main() -> int:
         _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/reconciliation?outcome=unmanaged'")
         _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/exceptions?status=open'")
         _say(f"  OpenAPI document: {base}/api/v1/openapi.json")
+        _say(f"  Prometheus metrics: curl {base}/metrics")
         _say(f"  send again: STOCKTAKE_AGENT_SERVER_URL={base} STOCKTAKE_AGENT_STATE_DIR={data_dir / 'agent-state'} "
              f"{Path(sys.executable).parent / 'stocktake-agent'} run --once")
         if args.once:

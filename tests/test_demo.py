@@ -86,6 +86,12 @@ def test_demo_once_shows_this_machine_with_its_packages_and_runs_again_from_scra
     # the web UI's demo logins work: their passwords verify against the stored hashes
     logins = dict(re.findall(r"^ +(demo-admin|demo-auditor) +(\S+) +\((?:admin|auditor)\)$", out, re.M))
     assert set(logins) == {"demo-admin", "demo-auditor"} and f"web UI: http://127.0.0.1:{port}/" in out
+    # Operations: readiness, the metrics of this very run, and a backup whose audit log verifies.
+    assert "ready: ok" in out
+    assert re.search(r'stocktake_reports_total\{kind="inventory",outcome="stored"\} 1\.0', out)
+    assert re.search(r"stocktake_fleet_agents [1-9]", out)
+    assert re.search(r"backed up to \S+stocktake-backup\.db \([\d,]+ bytes\)", out)
+    assert re.search(r"the backup's audit log intact: [1-9]\d* entries", out)
     assert "stopped." in out
     assert (tmp_path / "var" / "stocktake.db").exists()
     from sqlalchemy import create_engine, text
