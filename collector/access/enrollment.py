@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -147,6 +147,11 @@ class AgentPrincipal:
     last_content_hash: str | None
 
 
+# Built once: every agent request runs it (building the expression cost more than executing it).
+_BY_KEY_HASH = select(Agent.id, Agent.last_content_hash, Agent.revoked_at).where(
+    Agent.node_key_hash == bindparam("key_hash"))
+
+
 def authenticate_agent(connection: Connection, node_key: str | None) -> AgentPrincipal:
     """The agent owning this node key; Unauthorized when it is missing, unknown or revoked.
 
@@ -154,11 +159,7 @@ def authenticate_agent(connection: Connection, node_key: str | None) -> AgentPri
     """
     if not node_key or len(node_key) > credentials.MAX_CREDENTIAL_LENGTH:
         raise Unauthorized("missing or malformed node key")
-    row = connection.execute(
-        select(Agent.id, Agent.last_content_hash, Agent.revoked_at).where(
-            Agent.node_key_hash == credentials.hash_credential(node_key)
-        )
-    ).first()
+    row = connection.execute(_BY_KEY_HASH, {"key_hash": credentials.hash_credential(node_key)}).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked node key; enrol again")
     return AgentPrincipal(agent_id=row.id, last_content_hash=row.last_content_hash)

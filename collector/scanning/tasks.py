@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from collector.config import CollectorConfig
@@ -25,8 +25,13 @@ __all__ = ["record_profile_report", "scan_tasks"]
 log = logging.getLogger(__name__)
 
 
+_ANY_ASSIGNMENT = select(ScanAssignment.profile_id).where(ScanAssignment.agent_id == bindparam("agent_id")).limit(1)
+
+
 def scan_tasks(session: Session, agent_id: str, config: CollectorConfig) -> list[dict]:
     """The scan tasks of the enabled profiles assigned to ``agent_id`` (decrypted credentials included)."""
+    if session.connection().execute(_ANY_ASSIGNMENT, {"agent_id": agent_id}).first() is None:
+        return []  # most agents scan nothing: one indexed probe, no ORM load
     profiles = session.scalars(
         select(ScanProfile).join(ScanAssignment, ScanAssignment.profile_id == ScanProfile.id)
         .where(ScanAssignment.agent_id == agent_id, ScanProfile.enabled.is_(True)).order_by(ScanProfile.id)
