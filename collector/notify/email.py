@@ -43,12 +43,7 @@ def send_email(config: CollectorConfig, message: EmailMessage) -> None:
     if not config.smtp_host:
         raise DeliveryError("email: smtp_host is not configured")
     try:
-        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.notify_timeout_s) as smtp:
-            if config.smtp_starttls:
-                smtp.starttls(context=_tls_context(config))
-            if config.smtp_username:
-                smtp.login(config.smtp_username, config.smtp_password)
-            smtp.send_message(message)
+        _send(config, message)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise DeliveryError(f"email: recipient refused ({', '.join(map(str, codes))})",
@@ -61,6 +56,24 @@ def send_email(config: CollectorConfig, message: EmailMessage) -> None:
         raise DeliveryError(f"email: {exc.smtp_code} {reply[:200]}", permanent=exc.smtp_code >= 500) from None
     except (OSError, smtplib.SMTPException) as exc:  # refused, timed out, TLS, not supported, disconnected
         raise DeliveryError(f"email: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}") from None
+
+
+def _send(config: CollectorConfig, message: EmailMessage) -> None:
+    # Not ``with SMTP(...)``: its exit sends QUIT even after a failed TLS handshake, and an
+    # error from that QUIT would replace the one that says what went wrong.
+    smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.notify_timeout_s)
+    try:
+        if config.smtp_starttls:
+            smtp.starttls(context=_tls_context(config))
+        if config.smtp_username:
+            smtp.login(config.smtp_username, config.smtp_password)
+        smtp.send_message(message)
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):  # the message was accepted; a lost goodbye does not matter
+            pass
+    finally:
+        smtp.close()
 
 
 def _tls_context(config: CollectorConfig) -> ssl.SSLContext:

@@ -13,14 +13,13 @@ import re
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.db import insert_ignoring_conflicts
 from collector.errors import FieldError, InvalidInput
 from collector.models import Notification, NotificationKind, NotificationStatus, utcnow
 
-__all__ = ["check_notification", "enqueue", "pending_count"]
+__all__ = ["check_notification", "enqueue"]
 
 SUBJECT_MAX = 200
 BODY_MAX = 100_000
@@ -41,7 +40,8 @@ def enqueue(session: Session, kind: NotificationKind | str, recipients: str | It
     ``dedupe_key`` names the event, e.g. ``"sla-breach:workflow:42:stage:authorization"``:
     a recipient already holding a notification with that key for that kind gets no second
     one (the unique index decides, so two transactions racing still add one row), and its
-    id is not in the answer. Nothing is sent here; commit the caller's transaction and the
+    id is not in the answer. ``due_at`` (timezone-aware) holds it back until then, e.g.
+    for a reminder; the default is now. Nothing is sent here; commit the caller's transaction and the
     delivery job sends it. Invalid input raises ``InvalidInput`` naming every bad field,
     and adds nothing.
     """
@@ -58,12 +58,6 @@ def enqueue(session: Session, kind: NotificationKind | str, recipients: str | It
         if row_id is not None:
             ids.append(row_id)
     return ids
-
-
-def pending_count(session: Session) -> int:
-    """Notifications not yet sent or failed (for status pages and tests)."""
-    open_states = (NotificationStatus.PENDING.value, NotificationStatus.SENDING.value)
-    return session.scalar(select(func.count()).select_from(Notification).where(Notification.status.in_(open_states)))
 
 
 def check_notification(kind, recipients, subject, body, payload=None,

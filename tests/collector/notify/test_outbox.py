@@ -77,3 +77,15 @@ def test_every_bad_field_is_named_at_once(database):
         with database.write() as session:
             enqueue(session, "email", ["bad", "ops@example.org"], "a\nb", "x\0", {"when": object()}, dedupe_key="")
     assert [f.field for f in refused.value.fields] == ["recipients[0]", "subject", "body", "payload", "dedupe_key"]
+
+
+def test_a_notification_due_later_waits(database, notify_config, receiver):
+    from datetime import timedelta
+
+    from collector.models import utcnow
+
+    due = utcnow() + timedelta(hours=1)
+    with database.write() as session:
+        enqueue(session, "webhook", "ops", "warranty ends in 30 days", "x", due_at=due)
+    assert deliver_due(database, notify_config).claimed == 0
+    assert deliver_due(database, notify_config, due).sent == 1 and len(receiver.received) == 1
