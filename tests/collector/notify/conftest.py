@@ -151,7 +151,8 @@ def smtp_tls_server(tmp_path):
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         logins.append(auth_data.login)
-        return AuthResult(success=auth_data.login == b"stocktake" and auth_data.password == SMTP_PASSWORD.encode())
+        ok = auth_data.login == b"stocktake" and auth_data.password == SMTP_PASSWORD.encode()
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
     sink, port = SmtpSink(), free_port()
     sink.logins = logins

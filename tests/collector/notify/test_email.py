@@ -41,7 +41,7 @@ def test_mail_arrives_with_correct_headers(database, notify_config, smtp_server)
     assert date.utcoffset() == timedelta(0) and abs(date - row.created_at) < timedelta(seconds=1)
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_content_type() == "text/plain"
-    assert message.get_content() == "Stage Authorization of workflow 7 is 2 h overdue.\n"
+    assert message.get_content().replace("\r\n", "\n") == "Stage Authorization of workflow 7 is 2 h overdue.\n"  # CRLF on the wire
     assert (row.status, row.attempts) == ("sent", 1)
 
 
