@@ -368,6 +368,14 @@ def _register_scanning_commands() -> None:
 
 _register_scanning_commands()
 
+def _register_notify_commands() -> None:
+    from collector.cli_notify import notify
+
+    main.add_command(notify)
+
+
+_register_notify_commands()
+
 from collector.cli_users import user as _user_commands  # noqa: E402  (web UI accounts)
 
 main.add_command(_user_commands)

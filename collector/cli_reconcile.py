@@ -94,7 +94,7 @@ def _explain_text(explanation: dict) -> str:
 @click.option("--once", is_flag=True, help="Run every job once and exit (for a systemd timer or cron).")
 @pass_ctx
 def jobs(ctx, once: bool) -> None:
-    """Run the collector's scheduled jobs (full reconciliation every reconcile_interval_s).
+    """Run the scheduled jobs: full reconciliation every reconcile_interval_s, notifications every notify_interval_s.
 
     Run one per collector node: exactly one of them schedules (it holds the jobs lease: an
     advisory lock on PostgreSQL, a file lock on SQLite); the others stand by and take over

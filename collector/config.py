@@ -8,16 +8,22 @@ checked at start-up so that a typo fails loudly instead of running with a defaul
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
-__all__ = ["CollectorConfig", "ConfigError", "load_config"]
+__all__ = ["CollectorConfig", "ConfigError", "NamedValues", "load_config"]
 
 ENV_PREFIX = "STOCKTAKE_"
 CONFIG_PATH_ENV = "STOCKTAKE_CONFIG"
 MiB = 1024 * 1024
+# A name -> value table (webhook URLs, their secrets) kept as sorted pairs so the frozen
+# config stays hashable. TOML gives a table; the environment gives "name=value,name=value".
+NamedValues = tuple[tuple[str, str], ...]
+_HOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class ConfigError(ValueError):
@@ -76,6 +82,29 @@ class CollectorConfig:
     # Devices of a discovery report stored per write transaction: other writers (check-ins,
     # inventory) get SQLite's lock between batches instead of waiting for the whole report.
     discovery_batch_devices: int = 2000
+    # Notifications (collector/notify/). Email through this SMTP relay (empty host: email off),
+    # STARTTLS and login when set; the password also from STOCKTAKE_SMTP_PASSWORD.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    # CA bundle that verifies the relay's certificate (empty: the system's store).
+    smtp_ca_file: str = ""
+    mail_from: str = ""
+    # Signed webhooks: name -> http(s) URL, and name -> HMAC secret (every hook needs both;
+    # secrets also from STOCKTAKE_WEBHOOK_SECRETS="name=secret,..."). Admin-configured only.
+    # URLs stay out of repr too: chat services put their token in the URL's path.
+    webhook_urls: NamedValues = field(default=(), repr=False)
+    webhook_secrets: NamedValues = field(default=(), repr=False)
+    # Delivery: the most attempts per notification, the backoff's first and largest delay
+    # (doubling, with jitter), the network timeout, rows per run, and how often jobs run it.
+    notify_max_attempts: int = 8
+    notify_backoff_base_s: int = 30
+    notify_backoff_max_s: int = 3600
+    notify_timeout_s: int = 10
+    notify_batch_size: int = 100
+    notify_interval_s: int = 60
 
     @property
     def effective_database_url(self) -> str:
@@ -88,7 +117,8 @@ class CollectorConfig:
         for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
                      "enroll_failure_window_s", "page_size_max", "agent_inventory_interval_s",
                      "agent_checkin_interval_s", "reconcile_interval_s", "discovery_batch_devices",
-                     "jobs_standby_poll_s"):
+                     "jobs_standby_poll_s", "notify_max_attempts", "notify_backoff_base_s",
+                     "notify_timeout_s", "notify_batch_size", "notify_interval_s"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:
@@ -111,12 +141,67 @@ class CollectorConfig:
         url = self.effective_database_url
         if not url.startswith(("sqlite", "postgresql")):
             problems.append("database_url must be a sqlite:// or postgresql+psycopg:// URL")
+        problems += self._notify_problems()
         if problems:
             raise ConfigError("invalid collector configuration: " + "; ".join(problems))
         return self
 
+    def _notify_problems(self) -> list[str]:
+        problems = []
+        if not 1 <= self.smtp_port <= 65535:
+            problems.append("smtp_port must be from 1 to 65535")
+        if self.notify_backoff_max_s < self.notify_backoff_base_s:
+            problems.append("notify_backoff_max_s must be at least notify_backoff_base_s")
+        if self.smtp_host and "@" not in self.mail_from:
+            problems.append("mail_from must be an email address when smtp_host is set")
+        if any(c in value for value in (self.smtp_host, self.mail_from, self.smtp_username) for c in "\r\n"):
+            problems.append("smtp_host, mail_from and smtp_username must not contain line breaks")
+        urls, secrets = dict(self.webhook_urls), dict(self.webhook_secrets)
+        for name in sorted(urls.keys() | secrets.keys()):
+            if not _HOOK_NAME.fullmatch(name):
+                problems.append(f"webhook {name!r}: names are 1-64 of a-z, 0-9, '_', '-'")
+            elif name not in urls:
+                problems.append(f"webhook_secrets names {name!r}, which has no URL in webhook_urls")
+            elif not _is_http_url(urls[name]):
+                problems.append(f"webhook_urls.{name} must be an http:// or https:// URL")
+            elif len(secrets.get(name, "")) < 16:
+                problems.append(f"webhook {name!r} needs a secret of at least 16 characters in webhook_secrets")
+        return problems
+
+    def webhook(self, name: str) -> tuple[str, str] | None:
+        """The (URL, secret) of the webhook called ``name``, or None if it is not configured."""
+        urls, secrets = dict(self.webhook_urls), dict(self.webhook_secrets)
+        return (urls[name], secrets[name]) if name in urls and name in secrets else None
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number, a bad IPv6 literal
+        return False
+
+
+def _named_values(name: str, raw: Any) -> NamedValues:
+    if isinstance(raw, str):  # from the environment: "name=value,name=value"
+        pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise ConfigError(f"{name}: expected name=value pairs separated by commas")
+        raw = {key.strip(): value.strip() for key, _, value in pairs}
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ConfigError(f"{name}: expected a table of name = \"string\"")
+    return tuple(sorted(raw.items()))
+
 
 def _coerce(name: str, raw: Any, target: type) -> Any:
+    if target is NamedValues:
+        return _named_values(name, raw)
+    if target is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
+            return raw.strip().lower() in ("true", "1", "yes")
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
     if target is int:
         if isinstance(raw, bool):
             raise ConfigError(f"{name}: expected an integer, got {raw!r}")
@@ -129,13 +214,16 @@ def _coerce(name: str, raw: Any, target: type) -> Any:
     return str(raw)
 
 
+_FIELD_TYPES = {"int": int, int: int, "bool": bool, bool: bool, "NamedValues": NamedValues}
+
+
 def _apply(config: CollectorConfig, values: Mapping[str, Any], origin: str) -> CollectorConfig:
     known = {f.name: f for f in fields(CollectorConfig)}
     updates = {}
     for key, raw in values.items():
         if key not in known:
             raise ConfigError(f"{origin}: unknown setting {key!r}")
-        target = int if known[key].type in ("int", int) else str
+        target = _FIELD_TYPES.get(known[key].type, str)
         updates[key] = _coerce(f"{origin}: {key}", raw, target)
     return replace(config, **updates)
 

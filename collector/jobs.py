@@ -1,4 +1,4 @@
-"""Scheduled collector jobs (APScheduler): the full reconciliation run on an interval.
+"""Scheduled collector jobs (APScheduler): the full reconciliation run and notification delivery.
 
 One process per node (``stocktake-collector jobs``, systemd/stocktake-collector-jobs.service)
 rather than a scheduler inside every gunicorn worker. Of all the nodes' job processes exactly
@@ -17,6 +17,7 @@ from collector.config import CollectorConfig
 from collector.db import Database
 from collector.leader import JobsLease
 from collector.models import utcnow
+from collector.notify.delivery import delivery_job
 from collector.reconcile.service import run_full
 
 __all__ = ["reconcile_job", "run_jobs"]
@@ -34,6 +35,7 @@ def reconcile_job(db: Database, config: CollectorConfig) -> None:
 def run_jobs(db: Database, config: CollectorConfig, once: bool = False, stop: threading.Event | None = None) -> None:
     if once:
         reconcile_job(db, config)
+        delivery_job(db, config)
         return
     stop = stop or _stop_on_signals()
     lease = JobsLease(db, config.data_dir)
@@ -59,6 +61,8 @@ def _lead(db: Database, config: CollectorConfig, lease: JobsLease, stop: threadi
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(reconcile_job, "interval", seconds=config.reconcile_interval_s, args=(db, config),
                       id="reconcile", next_run_time=utcnow(), max_instances=1, coalesce=True)
+    scheduler.add_job(delivery_job, "interval", seconds=config.notify_interval_s, args=(db, config),
+                      id="notify", max_instances=1, coalesce=True)
     scheduler.start()
     try:
         while not stop.wait(min(30, config.jobs_standby_poll_s)):
