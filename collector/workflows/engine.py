@@ -1,0 +1,77 @@
+"""SpiffWorkflow glue: start a template's process, store it as JSON, find its ready tasks.
+
+The only module that touches SpiffWorkflow's runtime API, so an upgrade of the library
+(or a change of interpreter) stays here. Stored state is the serializer's JSON document,
+which carries the process spec too: a running instance keeps the template it started with.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from collector.workflows.loading import Template
+
+__all__ = ["completed", "current_stage", "deserialize", "new_workflow", "ready_tasks", "run_task", "serialize"]
+
+
+@lru_cache(maxsize=1)
+def _serializer():
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+
+
+def new_workflow(template: Template, seed: dict):
+    """A fresh process run up to its first tasks that need a person, ``seed`` in its data."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    workflow = BpmnWorkflow(template.spec, template.subprocess_specs)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(seed)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def serialize(workflow) -> dict:
+    return json.loads(_serializer().serialize_json(workflow))
+
+
+def deserialize(state: dict):
+    return _serializer().deserialize_json(json.dumps(state))
+
+
+def ready_tasks(workflow) -> list:
+    """The user tasks a person may complete now, in a stable order."""
+    from SpiffWorkflow.util.task import TaskState
+
+    return sorted(workflow.get_tasks(state=TaskState.READY, manual=True), key=lambda t: t.task_spec.bpmn_id)
+
+
+def run_task(workflow, task, data: dict) -> None:
+    """Complete ``task`` with ``data`` and run the engine on to the next tasks for people."""
+    task.data.update(data)
+    task.run()
+    workflow.do_engine_steps()
+
+
+def completed(workflow) -> bool:
+    return workflow.is_completed()
+
+
+def current_stage(workflow) -> str:
+    """The stage of the ready tasks (the earliest, if they differ); Closure once completed."""
+    from collector.models.workflows import STAGES
+
+    stages = [t.task_spec.lane for t in ready_tasks(workflow) if t.task_spec.lane in STAGES]
+    return min(stages, key=STAGES.index) if stages else "Closure"
+
+
+def task_data(workflow) -> dict:
+    """The data of the latest ready task (what the process knows so far)."""
+    tasks = ready_tasks(workflow)
+    if tasks:
+        return dict(tasks[0].data)
+    return dict(workflow.last_task.data) if workflow.last_task is not None else {}
