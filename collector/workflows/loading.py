@@ -108,7 +108,7 @@ def _load_one(path: Path, roles, checks, actions) -> tuple[Template | None, list
     process = processes[0]
     defects = check_shape(process, [dmn_root] if dmn_root is not None else [], roles, checks, actions)
     if defects:
-        return None, [TemplateError(str(path), d.line, d.reason) for d in defects]
+        return None, [TemplateError(str(dmn_path if d.in_dmn else path), d.line, d.reason) for d in defects]
     try:
         spec, subprocesses = _spiff_spec(path, root, dmn_path, dmn_root)
     except Exception as exc:  # SpiffWorkflow raises its own and lxml's errors; all mean "refused"

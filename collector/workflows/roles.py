@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from collector.errors import Forbidden
 
-__all__ = ["ACCOUNT_ROLES", "WorkflowActor", "check_may_act", "known_roles", "parse_groups"]
+__all__ = ["ACCOUNT_ROLES", "WorkflowActor", "actor_for_token", "actor_for_user", "check_may_act", "known_roles",
+           "parse_groups"]
 
 ACCOUNT_ROLES = ("admin", "operator", "auditor")
 
@@ -75,3 +76,24 @@ def check_may_act(actor: WorkflowActor, role: str, initiator_id: int | None, gro
             raise Forbidden(f"this task needs a member of approver group {role!r}")
     else:
         raise Forbidden(f"this task needs role {role!r}, which nobody has")
+
+
+def actor_for_user(user, client: str | None = None) -> WorkflowActor:
+    return WorkflowActor(user.id, user.username, user.role, client)
+
+
+def actor_for_token(session, token, client: str | None = None) -> WorkflowActor:
+    """The person an API token acts for on workflows: the active user the token is named after,
+    with the lower of the two roles. Workflows record people (who initiated, who approved), so a
+    token that names nobody may read but not act."""
+    from sqlalchemy import select
+
+    from collector.access.api_tokens import ROLES
+    from collector.models import User
+
+    user = session.scalar(select(User).where(User.username == token.name))
+    if user is None or not user.active:
+        raise Forbidden(f"API token {token.name!r} is not named after an active user; "
+                        "workflow actions are made by people (create the token with the user's name)")
+    role = min(token.role, user.role, key=ROLES.index)
+    return WorkflowActor(user.id, user.username, role, client)

@@ -39,6 +39,7 @@ SUBJECTS = ("ci", "exception")
 class Defect:
     line: int | None
     reason: str
+    in_dmn: bool = False  # the line is in the template's DMN file
 
 
 def properties(element) -> dict[str, str]:
@@ -47,9 +48,9 @@ def properties(element) -> dict[str, str]:
     return {p.get("name"): p.get("value") or "" for p in found}
 
 
-def decision_outputs(dmn_roots: list) -> dict[str, tuple[int | None, set[str]]]:
-    """Output variable name -> (line, the literal values its rules give), over the DMN files."""
-    outputs: dict[str, tuple[int | None, set[str]]] = {}
+def decision_outputs(dmn_roots: list) -> dict[str, list[tuple[int | None, str]]]:
+    """Output variable name -> [(line, literal value)] of every rule, over the DMN files."""
+    outputs: dict[str, list[tuple[int | None, str]]] = {}
     for root in dmn_roots:
         ns = {"d": root.nsmap.get(None) or DMN_NS[0]}
         for table in root.iter("{%s}decisionTable" % ns["d"]):
@@ -57,8 +58,7 @@ def decision_outputs(dmn_roots: list) -> dict[str, tuple[int | None, set[str]]]:
             for rule in table.findall("d:rule", ns):
                 for name, entry in zip(names, rule.findall("d:outputEntry", ns)):
                     text = (entry.findtext("d:text", default="", namespaces=ns) or "").strip().strip("\"'")
-                    line, values = outputs.setdefault(name, (entry.sourceline, set()))
-                    values.add(text)
+                    outputs.setdefault(name, []).append((entry.sourceline, text))
     return outputs
 
 
@@ -117,9 +117,9 @@ def _task_defects(node, dmn_roots: list, roles: frozenset[str], checks: frozense
             defects.append(Defect(node.sourceline, f"user task {name!r} takes its role from {variable!r}, "
                                                    "which no decision of the template outputs"))
         else:
-            line, values = outputs[variable]
-            for value in sorted(values - roles - {"none"}):
-                defects.append(Defect(line, f"decision output {variable!r} names unknown role {value!r}"))
+            for line, value in outputs[variable]:
+                if value not in roles and value != "none":
+                    defects.append(Defect(line, f"decision output {variable!r} names unknown role {value!r}", True))
     elif role not in roles:
         defects.append(Defect(node.sourceline, f"user task {name!r} names unknown role {role!r} "
                                                f"(known: {', '.join(sorted(roles))})"))
