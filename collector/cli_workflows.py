@@ -134,7 +134,7 @@ def workflow_start(ctx, template: str, username: str, ci_id: int | None, excepti
     with ctx.db.write() as session:
         actor = _actor(session, username)
         instance = _run(lambda: start_workflow(session, templates, template, actor, ci_id, exception_id))
-        view = instance_view(session, templates, instance.id)
+        view = instance_view(session, instance.id)
     _print_view(view, as_json)
 
 
@@ -167,9 +167,8 @@ def workflow_show(ctx, instance_id: int, as_json: bool) -> None:
     """One workflow: ready tasks (required fields starred) and history."""
     from collector.workflows.reading import instance_view
 
-    templates = _templates(ctx)
     with ctx.db.session() as session:
-        view = _run(lambda: instance_view(session, templates, instance_id))
+        view = _run(lambda: instance_view(session, instance_id))
     _print_view(view, as_json)
 
 
@@ -194,5 +193,5 @@ def workflow_act(ctx, instance_id: int, task: str, username: str, pairs: tuple[s
         actor = _actor(session, username)
         data = _form(pairs, json_data, _field_types(session, templates, instance_id, task))
         _run(lambda: complete_task(session, templates, instance_id, task, actor, data, version, override_reason))
-        view = instance_view(session, templates, instance_id)
+        view = instance_view(session, instance_id)
     _print_view(view, as_json)

@@ -78,7 +78,7 @@ def workflows_start():
     with get_db().write() as session:
         instance = start_workflow(session, templates, data.get("template") or "", actor, data.get("ci_id"),
                                   data.get("exception_id"))
-        view = instance_view(session, templates, instance.id)
+        view = instance_view(session, instance.id)
     return view, 201
 
 
@@ -91,7 +91,7 @@ def workflows_my_tasks():
 @bp.get("/workflows/<int:instance_id>")
 def workflows_show(instance_id: int):
     current_token("auditor")
-    return instance_view(request_session(), templates_for(get_config()), instance_id)
+    return instance_view(request_session(), instance_id)
 
 
 @bp.post("/workflows/<int:instance_id>/tasks/<task_id>")
@@ -103,7 +103,7 @@ def workflows_act(instance_id: int, task_id: str):
     with get_db().write() as session:
         complete_task(session, templates, instance_id, task_id, actor, body.get("data") or {}, body.get("version"),
                       body.get("override_reason"))
-        view = instance_view(session, templates, instance_id)
+        view = instance_view(session, instance_id)
     return view
 
 

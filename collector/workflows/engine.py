@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from collector.workflows.loading import Template
+if TYPE_CHECKING:  # loading imports this module
+    from collector.workflows.loading import Template
 
-__all__ = ["completed", "current_stage", "deserialize", "new_workflow", "ready_tasks", "run_task", "serialize"]
+__all__ = ["completed", "current_stage", "deserialize", "new_workflow", "ready_tasks", "run_task", "serialize",
+           "task_info", "task_infos"]
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +70,19 @@ def current_stage(workflow) -> str:
 
     stages = [t.task_spec.lane for t in ready_tasks(workflow) if t.task_spec.lane in STAGES]
     return min(stages, key=STAGES.index) if stages else "Closure"
+
+
+def task_info(task_spec) -> dict:
+    """What Stocktake needs of a user task's spec: name, stage (lane), role, properties, form fields."""
+    form = getattr(task_spec, "form", None)
+    return {"name": task_spec.bpmn_name or task_spec.name, "stage": task_spec.lane,
+            "role": task_spec.extensions.get("role"), "properties": dict(task_spec.extensions),
+            "fields": list(form.fields) if form is not None else []}
+
+
+def task_infos(spec) -> dict:
+    """bpmn id -> task_info of every user task of a process spec (a template's or an instance's own)."""
+    return {ts.bpmn_id: task_info(ts) for ts in spec.task_specs.values() if getattr(ts, "manual", False)}
 
 
 def task_data(workflow) -> dict:

@@ -11,17 +11,20 @@ reason; the other templates still load.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
 
+from collector.workflows.engine import task_infos
 from collector.workflows.roles import known_roles, parse_groups
 from collector.workflows.shape import NS, Defect, check_shape, properties
 
 __all__ = ["SHIPPED_DIR", "Template", "TemplateError", "TemplateSet", "load_templates", "templates_for"]
 
+log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).resolve().parent / "templates"
 # Entities are never expanded and nothing is fetched: a template is data, not a request.
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False)
@@ -70,6 +73,9 @@ def load_templates(directories: list[Path], groups: dict[str, frozenset[str]] | 
     templates: dict[str, Template] = {}
     errors: list[TemplateError] = []
     for directory in directories:
+        if not Path(directory).is_dir():
+            errors.append(TemplateError(str(directory), None, "template directory not found"))
+            continue
         for path in sorted(Path(directory).glob("*.bpmn")):
             if path.stem in templates:
                 errors.append(TemplateError(str(path), None, f"template {path.stem!r} is already loaded from "
@@ -79,6 +85,8 @@ def load_templates(directories: list[Path], groups: dict[str, frozenset[str]] | 
             errors += problems
             if template is not None:
                 templates[template.name] = template
+    for error in errors:
+        log.warning("workflow template refused: %s", error)
     return TemplateSet(templates, errors, groups)
 
 
@@ -112,10 +120,11 @@ def _load_one(path: Path, roles, checks, actions) -> tuple[Template | None, list
     try:
         spec, subprocesses = _spiff_spec(path, root, dmn_path, dmn_root)
     except Exception as exc:  # SpiffWorkflow raises its own and lxml's errors; all mean "refused"
-        return None, [TemplateError(str(path), _line_of(exc, root, dmn_root), f"SpiffWorkflow: {_message(exc)}")]
+        file, line = _where(exc, ((path, root), (dmn_path, dmn_root)))
+        return None, [TemplateError(str(file), line, f"SpiffWorkflow: {_message(exc)}")]
     digest = hashlib.sha256(path.read_bytes() + (dmn_path.read_bytes() if dmn_root is not None else b""))
     return Template(path.stem, process.get("name") or path.stem, properties(process)["subject"], str(path),
-                    digest.hexdigest(), spec, subprocesses, _tasks(spec)), []
+                    digest.hexdigest(), spec, subprocesses, task_infos(spec)), []
 
 
 def _spiff_spec(path: Path, root, dmn_path: Path, dmn_root):
@@ -132,30 +141,15 @@ def _message(exc: Exception) -> str:
     return str(getattr(exc, "error", None) or exc).strip() or type(exc).__name__
 
 
-def _line_of(exc: Exception, root, dmn_root) -> int | None:
-    line = getattr(exc, "line_number", None) or getattr(exc, "sourceline", None)
-    if isinstance(line, int):
-        return line
+def _where(exc: Exception, documents) -> tuple[Path, int | None]:
+    """The file and line of the element SpiffWorkflow names (by id), else the BPMN file."""
     element_id = getattr(exc, "id", None)
-    for document in (root, dmn_root):
+    for path, document in documents:
         if element_id and document is not None:
             found = document.xpath("//*[@id=$id]", id=element_id)
             if found:
-                return found[0].sourceline
-    return None
-
-
-def _tasks(spec) -> dict:
-    tasks = {}
-    for name, task_spec in spec.task_specs.items():
-        if not getattr(task_spec, "manual", False):
-            continue
-        form = getattr(task_spec, "form", None)
-        tasks[task_spec.bpmn_id] = {
-            "name": task_spec.bpmn_name or name, "stage": task_spec.lane,
-            "role": task_spec.extensions.get("role"), "properties": dict(task_spec.extensions),
-            "fields": list(form.fields) if form is not None else []}
-    return tasks
+                return path, found[0].sourceline
+    return documents[0][0], None
 
 
 @lru_cache(maxsize=8)

@@ -61,20 +61,19 @@ def _field(field) -> dict:
     return described
 
 
-def ready_task_views(templates: TemplateSet, instance: WorkflowInstance) -> list[dict]:
-    template = templates.get(instance.template)
-    if template is None or instance.status != InstanceStatus.RUNNING.value:
+def ready_task_views(instance: WorkflowInstance) -> list[dict]:
+    if instance.status != InstanceStatus.RUNNING.value:
         return []
     views = []
     for task in engine.ready_tasks(engine.deserialize(instance.state)):
-        info = template.tasks[task.task_spec.bpmn_id]
+        info = engine.task_info(task.task_spec)
         views.append({"id": task.task_spec.bpmn_id, "name": info["name"], "stage": info["stage"],
                       "role": task_role(task, info), "approval": info["properties"].get("approval") == "true",
                       "validation": info["properties"].get("check"), "fields": [_field(f) for f in info["fields"]]})
     return views
 
 
-def instance_view(session: Session, templates: TemplateSet, instance_id: int) -> dict:
+def instance_view(session: Session, instance_id: int) -> dict:
     instance = session.get(WorkflowInstance, instance_id)
     if instance is None:
         raise NotFound(f"no workflow with id {instance_id}")
@@ -82,7 +81,7 @@ def instance_view(session: Session, templates: TemplateSet, instance_id: int) ->
                              .order_by(WorkflowEvent.id))
     history = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "actor_role": e.actor_role, "kind": e.kind,
                 "stage": e.stage, "task": e.task, "detail": e.detail, "note": e.note} for e in events]
-    return {**instance_summary(instance), "ready_tasks": ready_task_views(templates, instance), "events": history}
+    return {**instance_summary(instance), "ready_tasks": ready_task_views(instance), "events": history}
 
 
 def my_tasks(session: Session, templates: TemplateSet, actor: WorkflowActor) -> list[dict]:
@@ -91,7 +90,7 @@ def my_tasks(session: Session, templates: TemplateSet, actor: WorkflowActor) -> 
                            .order_by(WorkflowInstance.id.desc()).limit(MY_TASKS_SCAN))
     mine = []
     for instance in rows:
-        for task in ready_task_views(templates, instance):
+        for task in ready_task_views(instance):
             try:
                 check_may_act(actor, task["role"], instance.initiator_id, templates.groups, task["approval"])
             except Forbidden:

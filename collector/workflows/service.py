@@ -100,15 +100,16 @@ def task_role(task, info: dict) -> str:
     return str(task.data.get(role[1:], "")) if role.startswith("=") else role
 
 
-def _ready(workflow, template: Template, instance: WorkflowInstance, task_id: str):
+def _ready(workflow, instance: WorkflowInstance, task_id: str):
     ready = engine.ready_tasks(workflow)
     for task in ready:
         if task.task_spec.bpmn_id == task_id:
             return task
-    if task_id not in template.tasks:
-        raise NotFound(f"template {template.name!r} has no task {task_id!r}")
+    tasks = engine.task_infos(workflow.spec)
+    if task_id not in tasks:
+        raise NotFound(f"template {instance.template!r} has no task {task_id!r}")
     names = ", ".join(t.task_spec.bpmn_id for t in ready) or "none"
-    stage = template.tasks[task_id]["stage"]
+    stage = tasks[task_id]["stage"]
     raise Conflict(f"task {task_id!r} ({stage}) is not ready: workflow {instance.id} is at stage {instance.stage} "
                    f"(ready: {names})")
 
@@ -116,17 +117,17 @@ def _ready(workflow, template: Template, instance: WorkflowInstance, task_id: st
 def complete_task(session: Session, templates: TemplateSet, instance_id: int, task_id: str, actor: WorkflowActor,
                   data: dict, version: int | None = None, override_reason: str | None = None,
                   now: datetime | None = None) -> WorkflowInstance:
-    """Complete one ready task with the submitted form, and move the process on."""
+    """Complete one ready task with the submitted form, and move the process on.
+
+    Tasks, roles and fields come from the instance's own stored process (the template as it
+    was when the instance started), so editing a template does not change running instances."""
     now = now or utcnow()
     if actor.role == "auditor":
         raise Forbidden("auditors read workflows and act on none")
     instance = _locked(session, instance_id, version)
-    template = templates.get(instance.template)
-    if template is None:
-        raise Conflict(f"template {instance.template!r} is not loaded on this server")
     workflow = engine.deserialize(instance.state)
-    task = _ready(workflow, template, instance, task_id)
-    info = template.tasks[task_id]
+    task = _ready(workflow, instance, task_id)
+    info = engine.task_info(task.task_spec)
     props = info["properties"]
     approval = props.get("approval") == "true"
     check_may_act(actor, task_role(task, info), instance.initiator_id, templates.groups, approval)

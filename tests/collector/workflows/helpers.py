@@ -23,8 +23,8 @@ def event_kinds(database, instance_id: int) -> list[str]:
                                     .order_by(WorkflowEvent.id)))
 
 
-def ready(database, templates, instance_id: int) -> list[str]:
+def ready(database, instance_id: int) -> list[str]:
     from collector.workflows.reading import ready_task_views
 
     with database.session() as session:
-        return [t["id"] for t in ready_task_views(templates, session.get(WorkflowInstance, instance_id))]
+        return [t["id"] for t in ready_task_views(session.get(WorkflowInstance, instance_id))]

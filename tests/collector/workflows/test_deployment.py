@@ -36,12 +36,12 @@ def test_new_hire_provisioning_end_to_end(database, config, templates, people, l
     alice, bob = people["alice"], people["bob"]
     run_full(database, config, clock())
     wf = _start(database, templates, alice, laptop["ci_id"], clock())
-    assert ready(database, templates, wf) == ["request"]
+    assert ready(database, wf) == ["request"]
     _act(database, templates, wf, "request", alice, REQUEST, clock())
     # 1,200 for a computer: the DMN table routes the approval to an operator.
-    assert ready(database, templates, wf) == ["approve_cost"]
+    assert ready(database, wf) == ["approve_cost"]
     _act(database, templates, wf, "approve_cost", bob, {"decision": "approve"}, clock())
-    assert ready(database, templates, wf) == ["deploy"]
+    assert ready(database, wf) == ["deploy"]
     _act(database, templates, wf, "deploy", bob, {"note": "imaged and boxed"}, clock())
     with database.session() as session:
         ci = session.get(ConfigurationItem, laptop["ci_id"])
@@ -69,7 +69,8 @@ def test_new_hire_provisioning_end_to_end(database, config, templates, people, l
         instance = session.get(WorkflowInstance, wf)
         assert (instance.status, instance.stage, str(instance.need_by)) == ("closed", "Closure", "2026-12-01")
         assert instance.closed_at is not None and instance.version == 7
-        audit = session.scalars(select(AuditLogEntry.action).where(AuditLogEntry.target == f"workflow {wf}")).all()
+        audit = session.scalars(select(AuditLogEntry.action).where(AuditLogEntry.target == f"workflow {wf}")
+                                .order_by(AuditLogEntry.id)).all()
         assert verify_chain(session).ok
     kinds = event_kinds(database, wf)
     assert kinds == ["started", "stage_entered", "task_completed", "stage_entered", "approved", "stage_entered",
@@ -89,7 +90,7 @@ def test_rejection_returns_to_the_initiator_who_resubmits(database, templates, p
     assert [(f.field, f.message) for f in rejected_without_reason.value.fields] == [("reason", "is required to reject")]
     _act(database, templates, wf, "approve_cost", root, {"decision": "reject", "reason": "use a refurbished one"},
          clock())
-    assert ready(database, templates, wf) == ["resubmit"]
+    assert ready(database, wf) == ["resubmit"]
     with database.session() as session:
         assert session.get(WorkflowInstance, wf).stage == "Initiation"
         rejection = session.scalars(select(WorkflowEvent).where(WorkflowEvent.kind == "rejected")).one()
@@ -98,7 +99,7 @@ def test_rejection_returns_to_the_initiator_who_resubmits(database, templates, p
         _act(database, templates, wf, "resubmit", bob, {"cost": 300}, clock())
     # Below 500 the decision table auto-approves: straight on to execution.
     _act(database, templates, wf, "resubmit", alice, {"cost": 300}, clock())
-    assert ready(database, templates, wf) == ["deploy"]
+    assert ready(database, wf) == ["deploy"]
     assert event_kinds(database, wf)[-4:] == ["rejected", "stage_entered", "resubmitted", "stage_entered"]
 
 

@@ -46,7 +46,8 @@ DEFECTS = {
     "not_xml": (HAM.replace("</bpmn:process>", "</bpmn:proces>"), "</bpmn:proces>",
                 r"not well-formed XML: .*"),
     "wrong_lane": (HAM.replace('name="Documentation"', 'name="Paperwork"'), 'name="Paperwork"',
-                   r"lane 'Paperwork' is not one of the six stages .*"),
+                   r"lane 'Paperwork' is not one of the six stages .*",
+                   ("<bpmn:process ", r"the process needs exactly one lane named 'Documentation' \(found 0\)")),
     "unknown_role": (HAM.replace('<camunda:property name="role" value="operator"/></camunda:properties>\n'
                                  '        <camunda:formData>\n          <camunda:formField id="handover"',
                                  '<camunda:property name="role" value="janitor"/></camunda:properties>\n'
@@ -68,13 +69,14 @@ DEFECTS = {
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_a_bad_template_is_refused_with_file_line_and_reason(tmp_path, defect):
-    text, needle, reason = DEFECTS[defect]
+    text, needle, reason, *more = DEFECTS[defect]
     errors = _broken(tmp_path, defect, text)
-    assert len(errors) == 1, errors
-    file, line, message = errors[0]
-    assert file == f"{defect}.bpmn"
-    assert line == _line(text, needle), (line, message)
-    assert re.fullmatch(reason, message), message
+    expected = [(needle, reason), *more]
+    assert len(errors) == len(expected), errors
+    for (file, line, message), (needle, reason) in zip(errors, expected):
+        assert file == f"{defect}.bpmn"
+        assert line == _line(text.replace('"ham_deployment"', f'"{defect}"'), needle), (line, message)
+        assert re.fullmatch(reason, message), message
 
 
 def test_a_decision_naming_an_unknown_approver_group_is_refused_until_configured(tmp_path):
@@ -92,7 +94,7 @@ def test_a_spiffworkflow_refusal_names_the_element_line(tmp_path):
     errors = _broken(tmp_path, "no_decision", text)
     assert len(errors) == 1
     file, line, message = errors[0]
-    assert file == "no_decision.bpmn" and message.startswith("SpiffWorkflow: ")
+    assert file == "no_decision.bpmn" and message.startswith("SpiffWorkflow: ") and "no_such_decision" in message
     assert line == _line(text, '<bpmn:businessRuleTask id="route"'), errors
 
 
