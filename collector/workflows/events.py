@@ -17,22 +17,14 @@ from collector.workflows.roles import WorkflowActor
 __all__ = ["record_event"]
 
 
-def record_event(session: Session, instance: WorkflowInstance, kind: str, actor: WorkflowActor | None,
+def record_event(session: Session, instance: WorkflowInstance, kind: str, actor: WorkflowActor,
                  now: datetime, task: str | None = None, detail: dict | None = None,
                  note: str | None = None) -> WorkflowEvent:
     detail = detail or {}
-    event = WorkflowEvent(instance_id=instance.id, at=now, actor_id=actor.user_id if actor else None,
-                          actor=actor.username if actor else None, actor_role=actor.role if actor else None,
-                          kind=kind, stage=instance.stage, task=task, detail=detail, note=note)
+    event = WorkflowEvent(instance_id=instance.id, at=now, actor_id=actor.user_id, actor=actor.username,
+                          actor_role=actor.role, kind=kind, stage=instance.stage, task=task, detail=detail, note=note)
     session.add(event)
-    audit_actor = actor.audit if actor else _system()
-    append_entry(session, f"workflow_{kind}", audit_actor, f"workflow {instance.id}",
-                 {"template": instance.template, "stage": instance.stage, "task": task,
-                  "role": actor.role if actor else None, "note": note, **detail}, now)
+    append_entry(session, f"workflow_{kind}", actor.audit, f"workflow {instance.id}",
+                 {"template": instance.template, "stage": instance.stage, "task": task, "role": actor.role,
+                  "note": note, **detail}, now)
     return event
-
-
-def _system():
-    from collector.access.audit_log import Actor
-
-    return Actor(None, "stocktake", None)

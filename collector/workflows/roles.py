@@ -4,7 +4,8 @@ A task names one role. ``admin``/``operator``/``auditor`` are the account roles 
 may do what an operator may); an approver group is a list of usernames from the config
 (``workflow_approver_groups = "finance: alice bob; it_managers: carol"``), and admins may act
 for any group; ``initiator`` is whoever started the instance. Auditors read everything and
-act on nothing, and nobody approves their own request.
+act on nothing, and nobody approves their own request. A workflow the system opened (no
+initiator) gives its initiator's tasks to the operators.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from collector.errors import Forbidden
 
-__all__ = ["ACCOUNT_ROLES", "WorkflowActor", "actor_for_token", "actor_for_user", "check_may_act", "known_roles",
+__all__ = ["ACCOUNT_ROLES", "SYSTEM", "WorkflowActor", "actor_for_token", "actor_for_user", "check_may_act", "known_roles",
            "parse_groups"]
 
 ACCOUNT_ROLES = ("admin", "operator", "auditor")
@@ -34,6 +35,10 @@ class WorkflowActor:
         from collector.access.audit_log import Actor
 
         return Actor(self.user_id, self.username, self.client)
+
+
+# The actor of what Stocktake does by itself (opening a workflow for a new exception).
+SYSTEM = WorkflowActor(None, "stocktake", "system")
 
 
 def parse_groups(text: str) -> dict[str, frozenset[str]]:
@@ -62,6 +67,8 @@ def check_may_act(actor: WorkflowActor, role: str, initiator_id: int | None, gro
         raise Forbidden("auditors read workflows and act on none")
     if approval and actor.user_id is not None and actor.user_id == initiator_id:
         raise Forbidden("nobody approves their own request")
+    if role == "initiator" and initiator_id is None:
+        role = "operator"
     if role == "initiator":
         if actor.user_id is None or actor.user_id != initiator_id:
             raise Forbidden("only the initiator of this workflow may do this task")

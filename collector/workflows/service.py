@@ -24,9 +24,12 @@ from collector.workflows.events import record_event
 from collector.workflows.evidence import CHECKS
 from collector.workflows.forms import validate_form
 from collector.workflows.loading import Template, TemplateSet
-from collector.workflows.roles import WorkflowActor, check_may_act
+from collector.workflows.roles import SYSTEM, WorkflowActor, check_may_act
 
-__all__ = ["comment_on_workflow", "complete_task", "start_workflow", "task_role"]
+__all__ = ["EXCEPTION_TEMPLATE", "comment_on_workflow", "complete_task", "open_exception_workflow", "start_workflow",
+           "task_role"]
+
+EXCEPTION_TEMPLATE = "exception_resolution"
 
 NOTE_MAX = 2000
 
@@ -52,6 +55,19 @@ def start_workflow(session: Session, templates: TemplateSet, template_name: str,
     record_event(session, instance, EventKind.STARTED.value, actor, now, detail={"subject": seed})
     record_event(session, instance, EventKind.STAGE_ENTERED.value, actor, now)
     return instance
+
+
+def open_exception_workflow(session: Session, templates: TemplateSet, exception_id: int,
+                            now: datetime | None = None) -> WorkflowInstance:
+    """The running resolution workflow of an exception, opened by Stocktake if there is none.
+
+    The hook for reconciliation (through the "facts changed" step): call it for each exception
+    a run opens; calling it again joins the open workflow instead of starting a second."""
+    running = session.scalar(select(WorkflowInstance).where(
+        WorkflowInstance.exception_id == exception_id, WorkflowInstance.status == InstanceStatus.RUNNING.value))
+    if running is not None:
+        return running
+    return start_workflow(session, templates, EXCEPTION_TEMPLATE, SYSTEM, exception_id=exception_id, now=now)
 
 
 def _subject(session: Session, template: Template, ci_id: int | None, exception_id: int | None) -> dict:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from collector.errors import Conflict, Forbidden, InvalidInput
 from collector.models import AuditException, ConfigurationItem, WorkflowEvent, WorkflowInstance
 from collector.reconcile.service import run_full
-from collector.workflows.service import comment_on_workflow, complete_task, start_workflow
+from collector.workflows.service import comment_on_workflow, complete_task, open_exception_workflow, start_workflow
 from tests.collector.reconcile.fleet import _Builder
 from tests.collector.workflows.helpers import event_kinds, ready, snapshot
 
@@ -125,3 +125,31 @@ def test_identity_exceptions_need_an_admin_approval(database, templates, people,
     with database.write() as session:
         complete_task(session, templates, wf, "approve_fix", root, {"decision": "approve"}, now=clock())
     assert ready(database, wf) == ["fix"]
+
+
+def test_stocktake_opens_one_workflow_per_exception_and_operators_take_the_initiators_part(database, templates,
+                                                                                          people, clock):
+    bob, root, audrey = people["bob"], people["root"], people["audrey"]
+    with database.write() as session:
+        exception = AuditException(kind="duplicate", status="open", open_key="test:dup", summary="two rows",
+                                   evidence={})
+        session.add(exception)
+        session.flush()
+        first = open_exception_workflow(session, templates, exception.id, clock()).id
+    with database.write() as session:
+        assert open_exception_workflow(session, templates, exception.id, clock()).id == first
+    with database.session() as session:
+        instance = session.get(WorkflowInstance, first)
+        assert instance.initiator_id is None
+        started = session.scalars(select(WorkflowEvent).where(WorkflowEvent.instance_id == first)).first()
+        assert (started.kind, started.actor, started.actor_role) == ("started", "stocktake", "system")
+    with database.write() as session:
+        complete_task(session, templates, first, "triage", bob, {"plan": "merge the rows"}, now=clock())
+    with database.write() as session:
+        complete_task(session, templates, first, "approve_fix", root, {"decision": "reject", "reason": "keep both"},
+                      now=clock())
+    with pytest.raises(Forbidden), database.write() as session:
+        complete_task(session, templates, first, "resubmit", audrey, {"plan": "x"}, now=clock())
+    with database.write() as session:  # no initiator: any operator revises the plan
+        complete_task(session, templates, first, "resubmit", bob, {"plan": "retire the older row"}, now=clock())
+    assert ready(database, first) == ["approve_fix"]
