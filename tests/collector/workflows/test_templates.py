@@ -29,6 +29,23 @@ def test_shipped_templates_load_with_their_stages_and_roles():
         "close": ("Closure", "operator")}
 
 
+@pytest.mark.parametrize("name", ["ham_deployment", "exception_resolution"])
+def test_shipped_templates_carry_a_diagram_for_bpmn_modellers(name):
+    """Modellers (bpmn.io, Camunda Modeler) draw only what has diagram coordinates (BPMN DI)."""
+    from lxml import etree
+
+    root = etree.parse(str(SHIPPED_DIR / f"{name}.bpmn")).getroot()
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+          "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
+    process = root.find("bpmn:process", ns)
+    elements = {e.get("id") for e in process if e.get("id") and etree.QName(e).localname != "extensionElements"}
+    elements |= {lane.get("id") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", ns)} - {None}
+    elements -= {process.find("bpmn:laneSet", ns).get("id")}
+    drawn = {e.get("bpmnElement") for e in root.iterfind(".//bpmndi:BPMNShape", ns)}
+    drawn |= {e.get("bpmnElement") for e in root.iterfind(".//bpmndi:BPMNEdge", ns)}
+    assert elements - drawn == set()
+
+
 def _broken(tmp_path, name: str, text: str, dmn: str | None = DMN):
     """``name``.bpmn in an admin directory (process id renamed to match), beside a good copy."""
     text = text.replace('"ham_deployment"', f'"{name}"')
