@@ -20,7 +20,7 @@ from lxml import etree
 
 from collector.workflows.engine import task_infos
 from collector.workflows.roles import known_roles, parse_groups
-from collector.workflows.shape import NS, Defect, check_shape, properties
+from collector.workflows.shape import NS, check_shape, properties
 
 __all__ = ["SHIPPED_DIR", "Template", "TemplateError", "TemplateSet", "load_templates", "templates_for"]
 

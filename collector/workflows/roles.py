@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from collector.errors import Forbidden
 
-__all__ = ["ACCOUNT_ROLES", "SYSTEM", "WorkflowActor", "actor_for_token", "actor_for_user", "check_may_act", "known_roles",
-           "parse_groups"]
+__all__ = ["ACCOUNT_ROLES", "SYSTEM", "WorkflowActor", "actor_for_token", "actor_for_user", "check_may_act",
+           "known_roles", "parse_groups"]
 
 ACCOUNT_ROLES = ("admin", "operator", "auditor")
 

@@ -79,7 +79,8 @@ def check_shape(process, dmn_roots: list, roles: frozenset[str], checks: frozens
         if stage is None:
             defects.append(Defect(node.sourceline, f"{kind} {node.get('id')!r} sits in no stage lane"))
         elif kind == "startEvent" and stage != "Initiation":
-            defects.append(Defect(node.sourceline, f"start event {node.get('id')!r} must be in Initiation, not {stage}"))
+            defects.append(Defect(node.sourceline,
+                                  f"start event {node.get('id')!r} must be in Initiation, not {stage}"))
         elif kind == "endEvent" and stage != "Closure":
             defects.append(Defect(node.sourceline, f"end event {node.get('id')!r} must be in Closure, not {stage}"))
         if kind == "userTask":

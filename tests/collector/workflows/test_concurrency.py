@@ -43,6 +43,7 @@ def test_two_approvers_racing_exactly_one_wins(database, templates, people, lapt
         with database.write() as session:
             complete_task(session, templates, wf, "resubmit", alice, {"cost": 1200})
     with database.session() as session:
-        rejected = session.scalar(select(func.count()).select_from(WorkflowEvent).where(WorkflowEvent.kind == "rejected"))
+        rejected = session.scalar(select(func.count()).select_from(WorkflowEvent)
+                                  .where(WorkflowEvent.kind == "rejected"))
         assert rejected == 3
         assert session.get(WorkflowInstance, wf).version == 2 + 3 * 2
