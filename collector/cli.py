@@ -380,6 +380,10 @@ from collector.cli_users import user as _user_commands  # noqa: E402  (web UI ac
 
 main.add_command(_user_commands)
 
+from collector.cli_workflows import workflow as _workflow_commands  # noqa: E402  (six-stage workflows)
+
+main.add_command(_workflow_commands)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

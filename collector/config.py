@@ -105,6 +105,11 @@ class CollectorConfig:
     notify_timeout_s: int = 10
     notify_batch_size: int = 100
     notify_interval_s: int = 60
+    # Workflows: admin directories of BPMN templates (comma-separated), loaded after the shipped
+    # ones (collector/workflows/templates/); never uploaded, since templates run Python. Approver
+    # groups a template's tasks and decision tables may name: "finance: alice bob; it: carol".
+    workflow_template_dirs: str = ""
+    workflow_approver_groups: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -138,6 +143,12 @@ class CollectorConfig:
             problems.append("log_format must be 'json' or 'text'")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append("log_level must be DEBUG, INFO, WARNING or ERROR")
+        try:
+            from collector.workflows.roles import parse_groups
+
+            parse_groups(self.workflow_approver_groups)
+        except ValueError as exc:
+            problems.append(str(exc))
         url = self.effective_database_url
         if not url.startswith(("sqlite", "postgresql")):
             problems.append("database_url must be a sqlite:// or postgresql+psycopg:// URL")

@@ -214,6 +214,7 @@ def _paths() -> dict:
         **_cmdb_paths(page_params[:2]),
         **_reconciliation_paths(page_params[:2]),
         **_scan_profile_paths(),
+        **_workflow_paths(page_params[:2]),
     }
 
 
@@ -394,6 +395,74 @@ def _scan_profile_paths() -> dict:
             "responses": {"200": profile, "400": _error("Malformed JSON"), **_TOKEN_ERRORS,
                           "404": _error("No such profile"), "422": _error("An unknown or revoked agent (named)")},
         }},
+    }
+
+
+def _workflow_paths(page_params: list) -> dict:
+    """Workflows (collector/api/workflows.py)."""
+    instance_id = [{"name": "instance_id", "in": "path", "required": True, "schema": _ID64}]
+    view = _json({"type": "object", "description": "The instance: status, stage, version, ready tasks with "
+                                                   "their form fields, and its events"}, "The workflow")
+    acting = {**_AUTH_ERRORS, "403": _error("An auditor token, a token not named after an active user, or a "
+                                            "person the task's role, the own-request rule or the override "
+                                            "rule does not allow"),
+              "400": _error("Malformed JSON"),
+              "422": _error("Bad body or form input (`fields` names each); nothing stored")}
+
+    def body(properties: dict, required: list[str] | None = None) -> dict:
+        schema = {"type": "object", "additionalProperties": False, "properties": properties}
+        if required:
+            schema["required"] = required
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    return {
+        "/api/v1/workflows/templates": {"get": {
+            "summary": "Loaded workflow templates (tasks, stages, roles) and the refusals of bad ones "
+                       "(file, line, reason)", "security": [{"apiToken": []}],
+            "responses": {"200": _json({"type": "object"}, "Templates and errors"), **_TOKEN_ERRORS}}},
+        "/api/v1/workflows": {
+            "get": {"summary": "Workflow instances, newest first; filter by status and template",
+                    "security": [{"apiToken": []}],
+                    "parameters": page_params + [
+                        {"name": "status", "in": "query",
+                         "schema": {"type": "string", "enum": ["running", "closed", "cancelled"]}},
+                        {"name": "template", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": _json({"type": "object"}, "A page of workflows"), **_TOKEN_ERRORS,
+                                  "422": _error("Invalid status or page parameter")}},
+            "post": {"summary": "Start a workflow from a template about a CI or an audit exception (operator "
+                                "token named after a user)", "security": [{"apiToken": []}],
+                     "requestBody": body({"template": {"type": "string"},
+                                          "ci_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX},
+                                          "exception_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX}},
+                                         ["template"]),
+                     "responses": {"201": view, **acting,
+                                   "409": _error("The exception is resolved or already has a running workflow")}},
+        },
+        "/api/v1/workflows/my-tasks": {"get": {
+            "summary": "Ready tasks the token's user may complete", "security": [{"apiToken": []}],
+            "responses": {"200": _json({"type": "object"}, "The tasks"), **_AUTH_ERRORS,
+                          "403": acting["403"]}}},
+        "/api/v1/workflows/{instance_id}": {"get": {
+            "summary": "One workflow with its ready tasks and history", "security": [{"apiToken": []}],
+            "parameters": instance_id,
+            "responses": {"200": view, **_TOKEN_ERRORS, "404": _error("No such workflow")}}},
+        "/api/v1/workflows/{instance_id}/tasks/{task_id}": {"post": {
+            "summary": "Complete a ready task with its form data; `version` refuses a stale view; an admin may "
+                       "pass a failing validation with `override_reason`", "security": [{"apiToken": []}],
+            "parameters": instance_id + [{"name": "task_id", "in": "path", "required": True,
+                                          "schema": {"type": "string"}}],
+            "requestBody": body({"data": {"type": "object"},
+                                 "version": {"type": "integer", "minimum": 1, "maximum": ID64_MAX},
+                                 "override_reason": {"type": "string", "maxLength": 2000}}),
+            "responses": {"200": view, **acting, "404": _error("No such workflow or task"),
+                          "409": _error("The task is not ready, the version is stale, the workflow is not "
+                                        "running, or its validation fails")}}},
+        "/api/v1/workflows/{instance_id}/comments": {"post": {
+            "summary": "Comment on a workflow's history", "security": [{"apiToken": []}],
+            "parameters": instance_id,
+            "requestBody": body({"body": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["body"]),
+            "responses": {"201": _json({"type": "object"}, "The comment event"), **acting,
+                          "404": _error("No such workflow")}}},
     }
 
 
