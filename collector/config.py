@@ -50,6 +50,9 @@ class CollectorConfig:
     # and how often `stocktake-collector jobs` runs a full reconciliation.
     reconcile_rules_file: str = ""
     reconcile_interval_s: int = 3600
+    # After a CMDB import, the subjects matched to the changed CIs are reconciled at once (collector/facts.py)
+    # unless there are more than this many; a bigger import is left to the next full run.
+    reconcile_changed_cis_max_subjects: int = 1000
     # Job runners on other nodes stand by and try to take over the schedule this often.
     jobs_standby_poll_s: int = 30
     # Scan profiles: the Fernet key encrypting SNMP credentials at rest (a file, default
@@ -88,7 +91,7 @@ class CollectorConfig:
         for name in ("max_body_bytes", "max_wire_bytes", "enroll_failures_allowed",
                      "enroll_failure_window_s", "page_size_max", "agent_inventory_interval_s",
                      "agent_checkin_interval_s", "reconcile_interval_s", "discovery_batch_devices",
-                     "jobs_standby_poll_s"):
+                     "jobs_standby_poll_s", "reconcile_changed_cis_max_subjects"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:
