@@ -371,6 +371,15 @@ def _register_reconcile_commands() -> None:
 _register_reconcile_commands()
 
 
+def _register_kpi_commands() -> None:
+    from collector.cli_kpis import kpis
+
+    main.add_command(kpis)
+
+
+_register_kpi_commands()
+
+
 def _register_scanning_commands() -> None:
     from collector.cli_scanning import scan_profile
 

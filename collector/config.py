@@ -7,6 +7,7 @@ checked at start-up so that a typo fails loudly instead of running with a defaul
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -79,6 +80,9 @@ class CollectorConfig:
     # Devices of a discovery report stored per write transaction: other writers (check-ins,
     # inventory) get SQLite's lock between batches instead of waiting for the whole report.
     discovery_batch_devices: int = 2000
+    # The completeness KPI's required fields per CI class: a TOML table replacing the shipped
+    # definition class by class (collector/reports/required_fields.py; JSON in the environment).
+    ci_required_fields: dict = field(default_factory=dict, hash=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -111,12 +115,31 @@ class CollectorConfig:
             problems.append("log_format must be 'json' or 'text'")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append("log_level must be DEBUG, INFO, WARNING or ERROR")
+        problems += _required_fields_problems(self.ci_required_fields)
         url = self.effective_database_url
         if not url.startswith(("sqlite", "postgresql")):
             problems.append("database_url must be a sqlite:// or postgresql+psycopg:// URL")
         if problems:
             raise ConfigError("invalid collector configuration: " + "; ".join(problems))
         return self
+
+
+def _required_fields_problems(table: Mapping) -> list[str]:
+    from collector.reports.required_fields import definition_problems
+
+    return definition_problems(table)
+
+
+def _table(name: str, raw: Any) -> dict:
+    """A TOML table as is, or (from the environment) the same as a JSON object."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a JSON object, got {raw!r}") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{name}: expected a table, got {raw!r}")
+    return dict(raw)
 
 
 def _coerce(name: str, raw: Any, target: type) -> Any:
@@ -138,6 +161,9 @@ def _apply(config: CollectorConfig, values: Mapping[str, Any], origin: str) -> C
     for key, raw in values.items():
         if key not in known:
             raise ConfigError(f"{origin}: unknown setting {key!r}")
+        if known[key].type in ("dict", dict):
+            updates[key] = _table(f"{origin}: {key}", raw)
+            continue
         target = int if known[key].type in ("int", int) else str
         updates[key] = _coerce(f"{origin}: {key}", raw, target)
     return replace(config, **updates)
