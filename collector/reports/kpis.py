@@ -44,7 +44,8 @@ from collector.reconcile.report import EXCEPTION_KINDS
 from collector.reports.required_fields import TEXT_FIELDS, RequiredFields, fields_for
 
 __all__ = ["AGEING_BUCKETS", "DEFAULT_WEEKS", "MAX_WEEKS", "ClassCompleteness", "Completeness", "ExceptionKpis",
-           "ExceptionWeek", "FieldGap", "Kpis", "ci_completeness", "compute_kpis", "exception_weeks", "kpi_rows", "week_starts"]
+           "ExceptionWeek", "FieldGap", "Kpis", "ci_completeness", "compute_kpis", "exception_weeks", "kpi_rows",
+           "week_starts"]
 
 DEFAULT_WEEKS = 12
 MAX_WEEKS = 104
@@ -209,12 +210,9 @@ def _ageing(session: Session, now: datetime, kinds: list[str]) -> dict[str, dict
 def kpi_rows(kpis: Kpis) -> list[tuple[str, str, str, str, float | int | None]]:
     """(kpi, week, group, measure, value) rows: one table for CSV/XLSX, easy to pivot."""
     completeness = kpis.ci_completeness
-    rows = [("ci_complete", "", "all", measure, value)
-            for measure, value in (("cis", completeness.cis), ("complete", completeness.complete),
-                                   ("percent", completeness.percent))]
+    rows = _share_rows("all", completeness.cis, completeness.complete, completeness.percent)
     for cls in completeness.by_class:
-        rows += [("ci_complete", "", cls.ci_class, "cis", cls.cis), ("ci_complete", "", cls.ci_class, "complete", cls.complete),
-                 ("ci_complete", "", cls.ci_class, "percent", cls.percent)]
+        rows += _share_rows(cls.ci_class, cls.cis, cls.complete, cls.percent)
         rows += [("ci_missing_field", "", cls.ci_class, name, count) for name, count in cls.missing.items()]
     rows += [("ci_missing_field", "", "all", gap.field, gap.cis) for gap in completeness.most_missing]
     for week in kpis.audit_exceptions.weeks:
@@ -224,3 +222,8 @@ def kpi_rows(kpis: Kpis) -> list[tuple[str, str, str, str, float | int | None]]:
     for bucket, per_kind in kpis.audit_exceptions.ageing.items():
         rows += [("audit_exception_age_days", "", kind, bucket, count) for kind, count in per_kind.items()]
     return rows
+
+
+def _share_rows(group: str, cis: int, complete: int, percent: float | None) -> list[tuple]:
+    return [("ci_complete", "", group, "cis", cis), ("ci_complete", "", group, "complete", complete),
+            ("ci_complete", "", group, "percent", percent)]
