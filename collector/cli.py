@@ -39,6 +39,12 @@ class _Context:
             self._db = Database(self.config.effective_database_url)
         return self._db
 
+    def close(self) -> None:
+        """Close the pool's connections when the command ends (also when it runs in-process)."""
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
 
 pass_ctx = click.make_pass_decorator(_Context)
 
@@ -61,6 +67,7 @@ def _service_call(fn):
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Stocktake collector: stores agent and scanner reports and serves the REST API."""
     ctx.obj = _Context(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # --- database ---------------------------------------------------------------------------
@@ -287,6 +294,8 @@ def cmdb_import(ctx: _Context, file: str, mapping_path: str | None, fmt: str | N
     from collector.cmdb.reading import ImportLimits, guess_format
     from collector.cmdb.report import report_lines
     from collector.errors import ServiceError
+    from collector.facts import FactSource, facts_changed
+    from collector.models import utcnow
 
     fmt = fmt or guess_format(file, None)
     if fmt is None:
@@ -299,6 +308,8 @@ def cmdb_import(ctx: _Context, file: str, mapping_path: str | None, fmt: str | N
         with ctx.db.session() if dry_run else ctx.db.write() as session:
             report = import_cis(session, data, fmt, mapping=mapping, dry_run=dry_run, limits=limits,
                                 progress=_progress_bar("writing CIs"))
+        if report.ci_ids:
+            facts_changed(ctx.db, ctx.config, utcnow(), ci_ids=report.ci_ids, source=FactSource.CMDB_IMPORT)
     except ServiceError as exc:
         click.echo(f"error: {exc.message}" + "".join(f"\n  {f.field}: {f.message}" for f in exc.fields), err=True)
         sys.exit(2)
@@ -358,6 +369,15 @@ def _register_reconcile_commands() -> None:
 
 
 _register_reconcile_commands()
+
+
+def _register_kpi_commands() -> None:
+    from collector.cli_kpis import kpis
+
+    main.add_command(kpis)
+
+
+_register_kpi_commands()
 
 
 def _register_scanning_commands() -> None:

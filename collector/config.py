@@ -7,6 +7,7 @@ checked at start-up so that a typo fails loudly instead of running with a defaul
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -56,6 +57,9 @@ class CollectorConfig:
     # and how often `stocktake-collector jobs` runs a full reconciliation.
     reconcile_rules_file: str = ""
     reconcile_interval_s: int = 3600
+    # After a CMDB import, the subjects matched to the changed CIs are reconciled at once (collector/facts.py)
+    # unless there are more than this many; a bigger import is left to the next full run.
+    reconcile_changed_cis_max_subjects: int = 1000
     # Job runners on other nodes stand by and try to take over the schedule this often.
     jobs_standby_poll_s: int = 30
     # Scan profiles: the Fernet key encrypting SNMP credentials at rest (a file, default
@@ -110,6 +114,9 @@ class CollectorConfig:
     # groups a template's tasks and decision tables may name: "finance: alice bob; it: carol".
     workflow_template_dirs: str = ""
     workflow_approver_groups: str = ""
+    # The completeness KPI's required fields per CI class: a TOML table replacing the shipped
+    # definition class by class (collector/reports/required_fields.py; JSON in the environment).
+    ci_required_fields: dict = field(default_factory=dict, hash=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -123,7 +130,8 @@ class CollectorConfig:
                      "enroll_failure_window_s", "page_size_max", "agent_inventory_interval_s",
                      "agent_checkin_interval_s", "reconcile_interval_s", "discovery_batch_devices",
                      "jobs_standby_poll_s", "notify_max_attempts", "notify_backoff_base_s",
-                     "notify_timeout_s", "notify_batch_size", "notify_interval_s"):
+                     "notify_timeout_s", "notify_batch_size", "notify_interval_s",
+                     "reconcile_changed_cis_max_subjects"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:
@@ -149,6 +157,7 @@ class CollectorConfig:
             parse_groups(self.workflow_approver_groups)
         except ValueError as exc:
             problems.append(str(exc))
+        problems += _required_fields_problems(self.ci_required_fields)
         url = self.effective_database_url
         if not url.startswith(("sqlite", "postgresql")):
             problems.append("database_url must be a sqlite:// or postgresql+psycopg:// URL")
@@ -204,6 +213,24 @@ def _named_values(name: str, raw: Any) -> NamedValues:
     return tuple(sorted(raw.items()))
 
 
+def _required_fields_problems(table: Mapping) -> list[str]:
+    from collector.reports.required_fields import definition_problems
+
+    return definition_problems(table)
+
+
+def _table(name: str, raw: Any) -> dict:
+    """A TOML table as is, or (from the environment) the same as a JSON object."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a JSON object, got {raw!r}") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{name}: expected a table, got {raw!r}")
+    return dict(raw)
+
+
 def _coerce(name: str, raw: Any, target: type) -> Any:
     if target is NamedValues:
         return _named_values(name, raw)
@@ -234,6 +261,9 @@ def _apply(config: CollectorConfig, values: Mapping[str, Any], origin: str) -> C
     for key, raw in values.items():
         if key not in known:
             raise ConfigError(f"{origin}: unknown setting {key!r}")
+        if known[key].type in ("dict", dict):
+            updates[key] = _table(f"{origin}: {key}", raw)
+            continue
         target = _FIELD_TYPES.get(known[key].type, str)
         updates[key] = _coerce(f"{origin}: {key}", raw, target)
     return replace(config, **updates)

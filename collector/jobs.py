@@ -15,10 +15,10 @@ import threading
 
 from collector.config import CollectorConfig
 from collector.db import Database
+from collector.facts import reconcile_all
 from collector.leader import JobsLease
 from collector.models import utcnow
 from collector.notify.delivery import delivery_job
-from collector.reconcile.service import run_full
 
 __all__ = ["reconcile_job", "run_jobs"]
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def reconcile_job(db: Database, config: CollectorConfig) -> None:
     try:
-        run_full(db, config, utcnow())
+        reconcile_all(db, config, utcnow())
     except Exception:  # noqa: BLE001 - a failed round is logged; the next one tries again
         log.exception("scheduled reconciliation failed")
 

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from collector.api import (assets, checkin, cis, discovery, enroll, errors, health, inventory, openapi,  # noqa: E402,F401
-                           reconciliation, scan_profiles, workflows)
+from collector.api import (assets, checkin, cis, discovery, enroll, errors, health, inventory, kpis,  # noqa: E402,F401
+                           openapi, reconciliation, scan_profiles, workflows)
 
 __all__ = ["bp"]

@@ -22,6 +22,8 @@ from collector.cmdb.queries import CiDetail, CiFilters, CiLink, get_ci_detail, l
 from collector.cmdb.reading import XLSX_TYPE, ImportLimits, guess_format
 from collector.errors import BadRequest, FieldError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from collector.extensions import get_config, get_db, request_session
+from collector.facts import FactSource, facts_changed
+from collector.models import utcnow
 from collector.models.cmdb import ConfigurationItem
 
 _READ_CHUNK = 64 * 1024
@@ -79,6 +81,8 @@ def cis_import():
     else:
         with get_db().write() as session:
             report = import_cis(session, data, fmt, mapping=mapping, limits=limits)
+        if report.ci_ids:
+            facts_changed(get_db(), get_config(), utcnow(), ci_ids=report.ci_ids, source=FactSource.CMDB_IMPORT)
     if report.ok:
         return report.as_dict()
     response = jsonify({"error": f"{len(report.errors)} problem(s) in the file; nothing was imported",

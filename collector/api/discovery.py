@@ -13,12 +13,12 @@ from collector.api.params import DEFAULT_PER_PAGE, positive_int
 from collector.api.serializers import device_summary
 from collector.errors import FieldError, Forbidden, InvalidInput
 from collector.extensions import get_config, get_db, request_session
+from collector.facts import FactSource, facts_changed
 from collector.ingest.clock import discovery_times, refuse_future_times
 from collector.ingest.discovery import store_discovery
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.models import utcnow
 from collector.queries.devices import list_devices
-from collector.reconcile.service import run_incremental
 from common.schema import DiscoveryReport
 
 
@@ -40,7 +40,7 @@ def post_discovery():
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": str(report.report_id)}, 200
     if result.unlinked_ids:
-        run_incremental(get_db(), config, utcnow(), device_ids=result.unlinked_ids)
+        facts_changed(get_db(), config, utcnow(), device_ids=result.unlinked_ids, source=FactSource.DISCOVERY)
     return {"status": "stored", "report_id": str(report.report_id), "devices": result.devices,
             "new_devices": result.new_devices, "linked": result.linked,
             "placed": result.placed}, 201

@@ -12,11 +12,11 @@ from collector.api.auth import current_agent
 from collector.api.body import read_json_body
 from collector.errors import Forbidden
 from collector.extensions import get_config, get_db
+from collector.facts import FactSource, facts_changed
 from collector.ingest.clock import refuse_future_times
 from collector.ingest.inventory import DuplicateReport, store_inventory
 from collector.ingest.parsing import parse_inventory
 from collector.models import utcnow
-from collector.reconcile.service import run_incremental
 
 log = logging.getLogger(__name__)
 
@@ -47,5 +47,5 @@ def post_inventory():
     metrics.count_spool_drops(parsed.spool_dropped)
     log.info("inventory stored", extra={"agent_id": agent.agent_id, "report_id": parsed.report_id, "outcome": result.outcome})
     if result.outcome == "stored":  # new or changed content: identifiers may have moved
-        run_incremental(get_db(), config, utcnow(), asset_ids=[result.asset_id])
+        facts_changed(get_db(), config, utcnow(), asset_ids=[result.asset_id], source=FactSource.INVENTORY)
     return {"status": result.outcome, "report_id": parsed.report_id, "asset_id": result.asset_id}, 201

@@ -213,6 +213,7 @@ def _paths() -> dict:
         },
         **_cmdb_paths(page_params[:2]),
         **_reconciliation_paths(page_params[:2]),
+        **_kpi_paths(),
         **_scan_profile_paths(),
         **_workflow_paths(page_params[:2]),
     }
@@ -326,6 +327,40 @@ def _reconciliation_paths(page_params: list) -> dict:
                           "422": _error("Invalid kind, status or page parameter")},
         }},
     }
+
+
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_PERCENT = {"type": ["number", "null"], "description": "null when there are no CIs"}
+_KPIS = {"type": "object", "properties": {
+    "generated_at": {"type": "string", "format": "date-time"},
+    "weeks": {"type": "integer"},
+    "ci_completeness": {"type": "object", "properties": {
+        "cis": {"type": "integer"}, "complete": {"type": "integer"}, "percent": _PERCENT,
+        "by_class": {"type": "array", "items": {"type": "object", "properties": {
+            "ci_class": {"type": "string"}, "cis": {"type": "integer"}, "complete": {"type": "integer"},
+            "percent": _PERCENT, "missing": _COUNTS}}},
+        "most_missing": {"type": "array", "description": "most often missing first", "items": {
+            "type": "object", "properties": {"field": {"type": "string"}, "cis": {"type": "integer"}}}}}},
+    "audit_exceptions": {"type": "object", "properties": {
+        "kinds": {"type": "array", "items": {"type": "string"}},
+        "weeks": {"type": "array", "items": {"type": "object", "properties": {
+            "week": {"type": "string", "description": "ISO week, e.g. 2026-W49"},
+            "starts": {"type": "string", "format": "date"},
+            "opened": _COUNTS, "closed": _COUNTS, "open": _COUNTS}}},
+        "ageing": {"type": "object", "description": "days open (0-7, 8-30, 31-90, >90) -> kind -> count",
+                   "additionalProperties": _COUNTS}}}}}
+
+
+def _kpi_paths() -> dict:
+    """KPIs (collector/api/kpis.py; definitions in collector/reports/kpis.py)."""
+    return {"/api/v1/kpis": {"get": {
+        "summary": "KPIs: % of CI records complete (overall, per class, fields most often missing) and audit "
+                   "exceptions opened, closed and open per ISO week and kind, with the ageing of open ones",
+        "security": [{"apiToken": []}],
+        "parameters": [{"name": "weeks", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 104},
+                        "description": "ISO weeks to report, the current one last (default 12)"}],
+        "responses": {"200": _json(_KPIS, "The KPIs"), **_TOKEN_ERRORS, "422": _error("weeks is not 1 to 104")},
+    }}}
 
 
 _CREDENTIAL_ENTRY = {"type": "object", "additionalProperties": False, "required": ["version"], "properties": {

@@ -9,10 +9,10 @@ from collector.api.auth import current_token
 from collector.api.params import DEFAULT_PER_PAGE, positive_int
 from collector.errors import FieldError, InvalidInput, NotFound
 from collector.extensions import get_config, get_db, request_session
+from collector.facts import reconcile_all
 from collector.models import utcnow
 from collector.reconcile.exceptions import list_exceptions
 from collector.reconcile.report import EXCEPTION_KINDS, OUTCOMES, explain_ci, find_ci, reconciliation_report
-from collector.reconcile.service import run_full
 
 __all__: list[str] = []
 
@@ -40,7 +40,7 @@ def reconciliation_run():
     """Run a full reconciliation now (``?dry_run=true`` computes without writing)."""
     current_token("operator")
     dry_run = _choice("dry_run", ("true", "false")) == "true"
-    result = run_full(get_db(), get_config(), utcnow(), dry_run=dry_run)
+    result = reconcile_all(get_db(), get_config(), utcnow(), dry_run=dry_run)
     if result is None:
         return {"status": "busy", "detail": "another reconciliation run holds the lock"}, 409
     return {"status": "dry run" if dry_run else "finished", "run_id": result.run_id, "subjects": result.subjects,

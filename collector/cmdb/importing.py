@@ -59,11 +59,11 @@ def import_cis(session: Session, data: bytes, fmt: str, *, mapping: ColumnMappin
     report.created, report.updated, report.unchanged = (plan.count(a) for a in ("create", "update", "unchanged"))
     report.preview = plan.preview()
     if not dry_run:
-        report.batch = _apply(session, plan, now or utcnow(), progress or (lambda _done, _total: None))
+        report.batch, report.ci_ids = _apply(session, plan, now or utcnow(), progress or (lambda _done, _total: None))
     return report
 
 
-def _apply(session: Session, plan: Plan, now: datetime, progress: Progress) -> str:
+def _apply(session: Session, plan: Plan, now: datetime, progress: Progress) -> tuple[str, list[int]]:
     batch = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
     writes = [planned for planned in plan.rows if planned.action != "unchanged"]
     try:
@@ -74,7 +74,7 @@ def _apply(session: Session, plan: Plan, now: datetime, progress: Progress) -> s
     except IntegrityError as exc:
         raise Conflict("the CMDB changed while this file was imported (another import added one of its asset "
                        f"tags?); nothing was imported, try again ({exc.orig})") from None
-    return batch
+    return batch, sorted(set(ids.values()))
 
 
 def _refresh_statistics(session: Session, written: int) -> None:

@@ -56,6 +56,7 @@ class ImportReport:
     unchanged: int = 0
     preview: list[RowPreview] = field(default_factory=list)
     batch: str | None = None  # import_batch of the CIs written (None for a dry run or a rejection)
+    ci_ids: list[int] = field(default_factory=list)  # the CIs created or updated (for collector.facts)
 
     @property
     def ok(self) -> bool:

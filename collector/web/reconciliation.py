@@ -6,9 +6,9 @@ from flask import redirect, render_template, url_for
 
 from collector.access.audit_log import append_entry
 from collector.extensions import get_config, get_db, request_session
+from collector.facts import reconcile_all
 from collector.models import utcnow
 from collector.reconcile.report import OUTCOMES, reconciliation_report
-from collector.reconcile.service import run_full
 from collector.web import bp
 from collector.web.params import choice, page_number
 from collector.web.security import actor, allow
@@ -30,7 +30,7 @@ def reconciliation():
 @bp.post("/reconciliation/run")
 @allow("operator")
 def reconciliation_run():
-    result = run_full(get_db(), get_config(), utcnow())
+    result = reconcile_all(get_db(), get_config(), utcnow())
     with get_db().write() as session:
         detail = {"busy": True} if result is None else {"run_id": result.run_id, "opened": result.opened,
                                                          "resolved": result.resolved}
