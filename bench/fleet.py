@@ -30,7 +30,6 @@ rss_growth_pct, herd_first_minute_ratio and the rest. Traffic goes to 127.0.0.1 
 from __future__ import annotations
 
 import argparse
-import gzip
 import heapq
 import itertools
 import json
@@ -44,7 +43,6 @@ import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -178,10 +176,8 @@ class Fleet:
     def deliver(self, agent: SimAgent, spool: Spool) -> float | None:
         client = TimedClient(self.url, self.recorder, agent.index)
         keys = KeyKeeper(AgentIdentity(agent.agent_id, agent.node_key), _no_enrolment)
-        attempt = {"n": 0}
-        backoff = _CountingBackoff(attempt)
         try:
-            deliver_spool(spool, client, keys, budget_s=120, backoff=backoff, sleep=_defer)
+            deliver_spool(spool, client, keys, budget_s=120, backoff=Backoff(), sleep=_defer)
         except Deferred as wait:
             return wait.seconds
         return None
@@ -191,12 +187,6 @@ class Fleet:
 
         agent.ensure_state()
         check_in(agent.config(self.url), TimedClient(self.url, self.recorder, agent.index))
-
-
-class _CountingBackoff(Backoff):
-    def __init__(self, attempt: dict) -> None:
-        super().__init__()
-        self.attempt = attempt
 
 
 def _no_enrolment(_previous):

@@ -19,10 +19,8 @@ import argparse
 import gzip
 import http.client
 import json
-import os
 import queue
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,27 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import Collector, prepare_database  # noqa: E402
 from tests.factories import ReportFactory  # noqa: E402
-
-PG_URL = os.environ.get("STOCKTAKE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _prepare_database(kind: str, workdir: Path):
-    """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
-    import psycopg
-
-    schema = f"stocktake_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True)
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-
-    def drop():
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
-
-    return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
-
 
 def _enroll_agents(url: str, count: int) -> list[tuple[str, str]]:
     from collector.access.enrollment import create_enrollment_secret, enroll_agent
@@ -89,38 +68,6 @@ def _bodies(agents, software: int, changed_packages: int, rounds: int):
             package["version"] += "+b1"
         changed.append((key, gzip.compress(json.dumps(upgraded).encode(), 6)))
     return first, unchanged, changed
-
-
-class _Server:
-    def __init__(self, url: str, workdir: Path, workers: int, threads: int) -> None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        env = {**os.environ, "STOCKTAKE_DATABASE_URL": url, "STOCKTAKE_DATA_DIR": str(workdir), "STOCKTAKE_LOG_LEVEL": "WARNING"}
-        env.pop("STOCKTAKE_CONFIG", None)
-        self.log = open(workdir / "gunicorn.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:collector.gunicorn_conf", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-             "-b", f"127.0.0.1:{self.port}", "--backlog", "2048", "--no-control-socket", "collector.app:create_app()"],
-            env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/api/v1/health")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("bench: gunicorn did not start; see gunicorn.log")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
 
 
 def _run_phase(port: int, bodies, clients: int, expect: str) -> tuple[float, list[float]]:
@@ -186,12 +133,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="stocktake-bench-") as tmp:
         workdir = Path(tmp)
-        url, cleanup = _prepare_database(args.db, workdir)
+        url, cleanup = prepare_database(args.db, workdir)
         try:
             agents = _enroll_agents(url, agents_count)
             print(f"preparing {agents_count} agents x {args.software} packages ...", flush=True)
             first, unchanged, changed = _bodies(agents, args.software, args.changed_packages, rounds)
-            server = _Server(url, workdir, args.workers, args.threads)
+            # Shedding off: this bench measures what ingest sustains, and counts any refusal as a failure.
+            server = Collector(url, workdir, args.workers, args.threads, extra_env={"STOCKTAKE_SHED_QUEUE_WAIT_MS": "0"})
             try:
                 first_wall, first_lat = _run_phase(server.port, first, args.clients, "stored")
                 unchanged_wall, unchanged_lat = _run_phase(server.port, unchanged, args.clients, "unchanged")

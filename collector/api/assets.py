@@ -6,30 +6,23 @@ from flask import request
 
 from collector.api import bp
 from collector.api.auth import current_token
-from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.api.params import paging
 from collector.api.serializers import asset_detail, asset_summary
-from collector.extensions import get_config, request_session
+from collector.extensions import request_session
 from collector.queries.assets import AssetFilters, get_asset_detail, list_assets
 
 
 @bp.get("/assets")
 def assets_index():
     current_token("auditor")
-    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
-    page = positive_int("page", 1, 10_000_000)
+    pages = paging()
     filters = AssetFilters(
         hostname=request.args.get("hostname") or None,
         serial=request.args.get("serial") or None,
         mac=request.args.get("mac") or None,
     )
-    result = list_assets(request_session(), filters, page, per_page)
-    return {
-        "items": [asset_summary(asset) for asset in result.items],
-        "page": result.page,
-        "per_page": result.per_page,
-        "total": result.total,
-        "pages": (result.total + per_page - 1) // per_page,
-    }
+    result = list_assets(request_session(), filters, pages.page, pages.per_page)
+    return pages.envelope([asset_summary(asset) for asset in result.items], result.total)
 
 
 @bp.get("/assets/<int:asset_id>")

@@ -14,7 +14,7 @@ from flask import Response, jsonify, request, send_file, stream_with_context
 
 from collector.api import bp
 from collector.api.auth import current_token
-from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.api.params import paging
 from collector.cmdb.exporting import export_csv, export_xlsx
 from collector.cmdb.importing import import_cis
 from collector.cmdb.mapping import ColumnMapping, mapping_from_json
@@ -32,13 +32,11 @@ _READ_CHUNK = 64 * 1024
 @bp.get("/cis")
 def cis_index():
     current_token("auditor")
-    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
-    page = positive_int("page", 1, 10_000_000)
+    pages = paging()
     filters = CiFilters(ci_class=request.args.get("class") or None, status=request.args.get("status") or None,
                         q=request.args.get("q") or None)
-    result = list_cis(request_session(), filters, page, per_page)
-    return {"items": [ci_summary(ci) for ci in result.items], "page": page, "per_page": per_page,
-            "total": result.total, "pages": (result.total + per_page - 1) // per_page}
+    result = list_cis(request_session(), filters, pages.page, pages.per_page)
+    return pages.envelope([ci_summary(ci) for ci in result.items], result.total)
 
 
 @bp.get("/cis/<int:ci_id>")

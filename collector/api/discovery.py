@@ -9,7 +9,7 @@ from collector import metrics
 from collector.api import bp
 from collector.api.auth import current_agent, current_token
 from collector.api.body import read_json_body
-from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.api.params import paging
 from collector.api.serializers import device_summary
 from collector.errors import FieldError, Forbidden, InvalidInput
 from collector.extensions import get_config, get_db, request_session
@@ -49,11 +49,10 @@ def post_discovery():
 @bp.get("/devices")
 def devices_index():
     current_token("auditor")
-    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
-    page = positive_int("page", 1, 10_000_000)
+    pages = paging()
     managed = request.args.get("managed")
     if managed not in (None, "true", "false"):
         raise InvalidInput("invalid query parameter", [FieldError("managed", "must be true or false")])
-    result = list_devices(request_session(), None if managed is None else managed == "true", page, per_page)
-    return {"items": [device_summary(d) for d in result.items], "page": page, "per_page": per_page,
-            "total": result.total, "pages": (result.total + per_page - 1) // per_page}
+    result = list_devices(request_session(), None if managed is None else managed == "true", pages.page,
+                          pages.per_page)
+    return pages.envelope([device_summary(d) for d in result.items], result.total)

@@ -6,7 +6,7 @@ from flask import request
 
 from collector.api import bp
 from collector.api.auth import current_token
-from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.api.params import paging
 from collector.errors import FieldError, InvalidInput, NotFound
 from collector.extensions import get_config, get_db, request_session
 from collector.facts import reconcile_all
@@ -27,12 +27,10 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
 @bp.get("/reconciliation")
 def reconciliation_index():
     current_token("auditor")
-    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
-    page = positive_int("page", 1, 10_000_000)
-    report = reconciliation_report(request_session(), _choice("outcome", OUTCOMES), page, per_page)
+    pages = paging()
+    report = reconciliation_report(request_session(), _choice("outcome", OUTCOMES), pages.page, pages.per_page)
     return {"run": report.run, "outcomes": report.outcome_counts, "open_exceptions": report.open_exceptions,
-            "items": report.rows, "page": page, "per_page": per_page, "total": report.total,
-            "pages": (report.total + per_page - 1) // per_page}
+            **pages.envelope(report.rows, report.total)}
 
 
 @bp.post("/reconciliation/runs")
@@ -61,9 +59,7 @@ def reconciliation_explain(reference: str):
 @bp.get("/exceptions")
 def exceptions_index():
     current_token("auditor")
-    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
-    page = positive_int("page", 1, 10_000_000)
+    pages = paging()
     status = _choice("status", ("open", "acknowledged", "resolved"))
-    result = list_exceptions(request_session(), _choice("kind", EXCEPTION_KINDS), status, page, per_page)
-    return {"items": result.items, "page": page, "per_page": per_page, "total": result.total,
-            "pages": (result.total + per_page - 1) // per_page}
+    result = list_exceptions(request_session(), _choice("kind", EXCEPTION_KINDS), status, pages.page, pages.per_page)
+    return pages.envelope(result.items, result.total)

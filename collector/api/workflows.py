@@ -12,7 +12,7 @@ from flask import request
 from collector.api import bp
 from collector.api.auth import client_address, current_token
 from collector.api.body import read_json_body
-from collector.api.params import DEFAULT_PER_PAGE, positive_int
+from collector.api.params import paging
 from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_config, get_db, request_session
 from collector.ingest.parsing import load_json_object
@@ -60,14 +60,12 @@ def workflow_templates():
 @bp.get("/workflows")
 def workflows_index():
     current_token("auditor")
-    per_page = positive_int("per_page", DEFAULT_PER_PAGE, get_config().page_size_max)
-    page = positive_int("page", 1, 10_000_000)
+    pages = paging()
     status = request.args.get("status")
     if status is not None and status not in STATUSES:
         raise InvalidInput("invalid query parameter", [FieldError("status", f"must be one of {', '.join(STATUSES)}")])
-    result = list_instances(request_session(), status, request.args.get("template"), page, per_page)
-    return {"items": result.items, "page": page, "per_page": per_page, "total": result.total,
-            "pages": (result.total + per_page - 1) // per_page}
+    result = list_instances(request_session(), status, request.args.get("template"), pages.page, pages.per_page)
+    return pages.envelope(result.items, result.total)
 
 
 @bp.post("/workflows")

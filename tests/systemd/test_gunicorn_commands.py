@@ -53,7 +53,7 @@ def test_the_documented_gunicorn_commands_pass_the_flag():
 
 def test_every_script_and_test_that_starts_gunicorn_passes_the_flag():
     launchers = _python_launchers()
-    assert {"scripts/demo.py", "bench/ingest.py", "tests/conftest.py"} <= {path for path, _ in launchers}
+    assert {"scripts/demo.py", "bench/harness.py", "tests/conftest.py"} <= {path for path, _ in launchers}
     missing = [path for path, argv in launchers if FLAG not in argv]
     assert missing == []
 
@@ -70,6 +70,6 @@ def test_production_commands_load_the_gunicorn_config():
     """Metrics summed over workers and load shedding need collector/gunicorn_conf.py's hooks."""
     commands = [line for _, line in _unit_commands() + _documented_commands()]
     commands += [" ".join(argv) for path, argv in _python_launchers()
-                 if path in ("scripts/demo.py", "bench/ingest.py", "bench/harness.py", "tests/conftest.py")]
+                 if path in ("scripts/demo.py", "bench/harness.py", "tests/conftest.py")]
     assert len(commands) >= 6
     assert all("python:collector.gunicorn_conf" in command for command in commands), commands
