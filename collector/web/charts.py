@@ -55,7 +55,7 @@ class Trend:
     width: int = 420
     height: int = 190
     left: int = 44
-    right: int = 410
+    right: int = 396
     top: int = 12
     bottom: int = 160
 

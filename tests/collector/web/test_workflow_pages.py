@@ -38,14 +38,14 @@ def test_start_page_shows_the_first_form_and_a_bad_form_stores_nothing(client, l
     token = login("operator")
     page = client.get(f"/workflows/new?template=ham_deployment&ci_id={fleet.ci_id}").get_data(as_text=True)
     assert 'name="need_by"' in page and 'type="date"' in page and "Request: who, where, by when, cost" in page
-    audit_before = _count(database, AuditLogEntry)
+    before = _count(database, WorkflowInstance), _count(database, AuditLogEntry)
     refused = _start(client, token, fleet.ci_id, cost="1,200", need_by="2026-02-30")
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert re.search(r'id="start-cost-error">must be a whole number<', html)
     assert re.search(r'id="start-need_by-error">must be a date, YYYY-MM-DD<', html)
     assert 'value="newhire"' in html and 'value="1,200"' in html and 'value="HQ 2nd floor"' in html
-    assert _count(database, WorkflowInstance) == 0 and _count(database, AuditLogEntry) == audit_before
+    assert (_count(database, WorkflowInstance), _count(database, AuditLogEntry)) == before
 
 
 def test_operator_starts_another_approves_and_the_auditor_only_reads(client, login, users, approver, fleet,
@@ -67,7 +67,9 @@ def test_operator_starts_another_approves_and_the_auditor_only_reads(client, log
     client.post("/logout", data={"csrf_token": token})
     token = _login_as(client, "olga")
     mine = client.get("/workflows/mine").get_data(as_text=True)
-    assert f"/workflows/{wf}#task-approve_cost" in mine and re.search(r'id="my-task-count">1<', mine)
+    # Hers: the approval, and the triage of the fleet's drift (a workflow Stocktake opened: any operator's).
+    assert f"/workflows/{wf}#task-approve_cost" in mine and re.search(r'id="my-task-count">2<', mine)
+    assert f"/workflows/{fleet.workflow_id}#task-triage" in mine
     rejected = client.post(f"/workflows/{wf}/tasks/approve_cost", data={"csrf_token": token, "decision": "reject"})
     assert rejected.status_code == 422
     assert re.search(r'id="approve_cost-reason-error">is required to reject<', rejected.get_data(as_text=True))
