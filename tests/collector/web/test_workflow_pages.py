@@ -105,3 +105,54 @@ def test_kpi_page_draws_a_trend_per_weekly_series(client, login, users, fleet):
     assert "CI records complete" in page
     assert page.count('<figure class="chart trend"') >= 3  # opened, closed, open per kind
     assert "Audit exceptions: open" in page and "drift: " in page
+
+
+def _step(client, token, wf, task, **data):
+    return client.post(f"/workflows/{wf}/tasks/{task}", data={"csrf_token": token, **data})
+
+
+def test_admin_overrides_a_failing_validation_with_a_reason_and_comments_are_kept(client, login, users, fleet,
+                                                                                  database):
+    from collector.models import WorkflowEvent, WorkflowInstance
+
+    token = login("admin")
+    started = _start(client, token, fleet.ci_id, cost="100")  # below 500: approved by the policy itself
+    wf = int(started.headers["Location"].split("/workflows/")[1].split("?")[0])
+    assert _step(client, token, wf, "deploy").status_code == 303
+    assert _step(client, token, wf, "document", handover="desk 2.14", delivered_on="2026-11-25").status_code == 303
+    page = client.get(f"/workflows/{wf}").get_data(as_text=True)
+    assert 'class="evidence failing" id="evidence-validate"' in page and "Override and complete" in page
+    blank = _step(client, token, wf, "validate", override="1", override_reason="  ")
+    assert blank.status_code == 422 and "must be 1-2000 characters" in blank.get_data(as_text=True)
+    done = _step(client, token, wf, "validate", override="1", override_reason="agent offline; checked by phone")
+    assert done.status_code == 303
+    commented = client.post(f"/workflows/{wf}/comments", data={"csrf_token": token, "body": "<b>handed over</b>"})
+    assert commented.status_code == 303
+    empty = client.post(f"/workflows/{wf}/comments", data={"csrf_token": token, "body": " "})
+    assert empty.status_code == 422
+    page = client.get(f"/workflows/{wf}").get_data(as_text=True)
+    assert "Reason: agent offline; checked by phone" in page and "&lt;b&gt;handed over&lt;/b&gt;" in page
+    with database.session() as session:
+        assert session.get(WorkflowInstance, wf).stage == "Closure"
+        kinds = session.scalars(select(WorkflowEvent.kind).where(WorkflowEvent.instance_id == wf)).all()
+    assert kinds.count("override") == 1 and kinds.count("comment") == 1
+
+
+def test_operator_sees_no_override_and_links_lead_from_asset_and_exception(client, login, users, fleet):
+    token = login("operator")
+    asset = client.get(f"/assets/{fleet.asset_id}").get_data(as_text=True)
+    assert f'href="/workflows?ci_id={fleet.ci_id}"' in asset and f'href="/workflows/new?ci_id={fleet.ci_id}"' in asset
+    exception = client.get(f"/exceptions/{fleet.exception_id}").get_data(as_text=True)
+    assert f'href="/workflows?exception_id={fleet.exception_id}"' in exception
+    assert f"exception_id={fleet.exception_id}" in exception and "template=exception_resolution" in exception
+    listed = client.get(f"/workflows?exception_id={fleet.exception_id}").get_data(as_text=True)
+    assert f'href="/workflows/{fleet.workflow_id}"' in listed
+    assert client.get("/workflows?sort=sideways").status_code == 422
+    assert client.get("/workflows?ci_id=abc").status_code == 422
+    wf = int(_start(client, token, fleet.ci_id, cost="100").headers["Location"].split("/workflows/")[1].split("?")[0])
+    _step(client, token, wf, "deploy")
+    _step(client, token, wf, "document", handover="desk", delivered_on="2026-11-25")
+    page = client.get(f"/workflows/{wf}").get_data(as_text=True)
+    assert "Override and complete" not in page and 'name="override_reason"' not in page
+    forged = _step(client, token, wf, "validate", override="1", override_reason="trust me")
+    assert forged.status_code == 403 and "only an admin may override" in forged.get_data(as_text=True)
