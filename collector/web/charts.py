@@ -78,8 +78,10 @@ def trend(title: str, weeks: list[str], series: dict[str, list[float | None]]) -
         dots = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
         lines.append(Line(label.replace("_", " "), " ".join(f"{a},{b}" for a, b in dots), dots))
     ticks = [Tick(x(i), week.rsplit("-", 1)[-1]) for i, week in enumerate(weeks) if (len(weeks) - 1 - i) % 3 == 0]
-    description = "; ".join(f"{label.replace('_', ' ')}: " + ", ".join(
-        f"{week} {'—' if v is None else _figure(v)}" for week, v in zip(weeks, values)) for label, values in series.items())
+    description = "; ".join(
+        f"{label.replace('_', ' ')}: " + ", ".join(f"{week} {'—' if v is None else _figure(v)}"
+                                                   for week, v in zip(weeks, values))
+        for label, values in series.items())
     return Trend(title, lines, ticks, _figure(largest), description)
 
 

@@ -100,7 +100,8 @@ def _flow(points: list[tuple[float, float]], name: str) -> str:
     label = ""
     if name:
         (x1, y1), (x2, y2) = points[0], points[1]
-        label = f'<text class="flow-label" x="{_num((x1 + x2) / 2 + 4)}" y="{_num(min(y1, y2) - 5)}">{escape(name)}</text>'
+        x, y = _num((x1 + x2) / 2 + 4), _num(min(y1, y2) - 5)
+        label = f'<text class="flow-label" x="{x}" y="{y}">{escape(name)}</text>'
     return f'<g class="flow"><polyline points="{line}" marker-end="url(#wf-arrow)"/>{label}</g>'
 
 
@@ -121,7 +122,8 @@ def _node(key: str, box: _Box, name: str, kind: str, state: DiagramState) -> str
     rect = (f'<rect x="{_num(box.x)}" y="{_num(box.y)}" width="{_num(box.w)}" height="{_num(box.h)}" '
             f'rx="10" ry="10"/>')
     lines = _lines(name, box.w)
-    return f'<g class="{css}" data-id="{escape(key)}">{rect}{_caption(name, cx, cy - 7 * (len(lines) - 1) + 4, box.w)}</g>'
+    caption = _caption(name, cx, cy - 7 * (len(lines) - 1) + 4, box.w)
+    return f'<g class="{css}" data-id="{escape(key)}">{rect}{caption}</g>'
 
 
 def _family(kind: str) -> str:

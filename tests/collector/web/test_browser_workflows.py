@@ -159,7 +159,8 @@ def test_new_hire_provisioning_end_to_end(open_as, users, olga, laptop, client, 
     assert operator.locator("svg.bpmn .ready").get_attribute("data-id") == "validate"
     assert operator.locator("svg.bpmn .done[data-id=deploy]").count() == 1
     # The stylesheet colours the current lane (served locally, allowed by the CSP).
-    fills = operator.evaluate("[...document.querySelectorAll('svg.bpmn .lane rect')].map(r => getComputedStyle(r).fill)")
+    fills = operator.evaluate(
+        "[...document.querySelectorAll('svg.bpmn .lane rect')].map(r => getComputedStyle(r).fill)")
     assert len(set(fills)) == 2
     # The agent still reports alice: the evidence says so, and validation refuses to pass.
     assert "shows user alice, not newhire" in operator.locator("#evidence-validate").inner_text()
