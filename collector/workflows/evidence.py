@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.models import Asset, AuditException, CiMatch, CiStatus, ConfigurationItem, WorkflowEvent, WorkflowInstance
+from collector.models import (Asset, AuditException, CiMatch, CiStatus, ConfigurationItem, WorkflowEvent,
+                              WorkflowInstance)
 from collector.models.workflows import EventKind
 from common.identity import normalize_serial
 
@@ -93,9 +94,12 @@ def ci_in_stock(session: Session, instance: WorkflowInstance, data: dict) -> Evi
         return False, f"CI {ci.asset_tag} is {ci.status}, not in_stock"
     seen = session.execute(select(CiMatch.subject_type, CiMatch.rule, CiMatch.updated_at).where(
         CiMatch.ci_id == ci.id, CiMatch.outcome == "matched").order_by(CiMatch.updated_at.desc()).limit(1)).first()
-    found = (f"; reconciliation matched an {'agent' if seen.subject_type == 'asset' else 'SNMP/network'} report "
-             f"to it by {seen.rule} at {seen.updated_at.isoformat()}") if seen else "; no discovery report matches it yet"
-    return True, f"CI {ci.asset_tag} (id {ci.id}) is in_stock with serial {ci.serial}" + found
+    stocked = f"CI {ci.asset_tag} (id {ci.id}) is in_stock with serial {ci.serial}"
+    if seen is None:
+        return True, stocked + "; no discovery report matches it yet"
+    source = "an agent" if seen.subject_type == "asset" else "an SNMP/network"
+    return True, stocked + (f"; reconciliation matched {source} report to it by {seen.rule} "
+                            f"at {seen.updated_at.isoformat()}")
 
 
 def back_in_service(session: Session, instance: WorkflowInstance, data: dict) -> Evidence:

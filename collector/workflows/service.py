@@ -96,7 +96,7 @@ def _subject(session: Session, template: Template, ci_id: int | None, exception_
         ci = session.get(ConfigurationItem, ci_id)
         if ci is None:
             raise InvalidInput("unknown subject", [FieldError("ci_id", f"no CI with id {ci_id}")])
-        seed.update(ci_id=ci.id, ci_class=ci.ci_class, asset_tag=ci.asset_tag, ci_status=ci.status,
+        seed.update(ci_id=ci.id, ci_class=ci.ci_class, asset_tag=ci.asset_tag,
                     warranty_end=ci.warranty_end.isoformat() if ci.warranty_end else None)
     return seed
 

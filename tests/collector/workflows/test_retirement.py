@@ -66,7 +66,8 @@ def test_retirement_to_disposal_validated_by_silence(database, config, templates
             WorkflowEvent.instance_id == wf, WorkflowEvent.task.in_(kpi_tasks),
             WorkflowEvent.kind.in_(("approved", "task_completed")))).all())
         wiped = session.scalars(select(WorkflowEvent.detail).where(
-            WorkflowEvent.instance_id == wf, WorkflowEvent.task == "wipe", WorkflowEvent.kind == "task_completed")).one()
+            WorkflowEvent.instance_id == wf, WorkflowEvent.task == "wipe",
+            WorkflowEvent.kind == "task_completed")).one()
     assert marks["dispose"] - marks["approve_retirement"] == disposed_at - approved_at
     assert wiped["fields"] == WIPE
 
@@ -87,7 +88,8 @@ def test_a_machine_still_reporting_after_retirement_fails_validation(database, c
     with pytest.raises(Forbidden, match="only an admin may override"):
         act(database, templates, wf, "validate", bob, now=clock(), override_reason="it is in the shredder queue")
     assert snapshot(database, wf) == before
-    act(database, templates, wf, "validate", root, now=clock(), override_reason="agent reinstalled on a spare by mistake")
+    act(database, templates, wf, "validate", root, now=clock(),
+        override_reason="agent reinstalled on a spare by mistake")
     assert event_kinds(database, wf)[-3:] == ["override", "task_completed", "stage_entered"]
 
 
