@@ -45,16 +45,6 @@ def cis_show(ci_id: int):
     return ci_detail(get_ci_detail(request_session(), ci_id))
 
 
-@bp.get("/cis/<int:ci_id>/label.pdf")
-def cis_label(ci_id: int):
-    """The CI's asset-tag label as PDF (QR code: the tag and this CI's URL)."""
-    from collector.api.workflows import label_base_url, label_response
-    from collector.cmdb.labels import ci_label
-
-    current_token("auditor")
-    return label_response(*ci_label(request_session(), ci_id, label_base_url()))
-
-
 @bp.get("/cis/export")
 def cis_export():
     current_token("auditor")

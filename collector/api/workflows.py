@@ -7,13 +7,12 @@ the refusals of any bad template, but never uploaded here: they run Python.
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 
 from collector.api import bp
 from collector.api.auth import client_address, current_token
 from collector.api.body import read_json_body
 from collector.api.params import paging
-from collector.cmdb.labels import workflow_label
 from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_config, get_db, request_session
 from collector.ingest.parsing import load_json_object
@@ -116,21 +115,3 @@ def workflows_comment(instance_id: int):
         view = {"id": event.id, "at": event.at.isoformat(), "actor": event.actor, "kind": event.kind,
                 "note": event.note}
     return view, 201
-
-
-def label_response(ci, pdf: bytes) -> Response:
-    """An asset-tag label PDF, named after the CI id (a tag may hold characters unsafe in a file name)."""
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename=label-ci-{ci.id}.pdf"})
-
-
-def label_base_url() -> str:
-    """The collector's address for labels: ``public_url`` if configured, else this request's."""
-    return get_config().public_url or request.host_url
-
-
-@bp.get("/workflows/<int:instance_id>/label.pdf")
-def workflows_label(instance_id: int):
-    """The asset-tag label (QR code: tag and CI URL) of the CI the workflow is about or created."""
-    current_token("auditor")
-    return label_response(*workflow_label(request_session(), instance_id, label_base_url()))
