@@ -127,6 +127,35 @@ def test_a_duplicate_tag_or_serial_is_refused_and_nothing_changes(database, temp
     assert snapshot(database, wf) == before and _ci_count(database) == cis
 
 
+def test_a_placeholder_serial_is_refused_at_tagging(database, templates, people, clock):
+    bob = people["bob"]
+    wf = _through_approval(database, templates, people, clock, {**REQUEST, "cost": 300})
+    act(database, templates, wf, "order", bob, ORDER, clock())
+    act(database, templates, wf, "receive", bob, {**RECEIVE, "serial": "To Be Filled By O.E.M."}, clock())
+    before, cis = snapshot(database, wf), _ci_count(database)
+    with pytest.raises(InvalidInput) as refused:
+        act(database, templates, wf, "tag", bob, {}, clock())
+    assert [(f.field, f.message) for f in refused.value.fields] == [("serial", "is a placeholder, not a serial number")]
+    assert snapshot(database, wf) == before and _ci_count(database) == cis
+
+
+def test_started_through_the_api_with_no_ci(client, database, people):
+    from collector.access.api_tokens import create_api_token
+
+    with database.write() as session:
+        alice = {"Authorization": f"Bearer {create_api_token(session, 'alice', 'operator').token}"}
+    started = client.post("/api/v1/workflows", json={"template": "ham_procurement"}, headers=alice)
+    assert started.status_code == 201, started.get_json()
+    assert started.get_json()["ci_id"] is None and [t["id"] for t in started.get_json()["ready_tasks"]] == ["request"]
+    wf = started.get_json()["id"]
+    bad = client.post(f"/api/v1/workflows/{wf}/tasks/request", json={"data": {**REQUEST, "cost": "many"}},
+                      headers=alice)
+    assert bad.status_code == 422 and bad.get_json()["fields"] == [{"field": "cost", "message": "must be a whole number"}]
+    done = client.post(f"/api/v1/workflows/{wf}/tasks/request", json={"data": {**REQUEST, "cost": 999}},
+                       headers=alice)
+    assert [t["id"] for t in done.get_json()["ready_tasks"]] == ["order"]
+
+
 def test_illegal_moves_and_bad_input_change_nothing(database, templates, people, laptop, clock):
     alice, bob, audrey = people["alice"], people["bob"], people["audrey"]
     wf = start(database, templates, "ham_procurement", alice, clock(), ci_id=laptop["ci_id"])
