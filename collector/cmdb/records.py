@@ -4,7 +4,8 @@ Imports write many rows through planning; a workflow creates one CI at a time an
 what would make the register ambiguous: a second CI with the same asset tag (a unique column)
 or the same serial (the serial rule would match one device to two records). The serial is
 normalised like every other identifier (common.identity), so a placeholder serial is refused
-instead of stored as if it identified something.
+instead of stored as if it identified something. The tag's uniqueness is the database's too;
+the serial's is this check's alone (imports may hold shared serials, with a warning).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, FieldError, InvalidInput
@@ -32,8 +34,12 @@ def create_ci(session: Session, values: dict, now: datetime, source: str = "work
     clean = _checked(values)
     _refuse_duplicates(session, clean["asset_tag"], clean["serial"])
     ci = ConfigurationItem(**clean, source=source, created_at=now, updated_at=now)
-    session.add(ci)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent writer took the tag after the check (PostgreSQL)
+            session.add(ci)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"asset tag {clean['asset_tag']!r} was just taken by another CI; nothing was stored") from None
     return ci
 
 
