@@ -126,7 +126,7 @@ def workflow_templates(ctx) -> None:
 @pass_ctx
 def workflow_start(ctx, template: str, username: str, ci_id: int | None, exception_id: int | None,
                    as_json: bool) -> None:
-    """Start TEMPLATE about a CI or an audit exception."""
+    """Start TEMPLATE about a CI or an audit exception (or about nothing yet: ham_procurement)."""
     from collector.workflows.reading import instance_view
     from collector.workflows.service import start_workflow
 
