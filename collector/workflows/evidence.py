@@ -58,8 +58,11 @@ def user_reported(session: Session, instance: WorkflowInstance, data: dict) -> E
     reported = matched_reports(session, instance.ci_id)
     for hostname, primary_user, last_seen_at in reported:
         if (primary_user or "").lower() == user.lower() and last_seen_at >= since:
-            return True, (f"agent on {hostname} reported user {primary_user} at {last_seen_at.isoformat()}"
-                          + _NO_PLACE_EVIDENCE * bool(data.get("department") or data.get("location")))
+            found = f"agent on {hostname} reported user {primary_user} at {last_seen_at.isoformat()}"
+            if not (data.get("department") or data.get("location")):
+                return True, found
+            held, why = _record_holds(session, instance.ci_id, data)
+            return held, f"{found}; {why}"
     if not reported:
         return False, "no agent report is matched to this CI by reconciliation yet"
     latest = reported[0]
@@ -67,18 +70,16 @@ def user_reported(session: Session, instance: WorkflowInstance, data: dict) -> E
                    f"shows user {latest.primary_user or 'none'}, not {user}, since the deployment")
 
 
-_NO_PLACE_EVIDENCE = "; department and location are not reported by agents (checked in the CMDB record only)"
-
-
 def _record_holds(session: Session, ci_id: int, data: dict) -> Evidence:
+    """The CI still has the department and location the workflow set (no discovery source reports them)."""
     ci = session.get(ConfigurationItem, ci_id)
     wanted = {k: data[k] for k in ("department", "location") if data.get(k)}
     wrong = [f"{k} is {getattr(ci, k)!r}, not {v!r}" for k, v in wanted.items() if getattr(ci, k) != v]
     if wrong:
         return False, "the CMDB record changed since: " + ", ".join(wrong)
     shown = ", ".join(f"{k} {v}" for k, v in wanted.items())
-    return True, (f"CMDB record shows {shown}; no agent evidence exists for a relocation: agents report "
-                  "users, not departments or locations")
+    return True, (f"CMDB record shows {shown}; no agent evidence exists for department or location: agents "
+                  "report users, not departments or locations")
 
 
 def ci_in_stock(session: Session, instance: WorkflowInstance, data: dict) -> Evidence:

@@ -44,7 +44,8 @@ def test_a_new_user_is_validated_by_the_agents_next_report(database, config, tem
     act(database, templates, wf, "validate", bob, now=clock())
     evidence = evidence_of(database, wf)["evidence"]
     assert evidence.startswith("agent on lt-new-1 reported user carla at ")
-    assert evidence.endswith("department and location are not reported by agents (checked in the CMDB record only)")
+    assert evidence.endswith("; CMDB record shows department Sales, location Lyon office; no agent evidence exists "
+                             "for department or location: agents report users, not departments or locations")
     act(database, templates, wf, "close", alice, now=clock())
     assert event_kinds(database, wf)[-1] == "closed"
 
@@ -59,10 +60,17 @@ def test_a_relocation_alone_has_no_agent_evidence_and_says_so(database, template
     act(database, templates, wf, "reassign", root, {}, clock())
     assert ci_row(database, deployed["ci_id"])["assigned_user"] == "olduser"  # no user named: unchanged
     act(database, templates, wf, "document", root, {"handover": "moved to 3rd floor"}, clock())
+    with database.write() as session:  # someone edits the record before validation
+        session.get(ConfigurationItem, deployed["ci_id"]).location = "Paris office"
+    with pytest.raises(Conflict, match="validation fails: the CMDB record changed since: location is 'Paris office', "
+                                       "not 'Lyon office'"):
+        act(database, templates, wf, "validate", root, now=clock())
+    with database.write() as session:
+        session.get(ConfigurationItem, deployed["ci_id"]).location = "Lyon office"
     act(database, templates, wf, "validate", root, now=clock())
     assert evidence_of(database, wf)["evidence"] == (
-        "CMDB record shows department Finance, location Lyon office; no agent evidence exists for a relocation: "
-        "agents report users, not departments or locations")
+        "CMDB record shows department Finance, location Lyon office; no agent evidence exists for department or "
+        "location: agents report users, not departments or locations")
 
 
 def test_a_site_routes_a_department_to_its_approver_group(database, people, deployed, clock, tmp_path):
