@@ -126,7 +126,7 @@ def workflow_templates(ctx) -> None:
 @pass_ctx
 def workflow_start(ctx, template: str, username: str, ci_id: int | None, exception_id: int | None,
                    as_json: bool) -> None:
-    """Start TEMPLATE about a CI or an audit exception."""
+    """Start TEMPLATE about a CI or an audit exception (or about nothing yet: ham_procurement)."""
     from collector.workflows.reading import instance_view
     from collector.workflows.service import start_workflow
 
@@ -195,3 +195,29 @@ def workflow_act(ctx, instance_id: int, task: str, username: str, pairs: tuple[s
         _run(lambda: complete_task(session, templates, instance_id, task, actor, data, version, override_reason))
         view = instance_view(session, instance_id)
     _print_view(view, as_json)
+
+
+@workflow.command("label")
+@click.argument("instance_id", type=click.IntRange(1), required=False)
+@click.option("--ci", "ci_id", type=click.IntRange(1), help="Print the label of this CI instead of a workflow's.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="Where to write the PDF ('-' for standard output).")
+@click.option("--url", help="The collector's address in the QR code (default: public_url from the config).")
+@pass_ctx
+def workflow_label(ctx, instance_id: int | None, ci_id: int | None, output: str, url: str | None) -> None:
+    """Write the asset-tag label (PDF, QR code with the tag and the CI's URL) of the CI that
+    workflow INSTANCE_ID is about or created (procurement's tag task), or of --ci."""
+    from collector.cmdb.labels import ci_label, workflow_label as label_of_workflow
+
+    if (instance_id is None) == (ci_id is None):
+        raise click.UsageError("give either INSTANCE_ID or --ci")
+    base = url or ctx.config.public_url
+    if not base:
+        raise click.UsageError("no collector address for the QR code: set public_url in the config or give --url")
+    with ctx.db.session() as session:
+        ci, pdf = _run(lambda: ci_label(session, ci_id, base) if ci_id else label_of_workflow(session, instance_id,
+                                                                                                 base))
+    with click.open_file(output, "wb") as target:
+        target.write(pdf)
+    if output != "-":
+        click.echo(f"label of CI {ci.id} ({ci.asset_tag}) written to {output}")

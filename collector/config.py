@@ -114,6 +114,9 @@ class CollectorConfig:
     # groups a template's tasks and decision tables may name: "finance: alice bob; it: carol".
     workflow_template_dirs: str = ""
     workflow_approver_groups: str = ""
+    # The collector's address as people reach it (https://stocktake.example.org), printed in the
+    # QR code of asset-tag labels. Empty: the API uses the address of the request, the CLI asks.
+    public_url: str = ""
     # The completeness KPI's required fields per CI class: a TOML table replacing the shipped
     # definition class by class (collector/reports/required_fields.py; JSON in the environment).
     ci_required_fields: dict = field(default_factory=dict, hash=False)
@@ -162,6 +165,8 @@ class CollectorConfig:
         if not url.startswith(("sqlite", "postgresql")):
             problems.append("database_url must be a sqlite:// or postgresql+psycopg:// URL")
         problems += self._notify_problems()
+        if self.public_url and not _is_http_url(self.public_url):
+            problems.append("public_url must be an http:// or https:// URL")
         if problems:
             raise ConfigError("invalid collector configuration: " + "; ".join(problems))
         return self

@@ -15,6 +15,7 @@ PACKAGES=(
   snmp           # snmpget/snmpbulkwalk, the anchor of the SNMP benchmarks
   chromium       # the real browser the web UI tests drive through Playwright
   poppler-utils  # pdftotext, which reads the PDF exports back in the tests
+  zbar-tools     # zbarimg, which decodes the asset-tag label's QR code in the tests
 )
 
 missing=()

@@ -24,6 +24,10 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+_PDF_LABEL = {"description": "The label", "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}}
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -249,6 +253,13 @@ def _cmdb_paths(page_params: list) -> dict:
             "parameters": [{"name": "ci_id", "in": "path", "required": True, "schema": _ID64}],
             "responses": {"200": _json({"type": "object"}, "The CI"), **_TOKEN_ERRORS, "404": _error("No such CI")},
         }},
+        "/api/v1/cis/{ci_id}/label.pdf": {"get": {
+            "summary": "The CI's asset-tag label (62 x 29 mm PDF; QR code: the tag, then the CI's URL)",
+            "security": [{"apiToken": []}],
+            "parameters": [{"name": "ci_id", "in": "path", "required": True, "schema": _ID64}],
+            "responses": {"200": _PDF_LABEL, **_TOKEN_ERRORS, "404": _error("No such CI"),
+                          "409": _error("The CI has no asset tag")},
+        }},
         "/api/v1/cis/export": {"get": {
             "summary": "Export every CI as CSV (UTF-8 with BOM) or XLSX, with the headers the import reads",
             "security": [{"apiToken": []}],
@@ -464,8 +475,9 @@ def _workflow_paths(page_params: list) -> dict:
                         {"name": "template", "in": "query", "schema": {"type": "string"}}],
                     "responses": {"200": _json({"type": "object"}, "A page of workflows"), **_TOKEN_ERRORS,
                                   "422": _error("Invalid status or page parameter")}},
-            "post": {"summary": "Start a workflow from a template about a CI or an audit exception (operator "
-                                "token named after a user)", "security": [{"apiToken": []}],
+            "post": {"summary": "Start a workflow from a template about a CI, an audit exception or, for "
+                                "templates with subject none (procurement), nothing yet (operator token "
+                                "named after a user)", "security": [{"apiToken": []}],
                      "requestBody": body({"template": {"type": "string"},
                                           "ci_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX},
                                           "exception_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX}},
@@ -492,6 +504,11 @@ def _workflow_paths(page_params: list) -> dict:
             "responses": {"200": view, **acting, "404": _error("No such workflow or task"),
                           "409": _error("The task is not ready, the version is stale, the workflow is not "
                                         "running, or its validation fails")}}},
+        "/api/v1/workflows/{instance_id}/label.pdf": {"get": {
+            "summary": "The asset-tag label of the workflow's CI (procurement: the CI its tag task created)",
+            "security": [{"apiToken": []}], "parameters": instance_id,
+            "responses": {"200": _PDF_LABEL, **_TOKEN_ERRORS, "404": _error("No such workflow"),
+                          "409": _error("The workflow has no CI yet, or the CI has no asset tag")}}},
         "/api/v1/workflows/{instance_id}/comments": {"post": {
             "summary": "Comment on a workflow's history", "security": [{"apiToken": []}],
             "parameters": instance_id,

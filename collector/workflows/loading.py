@@ -44,7 +44,7 @@ class TemplateError:
 class Template:
     name: str
     title: str
-    subject: str  # "ci" or "exception"
+    subject: str  # "ci", "exception" or "none" (shape.SUBJECTS)
     path: str
     sha256: str
     spec: object = field(repr=False)

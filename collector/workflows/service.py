@@ -44,7 +44,8 @@ def start_workflow(session: Session, templates: TemplateSet, template_name: str,
     template = templates.get(template_name)
     if template is None:
         raise InvalidInput("unknown template", [FieldError("template", f"no template named {template_name!r}")])
-    seed = _subject(session, template, ci_id, exception_id)
+    # started_on: the day the request was made, for date rules in templates (e.g. the warranty check).
+    seed = {**_subject(session, template, ci_id, exception_id), "started_on": now.date().isoformat()}
     workflow = engine.new_workflow(template, seed)
     instance = WorkflowInstance(template=template.name, template_hash=template.sha256, ci_id=seed.get("ci_id"),
                                 exception_id=seed.get("exception_id"), status=InstanceStatus.RUNNING.value,
@@ -71,6 +72,8 @@ def open_exception_workflow(session: Session, templates: TemplateSet, exception_
 
 
 def _subject(session: Session, template: Template, ci_id: int | None, exception_id: int | None) -> dict:
+    if template.subject == "none":
+        return {}
     if template.subject == "exception":
         if exception_id is None:
             raise InvalidInput("missing subject", [FieldError("exception_id", "this template needs an exception")])
@@ -93,7 +96,8 @@ def _subject(session: Session, template: Template, ci_id: int | None, exception_
         ci = session.get(ConfigurationItem, ci_id)
         if ci is None:
             raise InvalidInput("unknown subject", [FieldError("ci_id", f"no CI with id {ci_id}")])
-        seed.update(ci_id=ci.id, ci_class=ci.ci_class, asset_tag=ci.asset_tag)
+        seed.update(ci_id=ci.id, ci_class=ci.ci_class, asset_tag=ci.asset_tag,
+                    warranty_end=ci.warranty_end.isoformat() if ci.warranty_end else None)
     return seed
 
 

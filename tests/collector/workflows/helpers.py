@@ -28,3 +28,51 @@ def ready(database, instance_id: int) -> list[str]:
 
     with database.session() as session:
         return [t["id"] for t in ready_task_views(session.get(WorkflowInstance, instance_id))]
+
+
+def start(database, templates, name: str, actor, now, ci_id: int | None = None) -> int:
+    from collector.workflows.service import start_workflow
+
+    with database.write() as session:
+        return start_workflow(session, templates, name, actor, ci_id=ci_id, now=now).id
+
+
+def act(database, templates, instance_id: int, task: str, actor, data: dict | None = None, now=None, **kwargs) -> int:
+    """Complete ``task`` through the service in its own transaction; the new version."""
+    from collector.workflows.service import complete_task
+
+    with database.write() as session:
+        return complete_task(session, templates, instance_id, task, actor, data or {}, now=now, **kwargs).version
+
+
+def agent_reports(database, asset_id: int, user: str | None, at) -> None:
+    """The agent's next inventory report: its primary user and the time it was seen."""
+    from collector.models import Asset
+
+    with database.write() as session:
+        asset = session.get(Asset, asset_id)
+        asset.primary_user, asset.last_seen_at = user, at
+
+
+def ci_row(database, ci_id: int) -> dict:
+    from collector.models import ConfigurationItem
+
+    with database.session() as session:
+        ci = session.get(ConfigurationItem, ci_id)
+        return {c: getattr(ci, c) for c in ("asset_tag", "serial", "vendor", "model", "status", "assigned_user",
+                                            "department", "location", "po_number", "supplier", "cost")}
+
+
+def cmdb_changes(database, instance_id: int) -> list[dict]:
+    with database.session() as session:
+        return [{"task": e.task, "actor": e.actor, **e.detail} for e in session.scalars(
+            select(WorkflowEvent).where(WorkflowEvent.instance_id == instance_id, WorkflowEvent.kind == "cmdb_change")
+            .order_by(WorkflowEvent.id))]
+
+
+def evidence_of(database, instance_id: int, task: str = "validate") -> dict:
+    with database.session() as session:
+        event = session.scalars(select(WorkflowEvent).where(
+            WorkflowEvent.instance_id == instance_id, WorkflowEvent.task == task,
+            WorkflowEvent.kind == "task_completed")).one()
+        return event.detail["evidence"]

@@ -19,7 +19,9 @@ def _line(text: str, needle: str) -> int:
 def test_shipped_templates_load_with_their_stages_and_roles():
     loaded = load_templates([SHIPPED_DIR])
     assert loaded.errors == []
-    assert sorted(loaded.templates) == ["exception_resolution", "ham_deployment"]
+    assert {"exception_resolution", "ham_deployment", "ham_procurement", "ham_maintenance", "ham_reassignment",
+            "ham_retirement"} <= set(loaded.templates)
+    assert sorted(loaded.templates) == sorted(p.stem for p in SHIPPED_DIR.glob("*.bpmn"))
     ham = loaded.get("ham_deployment")
     assert ham.subject == "ci" and len(ham.sha256) == 64
     assert {task: (info["stage"], info["role"]) for task, info in ham.tasks.items()} == {
@@ -29,7 +31,7 @@ def test_shipped_templates_load_with_their_stages_and_roles():
         "close": ("Closure", "operator")}
 
 
-@pytest.mark.parametrize("name", ["ham_deployment", "exception_resolution"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in SHIPPED_DIR.glob("*.bpmn")))
 def test_shipped_templates_carry_a_diagram_for_bpmn_modellers(name):
     """Modellers (bpmn.io, Camunda Modeler) draw only what has diagram coordinates (BPMN DI)."""
     from lxml import etree
