@@ -346,15 +346,19 @@ def schedule_checkin(sim: Simulation, agent: SimAgent, when: float, every: float
 
 def summarise(answers: list[Answer]) -> dict:
     latencies = [a.latency_s * 1000 for a in answers if a.status is not None]
-    shed = [a for a in answers if a.status in (429, 503) and a.retry_after is not None]
-    errors = [a for a in answers if a.status is not None and a.status >= 500 and a not in shed]
+    shed = {id(a) for a in answers if a.status in (429, 503) and a.retry_after is not None}
+    errors = [a for a in answers if a.status is not None and a.status >= 500 and id(a) not in shed]
     by_path = Counter(a.path.rsplit("/", 1)[-1] for a in answers)
+    route_p95 = {}
+    for route in by_path:
+        timed = [a.latency_s * 1000 for a in answers if a.status is not None and a.path.endswith("/" + route)]
+        route_p95[route] = round(percentile(timed, 0.95), 1) if timed else None
     return {
         "requests": len(answers), "by_route": dict(by_path),
         "p50_ms": round(percentile(latencies, 0.50), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
-        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1), "p95_ms_by_route": route_p95,
         "errors_5xx": len(errors), "shed": len(shed), "no_connection": sum(a.status is None for a in answers),
-        "other_4xx": sum(a.status is not None and 400 <= a.status < 500 and a not in shed for a in answers),
+        "other_4xx": sum(a.status is not None and 400 <= a.status < 500 and id(a) not in shed for a in answers),
     }
 
 
