@@ -3,7 +3,7 @@
 Each check reads reconciliation's state (matches, exceptions) and answers (passed, why). A
 template's validation task names one in its ``check`` property. These are the hook points
 the "facts changed" step and later license positions plug into: add a function here and
-register it in ``CHECKS``.
+register it in ``CHECKS`` (the SAM templates' checks live in ``sam_evidence``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.models import Asset, AuditException, CiMatch, WorkflowEvent, WorkflowInstance
+from collector.workflows.sam_evidence import SAM_CHECKS
 
 __all__ = ["CHECKS", "Evidence", "exception_resolved", "user_reported"]
 
@@ -60,4 +61,5 @@ def exception_resolved(session: Session, instance: WorkflowInstance, data: dict)
 CHECKS: dict[str, Callable[[Session, WorkflowInstance, dict], Evidence]] = {
     "user_reported": user_reported,
     "exception_resolved": exception_resolved,
+    **SAM_CHECKS,  # collector/workflows/sam_evidence.py: the SAM templates' checks
 }
