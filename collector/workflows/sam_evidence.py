@@ -109,7 +109,7 @@ def evidence_pack_fresh(session: Session, instance: WorkflowInstance, data: dict
 
 
 def renewal_done(session: Session, instance: WorkflowInstance, data: dict) -> Evidence:
-    """Renew or true-up: the new term ends after the old one; cancel: no installs are left."""
+    """Renew or true-up: a PO and a new term ending after the old one; cancel: no installs are left."""
     choice = data.get("choice")
     if choice == "cancel":
         product = _product(session, data)
@@ -118,6 +118,8 @@ def renewal_done(session: Session, instance: WorkflowInstance, data: dict) -> Ev
             return False, f"cancelled, but {data.get('product')} is still installed on {count} host(s)"
         return True, f"cancelled with no installs of {data.get('product')} left"
     old, new = data.get("term_end"), data.get("new_term_end")
+    if not data.get("po_number"):
+        return False, f"no purchase order recorded for the {choice}"
     if not new:
         return False, "no new term end recorded"
     if date.fromisoformat(new) <= date.fromisoformat(old):

@@ -123,3 +123,30 @@ def test_illegal_moves_on_an_acquisition_change_nothing(database, templates, peo
     with pytest.raises(Forbidden, match="auditors read workflows and act on none"):
         act(database, templates, wf, "approve_cost", audrey, {"decision": "approve"}, clock())
     assert snapshot(database, wf) == before
+
+
+def test_the_api_starts_an_acquisition_without_a_ci_and_shows_the_key_masked(client, database, people, sam_fleet):
+    from collector.access.api_tokens import create_api_token
+
+    with database.write() as session:
+        headers = {name: {"Authorization": f"Bearer {create_api_token(session, name, people[name].role).token}"}
+                   for name in ("alice", "bob", "audrey")}
+    started = client.post("/api/v1/workflows", json={"template": "sam_acquisition"}, headers=headers["alice"])
+    assert started.status_code == 201, started.get_json()
+    wf = started.get_json()["id"]
+
+    def act_over_http(who, task, data):
+        response = client.post(f"/api/v1/workflows/{wf}/tasks/{task}", json={"data": data}, headers=headers[who])
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    typo = client.post(f"/api/v1/workflows/{wf}/tasks/request", json={"data": {**REQUEST, "product": "firefx"}},
+                       headers=headers["alice"])
+    assert typo.status_code == 422 and "close matches: Firefox" in typo.get_data(as_text=True)
+    act_over_http("alice", "request", {**REQUEST, "cost": 100})
+    act_over_http("bob", "purchase", {"po_number": "PO-1", "contract_id": "C-1"})
+    shown = act_over_http("bob", "register", {"license_key": KEY})
+    assert shown["data"]["license_key"] == "********4242"
+    read = client.get(f"/api/v1/workflows/{wf}", headers=headers["audrey"])
+    assert read.status_code == 200 and KEY not in read.get_data(as_text=True)
+    assert read.get_json()["data"]["license_key"] == "********4242"

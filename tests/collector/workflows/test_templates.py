@@ -19,7 +19,7 @@ def _line(text: str, needle: str) -> int:
 def test_shipped_templates_load_with_their_stages_and_roles():
     loaded = load_templates([SHIPPED_DIR])
     assert loaded.errors == []
-    assert sorted(loaded.templates) == ["exception_resolution", "ham_deployment"]
+    assert set(loaded.templates) >= {"exception_resolution", "ham_deployment", *SAM}
     ham = loaded.get("ham_deployment")
     assert ham.subject == "ci" and len(ham.sha256) == 64
     assert {task: (info["stage"], info["role"]) for task, info in ham.tasks.items()} == {
@@ -29,7 +29,20 @@ def test_shipped_templates_load_with_their_stages_and_roles():
         "close": ("Closure", "operator")}
 
 
-@pytest.mark.parametrize("name", ["ham_deployment", "exception_resolution"])
+SAM = ["sam_acquisition", "sam_deployment", "sam_reclaim", "sam_audit_prep", "sam_renewal", "license_remediation"]
+
+
+def test_sam_templates_are_about_a_product_with_an_optional_ci():
+    loaded = load_templates([SHIPPED_DIR])
+    assert {name: loaded.get(name).subject for name in SAM} == {
+        "sam_acquisition": "none", "sam_deployment": "ci", "sam_reclaim": "none", "sam_audit_prep": "none",
+        "sam_renewal": "none", "license_remediation": "none"}
+    for name in SAM:  # the product is typed at initiation and checked against agents' reports there
+        assert loaded.get(name).tasks["request"]["properties"]["derive"] in (
+            "software_product", "reclaim_candidates", "over_deployment"), name
+
+
+@pytest.mark.parametrize("name", ["ham_deployment", "exception_resolution", *SAM])
 def test_shipped_templates_carry_a_diagram_for_bpmn_modellers(name):
     """Modellers (bpmn.io, Camunda Modeler) draw only what has diagram coordinates (BPMN DI)."""
     from lxml import etree
@@ -81,6 +94,12 @@ DEFECTS = {
                 '<bpmn:userTask id="validate"', r"user task 'validate' names no role .*"),
     "unknown_check": (HAM.replace('value="user_reported"', 'value="crystal_ball"'), '<bpmn:userTask id="validate"',
                       r"user task 'validate' names unknown check 'crystal_ball'"),
+    "unknown_derivation": (HAM.replace('<camunda:property name="check" value="user_reported"/>',
+                                       '<camunda:property name="check" value="user_reported"/>'
+                                       '<camunda:property name="derive" value="guesswork"/>'),
+                           '<bpmn:userTask id="validate"', r"user task 'validate' names unknown derivation 'guesswork'"),
+    "unknown_subject": (HAM.replace('name="subject" value="ci"', 'name="subject" value="product"'),
+                        "<bpmn:process ", r"process property 'subject' must be one of ci, exception, none"),
 }
 
 
