@@ -464,8 +464,9 @@ def _workflow_paths(page_params: list) -> dict:
                         {"name": "template", "in": "query", "schema": {"type": "string"}}],
                     "responses": {"200": _json({"type": "object"}, "A page of workflows"), **_TOKEN_ERRORS,
                                   "422": _error("Invalid status or page parameter")}},
-            "post": {"summary": "Start a workflow from a template about a CI or an audit exception (operator "
-                                "token named after a user)", "security": [{"apiToken": []}],
+            "post": {"summary": "Start a workflow from a template about a CI or an audit exception; templates "
+                                "of subject none (SAM) take an optional CI and get their product in the first "
+                                "task (operator token named after a user)", "security": [{"apiToken": []}],
                      "requestBody": body({"template": {"type": "string"},
                                           "ci_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX},
                                           "exception_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX}},
