@@ -150,3 +150,16 @@ def test_the_api_starts_an_acquisition_without_a_ci_and_shows_the_key_masked(cli
     read = client.get(f"/api/v1/workflows/{wf}", headers=headers["audrey"])
     assert read.status_code == 200 and KEY not in read.get_data(as_text=True)
     assert read.get_json()["data"]["license_key"] == "********4242"
+
+
+def test_the_licence_key_never_reaches_the_logs(database, templates, people, sam_fleet, clock, caplog):
+    """SpiffWorkflow attaches task data to its task log records; the JSON log format writes every extra."""
+    import logging
+
+    from common.logs import JsonFormatter
+
+    caplog.set_level(logging.DEBUG)
+    _to_validation(database, templates, people, clock, {"license_key": KEY}, request={**REQUEST, "cost": 10})
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    assert any("spiff" in line for line in lines)  # the library did log the transitions
+    assert not [line for line in lines if KEY in line]
