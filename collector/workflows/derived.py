@@ -76,16 +76,13 @@ def _one_per_asset(rows: list[products.Install]) -> list[products.Install]:
 
 
 def evidence_pack(session: Session, instance: WorkflowInstance, data: dict, context: Context) -> dict:
-    """Install counts per product version from the stored agent data, with when it was gathered."""
+    """Install counts per product version from the stored agent data, the hosts they were
+    counted on (at most products.MAX_INSTALLS, for the freshness check) and when."""
     product = products.product_of(session, data)
-    rows = products.installs(session, product, instance.ci_id)
-    counts: dict[str | None, set[int]] = {}
-    for row in rows:
-        counts.setdefault(row.version, set()).add(row.asset_id)
-    table = [{"publisher": product.publisher, "product": product.name, "version": version, "installs": len(assets)}
-             for version, assets in sorted(counts.items(), key=lambda item: item[0] or "")]
-    return {"evidence_pack": {"gathered_at": context.now.isoformat(), "rows": table,
-                              "asset_ids": sorted({r.asset_id for r in rows})}}
+    table = [{"publisher": product.publisher, "product": product.name, "version": version, "installs": count}
+             for version, count in products.counts_by_version(session, product, instance.ci_id)]
+    hosts = sorted({r.asset_id for r in products.installs(session, product, instance.ci_id)})
+    return {"evidence_pack": {"gathered_at": context.now.isoformat(), "rows": table, "asset_ids": hosts}}
 
 
 def over_deployment(session: Session, instance: WorkflowInstance, data: dict, context: Context) -> dict:

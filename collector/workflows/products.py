@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from collector.errors import FieldError, InvalidInput
 from collector.models import Asset, AssetSoftware, CiMatch, Observation, Software
 
-__all__ = ["Install", "Product", "assets_of_ci", "find_product", "install_count", "installs", "last_run", "latest_report",
+__all__ = ["Install", "Product", "assets_of_ci", "find_product", "counts_by_version", "install_count", "installs", "last_run", "latest_report",
            "product_of"]
 
 MAX_NAMES = 50_000  # distinct catalogue names compared for "close matches" (bounded: one query, one pass)
@@ -80,19 +80,40 @@ def product_of(session: Session, data: dict) -> Product:
     return find_product(session, data.get("publisher") or "", data.get("product") or "")
 
 
+def _scoped(query, product: Product, ci_id: int | None):
+    query = query.where(AssetSoftware.software_id.in_(product.software_ids))
+    if ci_id is not None:
+        query = query.where(AssetSoftware.asset_id.in_(
+            select(CiMatch.subject_id).where(CiMatch.subject_type == "asset", CiMatch.ci_id == ci_id,
+                                             CiMatch.outcome == "matched")))
+    return query
+
+
 def installs(session: Session, product: Product, ci_id: int | None = None) -> list[Install]:
-    """Assets reporting the product (one row per asset and version), newest report first;
-    only the asset(s) matched to ``ci_id`` when given."""
+    """Assets reporting the product (one row per asset and version), newest report first, at
+    most MAX_INSTALLS; only the asset(s) matched to ``ci_id`` when given."""
     query = (select(Asset.id, Asset.hostname, Software.version, Asset.last_seen_at, CiMatch.ci_id)
              .join(AssetSoftware, AssetSoftware.asset_id == Asset.id)
              .join(Software, Software.id == AssetSoftware.software_id)
              .outerjoin(CiMatch, (CiMatch.subject_type == "asset") & (CiMatch.subject_id == Asset.id)
-                        & (CiMatch.outcome == "matched"))
-             .where(AssetSoftware.software_id.in_(product.software_ids)))
-    if ci_id is not None:
-        query = query.where(CiMatch.ci_id == ci_id)
-    rows = session.execute(query.order_by(Asset.last_seen_at.desc(), Asset.id).limit(MAX_INSTALLS)).all()
+                        & (CiMatch.outcome == "matched")))
+    rows = session.execute(_scoped(query, product, ci_id).order_by(Asset.last_seen_at.desc(), Asset.id)
+                           .limit(MAX_INSTALLS)).all()
     return [Install(*row) for row in rows]
+
+
+def install_count(session: Session, product: Product, ci_id: int | None = None) -> int:
+    """How many assets report the product (any version); counted by the database, unbounded."""
+    query = select(func.count(func.distinct(AssetSoftware.asset_id)))
+    return session.scalar(_scoped(query, product, ci_id)) or 0
+
+
+def counts_by_version(session: Session, product: Product, ci_id: int | None = None) -> list[tuple[str | None, int]]:
+    """(version, assets reporting it), by version."""
+    query = (select(Software.version, func.count(func.distinct(AssetSoftware.asset_id)))
+             .join(Software, Software.id == AssetSoftware.software_id))
+    rows = session.execute(_scoped(query, product, ci_id).group_by(Software.version)).all()
+    return sorted(((v, n) for v, n in rows), key=lambda row: row[0] or "")
 
 
 def assets_of_ci(session: Session, ci_id: int) -> list[tuple[int, str, datetime]]:
@@ -108,11 +129,6 @@ def latest_report(session: Session, asset_ids: list[int]) -> datetime | None:
     if not asset_ids:
         return None
     return session.scalar(select(func.max(Asset.last_seen_at)).where(Asset.id.in_(asset_ids[:MAX_INSTALLS])))
-
-
-def install_count(session: Session, product: Product, ci_id: int | None = None) -> int:
-    """How many assets report the product (any version)."""
-    return len({i.asset_id for i in installs(session, product, ci_id)})
 
 
 def last_run(session: Session, asset_id: int, executable: str, product: Product) -> datetime | None:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import InvalidInput
-from collector.models import Asset, WorkflowEvent, WorkflowInstance
+from collector.models import Asset, AssetSoftware, WorkflowEvent, WorkflowInstance
 from collector.models.workflows import EventKind, InstanceStatus, Stage
 from collector.workflows import engine, products
 
@@ -81,7 +81,8 @@ def product_removed(session: Session, instance: WorkflowInstance, data: dict) ->
         return False, "nothing removed to check yet"
     hosts = {c["asset_id"]: c["hostname"] for c in data.get("candidates") or []}
     seen = dict(session.execute(select(Asset.id, Asset.last_seen_at).where(Asset.id.in_(list(hosts)))).all())
-    still = {i.asset_id for i in products.installs(session, product)}
+    still = set(session.scalars(select(AssetSoftware.asset_id).where(
+        AssetSoftware.asset_id.in_(list(hosts)), AssetSoftware.software_id.in_(product.software_ids))))
     waiting = sorted(hosts[a] for a in hosts if a not in seen or seen[a] < since)
     present = sorted(hosts[a] for a in hosts if a in seen and seen[a] >= since and a in still)
     if present or waiting:
