@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from collector.errors import Conflict, Forbidden, InvalidInput
-from collector.models import WorkflowInstance
+from collector.models import WorkflowEvent, WorkflowInstance
 from tests.collector.workflows.conftest import FIREFOX
 from tests.collector.workflows.helpers import act, agent_report, data_of, event_kinds, ready, snapshot, start
 
@@ -61,8 +61,6 @@ def test_buying_more_starts_a_linked_acquisition_whose_closure_validates_the_rem
     act(database, templates, acquisition, "close", root, now=clock())
     act(database, templates, wf, "validate", bob, now=clock())
     with database.session() as session:
-        from collector.models import WorkflowEvent
-
         evidence = session.scalars(select(WorkflowEvent.detail).where(
             WorkflowEvent.instance_id == wf, WorkflowEvent.task == "validate")).one()["evidence"]["evidence"]
     assert evidence == f"Firefox is installed on 3 host(s), within 3 (entitled 2 + 1 bought in workflow {acquisition})"
