@@ -76,6 +76,10 @@ def open_exception_workflow(session: Session, templates: TemplateSet, exception_
 
 
 def _subject(session: Session, template: Template, ci_id: int | None, exception_id: int | None) -> dict:
+    # "none": about no CI or exception (a SAM template's product is typed in its first task);
+    # a CI given anyway scopes it (the SAM templates count installs on that CI only).
+    if template.subject == "none" and ci_id is None:
+        return {}
     if template.subject == "exception":
         if exception_id is None:
             raise InvalidInput("missing subject", [FieldError("exception_id", "this template needs an exception")])
@@ -91,7 +95,7 @@ def _subject(session: Session, template: Template, ci_id: int | None, exception_
         ci_id = exception.ci_id
         seed = {"exception_id": exception.id, "exception_kind": exception.kind}
     else:
-        if ci_id is None and template.subject == "ci":
+        if ci_id is None:
             raise InvalidInput("missing subject", [FieldError("ci_id", "this template needs a CI")])
         seed = {}
     if ci_id is not None:

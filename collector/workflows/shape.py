@@ -33,6 +33,7 @@ _FLOW_NODES = ("startEvent", "endEvent", "userTask", "task", "manualTask", "scri
                "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
                "eventBasedGateway", "intermediateCatchEvent", "intermediateThrowEvent", "subProcess",
                "callActivity", "sendTask", "receiveTask", "boundaryEvent")
+# "none": the workflow starts with no CI yet (procurement creates one; SAM ones are about a product).
 SUBJECTS = ("ci", "exception", "none")
 
 
