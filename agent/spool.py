@@ -88,12 +88,16 @@ class Spool:
     def put(self, report: dict[str, Any]) -> SpoolEntry:
         """Store a report durably; drops the oldest ones first if the bound would be exceeded."""
         body = gzip.compress(json.dumps(report, separators=(",", ":")).encode(), 6, mtime=0)
+        return self.put_encoded(report["report_id"], body)
+
+    def put_encoded(self, report_id: str, body: bytes) -> SpoolEntry:
+        """Store a report already serialised and gzip-compressed (``put`` makes ``body``)."""
         if len(body) > self.max_bytes:
             raise SpoolError(f"report of {len(body)} bytes exceeds the spool limit of {self.max_bytes} bytes")
         try:
             self._ensure_directory()
             self._make_room(len(body))
-            target = self.directory / f"{self._stamp():020d}-{report['report_id']}{SUFFIX}"
+            target = self.directory / f"{self._stamp():020d}-{report_id}{SUFFIX}"
             write_atomically(target, body)
         except OSError as exc:
             raise SpoolError(f"cannot write the spool in {self.directory}: {exc.strerror or exc}") from exc

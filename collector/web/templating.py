@@ -19,6 +19,9 @@ NAVIGATION = (
     ("web.devices", "Unmanaged devices"),
     ("web.reconciliation", "Reconciliation"),
     ("web.exceptions", "Exceptions"),
+    ("web.workflows", "Workflows"),
+    ("web.my_workflow_tasks", "My tasks"),
+    ("web.kpis", "KPIs"),
     ("web.exports", "Exports"),
     ("web.audit_log", "Audit log"),
     ("web.agents", "Agents"),
@@ -66,8 +69,10 @@ def _query(**changes) -> str:
 
 @bp.app_context_processor
 def _context() -> dict:
+    from collector.web.workflows import my_task_count
+
     return {"current_user": current(), "csrf_token": csrf_token, "can": can, "navigation": NAVIGATION,
-            "query_with": _query}
+            "query_with": _query, "my_task_count": my_task_count}
 
 
 @bp.app_template_filter("when")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -24,12 +26,17 @@ POLYGLOT_SOFTWARE = [
 ]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+DESKTOP = {"width": 1366, "height": 800}
+
+
 @dataclass(frozen=True)
 class Fleet:
     asset_id: int
     exception_id: int
     hostname: str
     ci_id: int
+    workflow_id: int
 
 
 @pytest.fixture
@@ -60,6 +67,8 @@ def fleet(client, database, make_agent, reports) -> Fleet:
     from collector.models import Asset, Device
     from collector.models.cmdb import ConfigurationItem
     from collector.models.reconcile import AuditException, CiMatch
+    from collector.workflows.loading import SHIPPED_DIR, load_templates
+    from collector.workflows.service import open_exception_workflow
 
     agent = make_agent("polyglot")
     report = reports.report(agent.agent_id, software_count=5, host_seed=3)
@@ -93,7 +102,10 @@ def fleet(client, database, make_agent, reports) -> Fleet:
         session.add(Device(mac="00:11:22:33:44:66", ip="198.18.0.66", sys_name="<script>window.__xss=1</script>",
                            found_by=["arp"], switch_device_id=switch.id, switch_port="Gi1/0/7"))
         session.flush()
-        return Fleet(asset.id, drift.id, asset.hostname, ci.id)
+        # Stocktake opens the drift's resolution workflow (the exception's summary and the CI's
+        # location carry the hostile text onto the workflow pages).
+        workflow = open_exception_workflow(session, load_templates([SHIPPED_DIR]), drift.id)
+        return Fleet(asset.id, drift.id, asset.hostname, ci.id, workflow.id)
 
 
 def csrf_from(html: str) -> str:
@@ -112,3 +124,62 @@ def login(client):
         return csrf_from(client.get("/").get_data(as_text=True))
 
     return log_in
+
+
+# --- the browser tests' live server and chromium (one of each per test module) ---------------
+
+@pytest.fixture(scope="module")
+def server(db_url, database, tmp_path_factory):
+    """The app served by werkzeug on loopback, in this process, for the module's tests."""
+    from werkzeug.serving import make_server
+
+    from collector.app import create_app
+    from collector.config import CollectorConfig
+
+    app = create_app(CollectorConfig(data_dir=str(tmp_path_factory.mktemp("web-var")), database_url=db_url,
+                                     log_format="text", log_level="WARNING"))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(10)
+    app.extensions["stocktake"]["db"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def open_as(browser, server):
+    """A fresh browser context signed in as ``username`` (None: signed out), at ``viewport``."""
+    contexts = []
+
+    def open_(username: str | None, viewport: dict | None = None):
+        context = browser.new_context(base_url=server[1], accept_downloads=True, viewport=viewport or DESKTOP)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+        if username:
+            page.goto("/login")
+            page.fill("#username", username)
+            page.fill("#password", PASSWORD)
+            page.keyboard.press("Enter")  # keyboard only: type, Enter submits
+            page.wait_for_url(re.compile(r"/$"))
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()

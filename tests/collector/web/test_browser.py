@@ -12,77 +12,21 @@ import hashlib
 import io
 import re
 import subprocess
-import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.collector.web.conftest import PASSWORD, POLYGLOT_SOFTWARE, ROLES
+from tests.collector.web.conftest import CHROMIUM, POLYGLOT_SOFTWARE, ROLES
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
+pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes every signed-in role may post to: signing in and out.
 _OPEN_TO_ALL = {"web.login_submit", "web.logout"}
 _SCREENSHOTS = {"web.assets", "web.asset", "web.devices", "web.reconciliation", "web.exceptions", "web.exception",
-                "web.exports", "web.users"}
-
-
-@pytest.fixture(scope="module")
-def server(db_url, database, tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    from collector.app import create_app
-    from collector.config import CollectorConfig
-
-    app = create_app(CollectorConfig(data_dir=str(tmp_path_factory.mktemp("web-var")), database_url=db_url,
-                                     log_format="text", log_level="WARNING"))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(10)
-    app.extensions["stocktake"]["db"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture
-def open_as(browser, server):
-    contexts = []
-
-    def open_(role: str | None):
-        context = browser.new_context(base_url=server[1], accept_downloads=True, viewport={"width": 1366, "height": 800})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
-        if role:
-            page.goto("/login")
-            page.fill("#username", role)
-            page.fill("#password", PASSWORD)
-            page.keyboard.press("Enter")  # keyboard only: type, Enter submits
-            page.wait_for_url(re.compile(r"/$"))
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
+                "web.exports", "web.users", "web.workflows", "web.workflow", "web.kpis"}
 
 
 def _rules(app, mutating: bool):
@@ -94,7 +38,8 @@ def _rules(app, mutating: bool):
 def _url(app, rule, fleet, users) -> str:
     values = {"asset_id": fleet.asset_id, "exception_id": fleet.exception_id, "user_id": users["operator"],
               "secret_id": 1, "agent_id": "00000000-0000-0000-0000-000000000000", "dataset": "assets", "fmt": "csv",
-              "filename": "style.css", "reference": "LT-0001", "tag": "LT-0001", "device_id": 1, "ci_id": fleet.ci_id}
+              "filename": "style.css", "reference": "LT-0001", "tag": "LT-0001", "device_id": 1, "ci_id": fleet.ci_id,
+              "instance_id": fleet.workflow_id, "task_id": "triage"}
     with app.test_request_context():
         from flask import url_for
 
@@ -186,7 +131,7 @@ def test_auditor_sees_no_mutating_controls_and_is_refused_every_mutating_route(o
         forms = page.locator("form[method=post]:not(.whoami)")
         assert forms.count() == 0, f"{url} shows a form that changes something"
         if response.status == 403:
-            assert endpoint in ("web.agents", "web.users")
+            assert endpoint in ("web.agents", "web.users", "web.workflow_new")
     token = page.locator(".whoami input[name=csrf_token]").get_attribute("value")
     checked = []
     for rule in _rules(app, mutating=True):
