@@ -22,8 +22,14 @@ def templates():
 
 
 @pytest.fixture
-def people(database) -> dict[str, WorkflowActor]:
-    """alice and bob (operators), root (admin), audrey (auditor), fiona (operator in group finance)."""
+def people(database, monkeypatch) -> dict[str, WorkflowActor]:
+    """alice and bob (operators), root (admin), audrey (auditor), fiona (operator in group finance).
+
+    Their passwords are hashed with a cheaper scrypt (hashes carry their parameters, so they
+    still verify): five full-cost hashes were most of each workflow test's set-up."""
+    from collector.access import passwords
+
+    monkeypatch.setattr(passwords, "N", 2**10)
     actors = {}
     with database.write() as session:
         for name, role in (("alice", "operator"), ("bob", "operator"), ("root", "admin"), ("audrey", "auditor"),
