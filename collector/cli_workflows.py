@@ -120,13 +120,15 @@ def workflow_templates(ctx) -> None:
 @workflow.command("start")
 @click.argument("template")
 @click.option("--as", "username", required=True, help="The user starting it (the initiator).")
-@click.option("--ci", "ci_id", type=click.IntRange(1), help="The CI it is about.")
+@click.option("--ci", "ci_id", type=click.IntRange(1),
+              help="The CI it is about (optional for templates of subject none, e.g. the SAM ones).")
 @click.option("--exception", "exception_id", type=click.IntRange(1), help="The audit exception it is about.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def workflow_start(ctx, template: str, username: str, ci_id: int | None, exception_id: int | None,
                    as_json: bool) -> None:
-    """Start TEMPLATE about a CI or an audit exception (or about nothing yet: ham_procurement)."""
+    """Start TEMPLATE about a CI, an audit exception, or (subject none: ham_procurement, the SAM
+    templates) nothing yet or an optional CI, the product typed in its first task."""
     from collector.workflows.reading import instance_view
     from collector.workflows.service import start_workflow
 

@@ -475,9 +475,10 @@ def _workflow_paths(page_params: list) -> dict:
                         {"name": "template", "in": "query", "schema": {"type": "string"}}],
                     "responses": {"200": _json({"type": "object"}, "A page of workflows"), **_TOKEN_ERRORS,
                                   "422": _error("Invalid status or page parameter")}},
-            "post": {"summary": "Start a workflow from a template about a CI, an audit exception or, for "
-                                "templates with subject none (procurement), nothing yet (operator token "
-                                "named after a user)", "security": [{"apiToken": []}],
+            "post": {"summary": "Start a workflow from a template about a CI or an audit exception; templates "
+                                "of subject none (procurement, SAM) start about nothing yet or take an optional "
+                                "CI, their product typed in the first task (operator token named after a user)",
+                     "security": [{"apiToken": []}],
                      "requestBody": body({"template": {"type": "string"},
                                           "ci_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX},
                                           "exception_id": {"type": "integer", "minimum": 1, "maximum": ID64_MAX}},

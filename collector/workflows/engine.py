@@ -8,6 +8,7 @@ which carries the process spec too: a running instance keeps the template it sta
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,21 @@ if TYPE_CHECKING:  # loading imports this module
 
 __all__ = ["completed", "current_stage", "deserialize", "new_workflow", "ready_tasks", "run_task", "serialize",
            "task_info", "task_infos"]
+
+
+class _WithoutTaskData(logging.Filter):
+    """SpiffWorkflow attaches a task's whole data to its task log records whenever its logger's
+    level is below INFO (the default, NOTSET, is), and the JSON log format writes every extra:
+    task data holds what people typed, licence keys included. Keep the rest of the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name in ("data", "internal_data"):
+            record.__dict__.pop(name, None)
+        return True
+
+
+for _name in ("spiff.task", "spiff.workflow", "spiff.data", "spiff.dmn"):
+    logging.getLogger(_name).addFilter(_WithoutTaskData())
 
 
 @lru_cache(maxsize=1)

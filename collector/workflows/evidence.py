@@ -3,7 +3,7 @@
 Each check reads reconciliation's state (matches, exceptions) and answers (passed, why). A
 template's validation task names one in its ``check`` property. These are the hook points
 the "facts changed" step and later license positions plug into: add a function here and
-register it in ``CHECKS``.
+register it in ``CHECKS`` (the SAM templates' checks live in ``sam_evidence``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from collector.models import (Asset, AuditException, CiMatch, CiStatus, ConfigurationItem, WorkflowEvent,
                               WorkflowInstance)
 from collector.models.workflows import EventKind
+from collector.workflows.sam_evidence import SAM_CHECKS
 from common.identity import normalize_serial
 
 __all__ = ["CHECKS", "Evidence", "back_in_service", "ci_in_stock", "exception_resolved", "matched_reports",
@@ -157,4 +158,5 @@ CHECKS: dict[str, Callable[[Session, WorkflowInstance, dict], Evidence]] = {
     "ci_in_stock": ci_in_stock,
     "back_in_service": back_in_service,
     "stopped_reporting": stopped_reporting,
+    **SAM_CHECKS,  # collector/workflows/sam_evidence.py: the SAM templates' checks
 }

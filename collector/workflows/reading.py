@@ -13,9 +13,10 @@ from collector.models.workflows import InstanceStatus
 from collector.workflows import engine
 from collector.workflows.loading import TemplateSet
 from collector.workflows.roles import WorkflowActor, check_may_act
+from collector.workflows.secrets import masked, secret_ids
 from collector.workflows.service import task_role
 
-__all__ = ["InstancePage", "instance_summary", "instance_view", "list_instances", "my_tasks", "ready_task_views"]
+__all__ = ["InstancePage", "instance_data", "instance_summary", "instance_view", "list_instances", "my_tasks", "ready_task_views"]
 
 STATUSES = tuple(s.value for s in InstanceStatus)
 MY_TASKS_SCAN = 1000
@@ -73,6 +74,17 @@ def ready_task_views(instance: WorkflowInstance) -> list[dict]:
     return views
 
 
+def instance_data(instance: WorkflowInstance) -> dict:
+    """What the process knows so far (form values, derived facts), secret fields masked.
+
+    Masked here, in the one place reads go through: the stored state keeps the value for
+    the tasks that need it."""
+    workflow = engine.deserialize(instance.state)
+    secret = set().union(*(secret_ids(info["fields"]) for info in engine.task_infos(workflow.spec).values()))
+    return {name: masked(value) if name in secret and value not in (None, "") else value
+            for name, value in engine.task_data(workflow).items()}
+
+
 def instance_view(session: Session, instance_id: int) -> dict:
     instance = session.get(WorkflowInstance, instance_id)
     if instance is None:
@@ -81,7 +93,8 @@ def instance_view(session: Session, instance_id: int) -> dict:
                              .order_by(WorkflowEvent.id))
     history = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "actor_role": e.actor_role, "kind": e.kind,
                 "stage": e.stage, "task": e.task, "detail": e.detail, "note": e.note} for e in events]
-    return {**instance_summary(instance), "ready_tasks": ready_task_views(instance), "events": history}
+    return {**instance_summary(instance), "ready_tasks": ready_task_views(instance), "data": instance_data(instance),
+            "events": history}
 
 
 def my_tasks(session: Session, templates: TemplateSet, actor: WorkflowActor) -> list[dict]:

@@ -20,11 +20,13 @@ from collector.models import AuditException, ConfigurationItem, WorkflowInstance
 from collector.models.workflows import STAGES, EventKind, InstanceStatus
 from collector.workflows import engine
 from collector.workflows.actions import ACTIONS
+from collector.workflows.derived import DERIVATIONS, Context
 from collector.workflows.events import record_event
 from collector.workflows.evidence import CHECKS
 from collector.workflows.forms import validate_form
 from collector.workflows.loading import Template, TemplateSet
 from collector.workflows.roles import SYSTEM, WorkflowActor, check_may_act
+from collector.workflows.secrets import mask_fields
 
 __all__ = ["EXCEPTION_TEMPLATE", "comment_on_workflow", "complete_task", "open_exception_workflow", "start_workflow",
            "task_role"]
@@ -36,8 +38,11 @@ NOTE_MAX = 2000
 
 def start_workflow(session: Session, templates: TemplateSet, template_name: str, actor: WorkflowActor,
                    ci_id: int | None = None, exception_id: int | None = None,
-                   now: datetime | None = None) -> WorkflowInstance:
-    """A new running instance about a CI or an exception, waiting at its first task."""
+                   now: datetime | None = None, data: dict | None = None) -> WorkflowInstance:
+    """A new running instance about a CI or an exception, waiting at its first task.
+
+    ``data`` seeds the process (e.g. a remediation's product for the acquisition it starts);
+    the subject's own keys win over it."""
     now = now or utcnow()
     if actor.role == "auditor":
         raise Forbidden("auditors read workflows and act on none")
@@ -45,7 +50,7 @@ def start_workflow(session: Session, templates: TemplateSet, template_name: str,
     if template is None:
         raise InvalidInput("unknown template", [FieldError("template", f"no template named {template_name!r}")])
     # started_on: the day the request was made, for date rules in templates (e.g. the warranty check).
-    seed = {**_subject(session, template, ci_id, exception_id), "started_on": now.date().isoformat()}
+    seed = {**(data or {}), **_subject(session, template, ci_id, exception_id), "started_on": now.date().isoformat()}
     workflow = engine.new_workflow(template, seed)
     instance = WorkflowInstance(template=template.name, template_hash=template.sha256, ci_id=seed.get("ci_id"),
                                 exception_id=seed.get("exception_id"), status=InstanceStatus.RUNNING.value,
@@ -72,7 +77,9 @@ def open_exception_workflow(session: Session, templates: TemplateSet, exception_
 
 
 def _subject(session: Session, template: Template, ci_id: int | None, exception_id: int | None) -> dict:
-    if template.subject == "none":
+    # "none": about no CI or exception (a SAM template's product is typed in its first task);
+    # a CI given anyway scopes it (the SAM templates count installs on that CI only).
+    if template.subject == "none" and ci_id is None:
         return {}
     if template.subject == "exception":
         if exception_id is None:
@@ -155,10 +162,14 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     if approval and clean.get("decision") == "reject" and not clean.get("reason"):
         raise InvalidInput("invalid form input; nothing was stored", [FieldError("reason", "is required to reject")])
     evidence = _validate(session, instance, props, dict(task.data) | clean, actor, override_reason)
+    if "derive" in props:
+        clean |= DERIVATIONS[props["derive"]](session, instance, dict(task.data) | clean,
+                                              Context(templates, actor, now))
     if "action" in props:
         change = ACTIONS[props["action"]](session, instance, dict(task.data) | clean, now)
         record_event(session, instance, EventKind.CMDB_CHANGE.value, actor, now, task_id, change)
-    _record_completion(session, instance, task_id, props, clean, evidence, actor, override_reason, now)
+    _record_completion(session, instance, task_id, props, mask_fields(info["fields"], clean), evidence, actor,
+                       override_reason, now)
     engine.run_task(workflow, task, clean)
     _advance(session, instance, workflow, actor, clean, now)
     return instance

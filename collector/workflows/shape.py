@@ -11,7 +11,8 @@ element's line, so a refusal can say where the defect is. The rules:
 - every user task names its role in a ``role`` extension property (Camunda properties): a
   known role, ``initiator``, or ``=<variable>`` set by a DMN decision of the template whose
   every output is a known role or ``none`` (auto-approval);
-- ``check`` and ``action`` properties name a registered evidence check or CMDB action.
+- ``check``, ``action`` and ``derive`` properties name a registered evidence check, CMDB action
+  or derivation (collector/workflows/derived.py).
 """
 
 from __future__ import annotations
@@ -129,7 +130,15 @@ def _task_defects(node, dmn_roots: list, roles: frozenset[str], checks: frozense
         defects.append(Defect(node.sourceline, f"user task {name!r} names unknown check {props['check']!r}"))
     if "action" in props and props["action"] not in actions:
         defects.append(Defect(node.sourceline, f"user task {name!r} names unknown action {props['action']!r}"))
+    if "derive" in props and props["derive"] not in _derivations():
+        defects.append(Defect(node.sourceline, f"user task {name!r} names unknown derivation {props['derive']!r}"))
     return defects
+
+
+def _derivations() -> frozenset[str]:
+    from collector.workflows.derived import DERIVATIONS  # imports the models; loading stays light
+
+    return frozenset(DERIVATIONS)
 
 
 def _flow_defects(process, stage_of: dict[str, str]) -> list[Defect]:

@@ -76,3 +76,30 @@ def evidence_of(database, instance_id: int, task: str = "validate") -> dict:
             WorkflowEvent.instance_id == instance_id, WorkflowEvent.task == task,
             WorkflowEvent.kind == "task_completed")).one()
         return event.detail["evidence"]
+def data_of(database, instance_id: int) -> dict:
+    """The instance's process data as reads show it (secrets masked)."""
+    from collector.workflows.reading import instance_view
+
+    with database.session() as session:
+        return instance_view(session, instance_id)["data"]
+
+
+def software(name: str, version: str, publisher: str) -> dict:
+    return {"name": name, "version": version, "publisher": publisher, "source": "dpkg", "arch": "amd64"}
+
+
+def agent_report(database, reports, host: dict, at, packages: list[dict], usage: list[dict] = ()) -> None:
+    """One inventory report from ``host``'s agent through the real parser and ingest service.
+
+    ``host`` is a ``sam_hosts`` entry; the report (tests/factories.ReportFactory) carries the
+    host's serial, so reconciliation matches its asset to the host's CI."""
+    import orjson
+
+    from collector.ingest.inventory import store_inventory
+    from collector.ingest.parsing import parse_inventory
+
+    report = reports.report(host["agent_id"], software_count=0, host_seed=host["seed"], collected_at=at.isoformat(),
+                            software=list(packages), usage=list(usage))
+    with database.write() as session:
+        result = store_inventory(session, host["agent_id"], parse_inventory(orjson.dumps(report)), at)
+    assert result.outcome in ("stored", "unchanged"), result

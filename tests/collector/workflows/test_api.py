@@ -65,7 +65,8 @@ def test_auditors_read_but_never_act(client, database, tokens, laptop):
     shown = client.get(f"/api/v1/workflows/{wf}", headers=tokens["audrey"])
     assert shown.status_code == 200 and shown.get_json()["events"][0]["kind"] == "started"
     templates = client.get("/api/v1/workflows/templates", headers=tokens["audrey"]).get_json()
-    assert {"exception_resolution", "ham_deployment", "ham_procurement"} <= {t["name"] for t in templates["items"]}
+    assert {"exception_resolution", "ham_deployment", "ham_procurement", "sam_acquisition"} <= {
+        t["name"] for t in templates["items"]}
     assert templates["errors"] == []
 
 

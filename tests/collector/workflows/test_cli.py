@@ -32,3 +32,13 @@ def test_workflow_commands(run_cli, people, laptop):
     assert f"{wf:<7} ham_deployment" in listed and "Documentation" in listed and "1 workflows" in listed
     nobody = run_cli("workflow", "start", "ham_deployment", "--as", "mallory", "--ci", "1", check=False)
     assert nobody.returncode == 1 and "no active user named 'mallory'" in nobody.stderr
+
+
+def test_a_sam_workflow_from_the_cli_needs_no_ci_and_names_close_matches(run_cli, people, sam_fleet):
+    started = json.loads(run_cli("workflow", "start", "sam_acquisition", "--as", "alice", "--json").stdout)
+    assert started["ci_id"] is None and [t["id"] for t in started["ready_tasks"]] == ["request"]
+    typo = run_cli("workflow", "act", str(started["id"]), "request", "--as", "alice", "-d", "publisher=Mozilla",
+                   "-d", "product=FireFocks", "-d", "quantity=5", "-d", "metric=device", "-d", "cost=100",
+                   "-d", "vendor=Mozilla", "-d", "term_start=2026-12-01", "-d", "term_end=2027-11-30", check=False)
+    assert typo.returncode == 1 and "product: no agent reports a product named 'FireFocks'" in typo.stderr
+    assert "close matches: Firefox" in typo.stderr

@@ -16,11 +16,14 @@ def _line(text: str, needle: str) -> int:
     return text[:text.index(needle)].count("\n") + 1
 
 
+SAM = ["sam_acquisition", "sam_deployment", "sam_reclaim", "sam_audit_prep", "sam_renewal", "license_remediation"]
+
+
 def test_shipped_templates_load_with_their_stages_and_roles():
     loaded = load_templates([SHIPPED_DIR])
     assert loaded.errors == []
     assert {"exception_resolution", "ham_deployment", "ham_procurement", "ham_maintenance", "ham_reassignment",
-            "ham_retirement"} <= set(loaded.templates)
+            "ham_retirement", *SAM} <= set(loaded.templates)
     assert sorted(loaded.templates) == sorted(p.stem for p in SHIPPED_DIR.glob("*.bpmn"))
     ham = loaded.get("ham_deployment")
     assert ham.subject == "ci" and len(ham.sha256) == 64
@@ -29,6 +32,16 @@ def test_shipped_templates_load_with_their_stages_and_roles():
         "approve_cost": ("Authorization", "=approver"), "deploy": ("Execution", "operator"),
         "document": ("Documentation", "operator"), "validate": ("Validation", "operator"),
         "close": ("Closure", "operator")}
+
+
+def test_sam_templates_are_about_a_product_with_an_optional_ci():
+    loaded = load_templates([SHIPPED_DIR])
+    assert {name: loaded.get(name).subject for name in SAM} == {
+        "sam_acquisition": "none", "sam_deployment": "ci", "sam_reclaim": "none", "sam_audit_prep": "none",
+        "sam_renewal": "none", "license_remediation": "none"}
+    for name in SAM:  # the product is typed at initiation and checked against agents' reports there
+        assert loaded.get(name).tasks["request"]["properties"]["derive"] in (
+            "software_product", "reclaim_candidates", "over_deployment"), name
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SHIPPED_DIR.glob("*.bpmn")))
@@ -83,6 +96,12 @@ DEFECTS = {
                 '<bpmn:userTask id="validate"', r"user task 'validate' names no role .*"),
     "unknown_check": (HAM.replace('value="user_reported"', 'value="crystal_ball"'), '<bpmn:userTask id="validate"',
                       r"user task 'validate' names unknown check 'crystal_ball'"),
+    "unknown_derivation": (HAM.replace('<camunda:property name="check" value="user_reported"/>',
+                                       '<camunda:property name="check" value="user_reported"/>'
+                                       '<camunda:property name="derive" value="guesswork"/>'),
+                           '<bpmn:userTask id="validate"', r"user task 'validate' names unknown derivation 'guesswork'"),
+    "unknown_subject": (HAM.replace('name="subject" value="ci"', 'name="subject" value="product"'),
+                        "<bpmn:process ", r"process property 'subject' must be one of ci, exception, none"),
 }
 
 
