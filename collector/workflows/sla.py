@@ -62,10 +62,10 @@ def _notify(session: Session, config: CollectorConfig, groups: dict[str, frozens
     key = f"sla-breach:task:{task.id}"
     emails = role_emails(session, task.role, instance.initiator_id, groups)
     if emails and config.smtp_host:
-        enqueue(session, "email", emails, subject, body, payload, dedupe_key=key)
+        enqueue(session, "email", emails, subject, body, payload, dedupe_key=key, due_at=task.breached_at)
     hooks = [h for h in config.workflow_sla_webhooks.split(",") if h.strip()]
     for hook in hooks:
-        enqueue(session, "webhook", hook.strip(), subject, body, payload, dedupe_key=key)
+        enqueue(session, "webhook", hook.strip(), subject, body, payload, dedupe_key=key, due_at=task.breached_at)
 
 
 def role_emails(session: Session, role: str, initiator_id: int | None, groups: dict[str, frozenset[str]]) -> list[str]:
