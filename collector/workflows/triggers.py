@@ -254,7 +254,8 @@ def _scheduled_subjects(session: Session, config: CollectorConfig, trigger: Trig
             open_ci, ConfigurationItem.updated_at < now - timedelta(days=config.workflow_stale_days))
     else:  # subscription_renewal: no subscription dates are stored yet (trigger_warnings says so)
         return []
-    return [Subject(f"ci:{ci_id}", ci_id) for ci_id in session.scalars(query.order_by(1).limit(SCAN_MAX))]
+    column = query.selected_columns[0]
+    return [Subject(f"ci:{ci_id}", ci_id) for ci_id in session.scalars(query.order_by(column).limit(SCAN_MAX))]
 
 
 def run_scheduled_triggers(db: Database, config: CollectorConfig, now: datetime | None = None) -> dict[str, TriggerResult]:
