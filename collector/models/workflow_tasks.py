@@ -42,3 +42,5 @@ class WorkflowTask(Base):
     # The name at the time ("stocktake" for the system; NULL while open or when withdrawn).
     completed_by: Mapped[str | None] = mapped_column(String(64))
     breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who the work was given to (exception triage's "assign"); a task that follows inherits it.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

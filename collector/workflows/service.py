@@ -27,6 +27,7 @@ from collector.workflows.forms import validate_form
 from collector.workflows.loading import Template, TemplateSet
 from collector.workflows.roles import SYSTEM, WorkflowActor
 from collector.workflows.tasks import sync_tasks
+from collector.workflows.triage_workflow import sync_exception_after_task
 
 __all__ = ["EXCEPTION_TEMPLATE", "comment_on_workflow", "complete_task", "open_exception_workflow", "start_workflow",
            "task_role"]
@@ -162,6 +163,7 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     _advance(session, instance, workflow, actor, clean, now)
     template = templates.get(instance.template)
     sync_tasks(session, instance, workflow, now, template.stage_sla if template else {}, (task_id, actor))
+    sync_exception_after_task(session, instance, task_id, actor, now)
     return instance
 
 

@@ -20,7 +20,7 @@ from collector.workflows.loading import TemplateSet
 from collector.workflows.roles import WorkflowActor
 from collector.workflows.shape import SLA_PROPERTY, parse_sla_hours
 
-__all__ = ["MY_TASKS_MAX", "due_at", "my_tasks", "open_task_specs", "sync_tasks"]
+__all__ = ["MY_TASKS_MAX", "due_at", "my_tasks", "open_task_specs", "set_owner", "sync_tasks"]
 
 MY_TASKS_MAX = 500
 
@@ -55,6 +55,7 @@ def sync_tasks(session: Session, instance: WorkflowInstance, workflow, now: date
     """Close the completed task's row, withdraw rows no longer ready, add rows for newly ready tasks."""
     rows = {r.task: r for r in session.scalars(select(WorkflowTask).where(
         WorkflowTask.instance_id == instance.id, WorkflowTask.completed_at.is_(None)))}
+    owner = next((r.owner_id for r in rows.values() if r.owner_id is not None), None)
     if completed is not None and completed[0] in rows:
         row, actor = rows.pop(completed[0]), completed[1]
         row.completed_at, row.completed_by_id, row.completed_by = now, actor.user_id, actor.username
@@ -65,8 +66,15 @@ def sync_tasks(session: Session, instance: WorkflowInstance, workflow, now: date
     for task, spec in ready.items():
         if task not in rows:
             session.add(WorkflowTask(instance_id=instance.id, task=task, name=spec["name"], stage=spec["stage"],
-                                     role=spec["role"], approval=spec["approval"], ready_at=now,
+                                     role=spec["role"], approval=spec["approval"], ready_at=now, owner_id=owner,
                                      due_at=due_at(spec["properties"], spec["stage"], stage_sla, now)))
+
+
+def set_owner(session: Session, instance_id: int, owner_id: int | None) -> None:
+    """Give the instance's open tasks (and so the tasks that follow them) to ``owner_id``."""
+    for row in session.scalars(select(WorkflowTask).where(WorkflowTask.instance_id == instance_id,
+                                                         WorkflowTask.completed_at.is_(None))):
+        row.owner_id = owner_id
 
 
 def _may_act_clause(actor: WorkflowActor, groups: dict[str, frozenset[str]], delegated: dict[str, set[str]]):
@@ -111,7 +119,7 @@ def _view(row: WorkflowTask, instance: WorkflowInstance, templates: TemplateSet,
             "name": row.name, "stage": row.stage, "role": row.role, "approval": row.approval,
             "validation": props.get("check"), "fields": [_field(f) for f in info["fields"]] if info else [],
             "ready_at": row.ready_at.isoformat(), "due_at": row.due_at.isoformat() if row.due_at else None,
-            "breached": row.breached_at is not None,
+            "breached": row.breached_at is not None, "owner_id": row.owner_id,
             "on_behalf_of": None if direct else sorted(delegated.get(row.role, ()))}
 
 

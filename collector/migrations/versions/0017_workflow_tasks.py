@@ -39,6 +39,9 @@ def upgrade() -> None:
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.Column('completed_by', sa.String(length=64), nullable=True),
     sa.Column('breached_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_workflow_tasks_owner_id_users'),
+                            ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['instance_id'], ['workflow_instances.id'],
                             name=op.f('fk_workflow_tasks_instance_id_workflow_instances'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['completed_by_id'], ['users.id'], name=op.f('fk_workflow_tasks_completed_by_id_users'),
@@ -49,6 +52,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_workflow_tasks_open_role', ['completed_at', 'role'], unique=False)
         batch_op.create_index('ix_workflow_tasks_open_due', ['completed_at', 'due_at'], unique=False)
         batch_op.create_index('ix_workflow_tasks_instance_task', ['instance_id', 'task'], unique=False)
+        batch_op.create_index(batch_op.f('ix_workflow_tasks_owner_id'), ['owner_id'], unique=False)
     op.create_table('workflow_delegations',
     sa.Column('id', _ID, nullable=False),
     sa.Column('delegator_id', sa.Integer(), nullable=False),
