@@ -5,7 +5,8 @@ Revises: 0016
 
 ``workflow_tasks`` holds a row per ready user task from then on (collector/workflows/tasks.py);
 the rows of instances already running are built here from their stored interpreter state, with
-due times from the shipped templates' stage SLAs. ``users.email`` is where SLA breach emails go.
+due times from the shipped templates' stage SLAs counted from the upgrade (not from when the
+tasks became ready, which would report every old task as breached at once). ``users.email`` is where SLA breach emails go.
 """
 
 from datetime import datetime, timezone
@@ -98,7 +99,7 @@ def _backfill_tasks(connection) -> None:
     from collector.workflows import engine
     from collector.workflows.tasks import due_at, open_task_specs
 
-    stage_sla = None
+    stage_sla, now = None, datetime.now(timezone.utc)  # SLA clocks start now: no flood of old breaches
     rows = connection.execute(sa.select(_instances.c.id, _instances.c.template, _instances.c.state,
                                         _instances.c.updated_at).where(_instances.c.status == 'running'))
     for instance_id, template, state, updated_at in rows:
@@ -109,7 +110,7 @@ def _backfill_tasks(connection) -> None:
             connection.execute(_tasks.insert().values(
                 instance_id=instance_id, task=task, name=spec['name'], stage=spec['stage'], role=spec['role'],
                 approval=spec['approval'], ready_at=ready_at,
-                due_at=due_at(spec['properties'], spec['stage'], stage_sla.get(template, {}), ready_at)))
+                due_at=due_at(spec['properties'], spec['stage'], stage_sla.get(template, {}), now)))
 
 
 def _shipped_stage_sla() -> dict:
