@@ -56,7 +56,8 @@ def _time(data: dict, name: str, errors: list[FieldError]) -> datetime | None:
 
 @bp.post("/workflows/delegations")
 def workflows_delegate():
-    """``{"delegate": "bob", "starts_at": "...", "ends_at": "...", "approver_group": "finance", "delegator": "fiona"}``."""
+    """``{"delegate": "bob", "starts_at": "...", "ends_at": "...", "approver_group": "finance",
+    "delegator": "fiona"}`` (the last two optional)."""
     actor = _actor()
     data = _body({"delegate": (str,), "starts_at": (str,), "ends_at": (str,), "approver_group": (str,),
                   "delegator": (str,)})

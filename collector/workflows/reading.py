@@ -15,7 +15,8 @@ from collector.workflows.loading import TemplateSet
 from collector.workflows.roles import WorkflowActor
 from collector.workflows.service import task_role
 
-__all__ = ["InstancePage", "describe_field", "instance_summary", "instance_view", "list_instances", "my_tasks", "ready_task_views"]
+__all__ = ["InstancePage", "describe_field", "instance_summary", "instance_view", "list_instances", "my_tasks",
+           "ready_task_views"]
 
 STATUSES = tuple(s.value for s in InstanceStatus)
 
@@ -68,7 +69,8 @@ def ready_task_views(instance: WorkflowInstance) -> list[dict]:
         info = engine.task_info(task.task_spec)
         views.append({"id": task.task_spec.bpmn_id, "name": info["name"], "stage": info["stage"],
                       "role": task_role(task, info), "approval": info["properties"].get("approval") == "true",
-                      "validation": info["properties"].get("check"), "fields": [describe_field(f) for f in info["fields"]]})
+                      "validation": info["properties"].get("check"),
+                      "fields": [describe_field(f) for f in info["fields"]]})
     return views
 
 

@@ -258,7 +258,8 @@ def _scheduled_subjects(session: Session, config: CollectorConfig, trigger: Trig
     return [Subject(f"ci:{ci_id}", ci_id) for ci_id in session.scalars(query.order_by(column).limit(SCAN_MAX))]
 
 
-def run_scheduled_triggers(db: Database, config: CollectorConfig, now: datetime | None = None) -> dict[str, TriggerResult]:
+def run_scheduled_triggers(db: Database, config: CollectorConfig,
+                           now: datetime | None = None) -> dict[str, TriggerResult]:
     """One round of every configured schedule trigger; trigger -> what it did."""
     now = now or utcnow()
     templates = templates_for(config)

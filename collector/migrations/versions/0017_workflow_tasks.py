@@ -6,7 +6,8 @@ Revises: 0016
 ``workflow_tasks`` holds a row per ready user task from then on (collector/workflows/tasks.py);
 the rows of instances already running are built here from their stored interpreter state, with
 due times from the shipped templates' stage SLAs counted from the upgrade (not from when the
-tasks became ready, which would report every old task as breached at once). ``users.email`` is where SLA breach emails go.
+tasks became ready, which would report every old task as breached at once). ``users.email`` is
+where SLA breach emails go.
 """
 
 from datetime import datetime, timezone

@@ -10,9 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from collector.access.audit_log import verify_chain
+from collector.access.audit_log import Actor, verify_chain
 from collector.access.users import set_email
-from collector.access.audit_log import Actor
 from collector.models import AuditException, AuditLogEntry, Notification, WorkflowEvent, WorkflowTask
 from collector.notify import deliver_due
 from collector.workflows.loading import SHIPPED_DIR, load_templates

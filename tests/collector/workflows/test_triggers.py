@@ -107,7 +107,8 @@ def test_an_agent_seen_for_the_first_time_starts_a_workflow_about_its_ci_once(da
     assert len(_instances(database, "ham_deployment")) == 1
 
 
-def test_schedules_start_one_workflow_per_subject_and_trigger(database, config, people, run_cli, tmp_path):  # noqa: F811
+def test_schedules_start_one_workflow_per_subject_and_trigger(database, config, people, run_cli,  # noqa: F811
+                                                              tmp_path):
     with database.write() as session:
         builder = _Builder(session, 3)
         ending = builder.ci("LT-WARRANTY", serial=builder.serial())
