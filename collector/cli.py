@@ -404,6 +404,10 @@ from collector.cli_workflows import workflow as _workflow_commands  # noqa: E402
 
 main.add_command(_workflow_commands)
 
+from collector.cli_workflow_oversight import add_commands as _add_workflow_oversight  # noqa: E402
+
+_add_workflow_oversight(_workflow_commands)  # SLA breaches, delegations, triggers
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -87,6 +87,19 @@ def user_set_password(ctx, username: str, password_stdin: bool) -> None:
     click.echo(f"password of {username!r} set")
 
 
+@user.command("set-email")
+@click.argument("username")
+@click.argument("email", required=False)
+@pass_ctx
+def user_set_email(ctx, username: str, email: str | None) -> None:
+    """Set USERNAME's EMAIL address for workflow notifications (SLA breaches); no EMAIL clears it."""
+    from collector.access.users import set_email
+
+    with ctx.db.write() as session:
+        _run(lambda: set_email(session, username, email, _actor()))
+    click.echo(f"email of {username!r} {'set' if email else 'cleared'}")
+
+
 @user.command("disable")
 @click.argument("username")
 @click.option("--enable", is_flag=True, help="Enable the account again instead.")

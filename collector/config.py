@@ -117,6 +117,20 @@ class CollectorConfig:
     # The collector's address as people reach it (https://stocktake.example.org), printed in the
     # QR code of asset-tag labels. Empty: the API uses the address of the request, the CLI asks.
     public_url: str = ""
+    # SLA breaches (collector/workflows/sla.py): how often the jobs leader looks for them, and the
+    # webhooks (names from webhook_urls, comma-separated) told of each; email goes to the people
+    # who may do the task and have an address.
+    workflow_sla_interval_s: int = 300
+    workflow_sla_webhooks: str = ""
+    # Automatic triggers (collector/workflows/triggers.py): trigger -> template. Events: exception,
+    # unmanaged_device, agent_first_seen, asset_not_seen; schedules: warranty_ending,
+    # subscription_renewal, stale_record. Merged over the default {exception = "exception_resolution"};
+    # "" turns a trigger off. A template that is not loaded is a warning at start-up, not an error.
+    workflow_triggers: dict = field(default_factory=dict, hash=False)
+    workflow_triggers_interval_s: int = 3600
+    workflow_warranty_days: int = 30  # warranty ending within this many days
+    workflow_not_seen_days: int = 14  # an asset not reported for this many days
+    workflow_stale_days: int = 365  # a CI record nobody changed for this many days
     # The completeness KPI's required fields per CI class: a TOML table replacing the shipped
     # definition class by class (collector/reports/required_fields.py; JSON in the environment).
     ci_required_fields: dict = field(default_factory=dict, hash=False)
@@ -134,7 +148,9 @@ class CollectorConfig:
                      "agent_checkin_interval_s", "reconcile_interval_s", "discovery_batch_devices",
                      "jobs_standby_poll_s", "notify_max_attempts", "notify_backoff_base_s",
                      "notify_timeout_s", "notify_batch_size", "notify_interval_s",
-                     "reconcile_changed_cis_max_subjects"):
+                     "reconcile_changed_cis_max_subjects", "workflow_sla_interval_s",
+                     "workflow_triggers_interval_s", "workflow_warranty_days", "workflow_not_seen_days",
+                     "workflow_stale_days"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:
@@ -161,6 +177,7 @@ class CollectorConfig:
         except ValueError as exc:
             problems.append(str(exc))
         problems += _required_fields_problems(self.ci_required_fields)
+        problems += _workflow_problems(self)
         url = self.effective_database_url
         if not url.startswith(("sqlite", "postgresql")):
             problems.append("database_url must be a sqlite:// or postgresql+psycopg:// URL")
@@ -216,6 +233,15 @@ def _named_values(name: str, raw: Any) -> NamedValues:
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise ConfigError(f"{name}: expected a table of name = \"string\"")
     return tuple(sorted(raw.items()))
+
+
+def _workflow_problems(config: CollectorConfig) -> list[str]:
+    from collector.workflows.trigger_config import trigger_problems
+
+    hooks = [h.strip() for h in config.workflow_sla_webhooks.split(",") if h.strip()]
+    problems = [f"workflow_sla_webhooks names {h!r}, which is not in webhook_urls" for h in hooks
+                if h not in dict(config.webhook_urls)]
+    return problems + trigger_problems(config.workflow_triggers)
 
 
 def _required_fields_problems(table: Mapping) -> list[str]:

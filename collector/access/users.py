@@ -146,6 +146,22 @@ def set_password(session: Session, username: str, password: str, actor: Actor, n
     return user
 
 
+def set_email(session: Session, username: str, email: str | None, actor: Actor, now: datetime | None = None) -> User:
+    """Set (or with None/"" clear) where workflow notifications reach the user."""
+    from collector.notify.outbox import check_notification
+
+    email = (email or "").strip() or None
+    if email is not None:
+        try:
+            check_notification("email", [email], "x", "")
+        except InvalidInput:
+            raise InvalidInput("invalid email", [FieldError("email", "must be one address, local@domain")]) from None
+    user = _by_name(session, username)
+    user.email = email
+    append_entry(session, "user_email_set", actor, user.username, {"email": email}, now or utcnow())
+    return user
+
+
 def throttle_delay(failed_logins: int) -> timedelta:
     """How long an account with this many consecutive failures refuses attempts."""
     if failed_logins < THROTTLE_AFTER:

@@ -461,7 +461,10 @@ def _workflow_paths(page_params: list) -> dict:
             schema["required"] = required
         return {"required": True, "content": {"application/json": {"schema": schema}}}
 
+    from collector.api.workflow_oversight import oversight_paths
+
     return {
+        **oversight_paths(_json, _error, _TOKEN_ERRORS, acting, page_params),
         "/api/v1/workflows/templates": {"get": {
             "summary": "Loaded workflow templates (tasks, stages, roles) and the refusals of bad ones "
                        "(file, line, reason)", "security": [{"apiToken": []}],

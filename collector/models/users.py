@@ -25,6 +25,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
+    # Where workflow notifications (SLA breaches) reach them; optional.
+    email: Mapped[str | None] = mapped_column(String(320))
     # "scrypt$n$r$p$salt$hash" (collector.access.passwords): parameters travel with the hash.
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

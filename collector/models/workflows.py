@@ -51,6 +51,9 @@ class EventKind(str, Enum):
     STAGE_ENTERED = "stage_entered"
     CLOSED = "closed"
     OVERRIDE = "override"
+    SLA_BREACHED = "sla_breached"
+    EXCEPTION_JOINED = "exception_joined"  # another exception of the same CI and kind joined it
+    ASSIGNED = "assigned"  # triage: the task owner changed
 
 
 class WorkflowInstance(Base):

@@ -20,7 +20,9 @@ __all__ = ["record_event"]
 def record_event(session: Session, instance: WorkflowInstance, kind: str, actor: WorkflowActor,
                  now: datetime, task: str | None = None, detail: dict | None = None,
                  note: str | None = None) -> WorkflowEvent:
-    detail = detail or {}
+    detail = dict(detail or {})
+    if actor.on_behalf_of:
+        detail["on_behalf_of"] = actor.on_behalf_of
     event = WorkflowEvent(instance_id=instance.id, at=now, actor_id=actor.user_id, actor=actor.username,
                           actor_role=actor.role, kind=kind, stage=instance.stage, task=task, detail=detail, note=note)
     session.add(event)

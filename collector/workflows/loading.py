@@ -20,7 +20,7 @@ from lxml import etree
 
 from collector.workflows.engine import task_infos
 from collector.workflows.roles import known_roles, parse_groups
-from collector.workflows.shape import NS, check_shape, properties
+from collector.workflows.shape import NS, check_shape, properties, stage_sla_hours
 
 __all__ = ["SHIPPED_DIR", "Template", "TemplateError", "TemplateSet", "load_templates", "templates_for"]
 
@@ -51,6 +51,8 @@ class Template:
     subprocess_specs: dict = field(repr=False)
     # bpmn id -> {"name", "stage", "role", "properties", "fields"} for every user task.
     tasks: dict = field(repr=False)
+    # Stage -> hours a task of that stage may wait before its SLA is breached (lane ``sla_hours``).
+    stage_sla: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def _load_one(path: Path, roles, checks, actions) -> tuple[Template | None, list
         return None, [TemplateError(str(file), line, f"SpiffWorkflow: {_message(exc)}")]
     digest = hashlib.sha256(path.read_bytes() + (dmn_path.read_bytes() if dmn_root is not None else b""))
     return Template(path.stem, process.get("name") or path.stem, properties(process)["subject"], str(path),
-                    digest.hexdigest(), spec, subprocesses, task_infos(spec)), []
+                    digest.hexdigest(), spec, subprocesses, task_infos(spec), stage_sla_hours(process)), []
 
 
 def _spiff_spec(path: Path, root, dmn_path: Path, dmn_root):

@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.errors import Forbidden, NotFound
+from collector.errors import NotFound
 from collector.models import WorkflowEvent, WorkflowInstance
 from collector.models.workflows import InstanceStatus
 from collector.workflows import engine
 from collector.workflows.loading import TemplateSet
-from collector.workflows.roles import WorkflowActor, check_may_act
+from collector.workflows.roles import WorkflowActor
 from collector.workflows.secrets import masked, secret_ids
 from collector.workflows.service import task_role
 
-__all__ = ["InstancePage", "instance_data", "instance_summary", "instance_view", "list_instances", "my_tasks", "ready_task_views"]
+__all__ = ["InstancePage", "describe_field", "instance_data", "instance_summary", "instance_view", "list_instances",
+           "my_tasks", "ready_task_views"]
 
 STATUSES = tuple(s.value for s in InstanceStatus)
-MY_TASKS_SCAN = 1000
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def list_instances(session: Session, status: str | None = None, template: str | 
     return InstancePage([instance_summary(i) for i in rows], total)
 
 
-def _field(field) -> dict:
+def describe_field(field) -> dict:
     described = {"id": field.id, "type": field.type, "label": field.label,
                  "required": field.get_validation("required") == "true"}
     if field.type == "enum":
@@ -70,7 +70,8 @@ def ready_task_views(instance: WorkflowInstance) -> list[dict]:
         info = engine.task_info(task.task_spec)
         views.append({"id": task.task_spec.bpmn_id, "name": info["name"], "stage": info["stage"],
                       "role": task_role(task, info), "approval": info["properties"].get("approval") == "true",
-                      "validation": info["properties"].get("check"), "fields": [_field(f) for f in info["fields"]]})
+                      "validation": info["properties"].get("check"),
+                      "fields": [describe_field(f) for f in info["fields"]]})
     return views
 
 
@@ -98,16 +99,8 @@ def instance_view(session: Session, instance_id: int) -> dict:
 
 
 def my_tasks(session: Session, templates: TemplateSet, actor: WorkflowActor) -> list[dict]:
-    """Ready tasks of running workflows that ``actor`` may complete (the newest 1,000 instances)."""
-    rows = session.scalars(select(WorkflowInstance).where(WorkflowInstance.status == InstanceStatus.RUNNING.value)
-                           .order_by(WorkflowInstance.id.desc()).limit(MY_TASKS_SCAN))
-    mine = []
-    for instance in rows:
-        for task in ready_task_views(instance):
-            try:
-                check_may_act(actor, task["role"], instance.initiator_id, templates.groups, task["approval"])
-            except Forbidden:
-                continue
-            mine.append({"workflow": instance.id, "template": instance.template, "version": instance.version,
-                         **task})
-    return mine
+    """Open tasks of running workflows that ``actor`` may complete, themselves or as a delegate
+    (rows of ``workflow_tasks``, collector/workflows/tasks.py), the most urgent first."""
+    from collector.workflows import delegation, tasks
+
+    return tasks.my_tasks(session, templates, actor, delegation.delegated_groups(session, actor, templates.groups))

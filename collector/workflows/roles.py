@@ -28,6 +28,9 @@ class WorkflowActor:
     username: str
     role: str
     client: str | None = None
+    # Set when acting as a delegate: the name of the person whose approval this is
+    # (collector/workflows/delegation.py); events then read "username for on_behalf_of".
+    on_behalf_of: str | None = None
 
     @property
     def audit(self):

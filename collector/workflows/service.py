@@ -20,13 +20,16 @@ from collector.models import AuditException, ConfigurationItem, WorkflowInstance
 from collector.models.workflows import STAGES, EventKind, InstanceStatus
 from collector.workflows import engine
 from collector.workflows.actions import ACTIONS
+from collector.workflows.delegation import authorize
 from collector.workflows.derived import DERIVATIONS, Context
 from collector.workflows.events import record_event
 from collector.workflows.evidence import CHECKS
 from collector.workflows.forms import validate_form
 from collector.workflows.loading import Template, TemplateSet
-from collector.workflows.roles import SYSTEM, WorkflowActor, check_may_act
+from collector.workflows.roles import SYSTEM, WorkflowActor
 from collector.workflows.secrets import mask_fields
+from collector.workflows.tasks import sync_tasks
+from collector.workflows.triage_workflow import sync_exception_after_task
 
 __all__ = ["EXCEPTION_TEMPLATE", "comment_on_workflow", "complete_task", "open_exception_workflow", "start_workflow",
            "task_role"]
@@ -60,6 +63,7 @@ def start_workflow(session: Session, templates: TemplateSet, template_name: str,
     session.flush()
     record_event(session, instance, EventKind.STARTED.value, actor, now, detail={"subject": seed})
     record_event(session, instance, EventKind.STAGE_ENTERED.value, actor, now)
+    sync_tasks(session, instance, workflow, now, template.stage_sla)
     return instance
 
 
@@ -157,7 +161,7 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     info = engine.task_info(task.task_spec)
     props = info["properties"]
     approval = props.get("approval") == "true"
-    check_may_act(actor, task_role(task, info), instance.initiator_id, templates.groups, approval)
+    actor = authorize(session, actor, task_role(task, info), instance.initiator_id, templates.groups, approval, now)
     clean = validate_form(info["fields"], data)
     if approval and clean.get("decision") == "reject" and not clean.get("reason"):
         raise InvalidInput("invalid form input; nothing was stored", [FieldError("reason", "is required to reject")])
@@ -172,6 +176,9 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
                        override_reason, now)
     engine.run_task(workflow, task, clean)
     _advance(session, instance, workflow, actor, clean, now)
+    template = templates.get(instance.template)
+    sync_tasks(session, instance, workflow, now, template.stage_sla if template else {}, (task_id, actor))
+    sync_exception_after_task(session, instance, task_id, actor, now)
     return instance
 
 

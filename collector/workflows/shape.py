@@ -12,7 +12,9 @@ element's line, so a refusal can say where the defect is. The rules:
   known role, ``initiator``, or ``=<variable>`` set by a DMN decision of the template whose
   every output is a known role or ``none`` (auto-approval);
 - ``check``, ``action`` and ``derive`` properties name a registered evidence check, CMDB action
-  or derivation (collector/workflows/derived.py).
+  or derivation (collector/workflows/derived.py);
+- ``sla_hours`` (on a stage lane: every task of the stage; on a user task: that task) is a
+  number of hours from 0.01 to 8760 (collector/workflows/sla.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from lxml import etree
 
 from collector.models.workflows import STAGES
 
-__all__ = ["BPMN_NS", "CAMUNDA_NS", "DMN_NS", "Defect", "check_shape", "decision_outputs", "properties"]
+__all__ = ["BPMN_NS", "CAMUNDA_NS", "DMN_NS", "SLA_PROPERTY", "Defect", "check_shape", "decision_outputs",
+           "parse_sla_hours", "properties", "stage_sla_hours"]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -35,6 +38,8 @@ _FLOW_NODES = ("startEvent", "endEvent", "userTask", "task", "manualTask", "scri
                "callActivity", "sendTask", "receiveTask", "boundaryEvent")
 # "none": the workflow starts with no CI yet (procurement creates one; SAM ones are about a product).
 SUBJECTS = ("ci", "exception", "none")
+SLA_PROPERTY = "sla_hours"
+SLA_MAX_HOURS = 8760  # a year: anything longer is a typo, not a service level
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,41 @@ def properties(element) -> dict[str, str]:
     """The element's own Camunda extension properties (not those of nested elements)."""
     found = element.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS)
     return {p.get("name"): p.get("value") or "" for p in found}
+
+
+def parse_sla_hours(text: str) -> float:
+    """An ``sla_hours`` value as hours, or ValueError saying what is wrong with it."""
+    try:
+        hours = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{SLA_PROPERTY} {text!r} is not a number of hours") from None
+    if not 0.01 <= hours <= SLA_MAX_HOURS:  # also refuses nan and inf
+        raise ValueError(f"{SLA_PROPERTY} {text!r} must be from 0.01 to {SLA_MAX_HOURS} hours")
+    return hours
+
+
+def stage_sla_hours(process) -> dict[str, float]:
+    """Stage -> hours from the lanes' ``sla_hours`` properties (call after check_shape passed)."""
+    found = {}
+    for lane in process.findall("bpmn:laneSet/bpmn:lane", NS):
+        value = properties(lane).get(SLA_PROPERTY)
+        if value is not None:
+            found[lane.get("name")] = parse_sla_hours(value)
+    return found
+
+
+def _sla_defects(elements) -> list[Defect]:
+    defects = []
+    for element in elements:
+        value = properties(element).get(SLA_PROPERTY)
+        if value is None:
+            continue
+        try:
+            parse_sla_hours(value)
+        except ValueError as exc:
+            kind = etree.QName(element).localname
+            defects.append(Defect(element.sourceline, f"{kind} {element.get('name') or element.get('id')!r}: {exc}"))
+    return defects
 
 
 def decision_outputs(dmn_roots: list) -> dict[str, list[tuple[int | None, str]]]:
@@ -88,6 +128,7 @@ def check_shape(process, dmn_roots: list, roles: frozenset[str], checks: frozens
         if kind == "userTask":
             defects += _task_defects(node, dmn_roots, roles, checks, actions)
     defects += _flow_defects(process, stage_of)
+    defects += _sla_defects(process.findall("bpmn:laneSet/bpmn:lane", NS) + process.findall("bpmn:userTask", NS))
     return defects
 
 

@@ -4,6 +4,11 @@ Reconciliation opens and resolves exceptions; people triage them. Acknowledging 
 being handled": the exception keeps its ``open_key``, so it stays open for reconciliation
 (one open exception per CI/subject and kind) and is resolved by a run when its condition
 clears. Every change is written to the audit log in the same transaction.
+
+Each action works through the exception's resolution workflow (triage_workflow.py): assign
+gives its tasks an owner, a comment is a workflow comment, acknowledging completes its triage
+task. The exception's columns stay in step for the queue's readers. Comments of exceptions
+resolved before workflows existed stay in ``exception_comments``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from collector.errors import Conflict, FieldError, InvalidInput, NotFound
 from collector.models import ExceptionComment, User, utcnow
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException
+from collector.workflows.loading import TemplateSet
+from collector.workflows.triage_workflow import (acknowledge_through_workflow, assign_through_workflow,
+                                                 comment_through_workflow, workflow_comments)
 
 __all__ = [
     "QUEUE_STATUSES",
@@ -47,12 +55,21 @@ class QueuePage:
 
 
 @dataclass(frozen=True)
+class CommentView:
+    """One comment as the exception page shows it, from a workflow event or an older comment row."""
+
+    author: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ExceptionView:
     exception: AuditException
     asset_tag: str | None
     assignee: str | None
     acknowledged_by: str | None
-    comments: list[ExceptionComment]
+    comments: list[CommentView]
 
 
 def _filtered(query, kind: str | None, status: str, assignee_id: int | None):
@@ -87,10 +104,17 @@ def exception_view(session: Session, exception_id: int) -> ExceptionView:
         User.id.in_([i for i in (exception.assignee_id, exception.acknowledged_by_id) if i is not None]))).all())
     tag = session.scalar(select(ConfigurationItem.asset_tag).where(ConfigurationItem.id == exception.ci_id)) \
         if exception.ci_id else None
-    comments = list(session.scalars(select(ExceptionComment).where(ExceptionComment.exception_id == exception_id)
-                                    .order_by(ExceptionComment.created_at, ExceptionComment.id)))
     return ExceptionView(exception, tag, names.get(exception.assignee_id), names.get(exception.acknowledged_by_id),
-                         comments)
+                         _comments(session, exception_id))
+
+
+def _comments(session: Session, exception_id: int) -> list[CommentView]:
+    events = workflow_comments(session, exception_id)
+    if events is not None:
+        return [CommentView(e.actor or "?", e.note or "", e.at) for e in events]
+    rows = session.scalars(select(ExceptionComment).where(ExceptionComment.exception_id == exception_id)
+                           .order_by(ExceptionComment.created_at, ExceptionComment.id))
+    return [CommentView(c.author, c.body, c.created_at) for c in rows]
 
 
 def assignable_users(session: Session) -> list[User]:
@@ -114,11 +138,11 @@ def _unresolved(session: Session, exception_id: int) -> AuditException:
 
 
 def assign_exception(session: Session, exception_id: int, assignee_id: int | None, actor: Actor,
-                     now: datetime | None = None) -> AuditException:
-    """Give the exception to an operator or admin (None: unassign)."""
+                     now: datetime | None = None, templates: TemplateSet | None = None) -> AuditException:
+    """Give the exception (and its workflow's tasks) to an operator or admin (None: unassign)."""
     now = now or utcnow()
     exception = _unresolved(session, exception_id)
-    name = None
+    name, assignee = None, None
     if assignee_id is not None:
         assignee = session.get(User, assignee_id)
         if assignee is None or not assignee.active or not has_role(assignee, "operator"):
@@ -128,16 +152,25 @@ def assign_exception(session: Session, exception_id: int, assignee_id: int | Non
         exception.assignee_id = assignee_id
         exception.updated_at = now
         append_entry(session, "exception_assigned", actor, f"exception {exception.id}", {"assignee": name}, now)
+        assign_through_workflow(session, exception, assignee, actor, now, templates)
     return exception
 
 
 def comment_on_exception(session: Session, exception_id: int, body: str, actor: Actor,
-                         now: datetime | None = None) -> ExceptionComment:
+                         now: datetime | None = None, templates: TemplateSet | None = None):
+    """A comment on the exception's workflow (an ``exception_comments`` row if it never had one)."""
     now = now or utcnow()
     body = body.strip()
     if not body or len(body) > COMMENT_MAX or "\x00" in body:
         raise InvalidInput("invalid comment", [FieldError("body", f"must be 1-{COMMENT_MAX} characters")])
     exception = _get(session, exception_id)
+    event = comment_through_workflow(session, exception, body, actor, now, templates)
+    if event is not None:
+        exception.updated_at = now
+        session.flush()
+        append_entry(session, "exception_commented", actor, f"exception {exception.id}",
+                     {"workflow": event.instance_id, "event_id": event.id}, now)
+        return event
     comment = ExceptionComment(exception_id=exception.id, author_id=actor.user_id, author=actor.username or "?",
                                body=body, created_at=now)
     session.add(comment)
@@ -148,8 +181,9 @@ def comment_on_exception(session: Session, exception_id: int, body: str, actor: 
 
 
 def acknowledge_exception(session: Session, exception_id: int, actor: Actor, note: str | None = None,
-                          now: datetime | None = None) -> AuditException:
-    """Mark an open exception as seen and being handled; it stays open for reconciliation."""
+                          now: datetime | None = None, templates: TemplateSet | None = None) -> AuditException:
+    """Mark an open exception as seen and being handled (its workflow's triage task done, the note its
+    plan); it stays open for reconciliation."""
     now = now or utcnow()
     exception = _unresolved(session, exception_id)
     if exception.status == "acknowledged":
@@ -159,6 +193,7 @@ def acknowledge_exception(session: Session, exception_id: int, actor: Actor, not
     exception.acknowledged_by_id = actor.user_id
     exception.updated_at = now
     append_entry(session, "exception_acknowledged", actor, f"exception {exception.id}", {"kind": exception.kind}, now)
+    acknowledge_through_workflow(session, exception, actor, note, now, templates)
     if note and note.strip():
-        comment_on_exception(session, exception_id, note, actor, now)
+        comment_on_exception(session, exception_id, note, actor, now, templates)
     return exception

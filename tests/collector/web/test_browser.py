@@ -92,7 +92,7 @@ def test_each_role_logs_in_and_sees_what_it_may(open_as, users, fleet, server, s
 
 
 def test_admin_acknowledges_an_exception(open_as, users, fleet, database):
-    from collector.models import AuditLogEntry, ExceptionComment
+    from collector.models import AuditLogEntry, ExceptionComment, WorkflowEvent
     from collector.models.reconcile import AuditException
 
     page = open_as("admin")
@@ -112,7 +112,9 @@ def test_admin_acknowledges_an_exception(open_as, users, fleet, database):
         exception = session.get(AuditException, fleet.exception_id)
         assert exception.status == "acknowledged" and exception.open_key == f"drift:{fleet.ci_id}"
         assert exception.assignee_id == users["operator"] and exception.acknowledged_by_id == users["admin"]
-        assert len(session.scalars(select(ExceptionComment)).all()) == 2
+        # the comments are the exception workflow's comments now (collector/workflows/triage_workflow.py)
+        assert session.scalars(select(ExceptionComment)).all() == []
+        assert len(session.scalars(select(WorkflowEvent).where(WorkflowEvent.kind == "comment")).all()) == 2
         actions = session.scalars(select(AuditLogEntry.action).where(AuditLogEntry.actor == "admin")).all()
     assert {"exception_assigned", "exception_commented", "exception_acknowledged"} <= set(actions)
     page.goto("/exceptions?status=acknowledged")
