@@ -82,9 +82,12 @@ def open_exception_workflow(session: Session, templates: TemplateSet, exception_
 
 def _subject(session: Session, template: Template, ci_id: int | None, exception_id: int | None) -> dict:
     # "none": about no CI or exception (a SAM template's product is typed in its first task);
-    # a CI given anyway scopes it (the SAM templates count installs on that CI only).
+    # a CI given anyway scopes it (the SAM templates count installs on that CI only), except in
+    # a template that creates its CI (procurement).
     if template.subject == "none" and ci_id is None:
         return {}
+    if template.subject == "none" and any(t["properties"].get("action") == "create_ci" for t in template.tasks.values()):
+        raise InvalidInput("unexpected subject", [FieldError("ci_id", f"{template.name} creates its CI: start it without one")])
     if template.subject == "exception":
         if exception_id is None:
             raise InvalidInput("missing subject", [FieldError("exception_id", "this template needs an exception")])

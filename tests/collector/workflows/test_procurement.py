@@ -158,9 +158,10 @@ def test_started_through_the_api_with_no_ci(client, database, people):
 
 def test_illegal_moves_and_bad_input_change_nothing(database, templates, people, laptop, clock):
     alice, bob, audrey = people["alice"], people["bob"], people["audrey"]
-    wf = start(database, templates, "ham_procurement", alice, clock(), ci_id=laptop["ci_id"])
-    with database.session() as session:
-        assert session.get(WorkflowInstance, wf).ci_id is None  # subject "none" takes no CI
+    with pytest.raises(InvalidInput, match="unexpected subject") as given_a_ci:
+        start(database, templates, "ham_procurement", alice, clock(), ci_id=laptop["ci_id"])
+    assert given_a_ci.value.fields[0].field == "ci_id"  # procurement creates its CI
+    wf = start(database, templates, "ham_procurement", alice, clock())
     before = snapshot(database, wf)
     with pytest.raises(Conflict, match=r"task 'tag' \(Execution\) is not ready: .* at stage Initiation"):
         act(database, templates, wf, "tag", bob, {}, clock())
