@@ -6,25 +6,63 @@ in neither. KPIs read the events table; the audit log's hash chain makes tamperi
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from collector.access.audit_log import append_entry
+from collector.access.audit_log import append_entries, append_entry
 from collector.models import WorkflowEvent, WorkflowInstance
 from collector.workflows.roles import WorkflowActor
 
-__all__ = ["record_event"]
+__all__ = ["KpiMark", "NewEvent", "record_event", "record_events"]
+
+
+@dataclass(frozen=True)
+class KpiMark:
+    """What a completion event carries for the KPIs: the task's ``kpi`` property and its ready time."""
+
+    kpi: str | None = None
+    ready_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event of a batch (:func:`record_events`)."""
+
+    instance_id: int
+    template: str
+    stage: str
+    kind: str
+    detail: dict = field(default_factory=dict)
+
+
+def _audit_detail(template: str, stage: str, task: str | None, actor: WorkflowActor, note: str | None,
+                  detail: dict) -> dict:
+    return {"template": template, "stage": stage, "task": task, "role": actor.role, "note": note, **detail}
 
 
 def record_event(session: Session, instance: WorkflowInstance, kind: str, actor: WorkflowActor,
                  now: datetime, task: str | None = None, detail: dict | None = None,
-                 note: str | None = None) -> WorkflowEvent:
+                 note: str | None = None, mark: KpiMark = KpiMark()) -> WorkflowEvent:
     detail = detail or {}
     event = WorkflowEvent(instance_id=instance.id, at=now, actor_id=actor.user_id, actor=actor.username,
-                          actor_role=actor.role, kind=kind, stage=instance.stage, task=task, detail=detail, note=note)
+                          actor_role=actor.role, kind=kind, stage=instance.stage, task=task, detail=detail, note=note,
+                          task_kpi=mark.kpi, ready_at=mark.ready_at)
     session.add(event)
     append_entry(session, f"workflow_{kind}", actor.audit, f"workflow {instance.id}",
-                 {"template": instance.template, "stage": instance.stage, "task": task, "role": actor.role,
-                  "note": note, **detail}, now)
+                 _audit_detail(instance.template, instance.stage, task, actor, note, detail), now)
     return event
+
+
+def record_events(session: Session, events: list[NewEvent], actor: WorkflowActor, now: datetime) -> None:
+    """Many events by one actor at one time: one insert for the rows, one for their audit entries."""
+    if not events:
+        return
+    session.execute(insert(WorkflowEvent), [
+        {"instance_id": e.instance_id, "at": now, "actor_id": actor.user_id, "actor": actor.username,
+         "actor_role": actor.role, "kind": e.kind, "stage": e.stage, "task": None, "detail": e.detail, "note": None}
+        for e in events])
+    append_entries(session, [(f"workflow_{e.kind}", actor.audit, f"workflow {e.instance_id}",
+                              _audit_detail(e.template, e.stage, None, actor, None, e.detail)) for e in events], now)
