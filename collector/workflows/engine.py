@@ -60,11 +60,12 @@ def _document(workflow) -> dict:
     return json.loads(_serializer().serialize_json(workflow))
 
 
-def serialize(workflow) -> dict:
-    """The instance's own state: task tree and data, without the process spec."""
+def serialize(workflow, with_spec: bool = False) -> dict:
+    """The instance's own state: task tree and data, without the process spec unless asked."""
     document = _document(workflow)
-    for key in SPEC_KEYS:
-        document.pop(key, None)
+    if not with_spec:
+        for key in SPEC_KEYS:
+            document.pop(key, None)
     return document
 
 

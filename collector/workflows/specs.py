@@ -60,4 +60,6 @@ def load_workflow(instance: WorkflowInstance, session: Session | None = None):
 
 
 def store_state(instance: WorkflowInstance, workflow) -> None:
-    instance.state = engine.serialize(workflow)
+    """The state after a transition; one that carried its own spec keeps carrying it (its hash
+    may name a template version whose spec was never stored)."""
+    instance.state = engine.serialize(workflow, with_spec="spec" in instance.state)
