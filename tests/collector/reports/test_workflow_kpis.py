@@ -3,11 +3,19 @@ on-time provisioning, disposal lead time), per template and per ISO week."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import json
+import subprocess
 from datetime import date, datetime, timezone
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
 
-from collector.models import WorkflowEvent, WorkflowInstance
+from collector.models import AuditLogEntry, WorkflowEvent, WorkflowInstance
+from collector.reports.kpi_export import HEADERS
 from collector.reports.kpis import compute_kpis, kpi_rows, week_starts
 from collector.reports.required_fields import required_fields
 from collector.reports.workflow_kpis import Durations, OnTime, quantiles, workflow_kpis
@@ -173,3 +181,109 @@ def test_all_six_kpis_and_their_flat_rows(database, history):
     assert ("approval_time_hours", "2026-W48", "ham_retirement", "count", 1) in rows
     assert ("on_time_provisioning", "", "all", "percent", 66.7) in rows
     assert ("disposal_lead_time_hours", "", "all", "median", 162) in rows
+
+
+# --- API, exports and CLI ---------------------------------------------------------------------
+
+@pytest.fixture
+def at_now(monkeypatch):
+    monkeypatch.setattr("collector.api.kpis.utcnow", lambda: NOW)
+    monkeypatch.setattr("collector.models.utcnow", lambda: NOW)  # the CLI imports it when it runs
+
+
+def _exports(database) -> list[AuditLogEntry]:
+    with database.session() as session:
+        return list(session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "export")))
+
+
+def test_the_api_answers_the_workflow_kpis(client, database, history, make_token, at_now):
+    body = client.get("/api/v1/kpis?weeks=2", headers=make_token()).get_json()
+    assert body["approval_time"]["overall"] == {"count": 6, "median_hours": 7.5, "p90_hours": 120}
+    assert body["on_time_provisioning"]["weeks"][0] == {"week": "2026-W48", "starts": "2026-11-23", "overall": {
+        "delivered": 2, "on_time": 1, "percent": 50.0, "without_need_by": 0}}
+    assert body["disposal_lead_time"]["by_template"] == {"ham_retirement": {"count": 2, "median_hours": 162,
+                                                                            "p90_hours": 168}}
+    assert len(client.get("/api/v1/kpis", headers=make_token()).get_json()["cycle_time"]["weeks"]) == 12
+
+
+def test_the_xlsx_export_has_dates_as_dates_and_column_widths(client, database, history, make_token, at_now):
+    from openpyxl import load_workbook
+
+    response = client.get("/api/v1/kpis/export?format=xlsx&weeks=2", headers=make_token())
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows.index(HEADERS)
+    assert ("Cycle time", "median 36 h, p90 240 h (5)") in [row[:2] for row in rows[:header]]
+    data = rows[header + 1:]
+    assert ("cycle_time_hours", "2026-W49", datetime(2026, 11, 30), "all", "p90", 240) in data
+    assert ("on_time_provisioning", None, None, "all", "percent", 66.7) in data
+    cell = sheet.cell(header + 2 + data.index(("cycle_time_hours", "2026-W49", datetime(2026, 11, 30), "all",
+                                                "p90", 240)), 3)
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd"
+    assert sheet.column_dimensions["A"].width >= len("disposal_lead_time_hours")
+    [entry] = _exports(database)
+    assert entry.target == "kpis.xlsx" and entry.detail["sha256"] == hashlib.sha256(response.data).hexdigest()
+    assert entry.detail["rows"] == len(data) and entry.detail["filters"] == {"weeks": "2"}
+
+
+def test_the_csv_and_pdf_exports_carry_the_same_figures(client, database, history, make_token, at_now):
+    csv_body = client.get("/api/v1/kpis/export?weeks=2", headers=make_token()).data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(csv_body)))
+    assert ["# Approval time", "median 7.5 h, p90 120 h (6)"] in rows
+    assert ["disposal_lead_time_hours", "2026-W48", "2026-11-23", "all", "median", "168.0"] in rows
+    pdf = client.get("/api/v1/kpis/export?format=pdf&weeks=2", headers=make_token())
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout
+    assert b"Stocktake KPI report" in text and b"On-time provisioning:" in text and b"2 of 3 (66.7%)" in text
+    assert [e.target for e in _exports(database)] == ["kpis.csv", "kpis.pdf"]
+
+
+@pytest.mark.parametrize("query", ["format=docx", "format=", "weeks=0"])
+def test_a_bad_export_request_is_422_and_nothing_is_audited(client, database, make_token, query):
+    response = client.get(f"/api/v1/kpis/export?{query}", headers=make_token())
+    assert response.status_code == 422
+    assert response.get_json()["fields"][0]["field"] == query.split("=")[0]
+    assert _exports(database) == []
+
+
+def test_the_export_needs_a_token(client, database):
+    assert client.get("/api/v1/kpis/export").status_code == 401
+
+
+@pytest.fixture
+def kpis_cli(db_url, database, tmp_path):
+    from collector.cli import main
+
+    def run(*args):
+        env = {"STOCKTAKE_DATABASE_URL": db_url, "STOCKTAKE_DATA_DIR": str(tmp_path), "STOCKTAKE_CONFIG": None}
+        return CliRunner().invoke(main, ["kpis", *args], env=env)
+
+    return run
+
+
+def test_the_cli_prints_and_exports_the_workflow_kpis(kpis_cli, client, database, history, make_token, at_now,
+                                                      tmp_path):
+    as_json = kpis_cli("--json", "--weeks", "2")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output) == client.get("/api/v1/kpis?weeks=2", headers=make_token()).get_json()
+    text = kpis_cli("--weeks", "2").output.splitlines()
+    assert "Cycle time in hours (count / median / p90), last 2 weeks:" in text
+    assert [line.split() for line in text if line.strip().startswith("ham_deployment")][0] == \
+        ["ham_deployment", "3", "36", "240"]
+    assert ["2026-W49", "1/1", "100%", "1"] in [line.split() for line in text]
+    target = tmp_path / "kpis.xlsx"
+    result = kpis_cli("--format", "xlsx", "--weeks", "2", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    assert result.output.startswith("wrote ") and digest in result.output
+    [entry] = _exports(database)
+    assert (entry.target, entry.detail["sha256"], entry.client) == ("kpis.xlsx", digest, "cli")
+
+
+@pytest.mark.parametrize("args, message", [(["--format", "pdf"], "--format pdf writes a file: give --output PATH"),
+                                           (["--json", "-o", "x.csv"], "--output writes a csv, xlsx or pdf report")])
+def test_cli_export_misuse_exits_2_and_writes_nothing(kpis_cli, database, args, message):
+    result = kpis_cli(*args)
+    assert result.exit_code == 2 and message in result.output
+    assert _exports(database) == []
