@@ -21,7 +21,7 @@ from collector.models.workflows import STAGES, EventKind, InstanceStatus
 from collector.workflows import engine
 from collector.workflows.actions import ACTIONS
 from collector.workflows.bulk import open_for_exceptions
-from collector.workflows.events import KpiMark, record_event
+from collector.workflows.events import EventBatch, KpiMark, record_event
 from collector.workflows.evidence import CHECKS
 from collector.workflows.forms import validate_form
 from collector.workflows.loading import Template, TemplateSet
@@ -164,13 +164,15 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     if approval and clean.get("decision") == "reject" and not clean.get("reason"):
         raise InvalidInput("invalid form input; nothing was stored", [FieldError("reason", "is required to reject")])
     evidence = _validate(session, instance, props, dict(task.data) | clean, actor, override_reason)
+    events = EventBatch(instance, actor, now)
     if "action" in props:
         change = ACTIONS[props["action"]](session, instance, dict(task.data) | clean, now)
-        record_event(session, instance, EventKind.CMDB_CHANGE.value, actor, now, task_id, change)
+        events.add(EventKind.CMDB_CHANGE.value, task_id, change)
     mark = KpiMark(props.get("kpi"), engine.ready_since(task))
-    _record_completion(session, instance, task_id, props, clean, evidence, actor, override_reason, now, mark)
+    _record_completion(events, task_id, props, clean, evidence, override_reason, mark)
     engine.run_task(workflow, task, clean)
-    _advance(session, instance, workflow, actor, clean, now)
+    _advance(events, instance, workflow, clean, now)
+    events.write(session)
     return instance
 
 
@@ -193,22 +195,19 @@ def _validate(session: Session, instance: WorkflowInstance, props: dict, data: d
     return {"check": props["check"], "passed": False, "evidence": why}
 
 
-def _record_completion(session: Session, instance: WorkflowInstance, task_id: str, props: dict, clean: dict,
-                       evidence: dict | None, actor: WorkflowActor, override_reason: str | None,
-                       now: datetime, mark: KpiMark) -> None:
+def _record_completion(events: EventBatch, task_id: str, props: dict, clean: dict, evidence: dict | None,
+                       override_reason: str | None, mark: KpiMark) -> None:
     if props.get("approval") == "true":
         kind = EventKind.APPROVED if clean.get("decision") == "approve" else EventKind.REJECTED
-        record_event(session, instance, kind.value, actor, now, task_id, {"fields": clean}, clean.get("reason"), mark)
+        events.add(kind.value, task_id, {"fields": clean}, clean.get("reason"), mark)
         return
     if evidence is not None and not evidence["passed"]:
-        record_event(session, instance, EventKind.OVERRIDE.value, actor, now, task_id, evidence, override_reason)
+        events.add(EventKind.OVERRIDE.value, task_id, evidence, override_reason)
     kind = EventKind.RESUBMITTED if props.get("resubmission") == "true" else EventKind.TASK_COMPLETED
-    record_event(session, instance, kind.value, actor, now, task_id, {"fields": clean, "evidence": evidence},
-                 mark=mark)
+    events.add(kind.value, task_id, {"fields": clean, "evidence": evidence}, mark=mark)
 
 
-def _advance(session: Session, instance: WorkflowInstance, workflow, actor: WorkflowActor, clean: dict,
-             now: datetime) -> None:
+def _advance(events: EventBatch, instance: WorkflowInstance, workflow, clean: dict, now: datetime) -> None:
     if clean.get("need_by"):
         instance.need_by = date.fromisoformat(clean["need_by"])
     engine.mark_ready(workflow, now)
@@ -217,12 +216,12 @@ def _advance(session: Session, instance: WorkflowInstance, workflow, actor: Work
     instance.updated_at = now
     if engine.completed(workflow):
         instance.status, instance.stage, instance.closed_at = InstanceStatus.CLOSED.value, STAGES[-1], now
-        record_event(session, instance, EventKind.CLOSED.value, actor, now)
+        events.add(EventKind.CLOSED.value)
         return
     stage = engine.current_stage(workflow)
     if stage != instance.stage:
         instance.stage = stage
-        record_event(session, instance, EventKind.STAGE_ENTERED.value, actor, now)
+        events.add(EventKind.STAGE_ENTERED.value)
 
 
 def comment_on_workflow(session: Session, instance_id: int, actor: WorkflowActor, body: str,
