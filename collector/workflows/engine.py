@@ -11,6 +11,7 @@ started with. A state from before that split still carries its own spec and rest
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,10 @@ if TYPE_CHECKING:  # loading imports this module
 __all__ = ["SPEC_KEYS", "ProcessSpec", "completed", "current_stage", "deserialize", "first_state", "mark_ready",
            "new_workflow", "ready_since", "ready_tasks", "restore_spec", "run_task", "serialize", "spec_document",
            "task_info", "task_infos"]
+
+# SpiffWorkflow logs every task state change at INFO with the task's data (form input): Stocktake
+# records its own events, and form data does not belong in the logs.
+logging.getLogger("spiff").setLevel(logging.WARNING)
 
 # The keys of a serialised workflow that hold its process spec (stored per template hash).
 SPEC_KEYS = ("spec", "subprocess_specs")

@@ -82,7 +82,9 @@ def record_events(session: Session, events: list[NewEvent], actor: WorkflowActor
     """Many events by one actor at one time, in order: one insert for the rows, one for their audit entries."""
     if not events:
         return
-    session.execute(insert(WorkflowEvent), [
+    # The table, not the mapped class: the ORM's bulk insert groups rows by the keys they set
+    # (one statement per group); one executemany over the table is one statement.
+    session.execute(insert(WorkflowEvent.__table__), [
         {"instance_id": e.instance_id, "at": now, "actor_id": actor.user_id, "actor": actor.username,
          "actor_role": actor.role, "kind": e.kind, "stage": e.stage, "task": e.task, "detail": e.detail,
          "note": e.note, "task_kpi": e.mark.kpi, "ready_at": e.mark.ready_at} for e in events])
