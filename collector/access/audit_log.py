@@ -101,7 +101,7 @@ def append_entries(session: Session, entries: list[tuple[str, Actor, str | None,
                      "target": target, "detail": detail, "client": actor.client, "prev_hash": prev,
                      "row_hash": row_hash})
         entry_id, prev = entry_id + 1, row_hash
-    session.execute(insert(AuditLogEntry), rows)
+    session.execute(insert(AuditLogEntry.__table__), rows)
     log.info("audit log entries %d-%d appended; head %s", rows[0]["id"], rows[-1]["id"], prev)
 
 

@@ -107,9 +107,7 @@ def deserialize(state: dict, spec: ProcessSpec | None = None):
 
 @dataclass(frozen=True)
 class _FirstState:
-    text: str  # the state JSON of a fresh instance with no seed
-    root: str  # the root task's id, whose data holds the seed
-    task_ids: tuple[str, ...]
+    state: dict  # the state of a fresh instance with no seed; never changed, copied per instance
     stage: str
 
 
@@ -136,27 +134,35 @@ def _build_first_state(template: Template) -> _FirstState | None:
         return None
     mark_ready(workflow, None)
     state = serialize(workflow)
-    return _FirstState(json.dumps(state), state["root"], tuple(state["tasks"]), current_stage(workflow))
+    if state.get("subprocesses") or state.get("bpmn_events"):
+        return None  # keyed by task ids or carrying events: not a plain copy
+    return _FirstState(state, current_stage(workflow))
 
 
 def first_state(template: Template, seed: dict, now) -> tuple[dict, str]:
     """(state, stage) of a new instance: the template's fresh state copied, with new task ids and
-    ``seed`` as the root task's data. Measured 0.6 ms → 0.05 ms per instance (docs/benchmarks.md)."""
+    ``seed`` as the root task's data: a fraction of running the engine and serialising
+    (measured in docs/benchmarks.md)."""
     first = _first_state(template)
     if first is None:
         workflow = new_workflow(template, seed)
         mark_ready(workflow, now)
         return serialize(workflow), current_stage(workflow)
-    text = first.text
-    for task_id in first.task_ids:
-        text = text.replace(task_id, str(uuid.uuid4()))
-    state = json.loads(text)
-    root = state["tasks"][state["root"]]
-    root["data"] = json.loads(json.dumps(seed, default=str))
-    for task in state["tasks"].values():
+    return _copied(first.state, json.loads(json.dumps(seed, default=str)), now), first.stage
+
+
+def _copied(state: dict, seed: dict, now) -> dict:
+    """A copy of a fresh state with new task ids. Only what differs is new: the task dicts, the
+    root's data and the ready stamps; the rest (deltas, specs' names) is shared and never changed."""
+    ids = {old: str(uuid.uuid4()) for old in state["tasks"]}
+    tasks = {}
+    for old, task in state["tasks"].items():
+        copy = dict(task, id=ids[old], parent=ids.get(task["parent"]), children=[ids[c] for c in task["children"]])
         if _READY_AT in task["internal_data"]:
-            task["internal_data"][_READY_AT] = now.isoformat() if now is not None else None
-    return state, first.stage
+            copy["internal_data"] = dict(task["internal_data"], **{_READY_AT: now.isoformat() if now else None})
+        tasks[ids[old]] = copy
+    tasks[ids[state["root"]]]["data"] = seed
+    return dict(state, tasks=tasks, root=ids[state["root"]], last_task=ids.get(state["last_task"]))
 
 
 def mark_ready(workflow, now) -> None:
