@@ -13,8 +13,9 @@ Running instances of a shipped template carry a real engine state. Then:
   open_5000   5,000 new audit exceptions (as a run stores them) opened with
               open_exception_workflows in one transaction; and, for comparison, the
               one-at-a-time path (open_exception_workflow) on a sample, scaled to 5,000;
-  transition  POST /api/v1/workflows/<id>/tasks/triage on as many opened instances, one after
-              another, through gunicorn as the README runs it: p50/p95 latency.
+  transition  complete_task (triage) on opened instances in this process (the service and the
+              database alone), then POST /api/v1/workflows/<id>/tasks/triage on as many others,
+              one after another, through gunicorn as the README runs it: p50/p95 latency.
 
     python bench/workflows.py --db sqlite|postgresql [--quick]
 
@@ -255,6 +256,20 @@ def _time_open_one_by_one(db, templates, sample: int) -> float:
     return time.perf_counter() - started
 
 
+def _time_service_transitions(db, templates, instance_ids: list[int]) -> list[float]:
+    """The same transition in this process, without HTTP: what the service and the database cost."""
+    from collector.workflows.roles import WorkflowActor
+    from collector.workflows.service import complete_task
+
+    actor, latencies = WorkflowActor(None, "bench", "operator", "bench"), []
+    for instance_id in instance_ids:
+        started = time.perf_counter()
+        with db.write() as session:
+            complete_task(session, templates, instance_id, "triage", actor, {"plan": "check the register"}, 1)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
 def _operator_token(db) -> str:
     from collector.access.api_tokens import create_api_token
     from collector.access.users import create_user
@@ -326,9 +341,15 @@ def main() -> None:
             print(f"open {to_open}: {open_s:.2f} s (one at a time: ~{result['open_5000_one_by_one_s_est']} s "
                   f"for 5,000)", flush=True)
             _analyze(db)
+            ordered = sorted(opened.values())
+            service = _time_service_transitions(db, templates, ordered[transitions:2 * transitions])
+            result.update(transition_service_p50_ms=round(percentile(service, 0.5), 1),
+                          transition_service_p95_ms=round(percentile(service, 0.95), 1))
+            print(f"transitions in process: p50 {result['transition_service_p50_ms']} ms, "
+                  f"p95 {result['transition_service_p95_ms']} ms", flush=True)
             token = _operator_token(db)
             db.dispose()
-            latencies = _time_transitions(url, workdir, token, sorted(opened.values())[:transitions])
+            latencies = _time_transitions(url, workdir, token, ordered[:transitions])
             result.update(transitions=len(latencies), transition_p50_ms=round(percentile(latencies, 0.5), 1),
                           transition_p95_ms=round(percentile(latencies, 0.95), 1))
             print(f"transitions: p50 {result['transition_p50_ms']} ms, p95 {result['transition_p95_ms']} ms",

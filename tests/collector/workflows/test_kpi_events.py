@@ -156,3 +156,34 @@ def test_batch_opening_matches_one_at_a_time_and_joins_running_ones(database, te
     assert ready(database, batch) == ["triage"]
     _act(database, templates, batch, "triage", people["alice"], {"plan": "ask"}, clock())
     assert ready(database, batch) == ["fix"]  # a drift needs no approval (exception_resolution.dmn)
+
+
+def test_concurrent_batch_and_single_appends_keep_one_chain(database):
+    """Batches (open_exception_workflows, transitions) and single appends from several threads at
+    once: the chain's lock serialises them, so no two entries claim the same place."""
+    import threading
+
+    from collector.access.audit_log import Actor, append_entries, append_entry
+
+    actor, errors = Actor(None, "bench", "test"), []
+
+    def writer(n: int) -> None:
+        try:
+            for round_ in range(5):
+                with database.write() as session:
+                    if n % 2:
+                        append_entries(session, [("test", actor, f"t{n}", {"i": i}) for i in range(3)], NOW)
+                    else:
+                        append_entry(session, "test", actor, f"t{n}", {"round": round_}, NOW)
+        except Exception as exc:  # reported below: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with database.session() as session:
+        report = verify_chain(session)
+    assert report.ok and report.checked == 2 * 5 * 3 + 2 * 5
