@@ -1,21 +1,51 @@
-"""GET /api/v1/kpis: the KPIs over the last N ISO weeks (auditors and up)."""
+"""GET /api/v1/kpis: the six KPIs over the last N ISO weeks, and the same as a CSV, XLSX or PDF
+file (GET /api/v1/kpis/export), each file's hash in the audit log (auditors and up)."""
 
 from __future__ import annotations
 
+import io
+
+from flask import request, send_file
+
+from collector.access.audit_log import Actor
 from collector.api import bp
-from collector.api.auth import current_token
+from collector.api.auth import client_address, current_token
 from collector.api.params import positive_int
-from collector.extensions import get_config, request_session
+from collector.errors import FieldError, InvalidInput
+from collector.extensions import get_config, get_db, request_session
 from collector.models import utcnow
+from collector.reports.exports import FORMATS, record_export
+from collector.reports.files import MEDIA_TYPES, write_export
+from collector.reports.kpi_export import kpi_export
 from collector.reports.kpis import DEFAULT_WEEKS, MAX_WEEKS, compute_kpis
 from collector.reports.required_fields import required_fields
 
 __all__: list[str] = []
 
+def _kpis(now):
+    weeks = positive_int("weeks", DEFAULT_WEEKS, MAX_WEEKS)
+    return compute_kpis(request_session(), now, weeks, required_fields(get_config().ci_required_fields))
+
 
 @bp.get("/kpis")
 def kpis_index():
     current_token("auditor")
-    weeks = positive_int("weeks", DEFAULT_WEEKS, MAX_WEEKS)
-    required = required_fields(get_config().ci_required_fields)
-    return compute_kpis(request_session(), utcnow(), weeks, required).as_dict()
+    return _kpis(utcnow()).as_dict()
+
+
+@bp.get("/kpis/export")
+def kpis_export():
+    token = current_token("auditor")
+    fmt = request.args.get("format", "csv")
+    if fmt not in FORMATS:
+        raise InvalidInput("invalid query parameter", [FieldError("format", "must be csv, xlsx or pdf")])
+    now = utcnow()
+    export = kpi_export(_kpis(now), f"API token {token.name} ({token.role})", now)
+    spool = io.BytesIO()  # a few thousand rows at most (104 weeks): memory is the right place
+    written = write_export(export, fmt, spool)
+    with get_db().write() as session:
+        record_export(session, export, fmt, Actor(None, f"token:{token.name}", client_address()), written.sha256,
+                      written.rows, written.size)
+    spool.seek(0)
+    return send_file(spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True,
+                     download_name=f"{export.file_stem}.{fmt}", max_age=0)

@@ -342,6 +342,20 @@ def _reconciliation_paths(page_params: list) -> dict:
 
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
 _PERCENT = {"type": ["number", "null"], "description": "null when there are no CIs"}
+_DURATIONS = {"type": "object", "properties": {
+    "count": {"type": "integer"},
+    "median_hours": {"type": ["number", "null"], "description": "null when nothing was measured"},
+    "p90_hours": {"type": ["number", "null"], "description": "nearest-rank 90th percentile"}}}
+_DURATION_KPI = {"type": "object", "properties": {
+    "overall": _DURATIONS, "by_template": {"type": "object", "additionalProperties": _DURATIONS},
+    "weeks": {"type": "array", "description": "per ISO week of the ending event, the current week last",
+              "items": {"type": "object", "properties": {
+                  "week": {"type": "string"}, "starts": {"type": "string", "format": "date"}, "overall": _DURATIONS,
+                  "by_template": {"type": "object", "additionalProperties": _DURATIONS}}}}}}
+_ON_TIME = {"type": "object", "properties": {
+    "delivered": {"type": "integer", "description": "deliveries with a need-by date"},
+    "on_time": {"type": "integer"}, "percent": {"type": ["number", "null"]},
+    "without_need_by": {"type": "integer"}}}
 _KPIS = {"type": "object", "properties": {
     "generated_at": {"type": "string", "format": "date-time"},
     "weeks": {"type": "integer"},
@@ -359,18 +373,39 @@ _KPIS = {"type": "object", "properties": {
             "starts": {"type": "string", "format": "date"},
             "opened": _COUNTS, "closed": _COUNTS, "open": _COUNTS}}},
         "ageing": {"type": "object", "description": "days open (0-7, 8-30, 31-90, >90) -> kind -> count",
-                   "additionalProperties": _COUNTS}}}}}
+                   "additionalProperties": _COUNTS}}},
+    "cycle_time": {**_DURATION_KPI, "description": "started -> closed, instances closed in the period"},
+    "approval_time": {**_DURATION_KPI, "description": "approval task ready -> approved or rejected"},
+    "on_time_provisioning": {"type": "object", "description": "deliveries (tasks with kpi=delivered) on or "
+                                                              "before the need-by date", "properties": {
+        "overall": _ON_TIME, "by_template": {"type": "object", "additionalProperties": _ON_TIME},
+        "weeks": {"type": "array", "items": {"type": "object", "properties": {
+            "week": {"type": "string"}, "starts": {"type": "string", "format": "date"}, "overall": _ON_TIME}}}}},
+    "disposal_lead_time": {**_DURATION_KPI, "description": "kpi=retirement_approved -> kpi=disposed"}}}
 
 
 def _kpi_paths() -> dict:
     """KPIs (collector/api/kpis.py; definitions in collector/reports/kpis.py)."""
+    weeks = {"name": "weeks", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 104},
+             "description": "ISO weeks to report, the current one last (default 12)"}
+    binary = {"schema": {"type": "string", "format": "binary"}}
     return {"/api/v1/kpis": {"get": {
-        "summary": "KPIs: % of CI records complete (overall, per class, fields most often missing) and audit "
-                   "exceptions opened, closed and open per ISO week and kind, with the ageing of open ones",
+        "summary": "KPIs: % of CI records complete (overall, per class, fields most often missing), audit "
+                   "exceptions opened, closed and open per ISO week and kind with the ageing of open ones, "
+                   "workflow cycle time and approval time (median and p90 per template), on-time provisioning "
+                   "and disposal lead time, each with a per-week trend",
         "security": [{"apiToken": []}],
-        "parameters": [{"name": "weeks", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 104},
-                        "description": "ISO weeks to report, the current one last (default 12)"}],
+        "parameters": [weeks],
         "responses": {"200": _json(_KPIS, "The KPIs"), **_TOKEN_ERRORS, "422": _error("weeks is not 1 to 104")},
+    }}, "/api/v1/kpis/export": {"get": {
+        "summary": "The KPI report as a file: one row per figure (KPI, ISO week, week start, group, measure, "
+                   "value) under a provenance block; its SHA-256 goes to the audit log",
+        "security": [{"apiToken": []}],
+        "parameters": [weeks, {"name": "format", "in": "query",
+                               "schema": {"type": "string", "enum": ["csv", "xlsx", "pdf"], "default": "csv"}}],
+        "responses": {"200": {"description": "The report", "content": {"text/csv": binary, _XLSX: binary,
+                                                                       "application/pdf": binary}},
+                      **_TOKEN_ERRORS, "422": _error("weeks is not 1 to 104, or an unknown format")},
     }}}
 
 

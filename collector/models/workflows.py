@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.models.base import Base, BigIntPK, UtcDateTime, utcnow
 
-__all__ = ["STAGES", "EventKind", "InstanceStatus", "Stage", "WorkflowEvent", "WorkflowInstance"]
+__all__ = ["STAGES", "EventKind", "InstanceStatus", "Stage", "WorkflowEvent", "WorkflowInstance", "WorkflowSpec"]
 
 
 class Stage(str, Enum):
@@ -75,7 +75,8 @@ class WorkflowInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # SpiffWorkflow's BpmnWorkflowSerializer output (task tree and data).
+    # SpiffWorkflow's BpmnWorkflowSerializer output (task tree and data); the process spec is in
+    # workflow_specs under template_hash (rows from before migration 0019 still carry their own).
     state: Mapped[dict] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -85,7 +86,8 @@ class WorkflowEvent(Base):
 
     __tablename__ = "workflow_events"
     __table_args__ = (Index("ix_workflow_events_instance_at", "instance_id", "at"),
-                      Index("ix_workflow_events_kind_at", "kind", "at"))
+                      Index("ix_workflow_events_kind_at", "kind", "at"),
+                      Index("ix_workflow_events_task_kpi_at", "task_kpi", "at"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id", ondelete="CASCADE"))
@@ -98,3 +100,18 @@ class WorkflowEvent(Base):
     task: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)
+    # What the KPIs read, set when a task is completed: the task's BPMN ``kpi`` property as it
+    # was (e.g. "delivered") and when the task became ready (approval time = at - ready_at).
+    task_kpi: Mapped[str | None] = mapped_column(String(32))
+    ready_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WorkflowSpec(Base):
+    """The serialised process spec of one template version, shared by its instances' states."""
+
+    __tablename__ = "workflow_specs"
+
+    template_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    template: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

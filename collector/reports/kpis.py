@@ -17,16 +17,9 @@ resolved by then). Plus the *ageing* of those open now: days since ``opened_at``
 31-90 and over 90. AuditException has stored ``resolved_at`` since it was created (migration
 0007), set by the one resolving path (collector/reconcile/store.py), so no backfill is needed.
 
-**Workflow KPIs, not built here**: cycle time (median and p90 per template), approval time,
-on-time provisioning and disposal lead time belong to the workflow engine. They are to be added
-as functions of the same shape over a ``workflow_events`` table with at least::
-
-    id, instance_id, template (e.g. "ham.new_hire"), stage (initiation ... closure),
-    event ("started", "entered_stage", "approved", "rejected", "closed", ...),
-    at (UTC), actor_id, data (JSON: need_by, delivered_at, ... as the template records them)
-
-so that, e.g., cycle time is ``closed.at - started.at`` per instance and on-time provisioning
-compares the "closed" event's time with the ``need_by`` its "started" event recorded.
+**Workflow KPIs** (collector/reports/workflow_kpis.py): cycle time and approval time (median
+and p90 per template), on-time provisioning and disposal lead time, from ``workflow_events``,
+over the same ISO weeks and per week.
 """
 
 from __future__ import annotations
@@ -42,6 +35,7 @@ from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException
 from collector.reconcile.report import EXCEPTION_KINDS
 from collector.reports.required_fields import TEXT_FIELDS, RequiredFields, fields_for
+from collector.reports.workflow_kpis import DurationKpi, OnTimeKpi, workflow_kpis
 
 __all__ = ["AGEING_BUCKETS", "DEFAULT_WEEKS", "MAX_WEEKS", "ClassCompleteness", "Completeness", "ExceptionKpis",
            "ExceptionWeek", "FieldGap", "Kpis", "ci_completeness", "compute_kpis", "exception_weeks", "kpi_rows",
@@ -99,13 +93,19 @@ class Kpis:
     weeks: int
     ci_completeness: Completeness
     audit_exceptions: ExceptionKpis
+    cycle_time: DurationKpi
+    approval_time: DurationKpi
+    on_time_provisioning: OnTimeKpi
+    disposal_lead_time: DurationKpi
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def compute_kpis(session: Session, now: datetime, weeks: int, required: RequiredFields) -> Kpis:
-    return Kpis(now.isoformat(), weeks, ci_completeness(session, required), exception_weeks(session, now, weeks))
+    flows = workflow_kpis(session, week_starts(now, weeks))
+    return Kpis(now.isoformat(), weeks, ci_completeness(session, required), exception_weeks(session, now, weeks),
+                flows.cycle_time, flows.approval_time, flows.on_time_provisioning, flows.disposal_lead_time)
 
 
 # --- % of CI records complete -----------------------------------------------------------
@@ -221,6 +221,39 @@ def kpi_rows(kpis: Kpis) -> list[tuple[str, str, str, str, float | int | None]]:
                      for kind, count in getattr(week, measure).items()]
     for bucket, per_kind in kpis.audit_exceptions.ageing.items():
         rows += [("audit_exception_age_days", "", kind, bucket, count) for kind, count in per_kind.items()]
+    for name in ("cycle_time", "approval_time", "disposal_lead_time"):
+        rows += _duration_rows(f"{name}_hours", getattr(kpis, name))
+    rows += _on_time_rows(kpis.on_time_provisioning)
+    return rows
+
+
+def _durations(kpi: str, week: str, group: str, durations) -> list[tuple]:
+    return [(kpi, week, group, "count", durations.count), (kpi, week, group, "median", durations.median_hours),
+            (kpi, week, group, "p90", durations.p90_hours)]
+
+
+def _duration_rows(kpi: str, result: DurationKpi) -> list[tuple]:
+    rows = _durations(kpi, "", "all", result.overall)
+    for template, durations in result.by_template.items():
+        rows += _durations(kpi, "", template, durations)
+    for week in result.weeks:
+        rows += _durations(kpi, week.week, "all", week.overall)
+        for template, durations in week.by_template.items():
+            rows += _durations(kpi, week.week, template, durations)
+    return rows
+
+
+def _on_time(week: str, group: str, share) -> list[tuple]:
+    return [("on_time_provisioning", week, group, measure, getattr(share, measure))
+            for measure in ("delivered", "on_time", "percent", "without_need_by")]
+
+
+def _on_time_rows(result: OnTimeKpi) -> list[tuple]:
+    rows = _on_time("", "all", result.overall)
+    for template, share in result.by_template.items():
+        rows += _on_time("", template, share)
+    for week in result.weeks:
+        rows += _on_time(week.week, "all", week.overall)
     return rows
 
 

@@ -1,22 +1,44 @@
 """SpiffWorkflow glue: start a template's process, store it as JSON, find its ready tasks.
 
 The only module that touches SpiffWorkflow's runtime API, so an upgrade of the library
-(or a change of interpreter) stays here. Stored state is the serializer's JSON document,
-which carries the process spec too: a running instance keeps the template it started with.
+(or a change of interpreter) stays here. Stored state is the serializer's JSON document
+*without* the process spec: the spec (9 of a state's 13 KB, measured in docs/benchmarks.md)
+is the same for every instance of one template version, so it is stored once per template
+hash (collector/workflows/specs.py) and a running instance still acts on the spec it
+started with. A state from before that split still carries its own spec and restores alone.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # loading imports this module
     from collector.workflows.loading import Template
 
-__all__ = ["completed", "current_stage", "deserialize", "new_workflow", "ready_tasks", "run_task", "serialize",
+__all__ = ["SPEC_KEYS", "ProcessSpec", "completed", "current_stage", "deserialize", "first_state", "mark_ready",
+           "new_workflow", "ready_since", "ready_tasks", "restore_spec", "run_task", "serialize", "spec_document",
            "task_info", "task_infos"]
+
+# SpiffWorkflow logs every task state change at INFO with the task's data (form input): Stocktake
+# records its own events, and form data does not belong in the logs.
+logging.getLogger("spiff").setLevel(logging.WARNING)
+
+# The keys of a serialised workflow that hold its process spec (stored per template hash).
+SPEC_KEYS = ("spec", "subprocess_specs")
+_READY_AT = "stocktake_ready_at"
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """A restored process spec and its subprocess specs: shared, read-only, by every instance of one hash."""
+
+    spec: object
+    subprocess_specs: dict
 
 
 class _WithoutTaskData(logging.Filter):
@@ -54,12 +76,123 @@ def new_workflow(template: Template, seed: dict):
     return workflow
 
 
-def serialize(workflow) -> dict:
+def _document(workflow) -> dict:
     return json.loads(_serializer().serialize_json(workflow))
 
 
-def deserialize(state: dict):
-    return _serializer().deserialize_json(json.dumps(state))
+def serialize(workflow, with_spec: bool = False) -> dict:
+    """The instance's own state: task tree and data, without the process spec unless asked."""
+    document = _document(workflow)
+    if not with_spec:
+        for key in SPEC_KEYS:
+            document.pop(key, None)
+    return document
+
+
+def spec_document(template: Template) -> dict:
+    """The serialised process spec of a template, stored once per template hash."""
+    serializer = _serializer()
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
+    document = _document(BpmnWorkflow(template.spec, template.subprocess_specs))
+    return {key: document[key] for key in SPEC_KEYS} | {serializer.VERSION_KEY: document[serializer.VERSION_KEY]}
+
+
+def restore_spec(document: dict) -> ProcessSpec:
+    """The spec objects of a stored spec document (restore once per hash, then share)."""
+    serializer = _serializer()
+    restored = json.loads(json.dumps(document))
+    serializer.migrate(restored)
+    return ProcessSpec(serializer.registry.restore(restored["spec"]),
+                       {k: serializer.registry.restore(v) for k, v in restored.get("subprocess_specs", {}).items()})
+
+
+def deserialize(state: dict, spec: ProcessSpec | None = None):
+    """The workflow of a stored state; ``spec`` is needed unless the state carries its own (old rows)."""
+    serializer = _serializer()
+    document = json.loads(json.dumps(state))
+    serializer.migrate(document)
+    if "spec" not in document:
+        if spec is None:
+            raise ValueError("this workflow state needs its stored process spec")
+        # The registry returns objects it does not recognise unchanged: the shared spec is used as is.
+        document["spec"], document["subprocess_specs"] = spec.spec, dict(spec.subprocess_specs)
+    return serializer.from_dict(document)
+
+
+@dataclass(frozen=True)
+class _FirstState:
+    state: dict  # the state of a fresh instance with no seed; never changed, copied per instance
+    stage: str
+
+
+_FIRST_STATES: dict[tuple[str, str], _FirstState | None] = {}
+
+
+def _first_state(template: Template) -> _FirstState | None:
+    key = (template.name, template.sha256)
+    if key not in _FIRST_STATES:
+        _FIRST_STATES[key] = _build_first_state(template)
+    return _FIRST_STATES[key]
+
+
+def _build_first_state(template: Template) -> _FirstState | None:
+    """A template's fresh state, built once. None when the steps before the first person's task
+    could read the seed (a gateway, script or decision): then each instance runs them itself."""
+    from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
+    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+    from SpiffWorkflow.util.task import TaskState
+
+    workflow = new_workflow(template, {})
+    if any(not isinstance(t.task_spec, (BpmnStartTask, StartEvent))
+           for t in workflow.get_tasks(state=TaskState.COMPLETED)):
+        return None
+    mark_ready(workflow, None)
+    state = serialize(workflow)
+    if state.get("subprocesses") or state.get("bpmn_events"):
+        return None  # keyed by task ids or carrying events: not a plain copy
+    return _FirstState(state, current_stage(workflow))
+
+
+def first_state(template: Template, seed: dict, now) -> tuple[dict, str]:
+    """(state, stage) of a new instance: the template's fresh state copied, with new task ids and
+    ``seed`` as the root task's data: a fraction of running the engine and serialising
+    (measured in docs/benchmarks.md)."""
+    first = _first_state(template)
+    if first is None:
+        workflow = new_workflow(template, seed)
+        mark_ready(workflow, now)
+        return serialize(workflow), current_stage(workflow)
+    return _copied(first.state, json.loads(json.dumps(seed, default=str)), now), first.stage
+
+
+def _copied(state: dict, seed: dict, now) -> dict:
+    """A copy of a fresh state with new task ids. Only what differs is new: the task dicts, the
+    root's data and the ready stamps; the rest (deltas, specs' names) is shared and never changed."""
+    ids = {old: str(uuid.uuid4()) for old in state["tasks"]}
+    tasks = {}
+    for old, task in state["tasks"].items():
+        copy = dict(task, id=ids[old], parent=ids.get(task["parent"]), children=[ids[c] for c in task["children"]])
+        if _READY_AT in task["internal_data"]:
+            copy["internal_data"] = dict(task["internal_data"], **{_READY_AT: now.isoformat() if now else None})
+        tasks[ids[old]] = copy
+    tasks[ids[state["root"]]]["data"] = seed
+    return dict(state, tasks=tasks, root=ids[state["root"]], last_task=ids.get(state["last_task"]))
+
+
+def mark_ready(workflow, now) -> None:
+    """Stamp the person's tasks that have just become ready with the time (for approval-time KPIs)."""
+    for task in ready_tasks(workflow):
+        if _READY_AT not in task.internal_data:
+            task.internal_data[_READY_AT] = now.isoformat() if now is not None else None
+
+
+def ready_since(task):
+    """When ``task`` became ready (a datetime), if the engine stamped it."""
+    from datetime import datetime
+
+    stamp = task.internal_data.get(_READY_AT)
+    return datetime.fromisoformat(stamp) if stamp else None
 
 
 def ready_tasks(workflow) -> list:

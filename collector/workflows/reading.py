@@ -15,6 +15,7 @@ from collector.workflows.loading import TemplateSet
 from collector.workflows.roles import WorkflowActor
 from collector.workflows.secrets import masked, secret_ids
 from collector.workflows.service import task_role
+from collector.workflows.specs import load_workflow
 
 __all__ = ["InstancePage", "describe_field", "instance_data", "instance_summary", "instance_view", "list_instances",
            "my_tasks", "ready_task_views"]
@@ -66,7 +67,7 @@ def ready_task_views(instance: WorkflowInstance) -> list[dict]:
     if instance.status != InstanceStatus.RUNNING.value:
         return []
     views = []
-    for task in engine.ready_tasks(engine.deserialize(instance.state)):
+    for task in engine.ready_tasks(load_workflow(instance)):
         info = engine.task_info(task.task_spec)
         views.append({"id": task.task_spec.bpmn_id, "name": info["name"], "stage": info["stage"],
                       "role": task_role(task, info), "approval": info["properties"].get("approval") == "true",

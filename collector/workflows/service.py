@@ -20,19 +20,21 @@ from collector.models import AuditException, ConfigurationItem, WorkflowInstance
 from collector.models.workflows import STAGES, EventKind, InstanceStatus
 from collector.workflows import engine
 from collector.workflows.actions import ACTIONS
+from collector.workflows.bulk import open_for_exceptions
 from collector.workflows.delegation import authorize
 from collector.workflows.derived import DERIVATIONS, Context
-from collector.workflows.events import record_event
+from collector.workflows.events import EventBatch, KpiMark, record_event
 from collector.workflows.evidence import CHECKS
 from collector.workflows.forms import validate_form
 from collector.workflows.loading import Template, TemplateSet
 from collector.workflows.roles import SYSTEM, WorkflowActor
 from collector.workflows.secrets import mask_fields
+from collector.workflows.specs import ensure_spec, load_workflow, store_state
 from collector.workflows.tasks import sync_tasks
 from collector.workflows.triage_workflow import sync_exception_after_task
 
-__all__ = ["EXCEPTION_TEMPLATE", "comment_on_workflow", "complete_task", "open_exception_workflow", "start_workflow",
-           "task_role"]
+__all__ = ["EXCEPTION_TEMPLATE", "comment_on_workflow", "complete_task", "open_exception_workflow",
+           "open_exception_workflows", "start_workflow", "task_role"]
 
 EXCEPTION_TEMPLATE = "exception_resolution"
 
@@ -54,16 +56,17 @@ def start_workflow(session: Session, templates: TemplateSet, template_name: str,
         raise InvalidInput("unknown template", [FieldError("template", f"no template named {template_name!r}")])
     # started_on: the day the request was made, for date rules in templates (e.g. the warranty check).
     seed = {**(data or {}), **_subject(session, template, ci_id, exception_id), "started_on": now.date().isoformat()}
-    workflow = engine.new_workflow(template, seed)
+    ensure_spec(session, template, now)
+    state, stage = engine.first_state(template, seed, now)
     instance = WorkflowInstance(template=template.name, template_hash=template.sha256, ci_id=seed.get("ci_id"),
                                 exception_id=seed.get("exception_id"), status=InstanceStatus.RUNNING.value,
-                                stage=engine.current_stage(workflow), initiator_id=actor.user_id,
-                                created_at=now, updated_at=now, state=engine.serialize(workflow), version=1)
+                                stage=stage, initiator_id=actor.user_id, created_at=now, updated_at=now, state=state,
+                                version=1)
     session.add(instance)
     session.flush()
     record_event(session, instance, EventKind.STARTED.value, actor, now, detail={"subject": seed})
     record_event(session, instance, EventKind.STAGE_ENTERED.value, actor, now)
-    sync_tasks(session, instance, workflow, now, template.stage_sla)
+    sync_tasks(session, instance, load_workflow(instance, session), now, template.stage_sla)
     return instance
 
 
@@ -78,6 +81,16 @@ def open_exception_workflow(session: Session, templates: TemplateSet, exception_
     if running is not None:
         return running
     return start_workflow(session, templates, EXCEPTION_TEMPLATE, SYSTEM, exception_id=exception_id, now=now)
+
+
+def open_exception_workflows(session: Session, templates: TemplateSet, exception_ids: list[int],
+                             now: datetime | None = None) -> dict[int, int]:
+    """:func:`open_exception_workflow` for many exceptions in a few statements (after a reconciliation
+    run): exception id -> its running workflow's id. Resolved and unknown exceptions are skipped."""
+    template = templates.get(EXCEPTION_TEMPLATE)
+    if template is None:
+        raise InvalidInput("unknown template", [FieldError("template", f"no template named {EXCEPTION_TEMPLATE!r}")])
+    return open_for_exceptions(session, template, exception_ids, now or utcnow())
 
 
 def _subject(session: Session, template: Template, ci_id: int | None, exception_id: int | None) -> dict:
@@ -159,7 +172,7 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     if actor.role == "auditor":
         raise Forbidden("auditors read workflows and act on none")
     instance = _locked(session, instance_id, version)
-    workflow = engine.deserialize(instance.state)
+    workflow = load_workflow(instance, session)
     task = _ready(workflow, instance, task_id)
     info = engine.task_info(task.task_spec)
     props = info["properties"]
@@ -169,16 +182,18 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     if approval and clean.get("decision") == "reject" and not clean.get("reason"):
         raise InvalidInput("invalid form input; nothing was stored", [FieldError("reason", "is required to reject")])
     evidence = _validate(session, instance, props, dict(task.data) | clean, actor, override_reason)
+    events = EventBatch(instance, actor, now)
     if "derive" in props:
         clean |= DERIVATIONS[props["derive"]](session, instance, dict(task.data) | clean,
                                               Context(templates, actor, now))
     if "action" in props:
         change = ACTIONS[props["action"]](session, instance, dict(task.data) | clean, now)
-        record_event(session, instance, EventKind.CMDB_CHANGE.value, actor, now, task_id, change)
-    _record_completion(session, instance, task_id, props, mask_fields(info["fields"], clean), evidence, actor,
-                       override_reason, now)
+        events.add(EventKind.CMDB_CHANGE.value, task_id, change)
+    mark = KpiMark(props.get("kpi"), engine.ready_since(task))
+    _record_completion(events, task_id, props, mask_fields(info["fields"], clean), evidence, override_reason, mark)
     engine.run_task(workflow, task, clean)
-    _advance(session, instance, workflow, actor, clean, now)
+    _advance(events, instance, workflow, clean, now)
+    events.write(session)
     template = templates.get(instance.template)
     sync_tasks(session, instance, workflow, now, template.stage_sla if template else {}, (task_id, actor))
     sync_exception_after_task(session, instance, task_id, actor, now)
@@ -204,34 +219,33 @@ def _validate(session: Session, instance: WorkflowInstance, props: dict, data: d
     return {"check": props["check"], "passed": False, "evidence": why}
 
 
-def _record_completion(session: Session, instance: WorkflowInstance, task_id: str, props: dict, clean: dict,
-                       evidence: dict | None, actor: WorkflowActor, override_reason: str | None,
-                       now: datetime) -> None:
+def _record_completion(events: EventBatch, task_id: str, props: dict, clean: dict, evidence: dict | None,
+                       override_reason: str | None, mark: KpiMark) -> None:
     if props.get("approval") == "true":
         kind = EventKind.APPROVED if clean.get("decision") == "approve" else EventKind.REJECTED
-        record_event(session, instance, kind.value, actor, now, task_id, {"fields": clean}, clean.get("reason"))
+        events.add(kind.value, task_id, {"fields": clean}, clean.get("reason"), mark)
         return
     if evidence is not None and not evidence["passed"]:
-        record_event(session, instance, EventKind.OVERRIDE.value, actor, now, task_id, evidence, override_reason)
+        events.add(EventKind.OVERRIDE.value, task_id, evidence, override_reason)
     kind = EventKind.RESUBMITTED if props.get("resubmission") == "true" else EventKind.TASK_COMPLETED
-    record_event(session, instance, kind.value, actor, now, task_id, {"fields": clean, "evidence": evidence})
+    events.add(kind.value, task_id, {"fields": clean, "evidence": evidence}, mark=mark)
 
 
-def _advance(session: Session, instance: WorkflowInstance, workflow, actor: WorkflowActor, clean: dict,
-             now: datetime) -> None:
+def _advance(events: EventBatch, instance: WorkflowInstance, workflow, clean: dict, now: datetime) -> None:
     if clean.get("need_by"):
         instance.need_by = date.fromisoformat(clean["need_by"])
-    instance.state = engine.serialize(workflow)
+    engine.mark_ready(workflow, now)
+    store_state(instance, workflow)
     instance.version += 1
     instance.updated_at = now
     if engine.completed(workflow):
         instance.status, instance.stage, instance.closed_at = InstanceStatus.CLOSED.value, STAGES[-1], now
-        record_event(session, instance, EventKind.CLOSED.value, actor, now)
+        events.add(EventKind.CLOSED.value)
         return
     stage = engine.current_stage(workflow)
     if stage != instance.stage:
         instance.stage = stage
-        record_event(session, instance, EventKind.STAGE_ENTERED.value, actor, now)
+        events.add(EventKind.STAGE_ENTERED.value)
 
 
 def comment_on_workflow(session: Session, instance_id: int, actor: WorkflowActor, body: str,

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from collector.config import CollectorConfig
@@ -34,6 +34,7 @@ from collector.facts import register_consumer
 from collector.models import (Asset, AuditException, CiMatch, CiState, ConfigurationItem, WorkflowInstance,
                               WorkflowTriggerMark, utcnow)
 from collector.models.workflows import EventKind, InstanceStatus
+from collector.workflows.bulk import open_for_exceptions
 from collector.workflows.events import record_event
 from collector.workflows.loading import Template, TemplateSet, templates_for
 from collector.workflows.roles import SYSTEM
@@ -129,31 +130,58 @@ def open_exception_workflows(session: Session, templates: TemplateSet, template_
     """Open a workflow for each exception, or join the running one for its CI (or subject) and kind.
 
     One query finds the running workflows of the template with their exceptions' keys, instead
-    of one query per exception; a new workflow joins the map, so two new exceptions of one key
-    (a duplicate pair) share one workflow."""
+    of one query per exception; the first new exception of a key opens the workflow and the
+    others of that key (a duplicate pair) join it. The new workflows go in together
+    (collector/workflows/bulk.py: thousands after a big run in seconds)."""
     now = now or utcnow()
     result = TriggerResult()
     exceptions = list(session.scalars(select(AuditException).where(AuditException.id.in_(list(exception_ids)))
                                       .order_by(AuditException.id)))
     running = _running_by_key(session, template_name)
+    openers, joiners = {}, []
     for exception in exceptions:
         key = _exception_key(exception.ci_id, exception.subject_type, exception.subject_id, exception.kind)
         if exception.id in running["ids"]:
             result.skipped += 1
-        elif key in running["keys"]:
-            instance = session.get(WorkflowInstance, running["keys"][key])
-            record_event(session, instance, EventKind.EXCEPTION_JOINED.value, SYSTEM, now,
-                         detail={"exception_id": exception.id, "kind": exception.kind})
-            result.joined += 1
+        elif key in running["keys"] or key in openers:
+            joiners.append((key, exception))
         else:
+            openers[key] = exception
+    opened = _open_many(session, templates, template_name, list(openers.values()), now)
+    for key, exception in openers.items():
+        if exception.id in opened:
+            running["keys"][key], result.started = opened[exception.id], result.started + 1
+        else:
+            result.skipped += 1
+    for key, exception in joiners:
+        if key not in running["keys"]:  # its opener was skipped (resolved meanwhile)
+            result.skipped += 1
+            continue
+        instance = session.get(WorkflowInstance, running["keys"][key])
+        record_event(session, instance, EventKind.EXCEPTION_JOINED.value, SYSTEM, now,
+                     detail={"exception_id": exception.id, "kind": exception.kind})
+        result.joined += 1
+    return result
+
+
+def _open_many(session: Session, templates: TemplateSet, template_name: str, exceptions: list,
+               now: datetime) -> dict[int, int]:
+    """exception id -> the workflow opened for it now, with its trigger mark."""
+    template = templates.get(template_name)
+    if template.subject != "exception":  # a site's template about something else: one at a time
+        started = {}
+        for exception in exceptions:
             instance = _start(session, templates, template_name, Trigger.EXCEPTION,
                               Subject(f"exception:{exception.id}", exception.ci_id, exception.id), now)
-            if instance is None:
-                result.skipped += 1
-                continue
-            running["keys"][key], result.started = instance.id, result.started + 1
-            running["ids"].add(exception.id)
-    return result
+            if instance is not None:
+                started[exception.id] = instance.id
+        return started
+    opened = open_for_exceptions(session, template, [e.id for e in exceptions], now)
+    if opened:
+        session.execute(insert(WorkflowTriggerMark.__table__), [
+            {"instance_id": instance_id, "trigger": Trigger.EXCEPTION.value, "subject": f"exception:{exception_id}",
+             "fired_at": now} for exception_id, instance_id in opened.items()])
+    return opened
 
 
 def _exception_key(ci_id, subject_type, subject_id, kind) -> tuple:
