@@ -42,19 +42,21 @@ def _running(session: Session, ids: list[int]) -> dict[int, int]:
     return found
 
 
-def _seeds(session: Session, ids: list[int]) -> dict[int, dict]:
+def _seeds(session: Session, ids: list[int], now: datetime) -> dict[int, dict]:
     """exception id -> the seed start_workflow would give it; resolved and unknown ids are left out."""
     seeds = {}
     for chunk in _chunks(ids):
         rows = session.execute(select(AuditException.id, AuditException.kind, ConfigurationItem.id,
-                                      ConfigurationItem.ci_class, ConfigurationItem.asset_tag)
+                                      ConfigurationItem.ci_class, ConfigurationItem.asset_tag,
+                                      ConfigurationItem.warranty_end)
                                .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
                                .where(AuditException.id.in_(chunk), AuditException.status != "resolved")).all()
-        for exception_id, kind, ci_id, ci_class, asset_tag in rows:
+        for exception_id, kind, ci_id, ci_class, asset_tag, warranty_end in rows:
             seed = {"exception_id": exception_id, "exception_kind": kind}
             if ci_id is not None:
-                seed.update(ci_id=ci_id, ci_class=ci_class, asset_tag=asset_tag)
-            seeds[exception_id] = seed
+                seed.update(ci_id=ci_id, ci_class=ci_class, asset_tag=asset_tag,
+                            warranty_end=warranty_end.isoformat() if warranty_end else None)
+            seeds[exception_id] = {**seed, "started_on": now.date().isoformat()}
     return seeds
 
 
@@ -63,7 +65,7 @@ def open_for_exceptions(session: Session, template: Template, exception_ids: lis
     """exception id -> the id of its running workflow, opened now unless one was running already."""
     ids = sorted(set(exception_ids))
     result = _running(session, ids)
-    seeds = _seeds(session, [i for i in ids if i not in result])
+    seeds = _seeds(session, [i for i in ids if i not in result], now)
     if not seeds:
         return result
     ensure_spec(session, template, now)

@@ -81,7 +81,7 @@ def instance_data(instance: WorkflowInstance) -> dict:
 
     Masked here, in the one place reads go through: the stored state keeps the value for
     the tasks that need it."""
-    workflow = engine.deserialize(instance.state)
+    workflow = load_workflow(instance)
     secret = set().union(*(secret_ids(info["fields"]) for info in engine.task_infos(workflow.spec).values()))
     return {name: masked(value) if name in secret and value not in (None, "") else value
             for name, value in engine.task_data(workflow).items()}

@@ -19,6 +19,7 @@ from collector.errors import InvalidInput
 from collector.models import Asset, AssetSoftware, WorkflowEvent, WorkflowInstance
 from collector.models.workflows import EventKind, InstanceStatus, Stage
 from collector.workflows import engine, products
+from collector.workflows.specs import load_workflow
 
 __all__ = ["SAM_CHECKS"]
 
@@ -147,7 +148,7 @@ def _bought(session: Session, acquisition_id: int | None) -> int:
     acquisition = session.get(WorkflowInstance, acquisition_id) if acquisition_id else None
     if acquisition is None or acquisition.status != InstanceStatus.CLOSED.value:
         return 0
-    return int(engine.task_data(engine.deserialize(acquisition.state)).get("quantity") or 0)
+    return int(engine.task_data(load_workflow(acquisition, session)).get("quantity") or 0)
 
 
 SAM_CHECKS: dict[str, Callable[[Session, WorkflowInstance, dict], Evidence]] = {

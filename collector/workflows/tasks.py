@@ -53,6 +53,7 @@ def open_task_specs(workflow) -> dict[str, dict]:
 def sync_tasks(session: Session, instance: WorkflowInstance, workflow, now: datetime, stage_sla: dict,
                completed: tuple[str, WorkflowActor] | None = None) -> None:
     """Close the completed task's row, withdraw rows no longer ready, add rows for newly ready tasks."""
+    session.flush()  # writers do not autoflush: rows added earlier in this transaction (a start) count
     rows = {r.task: r for r in session.scalars(select(WorkflowTask).where(
         WorkflowTask.instance_id == instance.id, WorkflowTask.completed_at.is_(None)))}
     owner = next((r.owner_id for r in rows.values() if r.owner_id is not None), None)

@@ -23,6 +23,7 @@ from collector.workflows import engine
 from collector.workflows.events import record_event
 from collector.workflows.loading import SHIPPED_DIR, TemplateSet, load_templates
 from collector.workflows.roles import WorkflowActor, actor_for_user
+from collector.workflows.specs import load_workflow
 from collector.workflows.tasks import set_owner
 
 __all__ = ["TRIAGE_TASK", "acknowledge_through_workflow", "assign_through_workflow", "comment_through_workflow",
@@ -95,7 +96,7 @@ def acknowledge_through_workflow(session: Session, exception: AuditException, ac
     instance = exception_workflow(session, exception, now, loaded)
     if instance is None or instance.status != InstanceStatus.RUNNING.value:
         return
-    ready = [t.task_spec.bpmn_id for t in engine.ready_tasks(engine.deserialize(instance.state))]
+    ready = [t.task_spec.bpmn_id for t in engine.ready_tasks(load_workflow(instance, session))]
     if TRIAGE_TASK in ready:
         plan = (note or "").strip()[:2000] or "acknowledged in the exception queue"
         complete_task(session, loaded, instance.id, TRIAGE_TASK, _actor(session, actor), {"plan": plan}, now=now)

@@ -33,6 +33,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Before this revision every state carried its own process spec: put it back from
+    # workflow_specs, so the older code (and migration 0017's backfill) can read the states.
+    bind = op.get_bind()
+    instances = sa.table('workflow_instances', sa.column('id', sa.BigInteger), sa.column('template_hash', sa.String),
+                         sa.column('state', sa.JSON))
+    specs = sa.table('workflow_specs', sa.column('template_hash', sa.String), sa.column('spec', sa.JSON))
+    stored = dict(bind.execute(sa.select(specs.c.template_hash, specs.c.spec)).all())
+    for row in bind.execute(sa.select(instances.c.id, instances.c.template_hash, instances.c.state)).all():
+        if 'spec' not in row.state and row.template_hash in stored:
+            bind.execute(instances.update().where(instances.c.id == row.id)
+                         .values(state={**row.state, **stored[row.template_hash]}))
     with op.batch_alter_table('workflow_events', schema=None) as batch_op:
         batch_op.drop_index('ix_workflow_events_task_kpi_at')
         batch_op.drop_column('ready_at')

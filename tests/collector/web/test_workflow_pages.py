@@ -67,8 +67,9 @@ def test_operator_starts_another_approves_and_the_auditor_only_reads(client, log
     client.post("/logout", data={"csrf_token": token})
     token = _login_as(client, "olga")
     mine = client.get("/workflows/mine").get_data(as_text=True)
-    # Hers: the approval, and the triage of the fleet's drift (a workflow Stocktake opened: any operator's).
-    assert f"/workflows/{wf}#task-approve_cost" in mine and re.search(r'id="my-task-count">2<', mine)
+    # Hers: the approval, and the triage of the fleet's two exceptions (workflows Stocktake opened: any
+    # operator's): the drift, and the unmanaged asset its first report raised (opened by the trigger).
+    assert f"/workflows/{wf}#task-approve_cost" in mine and re.search(r'id="my-task-count">3<', mine)
     assert f"/workflows/{fleet.workflow_id}#task-triage" in mine
     rejected = client.post(f"/workflows/{wf}/tasks/approve_cost", data={"csrf_token": token, "decision": "reject"})
     assert rejected.status_code == 422
