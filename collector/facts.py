@@ -121,7 +121,7 @@ def _reconcile_slice(db: Database, config: CollectorConfig, now: datetime, asset
                      device_ids: tuple[int, ...], ci_ids: tuple[int, ...]) -> RunResult | None:
     assets, devices = set(asset_ids), set(device_ids)
     if ci_ids:
-        matched = _subjects_matched_to(db, ci_ids)
+        matched = _subjects_matched_to(db, ci_ids) | _subjects_claimable_by(db, ci_ids)
         if len(matched) > config.reconcile_changed_cis_max_subjects:
             log.info("CI change touches too many matched subjects to reconcile now; the next full run will",
                      extra={"cis": len(ci_ids), "subjects": len(matched)})
@@ -133,10 +133,35 @@ def _reconcile_slice(db: Database, config: CollectorConfig, now: datetime, asset
     return run_incremental(db, config, now, asset_ids=sorted(assets), device_ids=sorted(devices))
 
 
+def _subjects_claimable_by(db: Database, ci_ids: tuple[int, ...]) -> set[tuple[str, int]]:
+    """Observed subjects that share a MAC or a serial with these CIs: a CI just registered (or
+    given its MAC or serial) may now claim an unmanaged device or asset, and the exception about it
+    should clear in this run, not at the next full one. Indexed lookups, bounded like the rest."""
+    from sqlalchemy import select
+
+    from collector.db import chunked
+    from collector.models import Asset, AssetNic, CiMac, ConfigurationItem, Device
+
+    found: set[tuple[str, int]] = set()
+    try:
+        with db.session() as session:
+            for chunk in chunked(list(ci_ids)):
+                macs = select(CiMac.mac).where(CiMac.ci_id.in_(chunk))
+                serials = select(ConfigurationItem.serial).where(ConfigurationItem.id.in_(chunk),
+                                                                 ConfigurationItem.serial.is_not(None))
+                found |= {("device", i) for i in session.scalars(
+                    select(Device.id).where(Device.mac.in_(macs) | Device.serial.in_(serials)))}
+                found |= {("asset", i) for i in session.scalars(
+                    select(AssetNic.asset_id).where(AssetNic.mac.in_(macs)))}
+                found |= {("asset", i) for i in session.scalars(select(Asset.id).where(Asset.serial.in_(serials)))}
+    except Exception:  # noqa: BLE001 - best effort, as the run itself
+        log.exception("could not find the subjects changed CIs may claim; the next full run will catch up")
+    return found
+
+
 def _subjects_matched_to(db: Database, ci_ids: tuple[int, ...]) -> set[tuple[str, int]]:
     """The observed subjects the last runs matched to these CIs: a changed CI (new serial, user,
-    location) is re-judged through them. Subjects that a new or re-identified CI could now claim
-    are not found from the CI side; the next full run finds them."""
+    location) is re-judged through them; :func:`_subjects_claimable_by` adds those it may now claim."""
     try:
         with db.session() as session:
             return set(store.matched_to(session.connection(), set(ci_ids), exclude=set()))

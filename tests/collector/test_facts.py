@@ -133,6 +133,25 @@ def test_fixing_a_ci_in_the_register_resolves_its_drift_at_once(client, database
         assert session.scalar(drift).status == "resolved"
 
 
+def test_registering_an_unmanaged_device_resolves_its_exception_at_once(client, database, make_agent, make_token,
+                                                                         seen):
+    """Before: a new CI was reconciled only through subjects already matched to it (none), so the
+    device it now claims stayed "unmanaged" until the next full run."""
+    scanner = make_agent()
+    assert client.post("/api/v1/discovery", json=_report(scanner.agent_id, [PRINTER]),
+                       headers=scanner.headers).status_code == 201
+    unmanaged = select(AuditException).where(AuditException.kind == "unmanaged")
+    with database.session() as session:
+        assert session.scalar(unmanaged).status == "open"
+    response = client.post("/api/v1/cis/import", headers=make_token("operator"), content_type="text/csv",
+                           data=b"Asset Tag,Class,Status,MAC Address(es)\nPR-0009,Printer,Deployed,3C:52:82:00:09:01\n")
+    assert response.status_code == 200 and response.get_json()["created"] == 1
+    assert seen[-1].reconciliation is not None and seen[-1].reconciliation.mode == "incremental"
+    with database.session() as session:
+        exception = session.scalar(unmanaged)
+        assert exception.status == "resolved", exception.summary
+
+
 def test_a_big_import_leaves_reconciliation_to_the_full_run_but_still_tells_the_consumers(database, config, seen):
     with database.write() as session:
         build_messy_fleet(session)
