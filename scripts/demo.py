@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,7 +238,7 @@ def _snmp_discovery(base: str, token: str, state_dir: Path, data_dir: Path) -> N
 def _web_logins(env: dict) -> list[tuple[str, str, str]]:
     """A demo admin and a demo auditor for the web UI, with fresh random passwords each run."""
     logins = []
-    for username, role in (("demo-admin", "admin"), ("demo-auditor", "auditor")):
+    for username, role in (("demo-admin", "admin"), ("demo-operator", "operator"), ("demo-auditor", "auditor")):
         password = secrets.token_urlsafe(12)
         cli = [sys.executable, "-m", "collector.cli", "user"]
         done = subprocess.run([*cli, "create", username, "--role", role, "--password-stdin"], input=password + "\n",
@@ -309,6 +309,110 @@ def _reconciliation(base: str, token: str, data_dir: Path, env: dict) -> None:
     _say("  " + (explain.stdout.strip() or explain.stderr.strip()).replace("\n", "\n  "))
 
 
+def _cli_json(env: dict, *args: str) -> dict:
+    """One ``stocktake-collector`` command with --json; its answer, or the demo stops saying why."""
+    done = subprocess.run([sys.executable, "-m", "collector.cli", *args, "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit(f"demo: stocktake-collector {' '.join(args[:3])} failed: {(done.stderr or done.stdout).strip()}")
+    return json.loads(done.stdout)
+
+
+def _act(env: dict, instance_id: int, task: str, actor: str, **fields: str) -> dict:
+    """Complete ``task`` as ``actor`` (``stocktake-collector workflow act``), saying what happened."""
+    args = ["workflow", "act", str(instance_id), task, "--as", actor]
+    for name, value in fields.items():
+        args += ["-d", f"{name}={value}"]
+    shown = _cli_json(env, *args)
+    ready = ", ".join(t["id"] for t in shown["ready_tasks"]) or "none"
+    _say(f"    {task:<12} by {actor:<14} -> stage {shown['stage']:<13} status {shown['status']:<8} next: {ready}")
+    return shown
+
+
+def _validate(env: dict, instance_id: int, evidence_hint: str) -> dict:
+    """The validation task: passes on the evidence, or an admin overrides it and says why."""
+    args = ["workflow", "act", str(instance_id), "validate", "--as", "demo-operator"]
+    done = subprocess.run([sys.executable, "-m", "collector.cli", *args, "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode == 0:
+        shown = json.loads(done.stdout)
+        _say(f"    validate     by demo-operator  -> passed on the evidence ({evidence_hint})")
+        return shown
+    _say(f"    validate     refused: {(done.stderr or done.stdout).strip()}")
+    shown = _cli_json(env, *args[:-2], "--as", "demo-admin", "--override-reason", f"demo: {evidence_hint}")
+    _say("    validate     overridden by demo-admin, with the reason recorded")
+    return shown
+
+
+def _workflows(base: str, token: str, env: dict, agent_env: dict, data_dir: Path) -> None:
+    """A new-hire provisioning of this machine and an exception's resolution, each to closure."""
+    _say()
+    _say("== Workflows: new-hire provisioning of LT-DEMO, then an exception resolved (stocktake-collector workflow) ==")
+    ci = next((c for c in _get(base + "/api/v1/cis?q=LT-DEMO", token)["items"] if c["asset_tag"] == "LT-DEMO"), None)
+    asset = _get(base + "/api/v1/assets", token)["items"][0]
+    if ci is None:
+        _say("  LT-DEMO is not in the register (the import above failed): skipped")
+        return
+    user = (_get(f"{base}/api/v1/assets/{asset['id']}", token).get("primary_user") or "").strip()
+    need_by = (datetime.now(timezone.utc) + timedelta(days=7)).date().isoformat()
+    started = _cli_json(env, "workflow", "start", "ham_deployment", "--as", "demo-operator", "--ci", str(ci["id"]))
+    wf = started["id"]
+    _say(f"  workflow {wf} (ham_deployment) about CI {ci['id']} LT-DEMO, requested by demo-operator")
+    shown = _act(env, wf, "request", "demo-operator", user=user or "demo-user", department="IT",
+                 location="Demo lab", need_by=need_by, cost="1500")
+    if any(t["id"] == "approve_cost" for t in shown["ready_tasks"]):
+        _act(env, wf, "approve_cost", "demo-admin", decision="approve")  # the policy's approver, not the requester
+    _act(env, wf, "deploy", "demo-operator", note="handed over at the demo desk")
+    _act(env, wf, "document", "demo-operator", handover=f"LT-DEMO to {user or 'demo-user'}, Demo lab",
+         delivered_on=datetime.now(timezone.utc).date().isoformat())
+    again = subprocess.run([sys.executable, "-m", "agent.cli", "run", "--once"], env=agent_env, capture_output=True,
+                           text=True, timeout=300)
+    _say("    the agent reports again" + (" (stored)" if again.returncode == 0 else f" (failed: {again.stderr.strip()})"))
+    hint = (f"the agent reports user {user}" if user else
+            "this machine reports no logged-in user, so no agent evidence can show the new user")
+    _validate(env, wf, hint)
+    _act(env, wf, "close", "demo-operator")
+    _exception_workflow(base, token, env, data_dir)
+    kpis = subprocess.run([sys.executable, "-m", "collector.cli", "kpis", "--weeks", "2"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    _say("  KPIs (stocktake-collector kpis):")
+    _say("  " + (kpis.stdout.strip() or kpis.stderr.strip()).replace("\n", "\n  "))
+
+
+def _exception_workflow(base: str, token: str, env: dict, data_dir: Path) -> None:
+    """An unmanaged device's exception: its workflow (opened by the trigger), the device registered, closed."""
+    exceptions = _get(base + "/api/v1/exceptions?kind=unmanaged&status=open&per_page=200", token)["items"]
+    listed = _cli_json(env, "workflow", "list", "--template", "exception_resolution", "--status", "running",
+                       "--limit", "1000")
+    by_exception = {w["exception_id"]: w["id"] for w in listed["items"]}
+    devices = {d["id"]: d for d in _get(base + "/api/v1/devices?managed=false&per_page=200", token)["items"]}
+    for exception in exceptions:
+        device = devices.get(exception["subject_id"]) if exception["subject_type"] == "device" else None
+        if device and device.get("mac") and exception["id"] in by_exception:
+            break
+    else:
+        _say("  no unmanaged device with a MAC and a workflow to resolve: skipped")
+        return
+    wf = by_exception[exception["id"]]
+    _say(f"  workflow {wf} (exception_resolution), opened by Stocktake for exception {exception['id']}: "
+         f"{exception['summary']}")
+    _act(env, wf, "triage", "demo-operator", plan="register the device in the CMDB")
+    register = data_dir / "demo-register-fix.csv"
+    header = (ROOT / "scripts" / "sample-cmdb.csv").read_text(encoding="utf-8").splitlines()[0]
+    values = {"Asset Tag": "NET-DEMO-1", "Name": device.get("sys_name") or "Lab device", "Class": "Network device",
+              "Status": "Deployed", "IP Address": device.get("ip") or "", "MAC Address(es)": device["mac"],
+              "Location": "Demo lab"}
+    register.write_text(header + "\n" + ",".join(values.get(name, "") for name in header.split(",")) + "\n",
+                        encoding="utf-8")
+    imported = subprocess.run([sys.executable, "-m", "collector.cli", "cmdb", "import", str(register)], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=120)
+    _say("    fix: " + (imported.stdout.strip() or imported.stderr.strip()).splitlines()[0])
+    _act(env, wf, "fix", "demo-operator", action_taken=f"registered {device['mac']} as NET-DEMO-1")
+    _act(env, wf, "document", "demo-operator", record="DEMO-CHG-1")
+    _validate(env, wf, "the reconciliation after the import resolved the exception")
+    _act(env, wf, "close", "demo-operator")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -351,6 +455,7 @@ def main() -> int:
         _snmp_discovery(base, token, data_dir / "agent-state", data_dir)
         _reconciliation(base, token, data_dir, env_all)
         logins = _web_logins(env_all)
+        _workflows(base, token, env_all, agent_env, data_dir)
         _operations(base, data_dir, env_all)
         _say()
         _say("== Try it ==")
