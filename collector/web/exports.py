@@ -8,12 +8,15 @@ import tempfile
 
 from flask import Response, render_template, send_file, stream_with_context
 
-from collector.extensions import get_db, request_session
+from collector.extensions import get_config, get_db, request_session
 from collector.models import utcnow
 from collector.models.cmdb import CI_CLASSES, CI_STATUSES
 from collector.queries.asset_register import SORTS, SOURCES, UNREGISTERED
 from collector.reconcile.report import EXCEPTION_KINDS, OUTCOMES
 from collector.reports.csv_file import csv_chunks
+from collector.reports.kpi_export import kpi_export
+from collector.reports.kpis import DEFAULT_WEEKS, compute_kpis
+from collector.reports.required_fields import required_fields
 from collector.reports.exports import (
     FORMATS, Export, asset_register_export, exception_list_export, reconciliation_export, record_export,
 )
@@ -47,11 +50,14 @@ def _build(dataset: str, session) -> Export:
         return asset_register_export(session, register_filters(), by, now)
     if dataset == "reconciliation":
         return reconciliation_export(session, choice("outcome", OUTCOMES), by, now)
+    if dataset == "kpis":
+        report = compute_kpis(session, now, DEFAULT_WEEKS, required_fields(get_config().ci_required_fields))
+        return kpi_export(report, by, now)
     return exception_list_export(session, choice("kind", EXCEPTION_KINDS),
                                  choice("status", QUEUE_STATUSES, "unresolved"), by, now)
 
 
-@bp.get("/exports/<any(assets, reconciliation, exceptions):dataset>.<any(csv, xlsx, pdf):fmt>")
+@bp.get("/exports/<any(assets, reconciliation, exceptions, kpis):dataset>.<any(csv, xlsx, pdf):fmt>")
 @allow("auditor")
 def export_file(dataset: str, fmt: str):
     who = actor()

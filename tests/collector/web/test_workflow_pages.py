@@ -100,12 +100,24 @@ def _login_as(client, username: str) -> str:
     return csrf_from(client.get("/").get_data(as_text=True))
 
 
-def test_kpi_page_draws_a_trend_per_weekly_series(client, login, users, fleet):
+def test_kpi_page_draws_a_trend_per_weekly_series(client, login, users, fleet, database):
     login("auditor")
     page = client.get("/kpis").get_data(as_text=True)
     assert "CI records complete" in page
     assert page.count('<figure class="chart trend"') >= 3  # opened, closed, open per kind
     assert "Audit exceptions: open" in page and "drift: " in page
+    # The report's files, each one's hash in the audit log.
+    from collector.models import AuditLogEntry
+
+    for fmt, magic in (("csv", "\ufeff".encode()), ("xlsx", b"PK"), ("pdf", b"%PDF")):
+        assert f'href="/exports/kpis.{fmt}"' in page
+        response = client.get(f"/exports/kpis.{fmt}")
+        body = response.data
+        response.close()  # the file's spool
+        assert response.status_code == 200 and body.startswith(magic), (fmt, body[:40])
+    with database.session() as session:
+        audited = session.scalars(select(AuditLogEntry.target).where(AuditLogEntry.action == "export")).all()
+    assert sorted(audited) == ["kpis.csv", "kpis.pdf", "kpis.xlsx"]
 
 
 def _step(client, token, wf, task, **data):
