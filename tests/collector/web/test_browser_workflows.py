@@ -110,6 +110,14 @@ def _start_from_asset(page, laptop: Laptop) -> None:
     page.get_by_role("button", name="Show its first form").click()
 
 
+def _on_time(page) -> tuple[str, str]:
+    """The KPI page's on-time provisioning figures: (delivered, on time) overall."""
+    page.goto("/kpis")
+    rows = dict(r.split("\t", 1) for r in page.locator("section[aria-labelledby=kpi-more-h] tbody tr").all_inner_texts())
+    return (rows.get("on time provisioning · overall · delivered", "0"),
+            rows.get("on time provisioning · overall · on time", "0"))
+
+
 def _assert_fits(page) -> None:
     """Nothing pushes the page sideways (wide tables and the diagram scroll in their own box),
     and no cell is squeezed into a letter-per-line column."""
@@ -125,6 +133,7 @@ def test_new_hire_provisioning_end_to_end(open_as, users, olga, laptop, client, 
     from collector.models.cmdb import ConfigurationItem
 
     operator = open_as("operator", LAPTOP)
+    assert _on_time(operator) == ("0", "0")
     _start_from_asset(operator, laptop)
     # A bad form: refused beside the field, everything typed still there, nothing stored.
     _request(operator, "1,200")
@@ -201,6 +210,8 @@ def test_new_hire_provisioning_end_to_end(open_as, users, olga, laptop, client, 
     forged = auditor.request.post(f"{workflow_url}/comments", form={"csrf_token": token, "body": "x"},
                                   max_redirects=0)
     assert forged.status == 403
+    # Delivered before its need-by date: the on-time provisioning KPI moves.
+    assert _on_time(auditor) == ("1", "1")
     for path in (workflow_url, "/workflows", "/kpis", "/workflows/mine"):
         auditor.goto(path)
         _assert_fits(auditor)
