@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from collector.models import AuditException, ConfigurationItem, WorkflowInstance, utcnow
+from collector.models import AuditException, ConfigurationItem, WorkflowEvent, WorkflowInstance, utcnow
 from collector.models.workflows import STAGES, EventKind, InstanceStatus
 from collector.workflows import engine
 from collector.workflows.actions import ACTIONS
@@ -178,6 +178,8 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     props = info["properties"]
     approval = props.get("approval") == "true"
     actor = authorize(session, actor, task_role(task, info), instance.initiator_id, templates.groups, approval, now)
+    if approval:
+        _check_other_approver(session, instance, task_id, actor)
     clean = validate_form(info["fields"], data)
     if approval and clean.get("decision") == "reject" and not clean.get("reason"):
         raise InvalidInput("invalid form input; nothing was stored", [FieldError("reason", "is required to reject")])
@@ -198,6 +200,20 @@ def complete_task(session: Session, templates: TemplateSet, instance_id: int, ta
     sync_tasks(session, instance, workflow, now, template.stage_sla if template else {}, (task_id, actor))
     sync_exception_after_task(session, instance, task_id, actor, now)
     return instance
+
+
+def _check_other_approver(session: Session, instance: WorkflowInstance, task_id: str, actor: WorkflowActor) -> None:
+    """Four eyes across levels: whoever approved another approval task of this round (since the
+    last rejection or resubmission) may not approve this one too."""
+    recent = session.execute(select(WorkflowEvent.kind, WorkflowEvent.actor_id, WorkflowEvent.task).where(
+        WorkflowEvent.instance_id == instance.id,
+        WorkflowEvent.kind.in_((EventKind.APPROVED.value, EventKind.REJECTED.value, EventKind.RESUBMITTED.value)))
+        .order_by(WorkflowEvent.id.desc())).all()
+    for kind, actor_id, task in recent:
+        if kind != EventKind.APPROVED.value:
+            return
+        if actor.user_id is not None and actor_id == actor.user_id and task != task_id:
+            raise Forbidden("each approval level needs another approver: you approved an earlier level")
 
 
 def _validate(session: Session, instance: WorkflowInstance, props: dict, data: dict, actor: WorkflowActor,

@@ -23,7 +23,7 @@ def templates():
 
 @pytest.fixture
 def people(database, monkeypatch) -> dict[str, WorkflowActor]:
-    """alice and bob (operators), root (admin), audrey (auditor), fiona (operator in group finance).
+    """alice and bob (operators), root and ada (admins), audrey (auditor), fiona (operator in group finance).
 
     Their passwords are hashed with a cheaper scrypt (hashes carry their parameters, so they
     still verify): five full-cost hashes were most of each workflow test's set-up."""
@@ -33,7 +33,7 @@ def people(database, monkeypatch) -> dict[str, WorkflowActor]:
     actors = {}
     with database.write() as session:
         for name, role in (("alice", "operator"), ("bob", "operator"), ("root", "admin"), ("audrey", "auditor"),
-                           ("fiona", "operator")):
+                           ("fiona", "operator"), ("ada", "admin")):
             user = create_user(session, name, role, PASSWORD)
             actors[name] = WorkflowActor(user.id, name, role, "test")
     return actors
