@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import orjson
+
 if TYPE_CHECKING:  # loading imports this module
     from collector.workflows.loading import Template
 
@@ -110,7 +112,7 @@ def restore_spec(document: dict) -> ProcessSpec:
 def deserialize(state: dict, spec: ProcessSpec | None = None):
     """The workflow of a stored state; ``spec`` is needed unless the state carries its own (old rows)."""
     serializer = _serializer()
-    document = json.loads(json.dumps(state))
+    document = orjson.loads(orjson.dumps(state))  # a deep copy: restoring changes the document
     serializer.migrate(document)
     if "spec" not in document:
         if spec is None:

@@ -63,11 +63,11 @@ def describe_field(field) -> dict:
     return described
 
 
-def ready_task_views(instance: WorkflowInstance) -> list[dict]:
+def ready_task_views(instance: WorkflowInstance, workflow=None) -> list[dict]:
     if instance.status != InstanceStatus.RUNNING.value:
         return []
     views = []
-    for task in engine.ready_tasks(load_workflow(instance)):
+    for task in engine.ready_tasks(workflow or load_workflow(instance)):
         info = engine.task_info(task.task_spec)
         views.append({"id": task.task_spec.bpmn_id, "name": info["name"], "stage": info["stage"],
                       "role": task_role(task, info), "approval": info["properties"].get("approval") == "true",
@@ -76,12 +76,12 @@ def ready_task_views(instance: WorkflowInstance) -> list[dict]:
     return views
 
 
-def instance_data(instance: WorkflowInstance) -> dict:
+def instance_data(instance: WorkflowInstance, workflow=None) -> dict:
     """What the process knows so far (form values, derived facts), secret fields masked.
 
     Masked here, in the one place reads go through: the stored state keeps the value for
     the tasks that need it."""
-    workflow = load_workflow(instance)
+    workflow = workflow or load_workflow(instance)
     secret = set().union(*(secret_ids(info["fields"]) for info in engine.task_infos(workflow.spec).values()))
     return {name: masked(value) if name in secret and value not in (None, "") else value
             for name, value in engine.task_data(workflow).items()}
@@ -95,7 +95,9 @@ def instance_view(session: Session, instance_id: int) -> dict:
                              .order_by(WorkflowEvent.id))
     history = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "actor_role": e.actor_role, "kind": e.kind,
                 "stage": e.stage, "task": e.task, "detail": e.detail, "note": e.note} for e in events]
-    return {**instance_summary(instance), "ready_tasks": ready_task_views(instance), "data": instance_data(instance),
+    workflow = load_workflow(instance, session)  # restored once for both
+    return {**instance_summary(instance), "ready_tasks": ready_task_views(instance, workflow),
+            "data": instance_data(instance, workflow),
             "events": history}
 
 
