@@ -63,7 +63,7 @@ def run_agent(fleet: Fleet, agent: SimAgent, reports: int, deadline: float, rng:
     keys = KeyKeeper(AgentIdentity(agent.agent_id, agent.node_key), _no_enrolment)
     client = TimedClient(fleet.url, fleet.recorder, agent.index)
     for _ in range(reports):
-        spool.put(fleet.report(agent, change=rng.random() < 0.3))
+        spool.put_encoded(*fleet.report(agent, change=rng.random() < 0.3))
         deliver_spool(spool, client, keys, budget_s=30, backoff=Backoff(base_s=0.2, cap_s=5.0))
         time.sleep(rng.uniform(0, 0.05))
     while spool.pending() and time.monotonic() < deadline:  # the next cycles, as the daemon would run them
