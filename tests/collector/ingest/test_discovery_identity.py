@@ -66,15 +66,15 @@ def test_sys_name_and_sys_object_id_identify_across_an_ip_change(client, databas
 
 def test_an_ip_identifies_only_within_one_scan_profile_or_one_agent(client, database, make_agent):
     site_a, site_b = make_agent(), make_agent()
-    _post(client, site_a, [{"ip": "10.0.0.5"}], scan_id="profile:1:10.0.0.0/24:2026-11-20T10:00:00Z")
-    _post(client, site_b, [{"ip": "10.0.0.5"}], scan_id="profile:2:10.0.0.0/24:2026-11-20T10:00:00Z")
-    _post(client, site_b, [{"ip": "10.0.0.5"}], scan_id="profile:1:10.0.0.0/24:2026-11-20T11:00:00Z")  # same profile
-    _post(client, site_a, [{"ip": "10.0.0.6"}])  # no profile: the agent's view
-    _post(client, site_b, [{"ip": "10.0.0.6"}])
-    _post(client, site_a, [{"ip": "10.0.0.6"}])
+    _post(client, site_a, [{"ip": "198.18.7.5"}], scan_id="profile:1:198.18.7.0/24:2026-11-20T10:00:00Z")
+    _post(client, site_b, [{"ip": "198.18.7.5"}], scan_id="profile:2:198.18.7.0/24:2026-11-20T10:00:00Z")
+    _post(client, site_b, [{"ip": "198.18.7.5"}], scan_id="profile:1:198.18.7.0/24:2026-11-20T11:00:00Z")  # same profile
+    _post(client, site_a, [{"ip": "198.18.7.6"}])  # no profile: the agent's view
+    _post(client, site_b, [{"ip": "198.18.7.6"}])
+    _post(client, site_a, [{"ip": "198.18.7.6"}])
     assert [d[4] for d in _devices(database)] == [
-        "ip:profile:1:10.0.0.5", "ip:profile:2:10.0.0.5",
-        f"ip:agent:{site_a.agent_id}:10.0.0.6", f"ip:agent:{site_b.agent_id}:10.0.0.6"]
+        "ip:profile:1:198.18.7.5", "ip:profile:2:198.18.7.5",
+        f"ip:agent:{site_a.agent_id}:198.18.7.6", f"ip:agent:{site_b.agent_id}:198.18.7.6"]
 
 
 def test_a_later_report_adding_the_mac_updates_the_device_known_by_ip(client, database, make_agent):
