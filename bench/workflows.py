@@ -10,8 +10,9 @@ Running instances of a shipped template carry a real engine state. Then:
   engine      per instance: SpiffWorkflow new workflow + serialise (the old path) against the
               copied first state, and the stored state's size with and without the process spec;
   kpis        compute_kpis (all six) over 12 weeks: the first run and the median of 5;
-  open_5000   5,000 new audit exceptions (as a run stores them) opened with
-              open_exception_workflows in one transaction; and, for comparison, the
+  open_5000   5,000 new audit exceptions (as a run stores them) opened by the exception
+              trigger (triggers.open_exception_workflows, 200 per transaction, as after a
+              reconciliation run); and, for comparison, the
               one-at-a-time path (open_exception_workflow) on a sample, scaled to 5,000;
   transition  complete_task (triage) on opened instances in this process (the service and the
               database alone), then POST /api/v1/workflows/<id>/tasks/triage on as many others,
@@ -227,6 +228,7 @@ def _new_exceptions(db, count: int, tag: str) -> list[int]:
     now = _now()
     rows = [{"kind": random.choice(("drift", "missing", "unmanaged")), "status": "open",
              "open_key": f"{tag}:{n}", "summary": f"bench exception {n}", "evidence": {"field": "assigned_user"},
+             "subject_type": "device", "subject_id": n,
              "fingerprint": "", "opened_at": now, "updated_at": now} for n in range(count)]
     with db.write() as session:
         return session.execute(insert(AuditException).returning(AuditException.id, sort_by_parameter_order=True),
@@ -234,14 +236,26 @@ def _new_exceptions(db, count: int, tag: str) -> list[int]:
 
 
 def _time_open(db, templates, count: int) -> tuple[float, dict[int, int]]:
-    from collector.workflows.service import open_exception_workflows
+    """The exception trigger as a reconciliation run fires it (workflows/triggers.py: open or join,
+    with trigger marks, BATCH exceptions per transaction)."""
+    from sqlalchemy import select
+
+    from collector.models import WorkflowInstance
+    from collector.workflows.service import EXCEPTION_TEMPLATE
+    from collector.workflows.triggers import BATCH, open_exception_workflows
 
     ids = _new_exceptions(db, count, "batch")
     started, cpu = time.perf_counter(), time.process_time()
-    with db.write() as session:
-        opened = open_exception_workflows(session, templates, ids)
+    for start in range(0, len(ids), BATCH):
+        with db.write() as session:
+            open_exception_workflows(session, templates, EXCEPTION_TEMPLATE, ids[start:start + BATCH])
+    elapsed = time.perf_counter() - started
     print(f"open {count}: {time.process_time() - cpu:.2f} s of this process's CPU", flush=True)
-    return time.perf_counter() - started, opened
+    with db.session() as session:
+        opened = dict(session.execute(select(WorkflowInstance.exception_id, WorkflowInstance.id)
+                                      .where(WorkflowInstance.exception_id.in_(ids))).all())
+    assert len(opened) == count, f"the trigger opened {len(opened)} workflows for {count} exceptions"
+    return elapsed, opened
 
 
 def _time_open_one_by_one(db, templates, sample: int) -> float:
