@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from collector.config import CollectorConfig
@@ -129,7 +129,7 @@ def open_exception_workflows(session: Session, templates: TemplateSet, template_
                              exception_ids: Iterable[int], now: datetime | None = None) -> TriggerResult:
     """Open a workflow for each exception, or join the running one for its CI (or subject) and kind.
 
-    One indexed query finds the running workflows about these exceptions' CIs and subjects, instead
+    One query finds the running workflows of the template with their exceptions' keys, instead
     of one query per exception; the first new exception of a key opens the workflow and the
     others of that key (a duplicate pair) join it. The new workflows go in together
     (collector/workflows/bulk.py: thousands after a big run in seconds)."""
@@ -137,7 +137,7 @@ def open_exception_workflows(session: Session, templates: TemplateSet, template_
     result = TriggerResult()
     exceptions = list(session.scalars(select(AuditException).where(AuditException.id.in_(list(exception_ids)))
                                       .order_by(AuditException.id)))
-    running = _running_by_key(session, template_name, exceptions)
+    running = _running_by_key(session, template_name)
     openers, joiners = {}, []
     for exception in exceptions:
         key = _exception_key(exception.ci_id, exception.subject_type, exception.subject_id, exception.kind)
@@ -188,20 +188,12 @@ def _exception_key(ci_id, subject_type, subject_id, kind) -> tuple:
     return ("ci", ci_id, kind) if ci_id is not None else (subject_type, subject_id, kind)
 
 
-def _running_by_key(session: Session, template_name: str, exceptions: list) -> dict:
-    """The running workflows of the template that these exceptions could join: those about the same
-    CIs or observed subjects (an indexed read, not every running workflow per batch)."""
-    ci_ids = sorted({e.ci_id for e in exceptions if e.ci_id is not None})
-    unlinked = [e for e in exceptions if e.ci_id is None and e.subject_id is not None]
-    subject_types, subject_ids = sorted({e.subject_type for e in unlinked}), sorted({e.subject_id for e in unlinked})
+def _running_by_key(session: Session, template_name: str) -> dict:
     rows = session.execute(select(WorkflowInstance.id, AuditException.id, AuditException.ci_id,
                                   AuditException.subject_type, AuditException.subject_id, AuditException.kind)
                            .join(AuditException, AuditException.id == WorkflowInstance.exception_id)
                            .where(WorkflowInstance.template == template_name,
-                                  WorkflowInstance.status == InstanceStatus.RUNNING.value,
-                                  or_(AuditException.ci_id.in_(ci_ids),
-                                      and_(AuditException.ci_id.is_(None), AuditException.subject_type.in_(subject_types),
-                                           AuditException.subject_id.in_(subject_ids))))
+                                  WorkflowInstance.status == InstanceStatus.RUNNING.value)
                            .order_by(WorkflowInstance.id))
     keys, ids = {}, set()
     for instance_id, exception_id, ci_id, subject_type, subject_id, kind in rows:
