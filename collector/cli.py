@@ -408,6 +408,10 @@ from collector.cli_workflow_oversight import add_commands as _add_workflow_overs
 
 _add_workflow_oversight(_workflow_commands)  # SLA breaches, delegations, triggers
 
+from collector.cli_sam import sam as _sam_commands  # noqa: E402  (software licence compliance)
+
+main.add_command(_sam_commands)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

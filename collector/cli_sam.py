@@ -1,0 +1,19 @@
+"""``stocktake-collector sam``: software licence compliance from the command line.
+
+The group only; its commands live beside it by topic (normalisation and rules, entitlements,
+positions, reports), each module adding its commands with ``add_commands(sam)``."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["sam"]
+
+
+@click.group()
+def sam() -> None:
+    """Software licence compliance: normalise installed titles to products, manage entitlements,
+    compute licence positions, export the Effective License Position."""
+
+
+# Each topic module registers its commands here (one line each).
