@@ -16,7 +16,9 @@ it half-updated, and a count can never be torn.
   its marker by rename, so it is counted exactly once, together with the drops it carried;
   a report lost because neither the spool nor the collector could take it gets one too
   (issue 16, defect 11), or is held in memory until the disk takes it.
-- ``rejected/``: reports the collector refused for good, each with a ``.reason``.
+- ``rejected/``: reports the collector refused for good, each with a ``.reason``; only the
+  newest ``REJECTED_KEEP`` are kept (a collector that refuses every report must not fill the
+  disk with them), the older ones deleted with a log line.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ DROPPED = ".dropped"
 LEGACY_DROPPED_FILE = "dropped"  # the counter file of earlier versions: still read, then removed
 REJECTED_DIR = "rejected"
 REASON_SUFFIX = ".reason"
+REJECTED_KEEP = 100  # reports kept in rejected/ for a human; older ones are deleted
 
 # Drops the disk could not record (full, read-only), per spool directory; recorded by the next
 # call that finds the disk writable. Held per process, so the daemon never loses them.
@@ -190,6 +193,15 @@ class Spool:
         if carried:
             self.count_lost(carried)
         log.error("report moved aside for good", extra={"report": entry.path.name, "reason": reason})
+        self._prune_rejected(rejected)
+
+    def _prune_rejected(self, rejected: Path) -> None:
+        """Keep the newest REJECTED_KEEP rejected reports (names sort by spooling time)."""
+        kept = sorted(self._names(SUFFIX, rejected))
+        for path in kept[:max(0, len(kept) - REJECTED_KEEP)]:
+            path.unlink(missing_ok=True)
+            Path(str(path) + REASON_SUFFIX).unlink(missing_ok=True)
+            log.warning("oldest rejected report deleted", extra={"report": path.name, "kept": REJECTED_KEEP})
 
     @property
     def depth(self) -> int:

@@ -116,3 +116,22 @@ def test_a_damaged_spool_file_is_one_clear_error_whatever_the_damage(tmp_path, k
     _damage(entry.path, kind)
     with pytest.raises(SpoolCorrupt, match="damaged spool file"):
         spool.read(entry)
+
+
+def test_rejected_reports_are_bounded_keeping_the_newest_with_their_reasons(tmp_path, monkeypatch):
+    import agent.spool as spool_module
+
+    monkeypatch.setattr(spool_module, "REJECTED_KEEP", 3)
+    spool = Spool(tmp_path / "spool")
+    ids = []
+    for n in range(5):
+        entry = spool.put(_report(n))
+        ids.append(entry.report_id)
+        spool.reject(entry, f"refused {n}")
+    rejected = tmp_path / "spool" / "rejected"
+    kept = sorted(p.name for p in rejected.iterdir() if p.name.endswith(".json.gz"))
+    assert spool.rejected == 3
+    assert [name.split("-", 1)[1].removesuffix(".json.gz") for name in kept] == ids[2:]
+    reasons = sorted((rejected / (name + ".reason")).read_text() for name in kept)
+    assert reasons == ["refused 2\n", "refused 3\n", "refused 4\n"]
+    assert len(list(rejected.iterdir())) == 6  # no orphaned .reason files
