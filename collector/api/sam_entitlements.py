@@ -23,11 +23,10 @@ from collector.models.sam import LICENSE_METRICS, SamEntitlement, SamProduct
 from collector.sam.allocations import add_allocation, allocation_record, list_allocations, remove_allocation
 from collector.sam.entitlement_import import import_entitlements
 from collector.sam.entitlement_validation import TERMS
-from collector.sam.entitlements import (SORTS, Editor, EntitlementFilters, create_entitlement, days_left,
-                                        delete_entitlement, entitlement_record, get_entitlement, list_entitlements,
-                                        update_entitlement)
+from collector.sam.entitlements import (SORTS, Editor, EntitlementFilters, create_entitlement, delete_entitlement,
+                                        entitlement_view, get_entitlement, list_entitlements, update_entitlement)
 
-__all__ = ["entitlement_view"]
+__all__: list[str] = []
 
 MAX_ENTITLEMENT_BODY = 64 * 1024
 _FILTER_MAX = 255
@@ -169,12 +168,4 @@ def _full_view(session, entitlement: SamEntitlement) -> dict:
     product = session.get(SamProduct, entitlement.product_id)
     view = entitlement_view(entitlement, product, date.today(), sum(a["quantity"] for a in allocations))
     return {**view, "allocations": allocations}
-
-
-def entitlement_view(entitlement: SamEntitlement, product: SamProduct, today: date, allocated: int) -> dict:
-    return {**entitlement_record(entitlement),
-            "product": {"id": product.id, "publisher": product.publisher, "name": product.name,
-                        "edition": product.edition},
-            "allocated": allocated, "days_left": days_left(entitlement, today),
-            "created_at": entitlement.created_at.isoformat(), "updated_at": entitlement.updated_at.isoformat()}
 

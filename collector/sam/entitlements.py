@@ -24,7 +24,7 @@ from collector.sam.entitlement_validation import (CORE_FIELDS, PRODUCT_NAME_FIEL
 from collector.sam.product_lookup import ProductIndex
 
 __all__ = ["SORTS", "EntitlementFilters", "EntitlementRow", "Editor", "create_entitlement", "days_left",
-           "delete_entitlement", "entitlement_record", "get_entitlement", "list_entitlements", "require_admin",
+           "delete_entitlement", "entitlement_record", "entitlement_view", "get_entitlement", "list_entitlements", "require_admin",
            "update_entitlement"]
 
 SORTS = ("publisher", "product", "metric", "quantity", "term", "end_date", "unit_cost", "id")
@@ -189,3 +189,13 @@ def days_left(entitlement: SamEntitlement, today: date) -> int | None:
     if entitlement.term != Term.SUBSCRIPTION or entitlement.end_date is None:
         return None
     return (entitlement.end_date - today).days
+
+
+def entitlement_view(entitlement: SamEntitlement, product: SamProduct, today: date, allocated: int) -> dict:
+    """The record with its product, allocated total and days left, as the API and CLI show it."""
+    return {**entitlement_record(entitlement),
+            "product": {"id": product.id, "publisher": product.publisher, "name": product.name,
+                        "edition": product.edition},
+            "allocated": allocated, "days_left": days_left(entitlement, today),
+            "created_at": entitlement.created_at.isoformat(), "updated_at": entitlement.updated_at.isoformat()}
+
