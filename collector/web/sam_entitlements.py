@@ -181,9 +181,10 @@ def sam_entitlement_import():
         data = part.stream.read(limit + 1)
         if len(data) > limit:
             raise PayloadTooLarge(f"the file exceeds {limit} bytes")
-        with get_db().write() as session:
-            report = import_entitlements(session, data, fmt, _editor(), dry_run=request.form.get("dry_run") == "true",
-                                         filename=part.filename, limits=ImportLimits(max_bytes=limit))
+        dry_run = request.form.get("dry_run") == "true"
+        with get_db().session() if dry_run else get_db().write() as session:
+            report = import_entitlements(session, data, fmt, _editor(), dry_run=dry_run, filename=part.filename,
+                                         limits=ImportLimits(max_bytes=limit))
     except ServiceError as exc:
         return render_template("sam_entitlement_import.html", columns=COLUMNS, report=None, message=exc.message), exc.status
     return render_template("sam_entitlement_import.html", columns=COLUMNS, report=report,

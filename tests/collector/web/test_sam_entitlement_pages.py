@@ -96,6 +96,11 @@ def test_import_page_shows_errors_by_row_and_column_or_the_count(client, login, 
     assert response.status_code == 422 and "nothing was imported" in page
     assert re.search(r"<td>4</td><td>quantity</td><td>not a whole number: (&#39;|')ten(&#39;|')</td>", page), page
     assert _count(database) == 0
+    checked = client.post("/sam/entitlements/import", data={"csrf_token": token, "dry_run": "true",
+                                                            "file": (io.BytesIO(SAMPLE.read_bytes()), "e.csv")},
+                          content_type="multipart/form-data")
+    assert "6 entitlements would be imported; nothing was stored" in checked.get_data(as_text=True)
+    assert _count(database) == 0
     done = client.post("/sam/entitlements/import", data={"csrf_token": token,
                                                          "file": (io.BytesIO(SAMPLE.read_bytes()), "e.csv")},
                        content_type="multipart/form-data")
