@@ -54,7 +54,7 @@ def list_allocations(session: Session, entitlement_id: int) -> list[SamEntitleme
 def add_allocation(session: Session, entitlement_id: int, data: dict, editor: Editor,
                    now: datetime | None = None) -> SamEntitlementAllocation:
     require_admin(editor)
-    entitlement = get_entitlement(session, entitlement_id)
+    entitlement = get_entitlement(session, entitlement_id, lock=True)
     kind, target, quantity, errors = _check(session, data)
     if quantity is not None and counts_quantity(entitlement.metric):
         allocated = allocated_total(session, entitlement_id)

@@ -24,7 +24,8 @@ from collector.sam.entitlement_validation import (CORE_FIELDS, PRODUCT_NAME_FIEL
 from collector.sam.product_lookup import ProductIndex
 
 __all__ = ["SORTS", "EntitlementFilters", "EntitlementRow", "Editor", "create_entitlement", "days_left",
-           "delete_entitlement", "entitlement_record", "entitlement_view", "get_entitlement", "list_entitlements", "require_admin",
+           "delete_entitlement", "entitlement_record", "entitlement_view", "get_entitlement", "list_entitlements",
+           "require_admin",
            "update_entitlement"]
 
 SORTS = ("publisher", "product", "metric", "quantity", "term", "end_date", "unit_cost", "id")
@@ -61,8 +62,10 @@ class EntitlementRow:
     allocated: int
 
 
-def get_entitlement(session: Session, entitlement_id: int) -> SamEntitlement:
-    entitlement = session.get(SamEntitlement, entitlement_id)
+def get_entitlement(session: Session, entitlement_id: int, *, lock: bool = False) -> SamEntitlement:
+    """The entitlement, or NotFound. ``lock``: its row stays locked until the transaction ends
+    (PostgreSQL), so two admins allocating or lowering the quantity at once cannot over-commit it."""
+    entitlement = session.get(SamEntitlement, entitlement_id, with_for_update=lock or None)
     if entitlement is None:
         raise NotFound(f"no entitlement with id {entitlement_id}")
     return entitlement
@@ -115,7 +118,7 @@ def update_entitlement(session: Session, entitlement_id: int, changes: dict, edi
     """Lay ``changes`` over the stored record and check the result whole; fields not sent keep
     their values (a changed metric that is not processor_core drops the stored core fields)."""
     require_admin(editor)
-    entitlement = get_entitlement(session, entitlement_id)
+    entitlement = get_entitlement(session, entitlement_id, lock=True)
     before = entitlement_record(entitlement)
     checked = check_entitlement(ProductIndex(session), _merged(entitlement, changes))
     errors = checked.errors + _allocation_room(session, entitlement.id, checked.values.get("quantity"),

@@ -68,9 +68,10 @@ class ProductIndex:
             return exact[0], "", ""
         if not edition and len(published) == 1:
             return published[0], "", ""
+        name = f"{published[0].publisher} {published[0].name}"
         if not edition:
-            return None, "edition", f"{published[0].publisher} {published[0].name} has several editions; name one: {editions}"
-        return None, "edition", f"no edition {edition!r} of {published[0].publisher} {published[0].name}; editions: {editions or 'none'}"
+            return None, "edition", f"{name} has several editions; name one: {editions}"
+        return None, "edition", f"no edition {edition!r} of {name}; editions: {editions or 'none'}"
 
     def _close(self, publisher: str, name: str) -> str:
         labels = {_fold(ref.label): ref.label for ref in self._by_id.values()}

@@ -165,7 +165,7 @@ def sam_entitlement_delete(entitlement_id: int):
 @bp.get("/sam/entitlements/import")
 @allow("admin")
 def sam_entitlement_import_page():
-    return render_template("sam_entitlement_import.html", columns=COLUMNS, report=None, message=None)
+    return _import_page(None, None)
 
 
 @bp.post("/sam/entitlements/import")
@@ -174,8 +174,7 @@ def sam_entitlement_import():
     part = request.files.get("file")
     fmt = guess_format(part.filename, part.mimetype) if part is not None and part.filename else None
     if fmt is None:
-        return render_template("sam_entitlement_import.html", columns=COLUMNS, report=None,
-                               message="Choose a .csv or .xlsx file."), 422
+        return _import_page(None, "Choose a .csv or .xlsx file.", 422)
     limit = get_config().max_body_bytes
     try:
         data = part.stream.read(limit + 1)
@@ -186,6 +185,9 @@ def sam_entitlement_import():
             report = import_entitlements(session, data, fmt, _editor(), dry_run=dry_run, filename=part.filename,
                                          limits=ImportLimits(max_bytes=limit))
     except ServiceError as exc:
-        return render_template("sam_entitlement_import.html", columns=COLUMNS, report=None, message=exc.message), exc.status
-    return render_template("sam_entitlement_import.html", columns=COLUMNS, report=report,
-                           message=None), 200 if report.ok else 422
+        return _import_page(None, exc.message, exc.status)
+    return _import_page(report, None, 200 if report.ok else 422)
+
+
+def _import_page(report, message: str | None, status: int = 200):
+    return render_template("sam_entitlement_import.html", columns=COLUMNS, report=report, message=message), status

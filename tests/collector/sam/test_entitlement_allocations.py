@@ -94,3 +94,32 @@ def test_removal_and_deleting_the_entitlement(database, entitlement):
         assert session.scalar(select(func.count()).select_from(SamEntitlementAllocation)) == 0
         deleted = session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "sam_entitlement_deleted")).one()
         assert deleted.detail["before"]["allocations"] == [{"target_kind": "user", "target": "bob", "quantity": 1}]
+
+
+def test_two_admins_allocating_at_once_cannot_over_commit(database, entitlement):
+    """The entitlement row is locked while one allocation is added: the second waits, then sees it."""
+    import threading
+
+    if database.is_sqlite:
+        pytest.skip("SQLite write transactions are exclusive already")
+    entitlement_id, _ = entitlement
+    outcome = {}
+
+    def second() -> None:
+        try:
+            _add(database, entitlement_id, {"target_kind": "department", "target": "Sales", "quantity": 3})
+            outcome["second"] = "stored"
+        except InvalidInput as exc:
+            outcome["second"] = exc.fields[0].message
+
+    with database.write() as session:
+        add_allocation(session, entitlement_id, {"target_kind": "department", "target": "R&D", "quantity": 3},
+                       admin_editor())
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), "the second allocation did not wait for the first"
+    thread.join(10)
+    assert outcome["second"] == "3 more would allocate 6 of the 5 bought (3 already allocated)"
+    with database.session() as session:
+        assert allocated_total(session, entitlement_id) == 3
