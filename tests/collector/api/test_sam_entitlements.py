@@ -138,3 +138,20 @@ def test_allocations(client, database, products, admin, make_token):
     assert client.delete(f"{BASE}/{entitlement_id}/allocations/{allocation_id}", headers=admin).status_code == 204
     assert client.delete(f"{BASE}/{entitlement_id}/allocations/{allocation_id}", headers=admin).status_code == 404
     assert client.get(f"{BASE}/999999/allocations", headers=admin).status_code == 404
+
+
+def test_xlsx_import_as_a_raw_body(client, database, products, admin):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["Publisher", "Product", "Edition", "Metric", "Quantity", "Min cores per VM"])
+    workbook.active.append(["Microsoft", "SQL Server", "Enterprise", "processor_core", 16, 4])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = client.post(f"{BASE}/import", data=buffer.getvalue(), content_type=xlsx, headers=admin)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["columns"]["Min cores per VM"] == "min_cores_per_vm"
+    with database.session() as session:
+        stored = session.scalars(select(SamEntitlement)).one()
+        assert (stored.quantity, stored.min_cores_per_vm, stored.import_batch) == (16, 4, response.get_json()["batch"])
