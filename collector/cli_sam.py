@@ -17,3 +17,6 @@ def sam() -> None:
 
 
 # Each topic module registers its commands here (one line each).
+from collector.cli_sam_entitlements import add_commands as _entitlements  # noqa: E402
+
+_entitlements(sam)

@@ -1,0 +1,1 @@
+"""Software asset management (issue 12): normalisation, entitlements, licence positions."""
