@@ -1,0 +1,1 @@
+"""Software asset management: normalisation of raw titles to products, entitlements, licence positions."""
