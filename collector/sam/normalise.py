@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from collector.db import chunked
 from collector.models import SamSoftwareProduct, Software, utcnow
+from collector.reconcile.store import _Insert as BatchInsert  # one COPY/executemany writer, not a twin
 from collector.sam.catalogue import Catalogue
 from collector.sam.products import sync_products
 from collector.sam.ruleset import current_ruleset
@@ -71,11 +72,15 @@ def _lock(session: Session) -> None:
 
 def _store(session: Session, matches: list, product_ids: dict, digest: str,
            progress: Callable[[int, int], None] | None) -> None:
+    """COPY on PostgreSQL, executemany on SQLite (reconciliation's batch writer: 50,000 rows by
+    batched INSERT took 5 s, by COPY well under one)."""
     now, done = utcnow(), 0
+    writer = BatchInsert(session.connection(), SamSoftwareProduct.__table__, BATCH)
     for batch in chunked(matches, BATCH):
-        rows = [_row(software_id, match, product_ids, digest, now) for software_id, match in batch]
-        session.execute(insert(SamSoftwareProduct), rows)
-        done += len(rows)
+        for software_id, match in batch:
+            writer.add(_row(software_id, match, product_ids, digest, now))
+        writer.flush()
+        done += len(batch)
         if progress is not None:
             progress(done, len(matches))
 
