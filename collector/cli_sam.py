@@ -17,3 +17,6 @@ def sam() -> None:
 
 
 # Each topic module registers its commands here (one line each).
+from collector.cli_sam_rules import add_commands as _rules_commands  # noqa: E402
+
+_rules_commands(sam)

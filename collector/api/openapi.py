@@ -220,7 +220,14 @@ def _paths() -> dict:
         **_kpi_paths(),
         **_scan_profile_paths(),
         **_workflow_paths(page_params[:2]),
+        **_sam_paths(page_params[:2]),
     }
+
+
+def _sam_paths(page_params: list) -> dict:
+    from collector.api.sam_rules import sam_rules_paths
+
+    return sam_rules_paths(_json, _error, _TOKEN_ERRORS, page_params)
 
 
 _ISSUES = {"type": "array", "items": {"type": "object", "properties": {

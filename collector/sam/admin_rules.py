@@ -19,7 +19,8 @@ from collector.models import SamAdminRule, utcnow
 from collector.sam.catalogue import shipped_catalogue
 from collector.sam.rules import parse_rule
 
-__all__ = ["add_rule", "delete_rule", "list_rules", "move_rule", "parse_rule_text", "rule_view"]
+__all__ = ["add_rule", "delete_rule", "list_rules", "move_rule", "parse_rule_text", "rule_coverage", "rule_from_form",
+           "rule_view"]
 
 
 def parse_rule_text(text: str) -> dict:
@@ -87,3 +88,38 @@ def _get(session: Session, rule_id: str) -> SamAdminRule:
     if row is None:
         raise NotFound(f"no admin rule {rule_id}")
     return row
+
+
+def rule_from_form(form: dict) -> dict:
+    """A rule definition from the curation form: match ("exact" or "regex"), pattern, publisher,
+    product, edition, optional source and rule id (default: derived from the product and pattern)."""
+    match = form.get("match") or "exact"
+    if match not in ("exact", "regex"):
+        raise InvalidInput("invalid rule", [FieldError("match", "must be exact or regex")])
+    pattern = (form.get("pattern") or "").strip()
+    definition = {"name" if match == "exact" else "name_regex": pattern}
+    for key in ("publisher", "product", "edition"):
+        value = (form.get(key) or "").strip()
+        if value:
+            definition[key] = value
+    if form.get("source"):
+        definition["sources"] = [form["source"]]
+    definition["id"] = (form.get("rule_id") or "").strip() or _derived_id(definition)
+    return definition
+
+
+def rule_coverage(session: Session, rule_id: str) -> int:
+    """How many stored titles the rule matched at the last normalise."""
+    from collector.models import SamSoftwareProduct
+
+    return session.scalar(select(func.count()).select_from(SamSoftwareProduct)
+                          .where(SamSoftwareProduct.rule_id == rule_id)) or 0
+
+
+def _derived_id(definition: dict) -> str:
+    import hashlib
+    import re
+
+    slug = re.sub(r"[^a-z0-9]+", "-", (definition.get("product") or "rule").lower()).strip("-")[:40] or "rule"
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:8]
+    return f"admin-{slug}-{digest}"
