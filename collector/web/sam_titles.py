@@ -36,7 +36,8 @@ def sam_titles_add_rule():
     with get_db().write() as session:
         rule_id = add_rule(session, definition, actor(), note=request.form.get("note") or None).rule_id
     normalise_and_record(get_db(), actor())
-    covered = rule_coverage(request_session(), rule_id)
+    with get_db().session() as session:  # a fresh read: the request's session predates the run
+        covered = rule_coverage(session, rule_id)
     return redirect(url_for("web.sam_titles", rule=rule_id, covered=covered), 303)
 
 
