@@ -39,8 +39,9 @@ def sam_rules_create():
     wrapped = isinstance(data.get("rule"), dict)
     definition = data["rule"] if wrapped else data
     position, note = (data.get("position"), data.get("note")) if wrapped else (None, None)
-    if position is not None and (not isinstance(position, int) or isinstance(position, bool)):
-        raise InvalidInput("invalid rule", [FieldError("position", "must be an integer")])
+    unknown = [FieldError(str(key), "unknown field") for key in data if key not in ("rule", "position", "note")]
+    if wrapped and unknown:
+        raise InvalidInput("invalid rule", unknown)
     with get_db().write() as session:
         view = rule_view(add_rule(session, definition, _actor(token), position=position, note=note))
     return view, 201
@@ -50,7 +51,7 @@ def sam_rules_create():
 def sam_rules_delete(rule_id: str):
     token = current_token("admin")
     with get_db().write() as session:
-        delete_rule(session, rule_id[:64], _actor(token))
+        delete_rule(session, rule_id, _actor(token))
     return "", 204
 
 
@@ -112,7 +113,7 @@ def sam_rules_paths(json_response, error, token_errors: dict, page_params: list)
                           "422": error("full is not true or false, or a stored admin rule is invalid")}}},
         "/api/v1/sam/titles": {"get": {
             "summary": "Raw titles no rule covers, with install counts, largest first", "security": [{"apiToken": []}],
-            "parameters": [{"name": "covered", "in": "query", "required": True, "schema": {"enum": ["no"]}},
+            "parameters": [{"name": "covered", "in": "query", "schema": {"enum": ["no"], "default": "no"}},
                            {"name": "q", "in": "query", "schema": {"type": "string"},
                             "description": "case-insensitive substring of the name"}, *page_params],
             "responses": {"200": json_response({"type": "object"}, "A page of titles: name, publisher, source, "

@@ -41,7 +41,8 @@ def add_rule(session: Session, definition: object, actor: Actor, *, position: in
              note: str | None = None) -> SamAdminRule:
     """Validate and store a rule (last among admin rules unless ``position``); nothing stored on error."""
     rule, errors = parse_rule(definition)
-    if rule is None:
+    errors += _placement_errors(position, note)
+    if errors:
         raise InvalidInput("invalid rule", errors)
     if any(shipped.id == rule.id for shipped in shipped_catalogue().rules):
         raise InvalidInput("invalid rule", [FieldError("id", f"{rule.id} is a shipped rule's id; choose another")])
@@ -54,6 +55,16 @@ def add_rule(session: Session, definition: object, actor: Actor, *, position: in
     session.flush()
     append_entry(session, "sam_rule_added", actor, rule.id, {"definition": definition, "position": row.position})
     return row
+
+
+def _placement_errors(position: object, note: object) -> list[FieldError]:
+    errors = []
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool)
+                                 or not -1_000_000 <= position <= 1_000_000):
+        errors.append(FieldError("position", "must be an integer from -1000000 to 1000000"))
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        errors.append(FieldError("note", "must be a string of at most 2000 characters"))
+    return errors
 
 
 def list_rules(session: Session) -> list[SamAdminRule]:
@@ -69,8 +80,9 @@ def delete_rule(session: Session, rule_id: str, actor: Actor) -> None:
 
 def move_rule(session: Session, rule_id: str, position: int, actor: Actor) -> SamAdminRule:
     """Give a rule a new position (lower is tried first; equal positions keep their age order)."""
-    if not isinstance(position, int) or isinstance(position, bool) or not -1_000_000 <= position <= 1_000_000:
-        raise InvalidInput("invalid position", [FieldError("position", "must be an integer from -1000000 to 1000000")])
+    errors = _placement_errors(position, None)
+    if position is None or errors:
+        raise InvalidInput("invalid position", errors or [FieldError("position", "required")])
     row = _get(session, rule_id)
     append_entry(session, "sam_rule_moved", actor, rule_id, {"from": row.position, "to": position})
     row.position = position

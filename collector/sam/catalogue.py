@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,7 +89,7 @@ def load_catalogue(paths: list[Path] | None = None) -> Catalogue:
     errors += _reference_errors(rules, products, suites, seen)
     if errors:
         raise CatalogueError(f"the SAM catalogue has {len(errors)} error(s); nothing was loaded", errors)
-    ordered = tuple(Rule(**{**rule.__dict__, "order": i}) for i, rule in enumerate(rules))
+    ordered = tuple(replace(rule, order=i) for i, rule in enumerate(rules))
     return Catalogue(ordered, products, suites, digest.hexdigest()[:32])
 
 
@@ -139,7 +139,8 @@ def _add_product(entry: dict, path: Path, products: dict, errors: list[FieldErro
         problems.append(FieldError(f"{label}: editions", "must map edition names to tables"))
         editions = {}
     for edition, override in editions.items():
-        problems += [FieldError(f"{label}: editions.{edition}.{k}", "unknown key") for k in override if k not in _EDITION_KEYS]
+        problems += [FieldError(f"{label}: editions.{edition}.{k}", "unknown key")
+                     for k in override if k not in _EDITION_KEYS]
         problems += _attribute_errors(override, f"{label}: editions.{edition}")
     key = (entry.get("publisher"), entry.get("name"))
     if key in products:
@@ -147,8 +148,8 @@ def _add_product(entry: dict, path: Path, products: dict, errors: list[FieldErro
     errors += problems
     if not problems:
         category = entry.get("category", "commercial")
-        products[key] = ProductSpec(key[0], key[1], category, entry.get("licensable", category in ("commercial", "component")),
-                                    tuple(entry.get("metrics", ())), editions)
+        licensable = entry.get("licensable", category in ("commercial", "component"))
+        products[key] = ProductSpec(key[0], key[1], category, licensable, tuple(entry.get("metrics", ())), editions)
 
 
 def _attribute_errors(entry: dict, label: str) -> list[FieldError]:
@@ -176,7 +177,8 @@ def _add_suite(entry: dict, path: Path, suites: dict, errors: list[FieldError]) 
 
 def _reference_errors(rules: list[Rule], products: dict, suites: dict, files: dict) -> list[FieldError]:
     """Shipped rules and suites may only name declared products (a typo would invent a product)."""
-    errors = [FieldError(f"{files[r.id]}: rule {r.id}: product", f"{r.publisher} / {r.product} is not a declared [[product]]")
+    errors = [FieldError(f"{files[r.id]}: rule {r.id}: product",
+                         f"{r.publisher} / {r.product} is not a declared [[product]]")
               for r in rules if not r.ignore and (r.publisher, r.product) not in products]
     for (publisher, name), components in suites.items():
         errors += [FieldError(f"suite {publisher} / {name}", f"{publisher} / {part} is not a declared [[product]]")

@@ -9,8 +9,6 @@ outcome is cached per (name, publisher, source), since most names recur across v
 
 from __future__ import annotations
 
-import re
-import string
 from dataclasses import dataclass
 
 from collector.sam.rules import Rule
@@ -21,7 +19,6 @@ __all__ = ["Match", "RuleIndex", "branch_prefixes", "literal_prefix"]
 _KEY = 3
 _META = set(".^$*+?{}[]\\|()")
 _QUANTIFIERS = set("*?{+")
-_FORMATTER = string.Formatter()
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ def sync_products(session: Session, catalogue: Catalogue, yielded: dict[ProductK
         session.execute(insert(SamProduct), [_row(key, wanted[key]) for key in missing])
     for key, attributes in wanted.items():
         row = existing.get(key)
-        if row is not None and row.source == "catalogue" and (row.category, row.licensable, list(row.metrics or [])) != attributes:
+        stored = (row.category, row.licensable, list(row.metrics or [])) if row is not None else None
+        if row is not None and row.source == "catalogue" and stored != attributes:
             session.execute(update(SamProduct).where(SamProduct.id == row.id).values(
                 category=attributes[0], licensable=attributes[1], metrics=attributes[2]))
     ids = {(r.publisher, r.name, r.edition): r.id for r in session.execute(

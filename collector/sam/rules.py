@@ -75,7 +75,8 @@ def parse_rule(definition: object) -> tuple[Rule | None, list[FieldError]]:
                 publisher_regex=publisher_regex, sources=sources, publisher=definition.get("publisher"),
                 product=definition.get("product"), edition=definition.get("edition", ""),
                 edition_map={k.casefold(): v for k, v in definition.get("edition_map", {}).items()},
-                major_map=dict(definition.get("major_map", {})), version=definition.get("version"), major_version=definition.get("major_version"),
+                major_map=dict(definition.get("major_map", {})), version=definition.get("version"),
+                major_version=definition.get("major_version"),
                 ignore=definition.get("ignore", False), category=definition.get("category"),
                 licensable=definition.get("licensable")), []
 
@@ -90,7 +91,8 @@ def _text_errors(definition: dict) -> list[FieldError]:
         errors.append(FieldError("category", f"must be one of {', '.join(CATEGORIES)}"))
     for key in ("edition_map", "major_map"):
         mapping = definition.get(key, {})
-        if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                    for k, v in mapping.items()):
             errors.append(FieldError(key, "must map strings to strings"))
     return errors
 
@@ -134,8 +136,8 @@ def _sources(raw: object) -> tuple[frozenset[str] | None, list[FieldError]]:
 
 def _yield_errors(definition: dict) -> list[FieldError]:
     if definition.get("ignore") is True:
-        return [FieldError(key, "an ignore rule yields no product") for key in
-                ("publisher", "product", "edition", "edition_map", "major_map", "version", "major_version") if key in definition]
+        yields = ("publisher", "product", "edition", "edition_map", "major_map", "version", "major_version")
+        return [FieldError(key, "an ignore rule yields no product") for key in yields if key in definition]
     return [FieldError(key, "required (or ignore = true)") for key in ("publisher", "product")
             if not (isinstance(definition.get(key), str) and definition[key].strip())]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ def current_ruleset(session: Session, catalogue: Catalogue | None = None) -> Rul
     rows = session.execute(select(SamAdminRule.rule_id, SamAdminRule.definition)
                            .order_by(SamAdminRule.position, SamAdminRule.id)).all()
     admin = [_stored_rule(rule_id, definition) for rule_id, definition in rows]
-    rules = tuple(Rule(**{**rule.__dict__, "order": i}) for i, rule in enumerate([*admin, *catalogue.rules]))
+    rules = tuple(replace(rule, order=i) for i, rule in enumerate([*admin, *catalogue.rules]))
     digest = hashlib.sha256(json.dumps([ENGINE, catalogue.digest, [list(r) for r in rows]], sort_keys=True,
                                        default=str).encode()).hexdigest()[:32]
     return Ruleset(rules, catalogue, digest)

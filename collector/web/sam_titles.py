@@ -52,6 +52,6 @@ def sam_rules():
 @allow("admin")
 def sam_rules_delete(rule_id: str):
     with get_db().write() as session:
-        delete_rule(session, rule_id[:64], actor())
+        delete_rule(session, rule_id, actor())
     normalise_and_record(get_db(), actor())
-    return redirect(url_for("web.sam_rules", deleted=rule_id[:64]), 303)
+    return redirect(url_for("web.sam_rules", deleted=rule_id), 303)
