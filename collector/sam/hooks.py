@@ -24,11 +24,11 @@ NORMALISE_INTERVAL_S = 300
 
 def normalise_job(db: Database, config: CollectorConfig) -> None:
     """Normalise the titles that have no mapping yet (or one of an older ruleset)."""
-    from collector.sam.normalise import normalise
+    from collector.access.audit_log import Actor
+    from collector.sam.runs import normalise_and_record
 
     try:
-        with db.write() as session:
-            result = normalise(session)
+        result = normalise_and_record(db, Actor(None, None, "scheduled job"), record_idle=False)
         if result.titles:
             log.info("sam normalise", extra=result.as_dict())
     except Exception:  # noqa: BLE001 - logged; the next round tries again

@@ -12,8 +12,12 @@ __all__ = ["normalise_and_record"]
 
 
 def normalise_and_record(db: Database, actor: Actor, *, full: bool = False,
-                         progress: Callable[[int, int], None] | None = None) -> NormaliseResult:
+                         progress: Callable[[int, int], None] | None = None,
+                         record_idle: bool = True) -> NormaliseResult:
+    """Normalise and log the run; ``record_idle=False`` (the scheduled job, every 5 minutes) logs
+    only runs that mapped something, so the audit log is not a clock."""
     with db.write() as session:
         result = normalise(session, full=full, progress=progress)
-        append_entry(session, "sam_normalise", actor, "sam", {**result.as_dict(), "full": full})
+        if record_idle or result.titles:
+            append_entry(session, "sam_normalise", actor, "sam", {**result.as_dict(), "full": full})
     return result

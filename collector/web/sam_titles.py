@@ -25,7 +25,8 @@ def sam_titles():
     items, total = uncovered_titles(request_session(), search=search, page=page, per_page=PER_PAGE)
     return render_template("sam_titles.html", items=items, total=total, search=search, page=page,
                            pages=max(1, -(-total // PER_PAGE)), sources=SOURCES,
-                           added=request.args.get("rule"), covered=request.args.get("covered", type=int))
+                           added=request.args.get("rule"), covered=request.args.get("covered", type=int),
+                           prefill={"pattern": text("pattern", 1000), "source": request.args.get("source")})
 
 
 @bp.post("/sam/titles/rules")

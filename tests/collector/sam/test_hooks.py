@@ -31,7 +31,8 @@ def test_an_agent_report_adds_titles_without_normalising_them_and_the_job_does(c
     run_jobs(database, config, once=True)
     assert _mapped(database) == 6
     with database.session() as session:
-        zoom = session.scalar(select(SamSoftwareProduct.product_id).join(Software, Software.id == SamSoftwareProduct.software_id)
+        zoom = session.scalar(select(SamSoftwareProduct.product_id)
+                              .join(Software, Software.id == SamSoftwareProduct.software_id)
                               .where(Software.name == "Zoom Workplace"))
         assert session.get(SamProduct, zoom).name == "Zoom Workplace"
 
@@ -41,3 +42,15 @@ def test_a_full_reconciliation_run_normalises_new_titles(client, database, confi
     assert _mapped(database) == 0
     reconcile_all(database, config, utcnow())
     assert _mapped(database) == 6
+
+
+def test_scheduled_runs_are_audited_only_when_they_mapped_something(client, database, config, make_agent, reports):
+    from collector.models import AuditLogEntry
+    from collector.sam.hooks import normalise_job
+
+    _report(client, make_agent, reports)
+    normalise_job(database, config)
+    normalise_job(database, config)  # nothing new: no entry
+    with database.session() as session:
+        details = session.scalars(select(AuditLogEntry.detail).where(AuditLogEntry.action == "sam_normalise")).all()
+    assert [d["titles"] for d in details] == [6]

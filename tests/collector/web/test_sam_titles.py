@@ -15,6 +15,8 @@ def test_web_curation_adds_a_rule_and_says_how_many_titles_it_covered(client, da
                                            "publisher": "N", "product": "N"})  # normalises the stored titles
     page = client.get("/sam/titles")
     assert page.status_code == 200 and b"Acme Widget Studio" in page.data and b"Add a rule" in page.data
+    prefilled = client.get("/sam/titles?pattern=Acme+Widget+Studio&source=registry").get_data(as_text=True)
+    assert 'value="Acme Widget Studio" required' in prefilled and '<option value="registry" selected>' in prefilled
     posted = client.post("/sam/titles/rules", data={"csrf_token": csrf, "match": "exact", "pattern": "Acme Widget Studio",
                                                     "publisher": "Acme", "product": "Widget Studio"})
     assert posted.status_code == 303
