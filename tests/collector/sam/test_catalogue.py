@@ -253,3 +253,43 @@ def test_first_matching_rule_wins(tmp_path):
                                        'product = "Other"\n'
                                        '[[rule]]\nid = "exact"\nname = "Widget Pro"\npublisher = "Acme"\nproduct = "Widget"\n')])
     assert RuleIndex(list(catalogue.rules)).match("Widget Pro", "1", None, "dpkg").rule_id == "exact-late"
+
+
+def _agent_titles() -> list[dict]:
+    """The agents' own parsers on their captured fixtures: exactly what the collector stores."""
+    from agent.probes.software.macos import parse_pkgutil_pkgs, parse_system_profiler_apps, read_receipts
+    from agent.probes.software.windows import parse_reg_export, uninstall_entries
+
+    root = FIXTURES.parent
+    items = [item for path in sorted((root / "windows").glob("*.reg"))
+             for item in uninstall_entries(parse_reg_export(path.read_bytes()))]
+    items += parse_system_profiler_apps((root / "macos" / "system_profiler-applications.json").read_text())
+    return items + read_receipts(parse_pkgutil_pkgs((root / "macos" / "pkgutil-pkgs.txt").read_text()),
+                                 str(root / "macos" / "receipts"))
+
+
+AGENT_EXPECTED = {  # (name, source) → (product, edition, major) or "-" (ignored) or None (uncovered)
+    ("Microsoft Office Professionnel Plus 2016", "registry"): ("Office", "Professional Plus", "2016"),
+    ("Zoom Workplace", "registry"): ("Zoom Workplace", "", "6"),
+    ("7-Zip 23.01 (x64)", "registry"): ("7-Zip", "", "23"),
+    ("Adobe Acrobat Reader", "msi"): ("Acrobat Reader", "", "24"),
+    ("Microsoft Visual Studio Code (User)", "registry"): ("Visual Studio Code", "", "1"),
+    ("Microsoft Word", "pkg"): ("Word", "", "16"),
+    ("com.microsoft.package.Microsoft_Word.app", "pkg-receipt"): ("Word", "", "16"),
+    ("us.zoom.pkg.videomeeting", "pkg-receipt"): ("Zoom Workplace", "", "6"),
+    ("org.python.Python.PythonFramework-3.12", "pkg-receipt"): ("Python", "", "3"),
+    ("Safari", "pkg"): "-",
+    ("com.microsoft.package.Microsoft_AutoUpdate.app", "pkg-receipt"): "-",
+    ("com.apple.files.data-template", "pkg-receipt"): "-",
+    ("Steam", "registry"): None,
+    ("com.paloaltonetworks.globalprotect.pkg", "pkg-receipt"): None,
+}
+
+
+def test_titles_as_the_agents_parse_them_from_their_fixtures(index):
+    seen = {}
+    for item in _agent_titles():
+        match = index.match(item["name"], item.get("version"), item.get("publisher"), item["source"])
+        seen[(item["name"], item["source"])] = (None if match is None else "-" if match.product is None
+                                                else (match.product, match.edition, match.major_version))
+    assert {key: seen[key] for key in AGENT_EXPECTED} == AGENT_EXPECTED
