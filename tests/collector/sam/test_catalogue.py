@@ -293,3 +293,26 @@ def test_titles_as_the_agents_parse_them_from_their_fixtures(index):
         seen[(item["name"], item["source"])] = (None if match is None else "-" if match.product is None
                                                 else (match.product, match.edition, match.major_version))
     assert {key: seen[key] for key in AGENT_EXPECTED} == AGENT_EXPECTED
+
+
+def _first_match_by_scanning(rules, name, publisher, source):
+    """The definition of first-match-wins, without the index: every rule in order."""
+    for rule in rules:
+        if rule.sources is not None and source not in rule.sources:
+            continue
+        if rule.publisher_regex is not None and not rule.publisher_regex.search(publisher or ""):
+            continue
+        if (rule.name == name.casefold()) if rule.name is not None else bool(rule.name_regex.search(name)):
+            return rule.id
+    return None
+
+
+def test_the_index_finds_what_scanning_every_rule_in_order_finds(index):
+    rules = sorted(shipped_catalogue().rules, key=lambda r: r.order)
+    titles = [t for fixture in ("dpkg-query.tsv", "dpkg-thirdparty.tsv", "rpm-qa.tsv", "windows-uninstall.tsv",
+                                "macos-apps.tsv") for t in _titles(fixture).values()]
+    titles += [(i["name"], i.get("version"), i.get("publisher"), i["source"]) for i in _agent_titles()]
+    titles += [(name.upper(), "1", publisher, source) for name, _, publisher, source in titles]  # case-insensitive
+    for name, version, publisher, source in titles:
+        found = index.match(name, version, publisher, source)
+        assert (found.rule_id if found else None) == _first_match_by_scanning(rules, name, publisher, source), name
