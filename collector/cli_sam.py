@@ -20,3 +20,7 @@ def sam() -> None:
 from collector.cli_sam_entitlements import add_commands as _entitlements  # noqa: E402
 
 _entitlements(sam)
+
+from collector.cli_sam_rules import add_commands as _rules_commands  # noqa: E402
+
+_rules_commands(sam)

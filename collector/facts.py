@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 # Modules that register consumers when imported, in the order their consumers should run.
 # Imported on first use, not here, so the services that call facts_changed can be imported by them.
-CONSUMER_MODULES: tuple[str, ...] = ("collector.workflows.triggers",)
+CONSUMER_MODULES: tuple[str, ...] = ("collector.sam.hooks", "collector.workflows.triggers")
 
 
 class FactSource(str, Enum):

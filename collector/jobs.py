@@ -20,6 +20,7 @@ from collector.facts import reconcile_all
 from collector.leader import JobsLease
 from collector.models import utcnow
 from collector.notify.delivery import delivery_job
+from collector.sam.hooks import sam_jobs
 from collector.workflows.scheduled import warn_at_start, workflow_jobs
 
 __all__ = ["reconcile_job", "run_jobs"]
@@ -37,7 +38,7 @@ def reconcile_job(db: Database, config: CollectorConfig) -> None:
 def run_jobs(db: Database, config: CollectorConfig, once: bool = False, stop: threading.Event | None = None) -> None:
     if once:
         reconcile_job(db, config)
-        for _job_id, job, _interval in workflow_jobs(config):
+        for _job_id, job, _interval in [*workflow_jobs(config), *sam_jobs(config)]:
             job(db, config)
         delivery_job(db, config)
         return
@@ -68,7 +69,7 @@ def _lead(db: Database, config: CollectorConfig, lease: JobsLease, stop: threadi
     scheduler.add_job(delivery_job, "interval", seconds=config.notify_interval_s, args=(db, config),
                       id="notify", max_instances=1, coalesce=True)
     warn_at_start(config)
-    for job_id, job, interval in workflow_jobs(config):
+    for job_id, job, interval in [*workflow_jobs(config), *sam_jobs(config)]:
         scheduler.add_job(job, "interval", seconds=interval, args=(db, config), id=job_id, max_instances=1,
                           coalesce=True)
     scheduler.start()

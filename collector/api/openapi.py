@@ -221,6 +221,7 @@ def _paths() -> dict:
         **_scan_profile_paths(),
         **_workflow_paths(page_params[:2]),
         **_sam_entitlement_paths(page_params[:2]),
+        **_sam_paths(page_params[:2]),
     }
 
 
@@ -228,6 +229,12 @@ def _sam_entitlement_paths(page_params: list) -> dict:
     from collector.api.sam_entitlements_openapi import entitlement_paths
 
     return entitlement_paths(_json, _error, _TOKEN_ERRORS, page_params)
+
+
+def _sam_paths(page_params: list) -> dict:
+    from collector.api.sam_rules import sam_rules_paths
+
+    return sam_rules_paths(_json, _error, _TOKEN_ERRORS, page_params)
 
 
 _ISSUES = {"type": "array", "items": {"type": "object", "properties": {

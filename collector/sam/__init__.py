@@ -1,1 +1,1 @@
-"""Software asset management (issue 12): normalisation, entitlements, licence positions."""
+"""Software asset management: normalisation of raw titles to products, entitlements, licence positions."""

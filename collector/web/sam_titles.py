@@ -1,0 +1,58 @@
+"""/sam/titles and /sam/rules: curating normalisation. Auditors look; admins add and delete rules."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from collector.extensions import get_db, request_session
+from collector.sam.admin_rules import add_rule, delete_rule, list_rules, rule_coverage, rule_from_form, rule_view
+from collector.sam.rules import SOURCES
+from collector.sam.runs import normalise_and_record
+from collector.sam.titles import uncovered_titles
+from collector.web import bp
+from collector.web.params import page_number, text
+from collector.web.security import actor, allow
+
+__all__: list[str] = []
+
+PER_PAGE = 50
+
+
+@bp.get("/sam/titles")
+@allow("auditor")
+def sam_titles():
+    search, page = text("q"), page_number()
+    items, total = uncovered_titles(request_session(), search=search, page=page, per_page=PER_PAGE)
+    return render_template("sam_titles.html", items=items, total=total, search=search, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), sources=SOURCES,
+                           added=request.args.get("rule"), covered=request.args.get("covered", type=int),
+                           prefill={"pattern": text("pattern", 1000), "source": request.args.get("source")})
+
+
+@bp.post("/sam/titles/rules")
+@allow("admin")
+def sam_titles_add_rule():
+    """Store the rule, re-normalise, and say how many titles it now covers."""
+    definition = rule_from_form(request.form.to_dict())
+    with get_db().write() as session:
+        rule_id = add_rule(session, definition, actor(), note=request.form.get("note") or None).rule_id
+    normalise_and_record(get_db(), actor())
+    with get_db().session() as session:  # a fresh read: the request's session predates the run
+        covered = rule_coverage(session, rule_id)
+    return redirect(url_for("web.sam_titles", rule=rule_id, covered=covered), 303)
+
+
+@bp.get("/sam/rules")
+@allow("auditor")
+def sam_rules():
+    rules = [rule_view(row) for row in list_rules(request_session())]
+    return render_template("sam_rules.html", rules=rules, deleted=request.args.get("deleted"))
+
+
+@bp.post("/sam/rules/<rule_id>/delete")
+@allow("admin")
+def sam_rules_delete(rule_id: str):
+    with get_db().write() as session:
+        delete_rule(session, rule_id, actor())
+    normalise_and_record(get_db(), actor())
+    return redirect(url_for("web.sam_rules", deleted=rule_id), 303)
