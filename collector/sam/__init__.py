@@ -1,0 +1,1 @@
+"""Software asset management: licence compliance services (issue 12)."""
