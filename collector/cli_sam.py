@@ -17,3 +17,6 @@ def sam() -> None:
 
 
 # Each topic module registers its commands here (one line each).
+from collector.cli_sam_reports import add_commands as _add_report_commands  # noqa: E402  (ELP, audit pack)
+
+_add_report_commands(sam)
