@@ -26,7 +26,7 @@ from collector.models.sam import (SamConsumption, SamEntitlement, SamPosition, S
 from collector.models.software import AssetSoftware
 
 __all__ = ["NO_RUN_NOTE", "Overview", "ProductDetail", "RenewalRow", "as_of_text", "iso", "money_by_currency",
-           "overview", "positions_query", "run_publishers", "POSITION_STATUSES", "RECLAIM_SORTS", "Page", "PositionFilters", "ProductFilters",
+           "overview", "positions_query", "reclaim_totals", "run_publishers", "POSITION_STATUSES", "RECLAIM_SORTS", "Page", "PositionFilters", "ProductFilters",
            "iter_consumption", "latest_run", "list_consumption", "list_positions", "list_products",
            "list_reclaim", "list_renewals", "position_history", "position_status", "product_detail",
            "product_installs", "who_has"]
@@ -305,6 +305,12 @@ def money_by_currency(session: Session, amount, currency, *where) -> dict[str, D
             if Decimal(str(total)) != 0}
 
 
+def reclaim_totals(session: Session, run_id: int) -> dict[str, Decimal]:
+    """What removing every reclaim candidate of the run would free, per currency."""
+    return money_by_currency(session, SamReclaimCandidate.freed_cost, SamReclaimCandidate.currency,
+                             SamReclaimCandidate.run_id == run_id)
+
+
 @dataclass(frozen=True)
 class RenewalRow:
     item: SamRenewalItem
@@ -366,8 +372,7 @@ def overview(session: Session, today: date) -> Overview:
     return Overview(run, short or 0,
                     money_by_currency(session, SamPosition.shortfall_cost, SamPosition.currency, in_run),
                     money_by_currency(session, SamPosition.surplus_cost, SamPosition.currency, in_run),
-                    money_by_currency(session, SamReclaimCandidate.freed_cost, SamReclaimCandidate.currency,
-                                      SamReclaimCandidate.run_id == run.id),
+                    reclaim_totals(session, run.id),
                     reclaim_count or 0, len(renewals) - expired, expired)
 
 
