@@ -282,7 +282,8 @@ def who_has(session: Session, product_id: int, version: str | None, page: int, p
 def _reclaim_order(sort: str, descending: bool):
     column = {"freed_cost": SamReclaimCandidate.freed_cost, "days_unused": SamReclaimCandidate.days_unused,
               "device": SamReclaimCandidate.device, "product": SamProduct.name}[sort]
-    return (column.desc() if descending else column.asc(), SamReclaimCandidate.id)
+    # NULL (days unused, last used) means never seen running: the most unused, on both backends.
+    return (column.desc().nulls_first() if descending else column.asc().nulls_last(), SamReclaimCandidate.id)
 
 
 def list_reclaim(session: Session, run_id: int, sort: str = "freed_cost", descending: bool = True,
