@@ -9,7 +9,7 @@ from collector.web.charts import Trend, trend
 
 __all__ = ["PairedBar", "history_charts", "paired_bars"]
 
-_LENGTH = 240
+_LENGTH = 400
 MAX_BARS = 40  # the chart shows the largest positions; the table lists them all
 
 
@@ -43,7 +43,7 @@ def history_charts(history) -> list[Trend]:
         by_metric.setdefault(row.metric, []).append(row)
     charts = []
     for metric, rows in by_metric.items():
-        labels = [f"{row.as_of:%d %b %Y}" for row in rows]
+        labels = [f"{row.as_of:%d %b}" for row in rows]  # short: the tick labels sit under the chart
         charts.append(trend(f"{metric.replace('_', ' ')}: entitled and consumed per run", labels,
                             {"entitled": [row.entitled for row in rows], "consumed": [row.consumed for row in rows]}))
     return charts
