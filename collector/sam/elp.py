@@ -73,7 +73,8 @@ class _Totals:
         return [(c, self.shortfall.get(c, Decimal(0)), self.surplus.get(c, Decimal(0))) for c in currencies]
 
     def words(self) -> str:
-        money = "; ".join(f"{c} shortfall {short:.2f}, surplus {surplus:.2f}" for c, short, surplus in self.money_rows())
+        money = "; ".join(f"{currency} shortfall {short:.2f}, surplus {surplus:.2f}"
+                          for currency, short, surplus in self.money_rows())
         return f"{self.positions} positions, {self.short} short" + (f"; {money}" if money else "")
 
 

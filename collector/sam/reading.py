@@ -25,11 +25,11 @@ from collector.models.sam import (SamConsumption, SamEntitlement, SamPosition, S
                                   SamReclaimCandidate, SamRenewalItem, SamSoftwareProduct)
 from collector.models.software import AssetSoftware
 
-__all__ = ["NO_RUN_NOTE", "Overview", "ProductDetail", "RenewalRow", "as_of_text", "iso", "money_by_currency",
-           "overview", "positions_query", "reclaim_totals", "run_publishers", "POSITION_STATUSES", "RECLAIM_SORTS", "Page", "PositionFilters", "ProductFilters",
-           "iter_consumption", "latest_run", "list_consumption", "list_positions", "list_products",
-           "list_reclaim", "list_renewals", "position_history", "position_status", "product_detail",
-           "product_installs", "who_has"]
+__all__ = ["NO_RUN_NOTE", "POSITION_STATUSES", "RECLAIM_SORTS", "as_of_text", "iso", "iter_consumption",
+           "latest_run", "list_consumption", "list_positions", "list_products", "list_reclaim",
+           "list_renewals", "money_by_currency", "overview", "Overview", "Page", "position_history",
+           "position_status", "PositionFilters", "positions_query", "product_detail", "product_installs",
+           "ProductDetail", "ProductFilters", "reclaim_totals", "RenewalRow", "run_publishers", "who_has"]
 
 NO_RUN_NOTE = "no position run yet: compute positions with `stocktake-collector sam positions`"
 POSITION_STATUSES = ("short", "ok", "surplus")
@@ -213,8 +213,8 @@ def list_products(session: Session, filters: ProductFilters, page: int, per_page
     query = select(SamProduct).order_by(SamProduct.publisher, SamProduct.name, SamProduct.edition, SamProduct.id)
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
-        query = query.where(or_(func.lower(SamProduct.publisher).like(pattern), func.lower(SamProduct.name).like(pattern),
-                                func.lower(SamProduct.edition).like(pattern)))
+        query = query.where(or_(*(func.lower(column).like(pattern)
+                                  for column in (SamProduct.publisher, SamProduct.name, SamProduct.edition))))
     if filters.publisher:
         query = query.where(SamProduct.publisher == filters.publisher)
     if filters.licensable is not None:
@@ -290,7 +290,8 @@ def list_reclaim(session: Session, run_id: int, sort: str = "freed_cost", descen
                  page: int = 1, per_page: int = 50, publisher: str | None = None) -> Page:
     """Reclaim candidates of the run with their product: (candidate, publisher, name, edition)."""
     if sort not in RECLAIM_SORTS:
-        raise InvalidInput("invalid query parameter", [FieldError("sort", f"must be one of {', '.join(RECLAIM_SORTS)}")])
+        raise InvalidInput("invalid query parameter",
+                           [FieldError("sort", f"must be one of {', '.join(RECLAIM_SORTS)}")])
     query = (select(SamReclaimCandidate, SamProduct.publisher, SamProduct.name, SamProduct.edition)
              .join(SamProduct, SamProduct.id == SamReclaimCandidate.product_id)
              .where(SamReclaimCandidate.run_id == run_id).order_by(*_reclaim_order(sort, descending)))

@@ -49,7 +49,8 @@ def test_csv_header_first_positions_evidence_totals(database, seeded):
     positions = [r for r in rows if r["Record"] == "position"]
     assert [(r["Product"], r["Entitled"], r["Consumed"], r["Balance"], r["Status"], r["Shortfall cost"],
              r["Surplus cost"]) for r in positions] == [
-        ("Office", "2", "3", "-1", "short", "250.00", "0.00"), ("SQL Server", "8", "4", "4", "surplus", "0.00", "4000.00")]
+        ("Office", "2", "3", "-1", "short", "250.00", "0.00"),
+        ("SQL Server", "8", "4", "4", "surplus", "0.00", "4000.00")]
     assert positions[0]["Explanation"].startswith("2 named-user licences; users alice (2 devices")
     assert positions[1]["Explanation"] == "cores: 8; core factor: 0.5; minimum per vm: 4"
     assert {r["Scope"] for r in rows} == {"Microsoft"} and {r["As of"] for r in rows} == {"2026-12-01T06:00:00Z"}

@@ -54,7 +54,8 @@ def test_overview_figures(client, users, login, seeded):
 def test_positions_page_colours_status_charts_and_links_exports(client, users, login, seeded):
     login("auditor")
     html = _get(client, "/sam/positions")
-    assert re.search(r'<tr class="status-short"><td>Microsoft</td><td><a href="/sam/products/\d+">Office Professional Plus', html)
+    assert re.search(r'<tr class="status-short"><td>Microsoft</td><td><a href="/sam/products/\d+">'
+                     r'Office Professional Plus', html)
     assert 'class="status-surplus"' in html and 'class="status-ok"' in html
     assert "<svg" in html and "Office Professional Plus (named user): entitled 2, consumed 3" in html
     for fmt in ("csv", "xlsx", "pdf"):
