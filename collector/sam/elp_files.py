@@ -29,8 +29,8 @@ from reportlab.pdfgen.canvas import Canvas
 from collector.reports.cells import spreadsheet_cell
 from collector.reports.exports import Export
 from collector.reports.files import MEDIA_TYPES
-from collector.reports.pdf_file import _BOLD, _FONT, _MARGIN, _register_fonts, _Table
-from collector.reports.xlsx_file import _cell, _set_widths, _styled
+from collector.reports.pdf_file import BOLD, FONT, MARGIN, register_fonts, PdfTable
+from collector.reports.xlsx_file import xlsx_cell, set_column_widths, styled_cell
 from collector.sam.elp import EVIDENCE_HEADERS, POSITION_HEADERS, ElpFile, ElpReport
 
 __all__ = ["CSV_HEADERS", "csv_table", "write"]
@@ -107,7 +107,7 @@ def _xlsx_value(sheet, value: object) -> object:
         cell = WriteOnlyCell(sheet, value=float(value))
         cell.number_format = _MONEY
         return cell
-    return _cell(sheet, value)
+    return xlsx_cell(sheet, value)
 
 
 def _sheet(workbook: Workbook, title: str, export: Export, provenance: list[tuple[str, str]]):
@@ -117,13 +117,13 @@ def _sheet(workbook: Workbook, title: str, export: Export, provenance: list[tupl
     sheet.freeze_panes = f"A{header_row + 1}"
     sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.page_setup.orientation = "landscape"
-    _set_widths(sheet, export)
+    set_column_widths(sheet, export)
     bold = Font(bold=True)
     for label, value in provenance:
-        sheet.append([_styled(sheet, label, bold), spreadsheet_cell(value)])
+        sheet.append([styled_cell(sheet, label, bold), spreadsheet_cell(value)])
     if provenance:
         sheet.append([])
-    sheet.append([_styled(sheet, header, bold) for header in export.headers])
+    sheet.append([styled_cell(sheet, header, bold) for header in export.headers])
     return sheet, header_row
 
 
@@ -145,9 +145,9 @@ def _write_xlsx(report: ElpReport, target: BinaryIO) -> int:
     bold = Font(bold=True)
     positions.append([])
     for currency, shortfall, surplus in report.totals.money_rows():
-        positions.append([_styled(positions, "Total", bold), *[None] * 9, _xlsx_value(positions, shortfall),
+        positions.append([styled_cell(positions, "Total", bold), *[None] * 9, _xlsx_value(positions, shortfall),
                           _xlsx_value(positions, surplus), currency, _totals_words(report)])
-    evidence.append([_styled(evidence, "Total", bold), *[None] * 8, report.totals.units,
+    evidence.append([styled_cell(evidence, "Total", bold), *[None] * 8, report.totals.units,
                      f"{report.totals.evidence_rows} evidence rows"])
     workbook.save(target)
     return count
@@ -158,7 +158,7 @@ def _write_xlsx(report: ElpReport, target: BinaryIO) -> int:
 _PAGES_FORM = "elp-page-count"
 
 
-class _ElpTable(_Table):
+class _ElpTable(PdfTable):
     """The shared PDF table, with sections (positions, then evidence) and "page X of Y" footers:
     Y is a form drawn once the last page is known and referenced from every footer."""
 
@@ -169,10 +169,10 @@ class _ElpTable(_Table):
     def footer(self) -> None:
         text = (f"Stocktake Effective License Position · {self.scope} · generated "
                 f"{self.export.generated_at:%Y-%m-%d %H:%M UTC} by {self.export.generated_by} · page {self.page} of ")
-        self.canvas.setFont(_FONT, 6.5)
-        self.canvas.drawString(_MARGIN, _MARGIN - 12, text)
+        self.canvas.setFont(FONT, 6.5)
+        self.canvas.drawString(MARGIN, MARGIN - 12, text)
         self.canvas.saveState()
-        self.canvas.translate(_MARGIN + stringWidth(text, _FONT, 6.5), _MARGIN - 12)
+        self.canvas.translate(MARGIN + stringWidth(text, FONT, 6.5), MARGIN - 12)
         self.canvas.doForm(_PAGES_FORM)
         self.canvas.restoreState()
 
@@ -183,17 +183,17 @@ class _ElpTable(_Table):
         self.page += 1
         self.export = export
         weights = export.widths or (1,) * len(export.headers)
-        self.columns = [(self.width - 2 * _MARGIN) * w / sum(weights) for w in weights]
-        self.y = self.height - _MARGIN
-        self.canvas.setFont(_BOLD, 11)
-        self.canvas.drawString(_MARGIN, self.y - 11, title)
+        self.columns = [(self.width - 2 * MARGIN) * w / sum(weights) for w in weights]
+        self.y = self.height - MARGIN
+        self.canvas.setFont(BOLD, 11)
+        self.canvas.drawString(MARGIN, self.y - 11, title)
         self.y -= 18
         self.header()
 
     def finish(self) -> None:
         self.footer()
         self.canvas.beginForm(_PAGES_FORM)
-        self.canvas.setFont(_FONT, 6.5)
+        self.canvas.setFont(FONT, 6.5)
         self.canvas.drawString(0, 0, str(self.page))
         self.canvas.endForm()
 
@@ -201,7 +201,7 @@ class _ElpTable(_Table):
 def _pdf_rows(table: _ElpTable, rows: Iterable[tuple], columns: int) -> int:
     count = 0
     for values in rows:
-        table.row(values)
+        table.row([f"{v:.2f}" if isinstance(v, Decimal) else v for v in values])
         count += 1
     if count == 0:
         table.row(["(no rows)"] + [""] * (columns - 1))
@@ -209,7 +209,7 @@ def _pdf_rows(table: _ElpTable, rows: Iterable[tuple], columns: int) -> int:
 
 
 def _write_pdf(report: ElpReport, target: BinaryIO) -> int:
-    _register_fonts()
+    register_fonts()
     canvas = Canvas(target, pagesize=landscape(A4), pageCompression=1)
     canvas.setTitle(f"Stocktake Effective License Position: {report.scope}")
     canvas.setAuthor(report.positions.generated_by)
