@@ -98,6 +98,10 @@ def test_before_any_run_lists_are_empty_with_a_note(client, make_token, database
         assert response.status_code == 200 and body["items"] == [] and body["run"] is None, path
         assert body["note"].startswith("no position run yet"), path
     assert client.get("/api/v1/sam/products", headers=token).get_json()["total"] == 5
+    product = client.get("/api/v1/sam/products/1", headers=token).get_json()
+    assert product["run"] is None and product["positions"] == [] and product["history"] == []
+    response, data = _read(client, token, "/api/v1/sam/elp?format=csv")
+    assert response.status_code == 200 and data.decode("utf-8-sig").startswith("Record,Publisher,")
 
 
 def _exports(database):
