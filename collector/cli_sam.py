@@ -24,3 +24,7 @@ _entitlements(sam)
 from collector.cli_sam_rules import add_commands as _rules_commands  # noqa: E402
 
 _rules_commands(sam)
+
+from collector.cli_sam_reports import add_commands as _add_report_commands  # noqa: E402  (ELP, audit pack)
+
+_add_report_commands(sam)

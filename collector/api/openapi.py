@@ -12,6 +12,7 @@ from functools import lru_cache
 from collector.api import bp
 from common.schema import CheckinRequest, DiscoveryReport, EnrollRequest, InventoryReport
 
+from collector.api.sam_reports_openapi import sam_report_paths
 from collector.routing import ID32_MAX, ID64_MAX
 
 REF = "#/components/schemas/{model}"
@@ -222,6 +223,7 @@ def _paths() -> dict:
         **_workflow_paths(page_params[:2]),
         **_sam_entitlement_paths(page_params[:2]),
         **_sam_paths(page_params[:2]),
+        **sam_report_paths(),
     }
 
 

@@ -21,30 +21,33 @@ from reportlab.pdfgen.canvas import Canvas
 from collector.reports.cells import cell_text
 from collector.reports.exports import Export
 
-__all__ = ["write_pdf"]
+__all__ = ["BOLD", "FONT", "MARGIN", "PdfTable", "register_fonts", "write_pdf"]
 
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 _VERA = Path(reportlab.__file__).parent / "fonts"
-_FONT, _BOLD = "StocktakeSans", "StocktakeSans-Bold"
-_SIZE, _LEADING, _MARGIN, _MAX_LINES = 7, 8.5, 28, 4
+FONT, BOLD = "StocktakeSans", "StocktakeSans-Bold"
+_SIZE, _LEADING, MARGIN, _MAX_LINES = 7, 8.5, 28, 4
 
 
-def _register_fonts() -> None:
-    if _FONT in pdfmetrics.getRegisteredFontNames():
+def register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
         return
     regular, bold = _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"
     if not (regular.exists() and bold.exists()):
         regular, bold = _VERA / "Vera.ttf", _VERA / "VeraBd.ttf"
-    pdfmetrics.registerFont(TTFont(_FONT, str(regular)))
-    pdfmetrics.registerFont(TTFont(_BOLD, str(bold)))
+    pdfmetrics.registerFont(TTFont(FONT, str(regular)))
+    pdfmetrics.registerFont(TTFont(BOLD, str(bold)))
 
 
-class _Table:
+class PdfTable:
+    """The table drawn page by page, its header repeated on each (the ELP subclasses it for
+    sections and "page X of Y" footers, collector/sam/elp_files.py)."""
+
     def __init__(self, canvas: Canvas, export: Export) -> None:
         self.canvas, self.export = canvas, export
         self.width, self.height = landscape(A4)
         weights = export.widths or (1,) * len(export.headers)
-        usable = self.width - 2 * _MARGIN
+        usable = self.width - 2 * MARGIN
         self.columns = [usable * w / sum(weights) for w in weights]
         self.page = 1
         self.y = 0.0
@@ -60,9 +63,9 @@ class _Table:
 
     def _draw(self, cells: list[list[str]], font: str) -> None:
         height = max(len(lines) for lines in cells) * _LEADING + 2
-        if self.y - height < _MARGIN + 12:
+        if self.y - height < MARGIN + 12:
             self.new_page()
-        x = _MARGIN
+        x = MARGIN
         self.canvas.setFont(font, _SIZE)
         for lines, width in zip(cells, self.columns):
             for i, line in enumerate(lines):
@@ -70,48 +73,48 @@ class _Table:
             x += width
         self.y -= height
         self.canvas.setLineWidth(0.2)
-        self.canvas.line(_MARGIN, self.y, self.width - _MARGIN, self.y)
+        self.canvas.line(MARGIN, self.y, self.width - MARGIN, self.y)
 
     def header(self) -> None:
-        self._draw(self._cells(self.export.headers, _BOLD), _BOLD)
+        self._draw(self._cells(self.export.headers, BOLD), BOLD)
 
     def row(self, values) -> None:
-        self._draw(self._cells(values, _FONT), _FONT)
+        self._draw(self._cells(values, FONT), FONT)
 
     def footer(self) -> None:
-        self.canvas.setFont(_FONT, 6.5)
+        self.canvas.setFont(FONT, 6.5)
         text = (f"Stocktake {self.export.title} · generated {self.export.generated_at:%Y-%m-%d %H:%M UTC} "
                 f"by {self.export.generated_by} · page {self.page}")
-        self.canvas.drawString(_MARGIN, _MARGIN - 12, text)
+        self.canvas.drawString(MARGIN, MARGIN - 12, text)
 
     def new_page(self) -> None:
         self.footer()
         self.canvas.showPage()
         self.page += 1
-        self.y = self.height - _MARGIN
+        self.y = self.height - MARGIN
         self.header()
 
     def provenance(self) -> None:
-        self.y = self.height - _MARGIN
-        self.canvas.setFont(_BOLD, 13)
-        self.canvas.drawString(_MARGIN, self.y - 13, f"Stocktake {self.export.title}")
+        self.y = self.height - MARGIN
+        self.canvas.setFont(BOLD, 13)
+        self.canvas.drawString(MARGIN, self.y - 13, f"Stocktake {self.export.title}")
         self.y -= 22
         for label, value in self.export.provenance()[1:]:
-            self.canvas.setFont(_BOLD, 8)
-            self.canvas.drawString(_MARGIN, self.y - 8, f"{label}:")
-            self.canvas.setFont(_FONT, 8)
-            self.canvas.drawString(_MARGIN + 80, self.y - 8, cell_text(value)[:200])
+            self.canvas.setFont(BOLD, 8)
+            self.canvas.drawString(MARGIN, self.y - 8, f"{label}:")
+            self.canvas.setFont(FONT, 8)
+            self.canvas.drawString(MARGIN + 80, self.y - 8, cell_text(value)[:200])
             self.y -= 11
         self.y -= 8
 
 
 def write_pdf(export: Export, target: BinaryIO) -> int:
     """Write the document to ``target``; returns the number of data rows."""
-    _register_fonts()
+    register_fonts()
     canvas = Canvas(target, pagesize=landscape(A4), pageCompression=1)
     canvas.setTitle(f"Stocktake {export.title}")
     canvas.setAuthor(export.generated_by)
-    table = _Table(canvas, export)
+    table = PdfTable(canvas, export)
     table.provenance()
     table.header()
     rows = 0

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from collector.reports.cells import spreadsheet_cell
 from collector.reports.exports import Export
 
-__all__ = ["write_xlsx"]
+__all__ = ["set_column_widths", "styled_cell", "write_xlsx", "xlsx_cell"]
 
 _SHEET_CHARS = 150  # the width the relative column widths share, in characters
 _FORMATS = {datetime: "yyyy-mm-dd hh:mm:ss", date: "yyyy-mm-dd"}
@@ -32,27 +32,27 @@ def write_xlsx(export: Export, target: BinaryIO) -> int:
     sheet = workbook.create_sheet(export.title[:31].title())
     provenance = export.provenance()
     sheet.freeze_panes = f"A{len(provenance) + 3}"
-    _set_widths(sheet, export)  # write-only sheets take column widths before the first row only
+    set_column_widths(sheet, export)  # write-only sheets take column widths before the first row only
     bold = Font(bold=True)
     for label, value in provenance:
-        sheet.append([_styled(sheet, label, bold), spreadsheet_cell(value)])
+        sheet.append([styled_cell(sheet, label, bold), spreadsheet_cell(value)])
     sheet.append([])
-    sheet.append([_styled(sheet, header, bold) for header in export.headers])
+    sheet.append([styled_cell(sheet, header, bold) for header in export.headers])
     rows = 0
     for row in export.rows():
-        sheet.append([_cell(sheet, v) for v in row])
+        sheet.append([xlsx_cell(sheet, v) for v in row])
         rows += 1
     workbook.save(target)
     return rows
 
 
-def _styled(sheet, value: str, font: Font) -> WriteOnlyCell:
+def styled_cell(sheet, value: str, font: Font) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=spreadsheet_cell(value))
     cell.font = font
     return cell
 
 
-def _set_widths(sheet, export: Export) -> None:
+def set_column_widths(sheet, export: Export) -> None:
     weights = export.widths or tuple(max(len(h), 8) for h in export.headers)
     total = sum(weights)
     for index, (weight, header) in enumerate(zip(weights, export.headers), start=1):
@@ -60,7 +60,7 @@ def _set_widths(sheet, export: Export) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = min(width, 80)
 
 
-def _cell(sheet, value: object) -> object:
+def xlsx_cell(sheet, value: object) -> object:
     """Dates as dates (number format set), everything else as spreadsheet_cell makes it."""
     if not isinstance(value, date):
         return spreadsheet_cell(value)

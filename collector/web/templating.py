@@ -22,6 +22,7 @@ NAVIGATION = (
     ("web.workflows", "Workflows"),
     ("web.my_workflow_tasks", "My tasks"),
     ("web.kpis", "KPIs"),
+    ("web.sam_overview", "Software"),
     ("web.sam_entitlements", "Entitlements"),
     ("web.exports", "Exports"),
     ("web.audit_log", "Audit log"),

@@ -37,6 +37,7 @@ class Fleet:
     hostname: str
     ci_id: int
     workflow_id: int
+    product_id: int = 0  # a software product with hostile names (the /sam/products/<id> page)
 
 
 @pytest.fixture
@@ -67,6 +68,7 @@ def fleet(client, database, make_agent, reports) -> Fleet:
     from collector.models import Asset, Device
     from collector.models.cmdb import ConfigurationItem
     from collector.models.reconcile import AuditException, CiMatch
+    from collector.models.sam import SamProduct
     from collector.workflows.loading import SHIPPED_DIR, load_templates
     from collector.workflows.service import open_exception_workflow
 
@@ -105,7 +107,10 @@ def fleet(client, database, make_agent, reports) -> Fleet:
         # Stocktake opens the drift's resolution workflow (the exception's summary and the CI's
         # location carry the hostile text onto the workflow pages).
         workflow = open_exception_workflow(session, load_templates([SHIPPED_DIR]), drift.id)
-        return Fleet(asset.id, drift.id, asset.hostname, ci.id, workflow.id)
+        product = SamProduct(publisher=POLYGLOT_SOFTWARE[0], name=POLYGLOT_SOFTWARE[1], edition=POLYGLOT_SOFTWARE[2])
+        session.add(product)
+        session.flush()
+        return Fleet(asset.id, drift.id, asset.hostname, ci.id, workflow.id, product.id)
 
 
 def csrf_from(html: str) -> str:

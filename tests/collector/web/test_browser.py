@@ -39,17 +39,22 @@ def _url(app, rule, fleet, users) -> str:
     values = {"asset_id": fleet.asset_id, "exception_id": fleet.exception_id, "user_id": users["operator"],
               "secret_id": 1, "agent_id": "00000000-0000-0000-0000-000000000000", "dataset": "assets", "fmt": "csv",
               "filename": "style.css", "reference": "LT-0001", "tag": "LT-0001", "device_id": 1, "ci_id": fleet.ci_id,
-              "instance_id": fleet.workflow_id, "task_id": "triage"}
+              "instance_id": fleet.workflow_id, "task_id": "triage",
+              "product_id": fleet.product_id}
     with app.test_request_context():
         from flask import url_for
 
         return url_for(rule.endpoint, **{name: values.get(name, 1) for name in rule.arguments})
 
 
+# Downloads, not pages (a browser saves them instead of showing them).
+_FILES = ("web.export_file", "web.sam_elp_file", "web.sam_audit_pack_file")
+
+
 def _pages(app, fleet, users):
     """Every GET page of the web UI (not files, not the login page itself)."""
     for rule in _rules(app, mutating=False):
-        if rule.endpoint.startswith("web.") and rule.endpoint not in ("web.static", "web.login", "web.export_file"):
+        if rule.endpoint.startswith("web.") and rule.endpoint not in ("web.static", "web.login", *_FILES):
             yield rule.endpoint, _url(app, rule, fleet, users)
 
 
@@ -158,7 +163,7 @@ def test_anonymous_visitors_are_sent_to_login_everywhere(open_as, users, fleet, 
     page = open_as(None)
     pages = list(_pages(app, fleet, users))
     for rule in _rules(app, mutating=False):
-        if rule.endpoint == "web.export_file":
+        if rule.endpoint in _FILES:
             pages.append((rule.endpoint, _url(app, rule, fleet, users)))
     for _, url in pages:
         response = page.request.get(url, max_redirects=0)

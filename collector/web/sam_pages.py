@@ -1,0 +1,134 @@
+"""The software (licence compliance) pages: overview, catalogue, a product, positions, reclaim,
+renewals, and the ELP and audit pack downloads. Auditors read everything; nothing here changes
+data (a download appends its audit entry, as every export does). Entitlements and title
+curation have their own pages (/sam/entitlements, /sam/titles)."""
+
+from __future__ import annotations
+
+import tempfile
+
+from flask import render_template, send_file
+
+from collector.extensions import get_db, request_session
+from collector.models import utcnow
+from collector.sam import reading
+from collector.sam.audit_pack import record_audit_pack, write_audit_pack
+from collector.sam.elp import ELP_FORMATS, build_elp, explain, record_elp, write_elp
+from collector.web import bp
+from collector.web.charts import bars
+from collector.web.params import choice, page_number, text
+from collector.web.sam_charts import history_charts, paired_bars
+from collector.web.security import actor, allow, current
+
+__all__: list[str] = []
+
+PER_PAGE = 50
+_SPOOL = 32 * 1024 * 1024
+_RECLAIM_SORTS = (*reading.RECLAIM_SORTS, *(f"-{s}" for s in reading.RECLAIM_SORTS))
+
+
+@bp.get("/sam/")
+@allow("auditor")
+def sam_overview():
+    figures = reading.overview(request_session(), utcnow().date())
+    return render_template("sam_overview.html", o=figures, no_run=reading.NO_RUN_NOTE)
+
+
+def _licensable() -> bool | None:
+    value = choice("licensable", ("yes", "no"))
+    return None if value is None else value == "yes"
+
+
+@bp.get("/sam/products")
+@allow("auditor")
+def sam_products():
+    filters = reading.ProductFilters(q=text("q"), publisher=text("publisher"), licensable=_licensable())
+    page = reading.list_products(request_session(), filters, page_number(), PER_PAGE)
+    return render_template("sam_products.html", page=page, filters=filters)
+
+
+@bp.get("/sam/products/<int:product_id>")
+@allow("auditor")
+def sam_product(product_id: int):
+    session = request_session()
+    detail = reading.product_detail(session, product_id)
+    version = text("version")
+    holders = reading.who_has(session, product_id, version, page_number(), PER_PAGE)
+    evidence = None if detail.run is None else reading.list_consumption(
+        session, detail.run.id, product_id, None, page_number("epage"), PER_PAGE)
+    version_bars = bars({v or "unknown": n for v, n, _ in detail.versions[:20]})
+    return render_template("sam_product.html", d=detail, holders=holders, version=version, evidence=evidence,
+                           version_bars=version_bars, charts=history_charts(detail.history), explain=explain,
+                           status=reading.position_status, no_run=reading.NO_RUN_NOTE)
+
+
+@bp.get("/sam/positions")
+@allow("auditor")
+def sam_positions():
+    session = request_session()
+    filters = reading.PositionFilters(publisher=text("publisher"), metric=text("metric"),
+                                      status=choice("status", reading.POSITION_STATUSES)).validated()
+    run = reading.latest_run(session)
+    rows = [] if run is None else reading.list_positions(session, run.id, filters)
+    publishers = [] if run is None else reading.run_publishers(session, run.id)
+    chart = paired_bars([(f"{name} {edition}".strip() + f" ({p.metric.replace('_', ' ')})", p.entitled, p.consumed)
+                         for p, _, name, edition in rows])
+    return render_template("sam_positions.html", run=run, rows=rows, filters=filters, publishers=publishers,
+                           chart=chart, formats=ELP_FORMATS, statuses=reading.POSITION_STATUSES, explain=explain,
+                           status=reading.position_status, no_run=reading.NO_RUN_NOTE)
+
+
+@bp.get("/sam/reclaim")
+@allow("auditor")
+def sam_reclaim():
+    session = request_session()
+    sort = choice("sort", _RECLAIM_SORTS, "-freed_cost")
+    run = reading.latest_run(session)
+    page = None if run is None else reading.list_reclaim(session, run.id, sort.lstrip("-"), sort.startswith("-"),
+                                                          page_number(), PER_PAGE, text("publisher"))
+    total = {} if run is None else reading.reclaim_totals(session, run.id)
+    return render_template("sam_reclaim.html", run=run, page=page, sort=sort, total=total,
+                           no_run=reading.NO_RUN_NOTE)
+
+
+@bp.get("/sam/renewals")
+@allow("auditor")
+def sam_renewals():
+    rows = reading.list_renewals(request_session(), utcnow().date(), publisher=text("publisher"))
+    buckets = {name: [r for r in rows if r.bucket == name] for name in ("expired", "30 days", "60 days", "90 days",
+                                                                         "later")}
+    return render_template("sam_renewals.html", buckets=buckets, total=len(rows))
+
+
+def _who() -> str:
+    live = current()
+    return f"{live.username} ({live.role})"
+
+
+def _publisher() -> str | None:
+    return text("publisher")
+
+
+@bp.get("/sam/elp.<any(csv, xlsx, pdf):fmt>")
+@allow("auditor")
+def sam_elp_file(fmt: str):
+    report = build_elp(request_session(), _publisher(), _who(), utcnow())
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # closed by the response once sent
+    written = write_elp(report, fmt, spool)
+    with get_db().write() as session:
+        record_elp(session, report, fmt, written, actor())
+    spool.seek(0)
+    return send_file(spool, mimetype=written.media_type, as_attachment=True, download_name=written.filename,
+                     max_age=0)
+
+
+@bp.get("/sam/audit-pack.zip")
+@allow("auditor")
+def sam_audit_pack_file():
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
+    pack = write_audit_pack(request_session(), _publisher(), _who(), spool)
+    with get_db().write() as session:
+        record_audit_pack(session, pack, actor())
+    spool.seek(0)
+    return send_file(spool, mimetype="application/zip", as_attachment=True, download_name=pack.filename, max_age=0)
+
