@@ -102,7 +102,9 @@ def _run_child(url: str, plan: Path, db_kind: str) -> dict:
 def _report(result: dict) -> None:
     def seconds(key: str) -> str:
         value = result.get(key)
-        return f"{value:8.2f} s" if isinstance(value, (int, float)) else f"{'not built' if value is None else value:>10}"
+        if isinstance(value, (int, float)):
+            return f"{value:8.2f} s"
+        return f"{'FAILED' if key in result.get('errors', {}) else 'not built':>10}"
 
     rows = [("normalise all titles", "normalise_s", "<= 5 s"), ("normalise new titles only", "normalise_new_s", ""),
             ("compute positions", "positions_s", "<= 10 s"),
@@ -145,7 +147,7 @@ def main() -> None:
         url, drop = prepare_database(args.db, Path(tmp))
         try:
             print(f"sam: generating {args.devices:,} devices x {args.installs:,} installs, {args.titles:,} titles "
-                  f"({args.db}) ...", flush=True)
+                  f"({args.db}: {url.rsplit('@', 1)[-1]}) ...", flush=True)
             generated, plan = _generate(url, args, Path(tmp))
             print(f"sam: generated in {generated['generate_s']} s, stored in {generated['load_s']} s "
                   f"({generated['installs']:,} links); measuring in a fresh process ...", flush=True)
@@ -156,6 +158,9 @@ def main() -> None:
               "load_avg_start": load_start, "load_avg_end": round(os.getloadavg()[0], 1)}
     result["met"] = {key: (result[key] <= limit if isinstance(result.get(key), (int, float)) else None)
                      for key, limit in TARGETS.items()}
+    for key in result.get("errors", {}):
+        if key in TARGETS:
+            result["met"][key] = False  # a step that failed did not meet its target
     if all(result.get(key) is None for key in TARGETS if key != "peak_rss_mb"):
         result["met"]["peak_rss_mb"] = None  # no SAM step ran: the process's RSS says nothing
     _report(result)

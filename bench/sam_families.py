@@ -52,7 +52,9 @@ def _office_2016_msi(lang: str) -> list[Title]:
     parts = ["Microsoft Office Professional Plus 2016", f"Microsoft Office Proofing ({lang}) 2016",
              f"Microsoft Office Shared Setup Metadata MUI ({lang}) 2016", f"Microsoft Office OSM MUI ({lang}) 2016",
              "Microsoft Office 32-bit Components 2016", f"Microsoft Office Proofing Tools 2016 - {lang}"]
-    return [_w(p, "16.0.4266.1001", arch="x86", source="msi") for p in parts]
+    updates = [f"Security Update for Microsoft Office 2016 (KB{kb}) 32-Bit Edition" for kb in (5002520, 5002519, 5002469)]
+    return [_w(p, "16.0.4266.1001", arch="x86", source="msi") for p in parts] + \
+        [_w(u, None, arch="x86", source="msi") for u in updates]
 
 
 def _sql_server(year: str, build: str) -> list[Title]:

@@ -138,7 +138,7 @@ def build_catalogue(total: int, installs: int, new_titles: int, seed: int = 12) 
         tail[platform] = [add(t) for t in tail_titles]
         new.extend(new_titles_p)
     while len(titles) < total:  # rounding and duplicates: top up the Windows tail
-        tail["windows"].append(add(Title(f"Update for Microsoft Office 2016 (KB{4000000 + len(titles)}) 64-Bit Edition",
+        tail["windows"].append(add(Title(f"Security Update for Windows 10 (KB{4000000 + len(titles)})",
                                          None, "Microsoft Corporation", "x64", "msi", "windows")))
     known = set(index)
     new = [t for t in dict.fromkeys(FAMILY_UPDATES + new) if t.identity not in known][:new_titles]

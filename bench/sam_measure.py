@@ -27,7 +27,25 @@ def _service(module: str, name: str):
 
 
 def _rss_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries it over fork and exec, so a child
+    started by a 150 MB generator would report at least 150 MB; VmHWM belongs to this image."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _reset_peak() -> None:
+    """Start a step's peak RSS afresh (Linux >= 4.0: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
 
 
 def _say(message: str) -> None:
@@ -37,6 +55,7 @@ def _say(message: str) -> None:
 class _Steps:
     def __init__(self, db) -> None:
         self.db, self.figures, self.errors, self.not_built = db, {}, {}, []
+        self.peaks: dict[str, float] = {"start": _rss_mb()}
 
     def run(self, key: str, label: str, module: str, name: str, call):
         """Time ``call(service, session)`` in one write transaction; None if not built or failed."""
@@ -47,6 +66,7 @@ class _Steps:
             self.figures[key] = None
             _say(f"{label}: not built yet ({module}.{name})")
             return None
+        _reset_peak()
         try:
             started = time.perf_counter()
             with self.db.write() as session:
@@ -57,7 +77,9 @@ class _Steps:
             self.figures[key] = None
             _say(f"{label}: FAILED {self.errors[key]}\n{traceback.format_exc(limit=4)}")
             return None
-        _say(f"{label}: {self.figures[key]:.2f} s (peak RSS so far {_rss_mb()} MB)")
+        finally:
+            self.peaks[key] = _rss_mb()
+        _say(f"{label}: {self.figures[key]:.2f} s (peak RSS {self.peaks[key]} MB)")
         return result
 
 
@@ -137,4 +159,5 @@ def measure(url: str, plan_path: Path) -> dict:
                          lambda export, session, fmt=fmt: _size(export(session, publisher=publisher, fmt=fmt, actor=actor)))
         steps.figures[f"{key.removesuffix('_s')}_bytes"] = size
     db.dispose()
-    return {**steps.figures, "peak_rss_mb": _rss_mb(), "not_built": steps.not_built, "errors": steps.errors}
+    return {**steps.figures, "peak_rss_mb": max(steps.peaks.values()), "peak_rss_mb_by_step": steps.peaks,
+            "not_built": steps.not_built, "errors": steps.errors}

@@ -210,8 +210,9 @@ DOTNET = ("Microsoft .NET Runtime - {m}.0.{p} ({a})", "Microsoft Windows Desktop
           "Microsoft .NET Host FX Resolver - {m}.0.{p} ({a})", "Microsoft .NET SDK {m}.0.{p}{h} ({a})")
 PYTHON_PARTS = ("Core Interpreter", "Standard Library", "Executables", "Development Libraries", "Documentation",
                 "Test Suite", "Tcl/Tk Support", "pip Bootstrap", "Add to Path", "Utility Scripts")
-KB_SERIES = (("Security Update for Microsoft Office 2016 (KB{n}) 64-Bit Edition", 5002000),
-             ("Update for Microsoft Office 2016 (KB{n}) 64-Bit Edition", 4484000),
+# Office's own updates are in the Office bundles (sam_families.py): only hosts with Office have them.
+KB_SERIES = (("Security Update for Windows 10 (KB{n})", 5002000),
+             ("Microsoft .NET Framework 4.8 Update for x64 (KB{n})", 4484000),
              ("Update for Windows 10 for x64-based Systems (KB{n})", 5001716),
              ("Update for Microsoft Visual Studio 2019 (KB{n})", 4600000))
 VENDORS = ("Brother", "Canon", "Epson", "Xerox", "Kyocera", "Logitech", "Jabra", "Plantronics", "Zebra", "Ricoh", "Sophos",
