@@ -196,11 +196,19 @@ def _load_sqlite(db, tables, fleet: Fleet) -> None:
                 session.execute(insert(_model_table(table)), batch[start:start + 5000])
         session.execute(update(Asset).values(observation_id=Asset.id))
         connection = session.connection()
+        # The secondary index rebuilt after the load (a sort) rather than updated 7.5M times at random;
+        # the rows go in primary-key order, so the key's own index only appends.
+        indexes = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                             "AND tbl_name = 'asset_software' AND sql IS NOT NULL").all()
+        for name, _sql in indexes:
+            connection.exec_driver_sql(f'DROP INDEX "{name}"')
         for host, installs in zip(fleet.hosts, fleet.installs):
             # SQLAlchemy's SQLite DateTime storage format, so the ORM reads these back.
             seen = host.first_seen_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
             connection.exec_driver_sql("INSERT INTO asset_software (asset_id, software_id, observation_id, first_seen_at) "
-                                       "VALUES (?, ?, ?, ?)", [(host.id, s, host.id, seen) for s in installs])
+                                       "VALUES (?, ?, ?, ?)", [(host.id, s, host.id, seen) for s in sorted(installs)])
+        for _name, sql in indexes:
+            connection.exec_driver_sql(sql)
     with db.engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
 
