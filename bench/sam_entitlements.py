@@ -52,7 +52,8 @@ def _entitlement(rng: random.Random, product, devices: int, today: date, now: da
             "term": "subscription" if subscription else "perpetual",
             "start_date": (end - timedelta(days=365)) if end else date(2021, 1, 1), "end_date": end,
             "unit_cost": Decimal(rng.choice((25, 79, 149, 299, 480, 1859 if per_core else 620))),
-            "currency": "EUR", "po_number": f"PO-{rng.randint(100000, 999999)}", "vendor": rng.choice(("SoftwareOne", "Bechtle", "Crayon")),
+            "currency": "EUR", "po_number": f"PO-{rng.randint(100000, 999999)}",
+            "vendor": rng.choice(("SoftwareOne", "Bechtle", "Crayon")),
             "contract_id": f"C-{product.id:05d}-{rng.randint(1, 9)}", "created_at": now, "updated_at": now}
 
 
@@ -68,9 +69,10 @@ def seed_entitlements(session, now: datetime, seed: int = 16) -> tuple[int, int]
     for product in sorted(products, key=lambda p: p.id):
         for _purchase in range(rng.choice((1, 1, 2, 3))):
             rows.append(_entitlement(rng, product, devices[product.id], now.date(), now))
-    ids = session.execute(insert(SamEntitlement).returning(SamEntitlement.id, sort_by_parameter_order=True), rows).scalars().all()
-    allocations = [{"entitlement_id": entitlement_id, "target_kind": "department", "target": rng.choice(("Finance", "Engineering")),
-                    "quantity": max(1, row["quantity"] // 10)}
+    returning = insert(SamEntitlement).returning(SamEntitlement.id, sort_by_parameter_order=True)
+    ids = session.execute(returning, rows).scalars().all()
+    allocations = [{"entitlement_id": entitlement_id, "target_kind": "department",
+                    "target": rng.choice(("Finance", "Engineering")), "quantity": max(1, row["quantity"] // 10)}
                    for entitlement_id, row in zip(ids, rows)
                    if row["metric"] in ("device", "named_user") and row["quantity"] and rng.random() < 0.2]
     if allocations:

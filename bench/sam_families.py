@@ -102,7 +102,7 @@ FAMILIES = (
     Family("sql_localdb", False, {"win_ws": 0.05}, {"windows": [
         (0.7, [_w("Microsoft SQL Server 2019 LocalDB ", "15.0.4153.1", source="msi")]),
         (0.3, [_w("Microsoft SQL Server 2016 Express LocalDB", "13.1.4001.0", source="msi")])]}, {}),
-    Family("acrobat_pro", True, {"win_ws": 0.21, "mac": 0.15}, {
+    Family("acrobat_pro", True, {"win_ws": 0.28, "mac": 0.30}, {
         "windows": [(0.8, [_w("Adobe Acrobat DC (64-bit)", "23.006.20380", ADOBE, source="msi")]),
                     (0.2, [_w("Adobe Acrobat 2020", "20.005.30524", ADOBE, arch="x86", source="msi")])],
         "macos": [(1.0, [_m("Adobe Acrobat", "23.006.20380", ADOBE),
@@ -138,7 +138,7 @@ FAMILIES = (
     Family("pycharm_community", False, {"win_ws": 0.05, "debian_ws": 0.15}, {
         "windows": [(1.0, [_w("PyCharm Community Edition 2023.3.2", "233.13135.95", JB)])],
         "debian": [(1.0, [_d("pycharm-community", "2023.3.2", "jetbrains", arch=None, source="snap")])]}, {}),
-    Family("java_se", True, {"win_ws": 0.32, "win_srv": 0.20, "rhel_srv": 0.15}, {
+    Family("java_se", True, {"win_ws": 0.42, "win_srv": 0.30, "rhel_srv": 0.30}, {
         "windows": [(0.4, [_w("Java 8 Update 381", "8.0.3810.9", ORACLE, arch="x86")]),
                     (0.2, [_w("Java 8 Update 381 (64-bit)", "8.0.3810.9", ORACLE)]),
                     (0.15, [_w("Java 8 Update 202", "8.0.2020.8", ORACLE, arch="x86")]),

@@ -20,7 +20,7 @@ import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bench.sam_families import FAMILIES, ROLES, Family
+from bench.sam_families import FAMILIES, ROLES
 from bench.sam_titles import PLATFORMS, Title, slots
 
 __all__ = ["Catalogue", "Fleet", "Host", "build_catalogue", "build_fleet"]
@@ -220,10 +220,15 @@ def _usage(rng: random.Random, host: Host, now: datetime) -> list[dict]:
     for key in host.families:
         for path in families[key].executables.get(host.platform, []):
             days = rng.randint(0, 30) if rng.random() < 0.7 else rng.randint(91, 400)
-            usage.append({"path": path, "last_seen_running": (now - timedelta(days=days)).strftime("%Y-%m-%dT00:00:00+00:00")})
+            usage.append({"path": path, "last_seen_running": _day(now - timedelta(days=days))})
     common = {"windows": r"C:\Windows\explorer.exe", "macos": "/System/Library/CoreServices/Finder.app/Contents/MacOS/Finder"}
-    usage.append({"path": common.get(host.platform, "/usr/bin/bash"), "last_seen_running": now.strftime("%Y-%m-%dT00:00:00+00:00")})
+    usage.append({"path": common.get(host.platform, "/usr/bin/bash"), "last_seen_running": _day(now)})
     return usage
+
+
+def _day(moment: datetime) -> str:
+    """The usage probe reports by UTC day (agent/probes/usage.py)."""
+    return moment.strftime("%Y-%m-%dT00:00:00+00:00")
 
 
 def _tail_picks(rng: random.Random, catalogue: Catalogue, platform: str, chosen: set[int], wanted: int) -> None:
@@ -264,7 +269,3 @@ def _cover_every_title(rng: random.Random, catalogue: Catalogue, hosts: list[Hos
         candidates = by_platform.get(title.platform)
         if software_id not in used and candidates:
             installs[rng.choice(candidates)].append(software_id)
-
-
-def family_of(family: str) -> Family:
-    return next(f for f in FAMILIES if f.key == family)

@@ -20,10 +20,14 @@ __all__ = ["measure"]
 
 
 def _service(module: str, name: str):
+    """The service function, or None while its module is not built; a module that is there but
+    fails to import raises (that is a defect to report, not a missing step)."""
     try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
 
 
 def _rss_mb() -> float:
@@ -59,7 +63,13 @@ class _Steps:
 
     def run(self, key: str, label: str, module: str, name: str, call):
         """Time ``call(service, session)`` in one write transaction; None if not built or failed."""
-        service = _service(module, name)
+        try:
+            service = _service(module, name)
+        except Exception as exc:  # noqa: BLE001 - reported like a failing step
+            self.errors[key] = f"import {module}: {type(exc).__name__}: {exc}"[:500]
+            self.figures[key] = None
+            _say(f"{label}: FAILED {self.errors[key]}")
+            return None
         if service is None:
             if f"{module}.{name}" not in self.not_built:
                 self.not_built.append(f"{module}.{name}")
@@ -145,7 +155,8 @@ def measure(url: str, plan_path: Path) -> dict:
                        "normalise", lambda normalise, session: normalise(session))
     steps.figures["normalised_new"] = _normalised(second)
     with db.write() as session:
-        steps.figures["entitlements"], steps.figures["allocations"] = seed_entitlements(session, datetime.fromisoformat(plan["now"]))
+        seeded = seed_entitlements(session, datetime.fromisoformat(plan["now"]))
+    steps.figures["entitlements"], steps.figures["allocations"] = seeded
     _say(f"entitlements: {steps.figures['entitlements']} inserted, {steps.figures['allocations']} allocations")
     run = steps.run("positions_s", "compute positions", "collector.sam.positions", "compute_positions",
                     lambda compute, session: compute(session))
