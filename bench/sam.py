@@ -14,7 +14,8 @@ the SAM steps' own:
   normalise new  500 titles an ingest brings (catalogue rows + links on 20 hosts each),
                  then normalise() again: only the new titles;
   entitlements   one to three purchases per licensable product found (not timed);
-  positions      collector.sam.positions.compute_positions();
+  positions      collector.sam.positions.compute_positions(), then once more (the hourly
+                 job's steady state: the previous run's evidence replaced);
   ELP export     collector.sam.elp.export_elp() of the publisher with the most evidence
                  rows (Microsoft), XLSX and CSV.
 A step whose module is not built yet is reported as such; the others still run.
@@ -68,15 +69,25 @@ def _generate(url: str, args, workdir: Path) -> tuple[dict, Path]:
     db = Database(url)
     try:
         load_fleet(db, fleet, now)
+        sizes = _table_sizes(db)
     finally:
         db.dispose()
     loaded = time.perf_counter()
     plan = workdir / "plan.json"
     plan.write_text(json.dumps({"now": now.isoformat(), "new": [list(t.__dict__.values()) for t in catalogue.new],
                                 "hosts": [[h.id, h.platform] for h in fleet.hosts]}))
-    return {"installs": sum(map(len, fleet.installs)), "titles": len(catalogue.titles),
+    return {"installs": fleet.links, "titles": len(catalogue.titles),
             "generate_s": round(generated - started, 1), "load_s": round(loaded - generated, 1),
-            "generator_peak_rss_mb": _rss_mb()}, plan
+            "generator_peak_rss_mb": _rss_mb(), "table_mb": sizes}, plan
+
+
+def _table_sizes(db) -> dict:
+    """Size on disk of the big tables, indexes included (PostgreSQL only)."""
+    if db.is_sqlite:
+        return {}
+    with db.engine.connect() as connection:
+        return {table: round(connection.exec_driver_sql(f"SELECT pg_total_relation_size('{table}')").scalar() / 2**20)
+                for table in ("asset_software", "software", "observations")}
 
 
 def _run_child(url: str, plan: Path, db_kind: str) -> dict:
@@ -107,7 +118,7 @@ def _report(result: dict) -> None:
         return f"{'FAILED' if key in result.get('errors', {}) else 'not built':>10}"
 
     rows = [("normalise all titles", "normalise_s", "<= 5 s"), ("normalise new titles only", "normalise_new_s", ""),
-            ("compute positions", "positions_s", "<= 10 s"),
+            ("compute positions", "positions_s", "<= 10 s"), ("compute positions again", "positions_again_s", ""),
             (f"ELP export {result.get('elp_publisher') or ''} (xlsx)", "elp_export_s", "<= 30 s"),
             ("ELP export (csv)", "elp_export_csv_s", "")]
     print(f"\n{result['devices']:,} devices, {result['installs']:,} installs, {result['titles']:,} titles "

@@ -82,8 +82,17 @@ class Host:
 class Fleet:
     catalogue: Catalogue
     hosts: list[Host]
-    installs: list[array]  # per host (same order): software ids (4-byte ints: 7.5M of them)
-    family_installs: list[list[int]]  # per host: the licensable/free family titles among them
+    common: list[array]  # per host (same order): base and tail software ids (4-byte ints: 7.5M of them)
+    family_installs: list[list[int]]  # per host: the family titles (installed later than the host's base)
+
+    @property
+    def links(self) -> int:
+        return sum(map(len, self.common)) + sum(map(len, self.family_installs))
+
+    @property
+    def installs(self) -> list[array]:
+        """Every host's software ids, families included (a copy: for checks, not for the load)."""
+        return [common + array("I", family) for common, family in zip(self.common, self.family_installs)]
 
 
 def _platform_titles(platform: str, base_slots: int, groups: int, tail_count: int, new_count: int):
@@ -243,25 +252,27 @@ def _tail_picks(rng: random.Random, catalogue: Catalogue, platform: str, chosen:
 def build_fleet(catalogue: Catalogue, devices: int, installs: int, now: datetime, seed: int = 13) -> Fleet:
     rng, users = random.Random(seed), []
     groups = len(next(iter(catalogue.base.values())))
-    hosts, all_installs, family_installs = [], [], []
+    hosts, common, family_installs = [], [], []
     for n in range(1, devices + 1):
         host = _host(n, rng, users, now, groups)
-        family = _families(rng, host, catalogue)
+        family = list(dict.fromkeys(_families(rng, host, catalogue)))
         chosen = set(family) | set(catalogue.base[host.platform][host.group])
         _tail_picks(rng, catalogue, host.platform, chosen, installs)
         host.usage = _usage(rng, host, now)
         hosts.append(host)
-        all_installs.append(array("I", chosen))
+        common.append(array("I", chosen.difference(family)))
         family_installs.append(family)
-    _cover_every_title(rng, catalogue, hosts, all_installs)
-    return Fleet(catalogue, hosts, all_installs, family_installs)
+    _cover_every_title(rng, catalogue, hosts, common, family_installs)
+    return Fleet(catalogue, hosts, common, family_installs)
 
 
-def _cover_every_title(rng: random.Random, catalogue: Catalogue, hosts: list[Host], installs: list[array]) -> None:
+def _cover_every_title(rng: random.Random, catalogue: Catalogue, hosts: list[Host], installs: list[array],
+                       family_installs: list[list[int]]) -> None:
     """A title nobody installed would not be in a real catalogue: give each such title one host."""
     used: set[int] = set()
-    for ids in installs:
+    for ids, family in zip(installs, family_installs):
         used.update(ids)
+        used.update(family)
     by_platform: dict[str, list[int]] = {}
     for position, host in enumerate(hosts):
         by_platform.setdefault(host.platform, []).append(position)

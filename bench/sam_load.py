@@ -42,7 +42,7 @@ def _software_rows(fleet: Fleet, now: datetime):
 
 
 def _asset_rows(fleet: Fleet):
-    for host, installs in zip(fleet.hosts, fleet.installs):
+    for host, common, family in zip(fleet.hosts, fleet.common, fleet.family_installs):
         os_name, arch = _OS[host.platform]
         yield {"id": host.id, "hostname": host.hostname, "fqdn": f"{host.hostname}.corp.example.com",
                "vendor": host.vendor, "model": host.model, "serial": host.serial,
@@ -50,7 +50,7 @@ def _asset_rows(fleet: Fleet):
                "cpu_model": "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz" if host.role.endswith("_srv") else None,
                "cpu_sockets": host.cpu_sockets, "cpu_cores": host.cpu_cores,
                "cpu_threads": host.cpu_cores * (1 if host.vm else 2), "memory_bytes": 16 * 2**30,
-               "primary_user": host.primary_user, "software_count": len(installs),
+               "primary_user": host.primary_user, "software_count": len(common) + len(family),
                "first_seen_at": host.first_seen_at, "last_seen_at": host.last_seen_at}
 
 
@@ -169,10 +169,13 @@ def _copy_links(connection, fleet: Fleet) -> None:
         cursor.execute("TRUNCATE asset_software")
         with cursor.copy("COPY asset_software (software_id, asset_id, observation_id, first_seen_at) "
                          "FROM STDIN WITH (FREEZE)") as copy:
-            for host, installs in zip(fleet.hosts, fleet.installs):
+            for host, common, family in zip(fleet.hosts, fleet.common, fleet.family_installs):
                 # One C-level join per host: "sid\tasset\tobs\tts\n" for 1,500 links.
                 tail = f"\t{host.id}\t{host.id}\t{host.first_seen_at.isoformat()}\n"
-                copy.write(tail.join(map(str, installs)) + tail)
+                copy.write(tail.join(map(str, common)) + tail)
+                if family:
+                    tail = f"\t{host.id}\t{host.id}\t{_family_installed_at(host).isoformat()}\n"
+                    copy.write(tail.join(map(str, family)) + tail)
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for name, definition in indexes:
             if name not in {c[0] for c in constraints}:
@@ -202,15 +205,25 @@ def _load_sqlite(db, tables, fleet: Fleet) -> None:
                                              "AND tbl_name = 'asset_software' AND sql IS NOT NULL").all()
         for name, _sql in indexes:
             connection.exec_driver_sql(f'DROP INDEX "{name}"')
-        for host, installs in zip(fleet.hosts, fleet.installs):
-            # SQLAlchemy's SQLite DateTime storage format, so the ORM reads these back.
-            seen = host.first_seen_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        for host, common, family in zip(fleet.hosts, fleet.common, fleet.family_installs):
+            seen, later = _sqlite_time(host.first_seen_at), _sqlite_time(_family_installed_at(host))
+            rows = sorted([(host.id, s, host.id, seen) for s in common] + [(host.id, s, host.id, later) for s in family])
             connection.exec_driver_sql("INSERT INTO asset_software (asset_id, software_id, observation_id, first_seen_at) "
-                                       "VALUES (?, ?, ?, ?)", [(host.id, s, host.id, seen) for s in sorted(installs)])
+                                       "VALUES (?, ?, ?, ?)", rows)
         for _name, sql in indexes:
             connection.exec_driver_sql(sql)
     with db.engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """SQLAlchemy's SQLite DateTime storage format, so the ORM reads these back."""
+    return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _family_installed_at(host: Host) -> datetime:
+    """Licensed software arrives after the machine's base image: up to 60 days after its first report."""
+    return min(host.first_seen_at + timedelta(days=random.Random(host.id).randint(1, 60)), host.last_seen_at)
 
 
 def _model_table(name: str):

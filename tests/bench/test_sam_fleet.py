@@ -88,6 +88,10 @@ def test_the_loader_stores_the_fleet_with_keys_indexes_and_sequences(fleet, tmp_
             vm_classes = session.scalars(select(ConfigurationItem.ci_class).join(
                 CiRelationship, CiRelationship.ci_id == ConfigurationItem.id).where(CiRelationship.kind == "runs_on"))
             assert set(vm_classes) == {"virtual_machine"}
+            host, family = next((h, f) for h, f in zip(fleet.hosts, fleet.family_installs) if f)
+            dates = dict(session.execute(select(AssetSoftware.software_id, AssetSoftware.first_seen_at)
+                                         .where(AssetSoftware.asset_id == host.id)).all())
+            assert min(dates[s] for s in family) > host.first_seen_at == max(d for s, d in dates.items() if s not in family)
             payload = session.scalar(select(Observation.payload).where(Observation.asset_id == fleet.hosts[0].id))
             assert orjson.loads(zlib.decompress(payload, wbits=47))["usage"] == fleet.hosts[0].usage
             linked = link_new_titles(session, fleet.catalogue.new, fleet.hosts, NOW)  # ids must not collide
