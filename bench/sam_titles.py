@@ -138,10 +138,11 @@ def _debian_slots() -> Iterator[Slot]:
         yield _title(f"lib{stem}-common", _maintainer(stem), "all", "dpkg", plat, "ubuntu")
     for abi in itertools.count(10):  # kernels: every ABI bump is a new package name
         for flavour in ("image", "headers", "modules", "modules-extra"):
-            yield _title(f"linux-{flavour}-6.1.0-{abi}-amd64", "Debian Kernel Team <debian-kernel@lists.debian.org>",
-                         "amd64", "dpkg", plat, "deb")
+            yield lambda k, name=f"linux-{flavour}-6.1.0-{abi}-amd64", abi=abi: Title(
+                name, f"6.1.{2 * abi + 30}-{1 + k}", "Debian Kernel Team <debian-kernel@lists.debian.org>", "amd64",
+                "dpkg", plat)
         for prefix, suffix in (("r-cran-", ""), ("node-", ""), ("golang-", "-dev"), ("lib", "-perl"), ("ruby-", ""),
-                               ("fonts-", ""), ("gir1.2-", "-1.0"), ("", "-doc")):
+                               ("lib", "-java"), ("gir1.2-", "-1.0"), ("", "-doc")):
             stem = LIB_STEMS[abi % len(LIB_STEMS)] + ("" if abi < 10 + len(LIB_STEMS) else str(abi // len(LIB_STEMS)))
             yield _title(f"{prefix}{stem}{suffix}", _maintainer(prefix + stem), "all", "dpkg", plat, "deb")
 
@@ -158,8 +159,9 @@ def _rhel_slots() -> Iterator[Slot]:
         yield _title(f"{stem}-devel", vendor, "x86_64", "rpm", plat, "rpm")
     for release in itertools.count(284):  # kernels: name per release
         for part in ("kernel", "kernel-core", "kernel-modules", "kernel-modules-core"):
-            yield _title(part, vendor, "x86_64", "rpm", plat, "rpm") if release == 284 else \
-                _title(f"{part}-5.14.0-{release}.el9", vendor, "x86_64", "rpm", plat, "rpm")
+            # rpm lists every installed kernel under one name; the version is the kernel's.
+            yield lambda k, part=part, release=release: Title(
+                part, f"5.14.0-{release + 3 * k}.{k + 1}.1.el9_{2 + k % 3}", vendor, "x86_64", "rpm", plat)
         for prefix in ("perl-", "golang-", "rubygem-", "texlive-", "google-noto-"):
             stem = LIB_STEMS[release % len(LIB_STEMS)] + str(release // len(LIB_STEMS))
             yield _title(f"{prefix}{stem}", "Fedora Project" if prefix == "texlive-" else vendor, "noarch", "rpm", plat, "rpm")
