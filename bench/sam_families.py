@@ -178,6 +178,19 @@ FAMILIES = (
         (0.5, [_w("Atlassian Confluence 8.5.4", "8.5.4", "Atlassian")]),
         (0.5, [_w("Atlassian Jira Software 9.12.1", "9.12.1", "Atlassian")])]},
         {"windows": [r"C:\Program Files\Atlassian\Confluence\jre\bin\java.exe"]}),
+    Family("teamviewer", True, {"win_ws": 0.12, "win_srv": 0.05, "mac": 0.05}, {
+        "windows": [(1.0, [_w("TeamViewer", "15.49.2", "TeamViewer")])], "macos": [(1.0, [_m("TeamViewer", "15.49.3", "TeamViewer")])]},
+        {"windows": [r"C:\Program Files\TeamViewer\TeamViewer.exe"]}),
+    Family("winrar", True, {"win_ws": 0.08}, {"windows": [(1.0, [_w("WinRAR 6.24 (64-bit)", "6.24.0", "win.rar GmbH")])]},
+           {"windows": [r"C:\Program Files\WinRAR\WinRAR.exe"]}),
+    Family("docker_desktop", True, {"win_ws": 0.06, "mac": 0.20}, {
+        "windows": [(1.0, [_w("Docker Desktop", "4.26.1", "Docker Inc.")])], "macos": [(1.0, [_m("Docker", "4.26.1", "Docker Inc")])]},
+        {"windows": [r"C:\Program Files\Docker\Docker\Docker Desktop.exe"]}),
+    Family("slack", True, {"win_ws": 0.35, "mac": 0.50}, {
+        "windows": [(1.0, [_w("Slack (Machine - MSI)", "4.36.140", "Slack Technologies Inc.", source="msi")])],
+        "macos": [(1.0, [_m("Slack", "4.36.140", "Slack Technologies, Inc.")])]}, {}),
+    Family("citrix_workspace", True, {"win_ws": 0.30}, {"windows": [
+        (1.0, [_w("Citrix Workspace 2311", "23.11.0.160", "Citrix Systems, Inc.", arch="x86")])]}, {}),
     Family("sourcetree", False, {"win_ws": 0.03}, {"windows": [
         (1.0, [_w("Sourcetree", "3.4.15", "Atlassian", arch="x86")])]}, {}),
 )

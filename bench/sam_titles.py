@@ -180,10 +180,9 @@ WIN_APPS = (  # (name template, publisher, arch, source, version style)
     ("Microsoft OneDrive", "Microsoft Corporation", "x64", "registry", "win4"), ("Microsoft Update Health Tools", "Microsoft Corporation", "x64", "msi", "win4"),
     ("Windows PC Health Check", "Microsoft Corporation", "x64", "msi", "win4"), ("Microsoft Intune Management Extension", "Microsoft Corporation", "x86", "msi", "win4"),
     ("CrowdStrike Windows Sensor", "CrowdStrike, Inc.", "x64", "registry", "win4"), ("Cisco Secure Client - AnyConnect VPN", "Cisco Systems, Inc.", "x86", "msi", "win4"),
-    ("Cisco Webex Meetings", "Cisco Webex LLC", "x86", "msi", "win4"), ("Slack (Machine - MSI)", "Slack Technologies Inc.", "x64", "msi", "win3"),
-    ("Citrix Workspace {v}", "Citrix Systems, Inc.", "x86", "registry", "win2"), ("FortiClient VPN", "Fortinet Technologies Inc", "x64", "msi", "win4"),
-    ("TeamViewer", "TeamViewer", "x64", "registry", "win3"), ("Wireshark {v} x64", "The Wireshark developer community, https://www.wireshark.org", "x64", "registry", "win3"),
-    ("Npcap", "Nmap Project", "x64", "registry", "win2"), ("Docker Desktop", "Docker Inc.", "x64", "registry", "win3"),
+    ("Cisco Webex Meetings", "Cisco Webex LLC", "x86", "msi", "win4"), ("FortiClient VPN", "Fortinet Technologies Inc", "x64", "msi", "win4"),
+    ("Wireshark {v} x64", "The Wireshark developer community, https://www.wireshark.org", "x64", "registry", "win3"),
+    ("Npcap", "Nmap Project", "x64", "registry", "win2"),
     ("Microsoft Visual Studio Code", "Microsoft Corporation", "x64", "registry", "win3"), ("Node.js", "Node.js Foundation", "x64", "msi", "win3"),
     ("Microsoft Visual Studio Installer", "Microsoft Corporation", "x86", "registry", "win4"), ("Windows Software Development Kit - Windows 10.0.{v}", "Microsoft Corporation", "x86", "registry", "win4"),
     ("Intel(R) Chipset Device Software", "Intel(R) Corporation", "x86", "msi", "win4"), ("Intel(R) Management Engine Components", "Intel Corporation", "x86", "msi", "win4"),
@@ -203,8 +202,8 @@ WIN_APPS = (  # (name template, publisher, arch, source, version style)
     ("Greenshot {v}", "Greenshot", "x64", "registry", "win3"), ("Paint.NET", "dotPDN LLC", "x64", "msi", "win3"),
     ("GIMP {v}", "The GIMP Team", "x64", "registry", "win3"), ("Inkscape", "Inkscape", "x64", "msi", "win3"),
     ("LibreOffice {v}", "The Document Foundation", "x64", "msi", "win3"), ("Thunderbird (x64 en-US)", "Mozilla", "x64", "registry", "win2"),
-    ("FileZilla {v}", "Tim Kosse", "x64", "registry", "win3"), ("WinRAR {v} (64-bit)", "win.rar GmbH", "x64", "registry", "win2"),
-)
+    ("FileZilla {v}", "Tim Kosse", "x64", "registry", "win3"),
+)  # commercial tools some hosts have (TeamViewer, WinRAR, Docker Desktop, Slack, Citrix) are families: sam_families.py
 VC_YEARS = (("2005", "8.0.61001"), ("2008", "9.0.30729"), ("2010", "10.0.40219"), ("2012", "11.0.61030"),
             ("2013", "12.0.40664"), ("2015-2019", "14.29.30139"), ("2015-2022", "14.38.33135"))
 DOTNET = ("Microsoft .NET Runtime - {m}.0.{p} ({a})", "Microsoft Windows Desktop Runtime - {m}.0.{p} ({a})",
@@ -254,10 +253,10 @@ def _windows_slots() -> Iterator[Slot]:
 
 MAC_APPS = (
     ("Google Chrome", "Google LLC", "com.google.Chrome"), ("Firefox", "Mozilla Corporation", "org.mozilla.firefox"),
-    ("Slack", "Slack Technologies, Inc.", "com.tinyspeck.slackmacgap"), ("Visual Studio Code", "Microsoft Corporation", "com.microsoft.VSCode"),
+    ("Visual Studio Code", "Microsoft Corporation", "com.microsoft.VSCode"),
     ("Microsoft Teams", "Microsoft Corporation", "com.microsoft.teams2"), ("OneDrive", "Microsoft Corporation", "com.microsoft.OneDrive"),
     ("Microsoft AutoUpdate", "Microsoft Corporation", "com.microsoft.autoupdate2"), ("1Password 7", "AgileBits Inc.", "com.agilebits.onepassword7"),
-    ("iTerm", "George Nachman", "com.googlecode.iterm2"), ("Docker", "Docker Inc", "com.docker.docker"),
+    ("iTerm", "George Nachman", "com.googlecode.iterm2"),
     ("VLC", "VideoLAN", "org.videolan.vlc"), ("The Unarchiver", None, "com.macpaw.site.theunarchiver"),
     ("GlobalProtect", "Palo Alto Networks", "com.paloaltonetworks.globalprotect"), ("Falcon", "CrowdStrike Inc.", "com.crowdstrike.falcon.App"),
     ("Keynote", "Apple Inc.", "com.apple.iWork.Keynote"), ("Pages", "Apple Inc.", "com.apple.iWork.Pages"),
