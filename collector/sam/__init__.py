@@ -1,0 +1,1 @@
+"""Software asset management: normalisation, entitlements, licence positions (issue 12)."""
