@@ -30,7 +30,7 @@ from collector.sam.consumption import (AssetFacts, Install, asset_facts, evidenc
                                        licensable_installs, vm_hosts)
 from collector.sam.entitled import CENT, Terms, covers, entitlement_terms, suite_attribution
 
-__all__ = ["compute_positions", "latest_run", "position_of", "position_row", "positions_of"]
+__all__ = ["compute_positions", "latest_run", "position_in", "position_of", "position_row", "positions_of"]
 
 BATCH = 5000  # evidence rows per multi-row insert
 UNBOUNDED = (LicenseMetric.SITE, LicenseMetric.UNLIMITED)
@@ -189,16 +189,20 @@ def positions_of(session: Session, run_id: int, publisher: str | None = None) ->
         query.order_by(SamProduct.publisher, SamProduct.name, SamProduct.edition, SamPosition.metric))]
 
 
-def position_of(session: Session, product_id: int, metric: str | None = None) -> tuple[SamPositionRun, SamPosition] | None:
-    """A product's position (under ``metric``, else its worst balance) in the latest finished run."""
-    run = latest_run(session)
-    if run is None:
-        return None
-    query = select(SamPosition).where(SamPosition.run_id == run.id, SamPosition.product_id == product_id)
+def position_in(session: Session, run_id: int, product_id: int, metric: str | None = None) -> SamPosition | None:
+    """A product's position in a run: under ``metric``, else its worst balance (None: not counted)."""
+    query = select(SamPosition).where(SamPosition.run_id == run_id, SamPosition.product_id == product_id)
     if metric:
         query = query.where(SamPosition.metric == metric)
     found = sorted(session.scalars(query), key=lambda p: (p.balance is None, p.balance or 0))
-    return (run, found[0]) if found else None
+    return found[0] if found else None
+
+
+def position_of(session: Session, product_id: int, metric: str | None = None) -> tuple[SamPositionRun, SamPosition] | None:
+    """A product's position in the latest finished run (see :func:`position_in`), with the run."""
+    run = latest_run(session)
+    position = position_in(session, run.id, product_id, metric) if run is not None else None
+    return (run, position) if position is not None else None
 
 
 def _money(value) -> str | None:

@@ -150,15 +150,16 @@ def within_entitlement(session: Session, instance: WorkflowInstance, data: dict)
 def _position_within(session: Session, instance: WorkflowInstance, data: dict) -> Evidence:
     """The latest licence position, computed after the remedy, has the product back within its entitlements
     (what an acquisition bought counts once it is an entitlement)."""
-    from collector.sam.positions import position_of
+    from collector.sam.positions import latest_run, position_in
 
-    since = _executed_at(session, instance)
-    found = position_of(session, int(data["sam_product_id"]), data.get("metric"))
-    if found is None or since is None or found[0].as_of < since:
+    since, run = _executed_at(session, instance), latest_run(session)
+    if run is None or since is None or run.as_of < since:
         when = f" since the remedy at {since.isoformat()}" if since else ""
         return False, (f"no licence position computed{when} yet "
                        "(stocktake-collector sam positions --run, or wait for the scheduled run)")
-    run, position = found
+    position = position_in(session, run.id, int(data["sam_product_id"]), data.get("metric"))
+    if position is None:
+        return True, f"{data.get('product')} is no longer installed (position run {run.id})"
     entitled = "unlimited" if position.entitled is None else position.entitled
     numbers = f"{position.consumed} {position.metric} unit(s) consumed, {entitled} entitled (position run {run.id})"
     if position.balance is not None and position.balance < 0:
