@@ -105,6 +105,7 @@ def renewal_subjects(session: Session) -> list:
 
 def link_renewal_items(session: Session) -> int:
     """Store on each open item without one the renewal workflow running for its entitlement."""
+    session.flush()  # the marks the trigger just added (sessions do not autoflush)
     items = list(session.scalars(select(SamRenewalItem).where(SamRenewalItem.workflow_instance_id.is_(None),
                                                               SamRenewalItem.status == "open").limit(RENEWAL_SCAN)))
     running = _running_marks(session, Trigger.SUBSCRIPTION_RENEWAL,
