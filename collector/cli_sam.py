@@ -17,3 +17,6 @@ def sam() -> None:
 
 
 # Each topic module registers its commands here (one line each).
+from collector.cli_sam_positions import add_commands as _add_positions  # noqa: E402
+
+_add_positions(sam)  # positions, reclaim, renewals

@@ -5,6 +5,6 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from collector.api import (assets, checkin, cis, discovery, enroll, errors, health, inventory, kpis,  # noqa: E402,F401
-                           labels, openapi, reconciliation, scan_profiles, workflow_oversight, workflows)
+                           labels, openapi, reconciliation, sam_runs, scan_profiles, workflow_oversight, workflows)
 
 __all__ = ["bp"]

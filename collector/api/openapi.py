@@ -220,7 +220,14 @@ def _paths() -> dict:
         **_kpi_paths(),
         **_scan_profile_paths(),
         **_workflow_paths(page_params[:2]),
+        **_sam_paths(),
     }
+
+
+def _sam_paths() -> dict:
+    from collector.api.sam_runs import sam_run_paths
+
+    return sam_run_paths(_json, _error, _TOKEN_ERRORS)
 
 
 _ISSUES = {"type": "array", "items": {"type": "object", "properties": {
@@ -332,7 +339,8 @@ def _reconciliation_paths(page_params: list) -> dict:
             "summary": "Audit exceptions, newest first; filter by kind and status",
             "security": [{"apiToken": []}],
             "parameters": page_params + [
-                choice("kind", ("unmanaged", "missing", "drift", "duplicate", "conflict", "cloned_identity")),
+                choice("kind", ("unmanaged", "missing", "drift", "duplicate", "conflict", "cloned_identity",
+                                "over_deployed")),
                 choice("status", ("open", "acknowledged", "resolved"))],
             "responses": {"200": _json({"type": "object"}, "A page of exceptions"), **_TOKEN_ERRORS,
                           "422": _error("Invalid kind, status or page parameter")},
