@@ -20,7 +20,7 @@ from collector.db import chunked_lists
 from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
 from collector.reconcile.outcomes import Outcomes
 
-__all__ = ["RECONCILE_KINDS", "Scope", "digest", "finish_run", "matched_to", "start_run", "stored_matches", "write_exceptions",
+__all__ = ["RECONCILE_KINDS", "BulkInsert", "Scope", "digest", "finish_run", "matched_to", "start_run", "stored_matches", "write_exceptions",
            "write_matches", "write_states"]
 
 _CHUNK = 500
@@ -133,6 +133,9 @@ class _Insert(_Batch):
                 copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
         cursor.close()
         self.rows = []
+
+
+BulkInsert = _Insert  # for other services' large derived tables (licence evidence: collector/sam/positions.py)
 
 
 def _chunked(values: list, size: int = _CHUNK) -> Iterable[list]:

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from collector.models import utcnow
 from collector.models.sam import (LicenseMetric, SamConsumption, SamPosition, SamPositionRun, SamProduct,
                                   SamReclaimCandidate)
+from collector.reconcile.store import BulkInsert
 from collector.sam import compliance, reclaim, renewals
 from collector.sam.consumption import (AssetFacts, Install, asset_facts, evidence_rows, group_installs,
                                        licensable_installs, vm_hosts)
@@ -32,7 +33,6 @@ from collector.sam.entitled import CENT, Terms, covers, entitlement_terms, suite
 
 __all__ = ["compute_positions", "latest_run", "position_in", "position_of", "position_row", "positions_of"]
 
-BATCH = 5000  # evidence rows per multi-row insert
 UNBOUNDED = (LicenseMetric.SITE, LicenseMetric.UNLIMITED)
 
 
@@ -45,6 +45,7 @@ class _Inputs:
     products: dict[int, SamProduct]
     suites: dict[int, list[int]]  # suite -> components attributed to it
     units: dict[tuple[int, int], int] = field(default_factory=dict)  # (product, asset) -> units consumed
+    evidence: BulkInsert | None = None  # evidence rows: COPY on PostgreSQL (executemany: 0.7 s per 15,000 rows)
 
 
 def compute_positions(session: Session, *, as_of: datetime | None = None, unused_days: int = 90) -> SamPositionRun:
@@ -54,7 +55,9 @@ def compute_positions(session: Session, *, as_of: datetime | None = None, unused
     session.add(run)
     session.flush()
     inputs = _inputs(session, as_of)
-    positions = [_position(session, run.id, inputs, product_id, metric) for product_id, metric in _keys(inputs)]
+    inputs.evidence = BulkInsert(session.connection(), SamConsumption.__table__)
+    positions = [_position(run.id, inputs, product_id, metric) for product_id, metric in _keys(inputs)]
+    inputs.evidence.flush()
     session.add_all(positions)
     session.flush()
     raised = compliance.sync_over_deployed(session, run.id, positions, inputs.products, as_of)
@@ -95,7 +98,7 @@ def _keys(inputs: _Inputs) -> list[tuple[int, str]]:
     return sorted(keys)
 
 
-def _position(session: Session, run_id: int, inputs: _Inputs, product_id: int, metric: str) -> SamPosition:
+def _position(run_id: int, inputs: _Inputs, product_id: int, metric: str) -> SamPosition:
     terms = inputs.terms.get((product_id, metric)) or Terms()
     by_asset = inputs.grouped.get(product_id, {})
     core = terms.core_terms()
@@ -104,7 +107,8 @@ def _position(session: Session, run_id: int, inputs: _Inputs, product_id: int, m
     for row in rows:
         key = (product_id, row["asset_id"])
         inputs.units[key] = max(inputs.units.get(key, 0), row["units"])
-    _write_evidence(session, run_id, product_id, metric, rows)
+    for row in rows:
+        inputs.evidence.add({**row, "run_id": run_id, "product_id": product_id, "metric": metric})
     consumed = sum(row["units"] for row in rows)
     unbounded = metric in UNBOUNDED and bool(terms.active)
     entitled = None if unbounded else sum(e.quantity for e in terms.active)
@@ -132,13 +136,6 @@ def _mark_uncovered(rows: list[dict], by_asset: dict[int, list[Install]], terms:
             units += row["units"]
             row["reason"] += f"; version {', '.join(outside)} is not covered by any active entitlement"
     return units
-
-
-def _write_evidence(session: Session, run_id: int, product_id: int, metric: str, rows: list[dict]) -> None:
-    table = SamConsumption.__table__
-    for start in range(0, len(rows), BATCH):
-        session.execute(insert(table), [{**row, "run_id": run_id, "product_id": product_id, "metric": metric}
-                                        for row in rows[start:start + BATCH]])
 
 
 def _entitlement(entitlement, reason: str | None = None) -> dict:

@@ -12,17 +12,18 @@ usage at all is never a candidate: unknown is not unused.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections import defaultdict
 from datetime import datetime, timezone
 from decimal import Decimal
 
-import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.models import Asset, Observation, Software
 from collector.models.sam import SamProduct, SamReclaimCandidate, SamSoftwareProduct
+from collector.reconcile.store import BulkInsert
 from collector.sam.consumption import AssetFacts, Install
 
 __all__ = ["EXECUTABLES", "find_candidates", "program_name"]
@@ -78,13 +79,49 @@ def _matchers(session: Session, product_ids: set[int]) -> dict[int, tuple[set[st
     return found
 
 
+# The report's top-level "usage" key, found with bytes.find (a regular expression over a
+# 150 KB report took 0.75 ms). In valid JSON an unescaped quote after "{" or "," opens a key
+# or a value, and only an object key is followed by ":"; no other record of the schema has a
+# "usage" field, so the first such occurrence is the report's (common/schema.py InventoryReport).
+_KEY = b'"usage"'
+_SPACE = b" \t\r\n"
+_DECODER = json.JSONDecoder()
+MAX_TRIES = 1000  # occurrences of the bytes "usage" looked at per report (bounded)
+
+
+def _usage_start(raw: bytes) -> int | None:
+    at = raw.find(_KEY)
+    for _ in range(MAX_TRIES):
+        if at == -1:
+            return None
+        before, after = at - 1, at + len(_KEY)
+        while before >= 0 and raw[before] in _SPACE:
+            before -= 1
+        while after < len(raw) and raw[after] in _SPACE:
+            after += 1
+        if before >= 0 and raw[before] in b"{," and after < len(raw) and raw[after] == ord(":"):
+            return after + 1
+        at = raw.find(_KEY, at + 1)
+    return None
+
+
 def _usage(payload: bytes | None) -> list[dict]:
+    """The report's usage entries. Only the usage array is parsed (measured: parsing a whole
+    1,500-package report for it took 1.4 ms per asset, most of a 5,000-device run)."""
     if not payload:
         return []
     try:
-        return orjson.loads(zlib.decompress(payload, wbits=47)).get("usage") or []
-    except (zlib.error, orjson.JSONDecodeError, AttributeError):
+        raw = zlib.decompress(payload, wbits=47)
+    except zlib.error:
         return []
+    start = _usage_start(raw)
+    if start is None:
+        return []
+    try:
+        usage, _ = _DECODER.raw_decode(raw[start:].decode().lstrip())
+    except (ValueError, UnicodeDecodeError):
+        return []
+    return [u for u in usage if isinstance(u, dict)] if isinstance(usage, list) else []
 
 
 def _usages(session: Session, asset_ids: list[int]):
@@ -104,14 +141,33 @@ def _when(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _last_used(usage: list[dict], installs: list[Install], matchers: dict) -> datetime | None:
-    packages, programs = set(), set()
+def _index(usage: list[dict]) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """(package -> last run, program name -> last run) of one asset's usage entries."""
+    packages: dict[str, datetime] = {}
+    programs: dict[str, datetime] = {}
+    for entry in usage:
+        text = entry.get("last_seen_running")
+        if not isinstance(text, str):
+            continue
+        try:
+            when = _when(text)
+        except ValueError:
+            continue
+        for table, key in ((packages, (entry.get("package") or "").lower()),
+                           (programs, program_name(entry.get("path") or ""))):
+            if key and (key not in table or table[key] < when):
+                table[key] = when
+    return packages, programs
+
+
+def _last_used(index: tuple[dict, dict], installs: list[Install], matchers: dict) -> datetime | None:
+    packages, programs = index
+    seen = []
     for install in installs:
         names, executables = matchers.get(install.product_id, (set(), set()))
-        packages |= names
-        programs |= executables
-    seen = [_when(u["last_seen_running"]) for u in usage if u.get("last_seen_running")
-            and ((u.get("package") or "").lower() in packages or program_name(u.get("path") or "") in programs)]
+        for table, wanted in ((packages, names), (programs, executables)):
+            small, large = (wanted, table) if len(wanted) < len(table) else (table.keys(), wanted)
+            seen += [table[key] for key in small if key in large]
     return max(seen) if seen else None
 
 
@@ -127,9 +183,9 @@ def find_candidates(session: Session, run_id: int, grouped: dict[int, dict[int, 
     matchers = _matchers(session, {i.product_id for a in by_asset.values() for ins in a.values() for i in ins})
     rows = []
     for asset_id, usage in _usages(session, sorted(by_asset)[:MAX_ASSETS]):
-        fact = facts[asset_id]
+        fact, index = facts[asset_id], _index(usage)
         for product_id, installs in by_asset[asset_id].items():
-            last = _last_used(usage, installs, matchers)
+            last = _last_used(index, installs, matchers)
             days = (as_of - last).days if last is not None else None
             if days is not None and days < unused_days:
                 continue
@@ -138,6 +194,8 @@ def find_candidates(session: Session, run_id: int, grouped: dict[int, dict[int, 
                          "device": fact.device[:255], "user": fact.user, "last_used_at": last, "days_unused": days,
                          "freed_cost": (cost or Decimal(0)) * units.get((product_id, asset_id), 0),
                          "currency": currency})
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(SamReclaimCandidate.__table__), rows[start:start + 5000])
+    batch = BulkInsert(session.connection(), SamReclaimCandidate.__table__)
+    for row in rows:
+        batch.add(row)
+    batch.flush()
     return len(rows)
