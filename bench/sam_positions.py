@@ -121,11 +121,30 @@ def build(db, assets: int, links: int) -> None:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
 
 
+def _profiler(wanted: bool):
+    if not wanted:
+        return None
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    return profile
+
+
+def _report(profile) -> None:
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--assets", type=int, default=5000)
     parser.add_argument("--links", type=int, default=1500)
+    parser.add_argument("--profile", action="store_true", help="Print where the run's time went (cProfile).")
     args = parser.parse_args()
     from collector.db import Database
     from collector.sam.positions import compute_positions
@@ -137,10 +156,12 @@ def main() -> None:
             started = time.perf_counter()
             build(db, args.assets, args.links)
             build_s = time.perf_counter() - started
+            profile = _profiler(args.profile)
             started = time.perf_counter()
             with db.write() as session:
                 counts = compute_positions(session, as_of=NOW).counts
             positions_s = time.perf_counter() - started
+            _report(profile)
         finally:
             db.dispose()
             drop()

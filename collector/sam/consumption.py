@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from collector.models import Asset, AssetSoftware, CiMatch, CiRelationship, ConfigurationItem
@@ -90,6 +90,11 @@ def licensable_installs(session: Session) -> Iterator[Install]:
              .join(mapped, mapped.software_id == links.software_id)
              .where(links.software_id.in_(licensable))
              .group_by(links.asset_id, mapped.product_id, mapped.version, mapped.major_version))
+    if session.get_bind().dialect.name == "postgresql":
+        # A streamed (server-side) cursor is planned for its first 10% of rows, and the plan JIT-compiled:
+        # on 7.5M links this query took 17 s that way, 1.5 s planned for all rows without JIT.
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        session.execute(text("SET LOCAL jit = off"))
     for row in session.execute(query.execution_options(yield_per=STREAM)):
         yield Install(*row)
 
