@@ -20,7 +20,6 @@ from collector.models.sam import SamEntitlement, SamProduct, SamRenewalItem
 __all__ = ["THRESHOLDS", "open_items", "raise_renewals", "threshold_for"]
 
 THRESHOLDS = (90, 60, 30)
-HORIZON_DAYS = 90
 
 
 def threshold_for(end_date: date, today: date) -> int | None:
@@ -33,23 +32,33 @@ def threshold_for(end_date: date, today: date) -> int | None:
 
 
 def raise_renewals(session: Session, as_of: datetime) -> int:
-    """Add the items the subscriptions have reached since the last run; returns how many were added."""
+    """Add the items the subscriptions have reached since the last run; returns how many were raised.
+
+    A subscription whose end date moved later was renewed: its open items of the old term are
+    marked ``renewed``, and a threshold the new term reaches raises its item again (the row is
+    reused: one row per entitlement and threshold)."""
     today = as_of.date()
-    subscriptions = session.execute(select(SamEntitlement.id, SamEntitlement.end_date).where(
-        SamEntitlement.term == "subscription", SamEntitlement.end_date.is_not(None),
-        SamEntitlement.end_date <= date.fromordinal(today.toordinal() + HORIZON_DAYS))).all()
-    raised = {tuple(row) for row in session.execute(select(SamRenewalItem.entitlement_id,
-                                                           SamRenewalItem.threshold_days))}
-    added = 0
-    for entitlement_id, end_date in subscriptions:
+    subscriptions = dict(session.execute(select(SamEntitlement.id, SamEntitlement.end_date).where(
+        SamEntitlement.term == "subscription", SamEntitlement.end_date.is_not(None))).all())
+    items = {(i.entitlement_id, i.threshold_days): i for i in session.scalars(select(SamRenewalItem))}
+    for item in items.values():
+        end = subscriptions.get(item.entitlement_id)
+        if item.status == "open" and end is not None and end > item.end_date:
+            item.status = "renewed"
+    raised = 0
+    for entitlement_id, end_date in subscriptions.items():
         threshold = threshold_for(end_date, today)
-        if threshold is None or (entitlement_id, threshold) in raised:
+        item = items.get((entitlement_id, threshold))
+        if threshold is None or (item is not None and item.end_date == end_date):
             continue
-        session.add(SamRenewalItem(entitlement_id=entitlement_id, threshold_days=threshold, end_date=end_date,
-                                   raised_at=as_of, status="open"))
-        added += 1
+        if item is None:
+            session.add(SamRenewalItem(entitlement_id=entitlement_id, threshold_days=threshold, end_date=end_date,
+                                       raised_at=as_of, status="open"))
+        else:  # the renewed term reaches this threshold again
+            item.end_date, item.raised_at, item.status, item.workflow_instance_id = end_date, as_of, "open", None
+        raised += 1
     session.flush()
-    return added
+    return raised
 
 
 def open_items(session: Session, limit: int) -> list[tuple[SamRenewalItem, SamEntitlement, SamProduct]]:

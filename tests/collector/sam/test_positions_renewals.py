@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from collector.models import WorkflowInstance
-from collector.models.sam import SamRenewalItem
+from collector.models.sam import SamEntitlement, SamRenewalItem
 from collector.sam.renewals import raise_renewals, threshold_for
 from collector.sam.run import run_positions
 from collector.workflows.loading import templates_for
@@ -51,6 +51,15 @@ def test_each_threshold_is_raised_once_as_the_end_comes_closer(database):
     assert [(t, end) for _, t, end, _ in _items(database)] == [(90, days(100)), (60, days(100)), (30, days(100)),
                                                                (0, days(100))]
     assert {e for e, *_ in _items(database)} == {subscription}
+    with database.write() as session:  # renewed for a year: the old term's items are done, the new one's come
+        session.get(SamEntitlement, subscription).end_date = days(465)
+    with database.write() as session:
+        assert raise_renewals(session, NOW + timedelta(days=150)) == 0
+    with database.session() as session:
+        assert set(session.scalars(select(SamRenewalItem.status))) == {"renewed"}
+    with database.write() as session:
+        assert raise_renewals(session, NOW + timedelta(days=380)) == 1
+    assert [(t, end) for _, t, end, _ in _items(database) if end == days(465)] == [(90, days(465))]
 
 
 def test_renewal_items_start_one_renewal_workflow_per_subscription(database, config, fleet, templates, people):
