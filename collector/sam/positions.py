@@ -153,6 +153,9 @@ def _explain(inputs: _Inputs, product_id: int, metric: str, terms: Terms, core, 
                          "excluded": [_entitlement(e, why) for e, why in terms.excluded]}
     if not terms.all:
         explanation["note"] = "unlicensed install: no entitlement for this product"
+    suite = next((s for s, members in inputs.suites.items() if product_id in members), None)
+    if suite is not None:
+        explanation["counted_under_suite"] = {"product_id": suite, "name": inputs.products[suite].name}
     components = inputs.suites.get(product_id)
     if components:
         explanation["suite_components"] = [{"product_id": c, "name": inputs.products[c].name} for c in components

@@ -132,3 +132,30 @@ def test_only_the_latest_run_keeps_evidence_and_every_run_keeps_positions(databa
         counts = latest_run(session).counts
     assert (counts["positions"], counts["over_deployed"], counts["reclaim_candidates"]) == (7, 4, 3)
     assert _positions(database, first) == _positions(database, second)
+
+
+def test_a_component_with_its_own_entitlement_is_counted_under_its_suite(database, fleet):
+    from tests.collector.sam.factories import SamBuilder
+
+    with database.write() as session:
+        SamBuilder(session).entitlement(fleet["products"]["word"], "device", 1, unit_cost=90)
+    run_id = _run(database)
+    positions = _positions(database, run_id)
+    assert positions[("Word", "device")] == (1, 0, 1, Decimal("0.00"), Decimal("90.00"))
+    assert positions[("Office", "named_user")][:3] == (2, 3, -1)
+    with database.session() as session:
+        _, word = position_of(session, fleet["products"]["word"])
+    assert word.explanation["counted_under_suite"] == {"product_id": fleet["products"]["office"], "name": "Office"}
+
+
+def test_an_unlimited_licence_counts_consumption_without_a_bound(database, fleet):
+    from tests.collector.sam.factories import SamBuilder
+
+    with database.write() as session:
+        SamBuilder(session).entitlement(fleet["products"]["autocad"], "unlimited", 1)
+    run_id = _run(database)
+    positions = _positions(database, run_id)
+    assert positions[("AutoCAD", "unlimited")] == (None, 1, None, Decimal("0.00"), Decimal("0.00"))
+    assert ("AutoCAD", "device") not in positions
+    with database.session() as session:
+        assert latest_run(session).counts["over_deployed"] == 3
