@@ -62,14 +62,15 @@ def compute_positions(session: Session, *, as_of: datetime | None = None, unused
     session.flush()
     raised = compliance.sync_over_deployed(session, run.id, positions, inputs.products, as_of)
     costs = {p.product_id: (p.unit_cost, p.currency) for p in positions if p.unit_cost is not None}
-    candidates = reclaim.find_candidates(session, run.id, inputs.grouped, inputs.facts, costs, inputs.units, as_of,
-                                         unused_days)
+    candidates, no_usage = reclaim.find_candidates(session, run.id, inputs.grouped, inputs.facts, costs,
+                                                   inputs.units, as_of, unused_days)
     renewal_items = renewals.raise_renewals(session, as_of)
     session.execute(delete(SamConsumption).where(SamConsumption.run_id != run.id))
     session.execute(delete(SamReclaimCandidate).where(SamReclaimCandidate.run_id != run.id))
     run.status, run.finished_at = "finished", utcnow()
     run.counts = {"positions": len(positions), "over_deployed": sum(1 for p in positions if (p.balance or 0) < 0),
-                  "devices": len(inputs.facts), "reclaim_candidates": candidates, "renewal_items": renewal_items,
+                  "devices": len(inputs.facts), "reclaim_candidates": candidates,
+                  "devices_without_usage_data": no_usage, "renewal_items": renewal_items,
                   "exceptions": raised}
     return run
 

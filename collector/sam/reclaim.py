@@ -212,16 +212,18 @@ def _last_used(index: tuple[dict, dict], installs: list[Install], matchers: dict
 
 def find_candidates(session: Session, run_id: int, grouped: dict[int, dict[int, list[Install]]],
                     facts: dict[int, AssetFacts], costs: dict[int, tuple], units: dict[tuple[int, int], int],
-                    as_of: datetime, unused_days: int) -> int:
-    """Store the run's reclaim candidates; returns how many. The money freed is the units the device
+                    as_of: datetime, unused_days: int) -> tuple[int, int]:
+    """Store the run's reclaim candidates; returns how many, and how many assets with licensable
+    installs reported no usage at all (not judged: unknown is not unused). The money freed is the units the device
     consumes × the position's unit cost (a named user's second device frees nothing)."""
     by_asset: dict[int, dict[int, list[Install]]] = defaultdict(dict)
     for product_id, assets in grouped.items():
         for asset_id, installs in assets.items():
             by_asset[asset_id][product_id] = installs
     matchers = _matchers(session, {i.product_id for a in by_asset.values() for ins in a.values() for i in ins})
-    rows, names = [], {}
+    rows, names, reporting = [], {}, 0
     for asset_id, usage in _usages(session, sorted(by_asset)[:MAX_ASSETS]):
+        reporting += 1
         fact, index = facts[asset_id], _index(usage, _wanted(by_asset[asset_id], matchers), names)
         for product_id, installs in by_asset[asset_id].items():
             last = _last_used(index, installs, matchers)
@@ -237,4 +239,4 @@ def find_candidates(session: Session, run_id: int, grouped: dict[int, dict[int, 
     for row in rows:
         batch.add(row)
     batch.flush()
-    return len(rows)
+    return len(rows), len(by_asset) - reporting

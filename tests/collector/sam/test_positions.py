@@ -131,6 +131,7 @@ def test_only_the_latest_run_keeps_evidence_and_every_run_keeps_positions(databa
         assert set(session.scalars(select(SamPosition.run_id).distinct())) == {first, second}
         counts = latest_run(session).counts
     assert (counts["positions"], counts["over_deployed"], counts["reclaim_candidates"]) == (7, 4, 3)
+    assert (counts["devices"], counts["devices_without_usage_data"]) == (10, 8)  # lt-1 and lt-3 report usage
     assert _positions(database, first) == _positions(database, second)
 
 
