@@ -126,7 +126,10 @@ def start_acquisition(session: Session, instance: WorkflowInstance, data: dict, 
     acquisition = start_workflow(session, context.templates, ACQUISITION_TEMPLATE, context.actor,
                                  ci_id=instance.ci_id, now=context.now,
                                  data={"publisher": data["publisher"], "product": data["product"],
-                                       "quantity": data["buy_quantity"], "remediation_id": instance.id})
+                                       "quantity": data["buy_quantity"], "remediation_id": instance.id,
+                                       # a remediation a position run raised names the normalised product
+                                       **({"sam_product_id": data["sam_product_id"]}
+                                          if data.get("sam_product_id") else {})})
     return {"acquisition_id": acquisition.id}
 
 

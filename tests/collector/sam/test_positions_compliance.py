@@ -158,3 +158,19 @@ def test_a_remediation_refuses_a_product_within_its_position(database, config, f
             {"publisher": "Oracle", "product": "Java SE", "entitled": 1, "option": "remove"}, NOW)
     assert [(f.field, f.message) for f in within.value.fields] == [
         ("entitled", f"Java SE consumes 2 installation unit(s), within the 5 entitled (position run {run_id})")]
+
+
+def test_buying_more_from_a_raised_remediation_starts_an_acquisition_of_the_same_product(database, config, fleet,
+                                                                                         templates, people):
+    alice, bob = people["alice"], people["bob"]
+    p = fleet["products"]
+    run_positions(database, config, as_of=NOW)
+    wf = next(i.id for i in _remediations(database)
+              if i.exception_id == _open(database)[f"{KIND}:{p['office']}:named_user"].id)
+    act(database, templates, wf, "request", alice,
+        {"publisher": "Microsoft", "product": "Office", "entitled": 2, "option": "buy", "buy_quantity": 1},
+        NOW + timedelta(minutes=1))
+    act(database, templates, wf, "approve_remedy", bob, {"decision": "approve"}, NOW + timedelta(minutes=2))
+    act(database, templates, wf, "buy", bob, {"note": "one more seat"}, NOW + timedelta(minutes=3))
+    acquisition = data_of(database, data_of(database, wf)["acquisition_id"])
+    assert (acquisition["product"], acquisition["sam_product_id"], acquisition["quantity"]) == ("Office", p["office"], 1)
