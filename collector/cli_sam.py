@@ -28,3 +28,7 @@ _rules_commands(sam)
 from collector.cli_sam_reports import add_commands as _add_report_commands  # noqa: E402  (ELP, audit pack)
 
 _add_report_commands(sam)
+
+from collector.cli_sam_positions import add_commands as _add_positions  # noqa: E402
+
+_add_positions(sam)  # positions, reclaim, renewals

@@ -123,14 +123,19 @@ class CollectorConfig:
     workflow_sla_interval_s: int = 300
     workflow_sla_webhooks: str = ""
     # Automatic triggers (collector/workflows/triggers.py): trigger -> template. Events: exception,
-    # unmanaged_device, agent_first_seen, asset_not_seen; schedules: warranty_ending,
-    # subscription_renewal, stale_record. Merged over the default {exception = "exception_resolution"};
+    # unmanaged_device, agent_first_seen, license_over_deployment; schedules: asset_not_seen,
+    # warranty_ending, subscription_renewal, stale_record. Merged over the defaults (trigger_config.py
+    # DEFAULT_TRIGGERS: exception, license_over_deployment);
     # "" turns a trigger off. A template that is not loaded is a warning at start-up, not an error.
     workflow_triggers: dict = field(default_factory=dict, hash=False)
     workflow_triggers_interval_s: int = 3600
     workflow_warranty_days: int = 30  # warranty ending within this many days
     workflow_not_seen_days: int = 14  # an asset not reported for this many days
     workflow_stale_days: int = 365  # a CI record nobody changed for this many days
+    # Licence positions (collector/sam/run.py): how often the jobs leader computes them, and how
+    # many days an install's program must not have run to be a reclaim candidate.
+    sam_positions_interval_s: int = 3600
+    sam_unused_days: int = 90
     # The completeness KPI's required fields per CI class: a TOML table replacing the shipped
     # definition class by class (collector/reports/required_fields.py; JSON in the environment).
     ci_required_fields: dict = field(default_factory=dict, hash=False)
@@ -150,7 +155,7 @@ class CollectorConfig:
                      "notify_timeout_s", "notify_batch_size", "notify_interval_s",
                      "reconcile_changed_cis_max_subjects", "workflow_sla_interval_s",
                      "workflow_triggers_interval_s", "workflow_warranty_days", "workflow_not_seen_days",
-                     "workflow_stale_days"):
+                     "workflow_stale_days", "sam_positions_interval_s", "sam_unused_days"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:

@@ -1,5 +1,5 @@
-"""Scheduled collector jobs (APScheduler): the full reconciliation run, notification delivery, and the
-workflow jobs (SLA breaches, schedule triggers: collector/workflows/scheduled.py).
+"""Scheduled collector jobs (APScheduler): the full reconciliation run, licence positions, notification
+delivery, and the workflow jobs (SLA breaches, schedule triggers: collector/workflows/scheduled.py).
 
 One process per node (``stocktake-collector jobs``, systemd/stocktake-collector-jobs.service)
 rather than a scheduler inside every gunicorn worker. Of all the nodes' job processes exactly
@@ -21,6 +21,7 @@ from collector.leader import JobsLease
 from collector.models import utcnow
 from collector.notify.delivery import delivery_job
 from collector.sam.hooks import sam_jobs
+from collector.sam.run import positions_job
 from collector.workflows.scheduled import warn_at_start, workflow_jobs
 
 __all__ = ["reconcile_job", "run_jobs"]
@@ -38,7 +39,10 @@ def reconcile_job(db: Database, config: CollectorConfig) -> None:
 def run_jobs(db: Database, config: CollectorConfig, once: bool = False, stop: threading.Event | None = None) -> None:
     if once:
         reconcile_job(db, config)
-        for _job_id, job, _interval in [*workflow_jobs(config), *sam_jobs(config)]:
+        for _job_id, job, _interval in sam_jobs(config):  # normalise new titles before positions count them
+            job(db, config)
+        positions_job(db, config)
+        for _job_id, job, _interval in workflow_jobs(config):
             job(db, config)
         delivery_job(db, config)
         return
@@ -68,6 +72,8 @@ def _lead(db: Database, config: CollectorConfig, lease: JobsLease, stop: threadi
                       id="reconcile", next_run_time=utcnow(), max_instances=1, coalesce=True)
     scheduler.add_job(delivery_job, "interval", seconds=config.notify_interval_s, args=(db, config),
                       id="notify", max_instances=1, coalesce=True)
+    scheduler.add_job(positions_job, "interval", seconds=config.sam_positions_interval_s, args=(db, config),
+                      id="sam_positions", max_instances=1, coalesce=True)
     warn_at_start(config)
     for job_id, job, interval in [*workflow_jobs(config), *sam_jobs(config)]:
         scheduler.add_job(job, "interval", seconds=interval, args=(db, config), id=job_id, max_instances=1,

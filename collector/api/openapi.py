@@ -224,6 +224,7 @@ def _paths() -> dict:
         **_sam_entitlement_paths(page_params[:2]),
         **_sam_paths(page_params[:2]),
         **sam_report_paths(),
+        **_sam_run_paths(),
     }
 
 
@@ -237,6 +238,12 @@ def _sam_paths(page_params: list) -> dict:
     from collector.api.sam_rules import sam_rules_paths
 
     return sam_rules_paths(_json, _error, _TOKEN_ERRORS, page_params)
+
+
+def _sam_run_paths() -> dict:
+    from collector.api.sam_runs import sam_run_paths
+
+    return sam_run_paths(_json, _error, _TOKEN_ERRORS)
 
 
 _ISSUES = {"type": "array", "items": {"type": "object", "properties": {
@@ -348,7 +355,8 @@ def _reconciliation_paths(page_params: list) -> dict:
             "summary": "Audit exceptions, newest first; filter by kind and status",
             "security": [{"apiToken": []}],
             "parameters": page_params + [
-                choice("kind", ("unmanaged", "missing", "drift", "duplicate", "conflict", "cloned_identity")),
+                choice("kind", ("unmanaged", "missing", "drift", "duplicate", "conflict", "cloned_identity",
+                                "over_deployed")),
                 choice("status", ("open", "acknowledged", "resolved"))],
             "responses": {"200": _json({"type": "object"}, "A page of exceptions"), **_TOKEN_ERRORS,
                           "422": _error("Invalid kind, status or page parameter")},

@@ -61,5 +61,6 @@ def exceptions_index():
     current_token("auditor")
     pages = paging()
     status = _choice("status", ("open", "acknowledged", "resolved"))
-    result = list_exceptions(request_session(), _choice("kind", EXCEPTION_KINDS), status, pages.page, pages.per_page)
+    kinds = (*EXCEPTION_KINDS, "over_deployed")  # over_deployed: licence positions (collector/sam/compliance.py)
+    result = list_exceptions(request_session(), _choice("kind", kinds), status, pages.page, pages.per_page)
     return pages.envelope(result.items, result.total)

@@ -20,7 +20,7 @@ from collector.db import chunked_lists
 from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
 from collector.reconcile.outcomes import Outcomes
 
-__all__ = ["Scope", "digest", "finish_run", "matched_to", "start_run", "stored_matches", "write_exceptions",
+__all__ = ["RECONCILE_KINDS", "BulkInsert", "Scope", "digest", "finish_run", "matched_to", "start_run", "stored_matches", "write_exceptions",
            "write_matches", "write_states"]
 
 _CHUNK = 500
@@ -45,8 +45,11 @@ _UPDATE_STATE = update(_S).where(_S.c.ci_id == bindparam("b_ci_id")).values(
 _DELETE_STATES = delete(_S).where(_S.c.ci_id.in_(_IDS))
 
 _CI_LEVEL, _SUBJECT_LEVEL = ("missing", "drift"), ("unmanaged", "duplicate", "conflict")
+# The kinds reconciliation opens and resolves. Others share the table (licence positions'
+# over_deployed, collector/sam/compliance.py) and a full run must not resolve them.
+RECONCILE_KINDS = (*_CI_LEVEL, *_SUBJECT_LEVEL, "cloned_identity")
 _OPEN = select(_E.c.id, _E.c.open_key, _E.c.fingerprint, _E.c.kind, _E.c.ci_id, _E.c.subject_type,
-               _E.c.subject_id).where(_E.c.open_key.is_not(None))
+               _E.c.subject_id).where(_E.c.open_key.is_not(None), _E.c.kind.in_(RECONCILE_KINDS))
 _OPEN_IN_SCOPE = _OPEN.where(or_(
     and_(_E.c.ci_id.in_(bindparam("ci_ids", expanding=True)), _E.c.kind.in_(_CI_LEVEL)),
     and_(_E.c.subject_type == "asset", _E.c.subject_id.in_(bindparam("asset_ids", expanding=True)),
@@ -130,6 +133,9 @@ class _Insert(_Batch):
                 copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
         cursor.close()
         self.rows = []
+
+
+BulkInsert = _Insert  # for other services' large derived tables (licence evidence: collector/sam/positions.py)
 
 
 def _chunked(values: list, size: int = _CHUNK) -> Iterable[list]:

@@ -7,8 +7,9 @@ candidates, an evidence pack, the linked acquisition it started), which the proc
 on and the event history records. It runs in the transition's transaction, after every other
 refusal, so a refusal here also stores nothing.
 
-The software licence issue plugs in here: ``over_deployment`` reads the entitled quantity
-typed at initiation today and will read the product's licence position instead.
+``over_deployment`` reads the product's stored licence position when the workflow names a
+normalised product (``sam_product_id``: raised by a position run, collector/sam/), and the
+entitled quantity typed at initiation otherwise (a remediation started by hand by raw title).
 """
 
 from __future__ import annotations
@@ -90,12 +91,32 @@ def over_deployment(session: Session, instance: WorkflowInstance, data: dict, co
     if data.get("option") == "buy" and not data.get("buy_quantity"):
         raise InvalidInput("invalid form input; nothing was stored",
                            [FieldError("buy_quantity", "is required to buy more")])
+    if data.get("sam_product_id"):
+        return _position_over_deployment(session, data)
     product = products.product_of(session, data)
     count = products.install_count(session, product, instance.ci_id)
     if count <= data["entitled"]:
         raise InvalidInput("not over-deployed; nothing was stored", [FieldError(
             "entitled", f"{product.name} is installed on {count} host(s), within the {data['entitled']} entitled")])
     return {"installs_at_start": count}
+
+
+def _position_over_deployment(session: Session, data: dict) -> dict:
+    """From the latest licence position: over-deployed now, with the entitled and consumed it stores
+    (they replace what was typed)."""
+    from collector.sam.positions import position_of
+
+    found = position_of(session, int(data["sam_product_id"]), data.get("metric"))
+    if found is None:
+        raise InvalidInput("no licence position; nothing was stored", [FieldError(
+            "product", "no licence position run has counted this product yet")])
+    run, position = found
+    if position.balance is None or position.balance >= 0:
+        raise InvalidInput("not over-deployed; nothing was stored", [FieldError(
+            "entitled", f"{data.get('product')} consumes {position.consumed} {position.metric} unit(s), within the "
+                        f"{'unlimited' if position.entitled is None else position.entitled} entitled "
+                        f"(position run {run.id})")])
+    return {"entitled": position.entitled, "installs_at_start": position.consumed, "position_run_id": run.id}
 
 
 def start_acquisition(session: Session, instance: WorkflowInstance, data: dict, context: Context) -> dict:
@@ -105,7 +126,10 @@ def start_acquisition(session: Session, instance: WorkflowInstance, data: dict, 
     acquisition = start_workflow(session, context.templates, ACQUISITION_TEMPLATE, context.actor,
                                  ci_id=instance.ci_id, now=context.now,
                                  data={"publisher": data["publisher"], "product": data["product"],
-                                       "quantity": data["buy_quantity"], "remediation_id": instance.id})
+                                       "quantity": data["buy_quantity"], "remediation_id": instance.id,
+                                       # a remediation a position run raised names the normalised product
+                                       **({"sam_product_id": data["sam_product_id"]}
+                                          if data.get("sam_product_id") else {})})
     return {"acquisition_id": acquisition.id}
 
 

@@ -24,7 +24,7 @@ from collector.errors import FieldError, InvalidInput
 from collector.models import Asset, AssetSoftware, CiMatch, Observation, Software
 
 __all__ = ["Install", "Product", "assets_of_ci", "find_product", "counts_by_version", "install_count", "installs", "last_run", "latest_report",
-           "product_of"]
+           "product_of", "sam_product"]
 
 MAX_NAMES = 50_000  # distinct catalogue names compared for "close matches" (bounded: one query, one pass)
 MAX_INSTALLS = 10_000  # install rows one workflow step reads
@@ -76,8 +76,26 @@ def _close_names(session: Session, name: str) -> str:
 
 
 def product_of(session: Session, data: dict) -> Product:
-    """The product a workflow's data names (checked again: the catalogue only grows)."""
+    """The product a workflow's data names (checked again: the catalogue only grows).
+
+    A workflow a licence position raised names the normalised product (``sam_product_id``):
+    its installs are those of every raw title normalisation mapped to it."""
+    if data.get("sam_product_id"):
+        return sam_product(session, int(data["sam_product_id"]))
     return find_product(session, data.get("publisher") or "", data.get("product") or "")
+
+
+def sam_product(session: Session, product_id: int) -> Product:
+    """A normalised product (collector/sam/) as the SAM workflows count it."""
+    from collector.models.sam import SamProduct, SamSoftwareProduct
+
+    product = session.get(SamProduct, product_id)
+    if product is None:
+        raise InvalidInput("unknown software product; nothing was stored",
+                           [FieldError("product", f"no normalised product with id {product_id}")])
+    ids = tuple(session.scalars(select(SamSoftwareProduct.software_id)
+                                .where(SamSoftwareProduct.product_id == product_id).order_by(SamSoftwareProduct.software_id)))
+    return Product(product.publisher, product.name, ids)
 
 
 def _scoped(query, product: Product, ci_id: int | None):

@@ -2,9 +2,10 @@
 
 Each check answers (passed, why) like those in ``evidence``, which registers them. "The next
 agent report" is a report of the host (``Asset.last_seen_at``) at or after the workflow's
-execution. The software licence issue plugs in here: ``within_entitlement`` and
-``entitlement_complete`` read what was typed into the workflow today and will read the
-entitlement record and licence position instead, with the same task names and BPMN shape.
+execution. ``within_entitlement`` reads the stored licence position (collector/sam/) when the
+workflow names a normalised product (``sam_product_id``, as a position run raises it): it
+passes once a position run after the remedy finds the product within its entitlements; a
+remediation started by hand by raw title still compares installs with the typed quantity.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ def renewal_done(session: Session, instance: WorkflowInstance, data: dict) -> Ev
 
 def within_entitlement(session: Session, instance: WorkflowInstance, data: dict) -> Evidence:
     """Installs are at most the entitled quantity, plus what a linked, closed acquisition bought."""
+    if data.get("sam_product_id"):
+        return _position_within(session, instance, data)
     product = _product(session, data)
     if product is None:
         return False, f"{data.get('product')} is no longer in the catalogue"
@@ -142,6 +145,26 @@ def within_entitlement(session: Session, instance: WorkflowInstance, data: dict)
         pending = " (the linked acquisition is not closed yet)" if data.get("acquisition_id") and not bought else ""
         return False, f"{product.name} is installed on {count} host(s), more than {allowed} ({where}){pending}"
     return True, f"{product.name} is installed on {count} host(s), within {allowed} ({where})"
+
+
+def _position_within(session: Session, instance: WorkflowInstance, data: dict) -> Evidence:
+    """The latest licence position, computed after the remedy, has the product back within its entitlements
+    (what an acquisition bought counts once it is an entitlement)."""
+    from collector.sam.positions import latest_run, position_in
+
+    since, run = _executed_at(session, instance), latest_run(session)
+    if run is None or since is None or run.as_of < since:
+        when = f" since the remedy at {since.isoformat()}" if since else ""
+        return False, (f"no licence position computed{when} yet "
+                       "(stocktake-collector sam positions --run, or wait for the scheduled run)")
+    position = position_in(session, run.id, int(data["sam_product_id"]), data.get("metric"))
+    if position is None:
+        return True, f"{data.get('product')} is no longer installed (position run {run.id})"
+    entitled = "unlimited" if position.entitled is None else position.entitled
+    numbers = f"{position.consumed} {position.metric} unit(s) consumed, {entitled} entitled (position run {run.id})"
+    if position.balance is not None and position.balance < 0:
+        return False, f"{data.get('product')} is still over-deployed: {numbers}"
+    return True, f"{data.get('product')} is within its entitlements: {numbers}"
 
 
 def _bought(session: Session, acquisition_id: int | None) -> int:

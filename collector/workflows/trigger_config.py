@@ -18,6 +18,8 @@ class Trigger(str, Enum):
     EXCEPTION = "exception"  # any exception a run opens
     UNMANAGED_DEVICE = "unmanaged_device"  # a scanned device no CI claims (an "unmanaged" exception)
     AGENT_FIRST_SEEN = "agent_first_seen"  # an agent's asset reported for the first time
+    # From a licence position run (collector/sam/): an over_deployed exception it opened.
+    LICENSE_OVER_DEPLOYED = "license_over_deployment"
     ASSET_NOT_SEEN = "asset_not_seen"  # a CI whose machine has not reported for workflow_not_seen_days
     # Schedules, on the jobs leader.
     WARRANTY_ENDING = "warranty_ending"
@@ -25,12 +27,13 @@ class Trigger(str, Enum):
     STALE_RECORD = "stale_record"
 
 
-EVENT_TRIGGERS = (Trigger.EXCEPTION, Trigger.UNMANAGED_DEVICE, Trigger.AGENT_FIRST_SEEN)
+EVENT_TRIGGERS = (Trigger.EXCEPTION, Trigger.UNMANAGED_DEVICE, Trigger.AGENT_FIRST_SEEN, Trigger.LICENSE_OVER_DEPLOYED)
 SCHEDULE_TRIGGERS = (Trigger.ASSET_NOT_SEEN, Trigger.WARRANTY_ENDING, Trigger.SUBSCRIPTION_RENEWAL,
                      Trigger.STALE_RECORD)
 
 
-DEFAULT_TRIGGERS = {"exception": "exception_resolution"}
+# subscription_renewal stays off until a site names its template (config/collector.example.toml).
+DEFAULT_TRIGGERS = {"exception": "exception_resolution", "license_over_deployment": "license_remediation"}
 
 
 def configured_triggers(table: Mapping) -> dict[Trigger, str]:

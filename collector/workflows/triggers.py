@@ -8,8 +8,10 @@ is also the ``unmanaged_device`` event; an agent's asset reported for the first 
 ``warranty_ending`` (a CI's warranty ends within ``workflow_warranty_days``),
 ``asset_not_seen`` (a CI last seen more than ``workflow_not_seen_days`` ago) and
 ``stale_record`` (a CI record nobody changed for ``workflow_stale_days``).
-``subscription_renewal`` has no dates to read until the software licence issue stores
-subscriptions; configured, it is reported at start-up and fires nothing.
+``subscription_renewal`` starts a renewal from the licence position runs' renewal items
+(subscriptions ending within 90/60/30 days or expired; collector/workflows/sam_triggers.py),
+and ``license_over_deployment`` a remediation for each over_deployed exception a position run
+opens (fired by collector/sam/run.py after the run, not from here).
 
 Which template each trigger starts is ``workflow_triggers`` (trigger_config.py); a template that
 is not loaded is a start-up warning and the trigger is skipped. A trigger never starts a second
@@ -39,7 +41,7 @@ from collector.workflows.events import record_event
 from collector.workflows.loading import Template, TemplateSet, templates_for
 from collector.workflows.roles import SYSTEM
 from collector.workflows.service import start_workflow
-from collector.workflows.trigger_config import Trigger, configured_triggers
+from collector.workflows.trigger_config import EVENT_TRIGGERS, Trigger, configured_triggers
 
 __all__ = ["BATCH", "Subject", "TriggerResult", "fire", "on_facts_changed", "open_exception_workflows",
            "run_scheduled_triggers", "scheduled_triggers_job", "trigger_warnings"]
@@ -57,6 +59,7 @@ class Subject:
     key: str
     ci_id: int | None = None
     exception_id: int | None = None
+    data: dict | None = None  # what the template's first task needs, for a subject that is no CI or exception
 
 
 @dataclass
@@ -73,9 +76,6 @@ def trigger_warnings(config: CollectorConfig, templates: TemplateSet) -> list[st
         if templates.get(name) is None:
             warnings.append(f"workflow trigger {trigger.value!r} names template {name!r}, which is not loaded; "
                             "the trigger is off")
-        elif trigger == Trigger.SUBSCRIPTION_RENEWAL:
-            warnings.append("workflow trigger 'subscription_renewal': no subscription dates are stored yet "
-                            "(the software licence issue adds them); it fires nothing")
     return warnings
 
 
@@ -239,7 +239,7 @@ def _start(session: Session, templates: TemplateSet, template_name: str, trigger
     if any(v is None for v in kwargs.values()):
         return None  # e.g. a CI template for an unmanaged device, which has no CI yet
     try:  # start_workflow refuses before it adds anything, so the batch goes on
-        instance = start_workflow(session, templates, template_name, SYSTEM, now=now, **kwargs)
+        instance = start_workflow(session, templates, template_name, SYSTEM, now=now, data=subject.data, **kwargs)
     except ServiceError as exc:  # the subject changed meanwhile (resolved, already running): skip it
         log.info("workflow trigger skipped a subject", extra={"trigger": trigger.value, "subject": subject.key,
                                                              "reason": exc.message})
@@ -280,7 +280,11 @@ def _scheduled_subjects(session: Session, config: CollectorConfig, trigger: Trig
     elif trigger == Trigger.STALE_RECORD:
         query = select(ConfigurationItem.id).where(
             open_ci, ConfigurationItem.updated_at < now - timedelta(days=config.workflow_stale_days))
-    else:  # subscription_renewal: no subscription dates are stored yet (trigger_warnings says so)
+    elif trigger == Trigger.SUBSCRIPTION_RENEWAL:
+        from collector.workflows.sam_triggers import renewal_subjects
+
+        return renewal_subjects(session)
+    else:
         return []
     column = query.selected_columns[0]
     return [Subject(f"ci:{ci_id}", ci_id) for ci_id in session.scalars(query.order_by(column).limit(SCAN_MAX))]
@@ -293,11 +297,16 @@ def run_scheduled_triggers(db: Database, config: CollectorConfig,
     templates = templates_for(config)
     results = {}
     for trigger, template in _active(config, templates).items():
-        if trigger in (Trigger.EXCEPTION, Trigger.UNMANAGED_DEVICE, Trigger.AGENT_FIRST_SEEN):
+        if trigger in EVENT_TRIGGERS:
             continue
         with db.session() as session:
             subjects = _scheduled_subjects(session, config, trigger, now)
         results[trigger.value] = _fire_in_batches(db, templates, trigger, template.name, subjects, now)
+        if trigger == Trigger.SUBSCRIPTION_RENEWAL:
+            from collector.workflows.sam_triggers import link_renewal_items
+
+            with db.write() as session:
+                link_renewal_items(session)
     return results
 
 
