@@ -37,7 +37,7 @@ def positions(ctx, compute: bool, publisher: str | None, as_json: bool) -> None:
     from collector.sam.run import run_positions
 
     if compute:
-        summary = run_positions(ctx.db, ctx.config)
+        summary = run_positions(ctx.db, ctx.config, actor=_cli_actor())
         if summary is None:
             raise click.ClickException("another node is computing the licence positions now")
         if not as_json:
@@ -112,3 +112,11 @@ def renewals(ctx, as_json: bool) -> None:
 def add_commands(group: click.Group) -> None:
     for command in (positions, reclaim, renewals):
         group.add_command(command)
+
+
+def _cli_actor():
+    import os
+
+    from collector.access.audit_log import Actor
+
+    return Actor(None, f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}", "cli")

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from collector.access.audit_log import Actor, append_entry
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.models import utcnow
@@ -24,23 +25,30 @@ from collector.sam.positions import compute_positions
 __all__ = ["ADVISORY_LOCK_KEY", "positions_job", "raise_workflows", "run_positions"]
 
 log = logging.getLogger(__name__)
-# "stocktake SAM positions" for anyone reading pg_locks.
-ADVISORY_LOCK_KEY = 0x5354_4B53_414D
+# "SAMP" for anyone reading pg_locks; the schema's hash is the second key (as the audit log's lock),
+# so separate Stocktake schemas on one server never wait for each other.
+ADVISORY_LOCK_KEY = 0x5341_4D50
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key, hashtext(current_schema()))")
 BATCH = 200  # exceptions per workflow-opening transaction
 
 
 def run_positions(db: Database, config: CollectorConfig, *, as_of: datetime | None = None,
-                  unused_days: int | None = None) -> dict | None:
-    """Compute every position and raise the workflows; a summary, or None when another node is running it."""
+                  unused_days: int | None = None, actor: Actor | None = None) -> dict | None:
+    """Compute every position and raise the workflows; a summary, or None when another node is running it.
+
+    A run someone asked for (``actor``: CLI, API, web) is recorded in the audit log with its
+    outcome; the hourly job's runs are not (they would fill the log with routine)."""
     now = utcnow()
     started = time.perf_counter()
     with db.write() as session:
-        if not db.is_sqlite and not session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
-                                                    {"key": ADVISORY_LOCK_KEY}).scalar():
+        if not db.is_sqlite and not session.execute(_TRY_LOCK, {"key": ADVISORY_LOCK_KEY}).scalar():
             log.info("licence positions skipped: another node is computing them")
             return None
         run = compute_positions(session, as_of=as_of or now, unused_days=unused_days or config.sam_unused_days)
         summary = {"run_id": run.id, "as_of": run.as_of.isoformat(), "counts": dict(run.counts)}
+        if actor is not None:
+            append_entry(session, "sam_positions_run", actor, f"sam_position_run:{run.id}",
+                         {k: v for k, v in run.counts.items() if not isinstance(v, (list, dict))})
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary["workflows"] = raise_workflows(db, config, summary["counts"]["exceptions"]["opened_ids"], now)
     log.info("licence positions computed", extra={"run_id": summary["run_id"], "seconds": summary["seconds"]})

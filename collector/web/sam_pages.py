@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import render_template, send_file
+from flask import redirect, render_template, send_file, url_for
 
-from collector.extensions import get_db, request_session
+from collector.extensions import get_config, get_db, request_session
 from collector.models import utcnow
 from collector.sam import reading
 from collector.sam.audit_pack import record_audit_pack, write_audit_pack
+from collector.sam.run import run_positions
 from collector.sam.elp import ELP_FORMATS, build_elp, explain, record_elp, write_elp
 from collector.web import bp
 from collector.web.charts import bars
@@ -76,6 +77,14 @@ def sam_positions():
     return render_template("sam_positions.html", run=run, rows=rows, filters=filters, publishers=publishers,
                            chart=chart, formats=ELP_FORMATS, statuses=reading.POSITION_STATUSES, explain=explain,
                            status=reading.position_status, no_run=reading.NO_RUN_NOTE)
+
+
+@bp.post("/sam/positions/run")
+@allow("operator")
+def sam_positions_run():
+    """Compute every licence position now (after an entitlement import, say), as the hourly job does."""
+    summary = run_positions(get_db(), get_config(), actor=actor())
+    return redirect(url_for("web.sam_positions", notice="positions_busy" if summary is None else "positions_ran"), 303)
 
 
 @bp.get("/sam/reclaim")

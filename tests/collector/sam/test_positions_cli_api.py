@@ -53,5 +53,13 @@ def test_the_api_runs_the_positions_for_operators_only(client, database, fleet, 
     assert body["workflows"]["license_over_deployment"] == {"started": 4, "joined": 0}
     assert client.post("/api/v1/sam/positions/run", headers=make_token("admin")).status_code == 201
     assert _runs(database) == 2
+    with database.session() as session:
+        from sqlalchemy import select
+
+        from collector.models import AuditLogEntry
+
+        actors = session.scalars(select(AuditLogEntry.actor).where(AuditLogEntry.action == "sam_positions_run")
+                                 .order_by(AuditLogEntry.id)).all()
+    assert len(actors) == 2 and all(a.startswith("token:") for a in actors)
     listed = client.get("/api/v1/exceptions?kind=over_deployed", headers=make_token("auditor")).get_json()
     assert listed["total"] == 4

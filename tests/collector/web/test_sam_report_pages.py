@@ -125,3 +125,35 @@ def test_downloads_are_audited_with_their_hash(client, users, login, seeded, dat
 def test_pages_need_a_sign_in(client, seeded):
     response = client.get("/sam/positions")
     assert response.status_code == 303 and "/login" in response.headers["Location"]
+
+
+def _position_runs(database) -> int:
+    from collector.models import SamPositionRun
+
+    with database.session() as session:
+        return len(session.scalars(select(SamPositionRun.id)).all())
+
+
+def test_auditors_cannot_compute_positions(client, users, login, seeded, database):
+    before = _position_runs(database)
+    token = login("auditor")
+    assert "Compute the licence positions now" not in _get(client, "/sam/positions")
+    assert client.post("/sam/positions/run", data={"csrf_token": token}).status_code == 403
+    assert _position_runs(database) == before
+
+
+def test_operators_compute_positions_from_the_page_with_an_audit_entry(client, users, login, seeded, database):
+    from collector.models import AuditLogEntry
+
+    before = _position_runs(database)
+    token = login("operator")
+    assert client.post("/sam/positions/run", data={}).status_code in (400, 403)  # no CSRF token: refused
+    assert _position_runs(database) == before
+    assert "Compute the licence positions now" in _get(client, "/sam/positions")
+    response = client.post("/sam/positions/run", data={"csrf_token": token})
+    assert response.status_code == 303 and "notice=positions_ran" in response.headers["Location"]
+    assert _position_runs(database) == before + 1
+    with database.session() as session:
+        entry = session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "sam_positions_run")).one()
+    assert entry.actor == "operator" and entry.target.startswith("sam_position_run:")
+    assert "Licence positions computed." in _get(client, "/sam/positions?notice=positions_ran")
