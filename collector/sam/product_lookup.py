@@ -39,13 +39,23 @@ class ProductIndex:
     asks one question of the database, not 10,000)."""
 
     def __init__(self, session: Session) -> None:
-        rows = session.execute(select(SamProduct.id, SamProduct.publisher, SamProduct.name, SamProduct.edition,
-                                      SamProduct.metrics).order_by(SamProduct.id).limit(MAX_PRODUCTS)).all()
+        rows = self._rows(session)
+        if not rows:  # a fresh install: the catalogue's products exist before the first normalisation
+            from collector.sam.products import sync_products
+            from collector.sam.ruleset import current_ruleset
+
+            sync_products(session, current_ruleset(session).catalogue, {})
+            rows = self._rows(session)
         self._by_id = {r.id: ProductRef(r.id, r.publisher, r.name, r.edition or "", tuple(r.metrics or ()))
                        for r in rows}
         self._by_name: dict[str, list[ProductRef]] = {}
         for ref in self._by_id.values():
             self._by_name.setdefault(_fold(ref.name), []).append(ref)
+
+    @staticmethod
+    def _rows(session: Session) -> list:
+        return session.execute(select(SamProduct.id, SamProduct.publisher, SamProduct.name, SamProduct.edition,
+                                      SamProduct.metrics).order_by(SamProduct.id).limit(MAX_PRODUCTS)).all()
 
     def by_id(self, product_id: int) -> ProductRef | None:
         return self._by_id.get(product_id)

@@ -144,3 +144,16 @@ def test_only_admins_import(database, products):
     with pytest.raises(Forbidden), database.write() as session:
         import_entitlements(session, SAMPLE.read_bytes(), "csv", Editor(Actor(None, "op", "test"), "operator"))
     assert _stored(database) == 0
+
+
+def test_the_sample_file_imports_on_a_fresh_install_against_the_shipped_catalogue(database):
+    """No normalisation has run yet: the shipped catalogue's products (editions included) are
+    there for the first import, so the sample names exactly what the catalogue calls its products."""
+    from collector.models.sam import SamProduct
+
+    result = _import(database, SAMPLE.read_bytes())
+    assert len(result.entitlement_ids) == _stored(database) == len(SAMPLE.read_text().splitlines()) - 1
+    with database.session() as session:
+        named = set(session.execute(select(SamProduct.publisher, SamProduct.name, SamProduct.edition)
+                                    .join(SamEntitlement, SamEntitlement.product_id == SamProduct.id)).all())
+    assert ("Microsoft", "Office", "Professional Plus") in named and ("Adobe", "Acrobat", "Pro") in named
