@@ -56,7 +56,10 @@ EXECUTABLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("jetbrains", "intellij idea"): ("idea", "idea64"),
     ("jetbrains", "pycharm"): ("pycharm", "pycharm64"),
     ("tableau", "tableau desktop"): ("tableau",),
-    ("zoom", "zoom"): ("zoom", "zoom.us"),
+    ("zoom", "zoom workplace"): ("zoom", "zoom.us"),
+    ("vmware", "fusion"): ("vmware fusion",),
+    ("teamviewer", "teamviewer"): ("teamviewer",),
+    ("tableau", "tableau prep builder"): ("tableau prep builder",),
 }
 
 

@@ -89,3 +89,12 @@ def test_usage_is_read_from_the_report_and_a_lookalike_inside_a_string_is_ignore
     assert _usage(zlib.compress(b'{"software": [], "usage" : []}')) == []
     assert _usage(b"not zlib") == [] and _usage(None) == []
     assert program_name("C:\\Apps\\VISIO.EXE") == "visio" and program_name("/usr/bin/zoom") == "zoom"
+
+
+def test_every_reclaim_program_list_names_a_catalogue_product():
+    """A program list keyed by a product the catalogue does not have would never match an install."""
+    from collector.sam.catalogue import shipped_catalogue
+    from collector.sam.reclaim import EXECUTABLES
+
+    products = {(publisher.lower(), name.lower()) for publisher, name in shipped_catalogue().products}
+    assert [key for key in EXECUTABLES if key not in products] == []
