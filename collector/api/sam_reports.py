@@ -21,6 +21,7 @@ from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_db, request_session
 from collector.models import utcnow
 from collector.sam import reading
+from collector.sam.asset_products import asset_products
 from collector.sam.audit_pack import record_audit_pack, write_audit_pack
 from collector.sam.elp import ELP_FORMATS, build_elp, explain, record_elp, write_elp
 
@@ -99,6 +100,17 @@ def sam_product(product_id: int):
             "positions": [position_dict(p) for p in detail.positions],
             "history": [{"as_of": reading.iso(h.as_of), "metric": h.metric, "entitled": h.entitled,
                          "consumed": h.consumed, "balance": h.balance} for h in detail.history]}
+
+
+@bp.get("/sam/assets/<int:asset_id>/products")
+def sam_asset_products(asset_id: int):
+    current_token("auditor")
+    found = asset_products(request_session(), asset_id)
+    return {"asset_id": found.asset_id, "titles": found.titles, "not_normalised": found.not_normalised,
+            "uncovered": found.uncovered, "ignored": found.ignored,
+            "products": [{"id": p.product_id, "publisher": p.publisher, "name": p.name, "edition": p.edition,
+                          "category": p.category, "licensable": p.licensable, "versions": list(p.versions),
+                          "titles": p.titles} for p in found.products]}
 
 
 @bp.get("/sam/positions")

@@ -78,6 +78,18 @@ def _catalogue_paths() -> dict:
             "One product: versions with install counts, its positions in the latest run and their history",
             [{"name": "product_id", "in": "path", "required": True, "schema": _ID}],
             {"200": _json(detail, "The product"), "404": _error("No such product")}),
+        "/api/v1/sam/assets/{asset_id}/products": _get(
+            "The products on one machine: its raw titles as normalised (licensable first), and how many of its "
+            "titles are ignored (libraries, patches), uncovered by any rule, or not normalised yet",
+            [{"name": "asset_id", "in": "path", "required": True, "schema": _ID}],
+            {"200": _json({"type": "object", "properties": {
+                "asset_id": {"type": "integer"}, "titles": {"type": "integer"},
+                "not_normalised": {"type": "integer"}, "uncovered": {"type": "integer"},
+                "ignored": {"type": "integer"}, "products": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "publisher": {"type": "string"}, "name": {"type": "string"},
+                    "edition": {"type": "string"}, "category": {"type": "string"}, "licensable": {"type": "boolean"},
+                    "versions": {"type": "array", "items": {"type": "string"}}, "titles": {"type": "integer"}}}}}},
+                "The machine's products"), "404": _error("No such asset")}),
     }
 
 
