@@ -2,8 +2,9 @@
 
 Starts the collector (the production gunicorn command) on http://127.0.0.1:8000 with its
 data under ./var/demo, creates an enrollment secret and an API token, enrols this machine's
-agent, sends its real inventory, prints what the collector now knows, and keeps serving
-until Ctrl-C. Nothing here scans a network.
+agent, sends its real inventory, prints what the collector now knows (discovery, reconciliation,
+workflows, software licence compliance), and keeps serving until Ctrl-C. Scans reach only
+loopback and network namespaces the demo makes itself.
 
 Each run starts from an empty data directory: a second run removes what the previous demo
 left there (and says so), so the register it prints is this run's. It only ever removes a
@@ -456,6 +457,10 @@ def main() -> int:
         _reconciliation(base, token, data_dir, env_all)
         logins = _web_logins(env_all)
         _workflows(base, token, env_all, agent_env, data_dir)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from demo_sam import software_compliance  # scripts/demo_sam.py, beside this script
+
+        software_compliance(base, token, secret, env_all, data_dir, first_id, _say)
         _operations(base, data_dir, env_all)
         _say()
         _say("== Try it ==")

@@ -86,9 +86,23 @@ def test_demo_once_shows_this_machine_with_its_packages_and_runs_again_from_scra
     # the web UI's demo logins work: their passwords verify against the stored hashes
     logins = dict(re.findall(r"^ +(demo-admin|demo-auditor) +(\S+) +\((?:admin|auditor)\)$", out, re.M))
     assert set(logins) == {"demo-admin", "demo-auditor"} and f"web UI: http://127.0.0.1:{port}/" in out
+    # Software licence compliance: this machine's packages as products, the sample entitlements,
+    # the positions (the SQL Server host's 32 cores, a VM's 8 and another's 2 raised to the minimum
+    # of 4 against 16 licensed), the over-deployment's exception and workflow, the ELP export.
+    assert "7 machines of a demo office reported" in out
+    found = re.search(r"this machine: (\d+) installed packages are (\d+) products", out)
+    assert found and int(found.group(1)) == packages and int(found.group(2)) >= 1
+    assert "imported 6 entitlements" in out
+    assert re.search(r"Microsoft SQL Server +processor_core +16 +44 +-28 +384944\.00", out)
+    assert re.search(r"Microsoft Office Professional Plus +device +50 +4 +46 ", out)
+    assert re.search(r"Oracle Java SE +named_user +25 +2 +23 ", out)
+    assert re.search(r"exception \d+ \(over_deployed\): Microsoft SQL Server over-deployed", out)
+    assert re.search(r"workflow \d+ \(license_remediation\) raised for it: stage Initiation", out)
+    assert re.search(r"wrote \d+ rows to \S+elp-microsoft\.xlsx \(\d+ bytes, sha256 [0-9a-f]{64}\)", out)
     # Operations: readiness, the metrics of this very run, and a backup whose audit log verifies.
     assert "ready: ok" in out
-    assert re.search(r'stocktake_reports_total\{kind="inventory",outcome="stored"\} 1\.0', out)
+    # this machine's report and the demo office's seven
+    assert re.search(r'stocktake_reports_total\{kind="inventory",outcome="stored"\} 8\.0', out)
     assert re.search(r"stocktake_fleet_agents [1-9]", out)
     assert re.search(r"backed up to \S+stocktake-backup\.db \([\d,]+ bytes\)", out)
     assert re.search(r"the backup's audit log intact: [1-9]\d* entries", out)

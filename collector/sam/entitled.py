@@ -17,11 +17,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.models.sam import SamEntitlement, SamEntitlementAllocation, SamSuiteComponent
+from collector.models.sam import SamEntitlement, SamEntitlementAllocation, SamProduct, SamSuiteComponent
 from collector.sam.consumption import CoreTerms
 from collector.sam.versions import version_key
 
-__all__ = ["Terms", "covers", "entitlement_terms", "inactive_reason", "suite_attribution"]
+__all__ = ["Terms", "covers", "edition_attribution", "entitlement_terms", "inactive_reason", "suite_attribution"]
 
 CENT = Decimal("0.01")
 
@@ -110,3 +110,25 @@ def suite_attribution(session: Session, entitled_products: set[int]) -> dict[int
         if suite in entitled_products and component != suite:
             attribution.setdefault(component, suite)
     return attribution
+
+
+def edition_attribution(session: Session, entitled_products: set[int]) -> dict[int, int]:
+    """edition product -> the same product without an edition, when that one has entitlements and
+    the edition has none of its own.
+
+    A licence bought for a product without naming an edition ("Oracle Java SE", "Adobe Acrobat")
+    covers every licensable edition the titles reveal (Java SE JRE and JDK, Acrobat Pro), each
+    device counted once; a licence naming an edition ("Office Professional Plus") covers that
+    edition only."""
+    if not entitled_products:
+        return {}
+    base = {(r.publisher, r.name): r.id for r in session.execute(
+        select(SamProduct.id, SamProduct.publisher, SamProduct.name)
+        .where(SamProduct.id.in_(sorted(entitled_products)), SamProduct.edition == ""))}
+    if not base:
+        return {}
+    rows = session.execute(select(SamProduct.id, SamProduct.publisher, SamProduct.name)
+                           .where(SamProduct.edition != "", SamProduct.licensable.is_(True),
+                                  SamProduct.name.in_(sorted({name for _, name in base}))))
+    return {r.id: base[(r.publisher, r.name)] for r in rows
+            if (r.publisher, r.name) in base and r.id not in entitled_products}

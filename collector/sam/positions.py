@@ -29,7 +29,7 @@ from collector.reconcile.store import BulkInsert
 from collector.sam import compliance, reclaim, renewals
 from collector.sam.consumption import (AssetFacts, Install, asset_facts, evidence_rows, group_installs,
                                        licensable_installs, vm_hosts)
-from collector.sam.entitled import CENT, Terms, covers, entitlement_terms, suite_attribution
+from collector.sam.entitled import CENT, Terms, covers, edition_attribution, entitlement_terms, suite_attribution
 
 __all__ = ["compute_positions", "latest_run", "position_in", "position_of", "position_row", "positions_of"]
 
@@ -77,7 +77,8 @@ def compute_positions(session: Session, *, as_of: datetime | None = None, unused
 
 def _inputs(session: Session, as_of: datetime) -> _Inputs:
     terms = entitlement_terms(session, as_of.date())
-    attribution = suite_attribution(session, {product_id for product_id, _ in terms})
+    entitled = {product_id for product_id, _ in terms}
+    attribution = {**edition_attribution(session, entitled), **suite_attribution(session, entitled)}
     grouped = group_installs(licensable_installs(session), attribution)
     facts = asset_facts(session, {asset_id for by_asset in grouped.values() for asset_id in by_asset})
     ids = set(grouped) | {product_id for product_id, _ in terms} | set(attribution)
@@ -139,6 +140,12 @@ def _mark_uncovered(rows: list[dict], by_asset: dict[int, list[Install]], terms:
     return units
 
 
+def _same_product(inputs: _Inputs, one: int, other: int) -> bool:
+    """Whether two products are editions of one (same publisher and name)."""
+    a, b = inputs.products[one], inputs.products[other]
+    return (a.publisher, a.name) == (b.publisher, b.name)
+
+
 def _entitlement(entitlement, reason: str | None = None) -> dict:
     described = {"id": entitlement.id, "quantity": entitlement.quantity, "version_from": entitlement.version_from,
                  "version_to": entitlement.version_to, "downgrade_rights": entitlement.downgrade_rights,
@@ -156,11 +163,15 @@ def _explain(inputs: _Inputs, product_id: int, metric: str, terms: Terms, core, 
         explanation["note"] = "unlicensed install: no entitlement for this product"
     suite = next((s for s, members in inputs.suites.items() if product_id in members), None)
     if suite is not None:
-        explanation["counted_under_suite"] = {"product_id": suite, "name": inputs.products[suite].name}
-    components = inputs.suites.get(product_id)
-    if components:
-        explanation["suite_components"] = [{"product_id": c, "name": inputs.products[c].name} for c in components
-                                           if c in inputs.products]
+        under = "counted_under_product" if _same_product(inputs, suite, product_id) else "counted_under_suite"
+        explanation[under] = {"product_id": suite, "name": inputs.products[suite].name}
+    members = [c for c in inputs.suites.get(product_id) or () if c in inputs.products]
+    editions = [c for c in members if _same_product(inputs, product_id, c)]
+    if editions:
+        explanation["editions_covered"] = [{"product_id": c, "edition": inputs.products[c].edition} for c in editions]
+    if len(editions) < len(members):
+        explanation["suite_components"] = [{"product_id": c, "name": inputs.products[c].name} for c in members
+                                           if c not in editions]
     if metric == LicenseMetric.PROCESSOR_CORE:
         explanation["core_rule"] = {"core_factor": str(core.factor.normalize()),
                                     "min_cores_per_processor": core.min_per_processor,
