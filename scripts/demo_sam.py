@@ -121,6 +121,10 @@ def software_compliance(base: str, token: str, secret: str, env: dict, data_dir:
     say("  sam positions --run:")
     say(_indented(_cli(env, "sam", "positions", "--run")))
     _over_deployment(base, token, env, say)
+    say("  sam reclaim (installs whose program has not run for 90 days):")
+    say(_indented(_cli(env, "sam", "reclaim"), 8))
+    say("  sam renewals (subscriptions ending within 90/60/30 days, or expired):")
+    say(_indented(_cli(env, "sam", "renewals"), 8))
     elp = data_dir / "elp-microsoft.xlsx"
     say(f"  sam elp --publisher Microsoft --format xlsx -o {elp}:")
     say(_indented(_cli(env, "sam", "elp", "--publisher", "Microsoft", "--format", "xlsx", "-o", str(elp))))

@@ -98,6 +98,8 @@ def test_demo_once_shows_this_machine_with_its_packages_and_runs_again_from_scra
     assert re.search(r"Oracle Java SE +named_user +25 +2 +23 ", out)
     assert re.search(r"exception \d+ \(over_deployed\): Microsoft SQL Server over-deployed", out)
     assert re.search(r"workflow \d+ \(license_remediation\) raised for it: stage Initiation", out)
+    assert re.search(r"Microsoft Office +ws-demo-04 +dave +200 days unused +439\.00 EUR", out)
+    assert re.search(r"Oracle Java SE +entitlement \d+ +ends 2027-01-31 .*workflow \d+", out)
     assert re.search(r"wrote \d+ rows to \S+elp-microsoft\.xlsx \(\d+ bytes, sha256 [0-9a-f]{64}\)", out)
     # Operations: readiness, the metrics of this very run, and a backup whose audit log verifies.
     assert "ready: ok" in out

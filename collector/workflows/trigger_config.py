@@ -32,8 +32,9 @@ SCHEDULE_TRIGGERS = (Trigger.ASSET_NOT_SEEN, Trigger.WARRANTY_ENDING, Trigger.SU
                      Trigger.STALE_RECORD)
 
 
-# subscription_renewal stays off until a site names its template (config/collector.example.toml).
-DEFAULT_TRIGGERS = {"exception": "exception_resolution", "license_over_deployment": "license_remediation"}
+# On unless a site turns one off with an empty string (config/collector.example.toml).
+DEFAULT_TRIGGERS = {"exception": "exception_resolution", "license_over_deployment": "license_remediation",
+                    "subscription_renewal": "sam_renewal"}
 
 
 def configured_triggers(table: Mapping) -> dict[Trigger, str]:

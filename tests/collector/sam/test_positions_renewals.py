@@ -89,10 +89,11 @@ def test_renewal_items_start_one_renewal_workflow_per_subscription(database, con
 
 
 def test_the_schedule_trigger_starts_renewals_from_items_a_run_raised(database, config, fleet):
-    run_positions(database, config, as_of=NOW)  # the renewal trigger is off by default
+    quiet = replace(config, workflow_triggers={"subscription_renewal": ""})  # a site that turned it off
+    run_positions(database, quiet, as_of=NOW)
     assert _renewals(database) == []
     assert all(i[3] is None for i in _items(database))
-    renewing = replace(config, workflow_triggers={"subscription_renewal": "sam_renewal"})
+    renewing = config  # on by default
     results = run_scheduled_triggers(database, renewing, NOW)
     assert results["subscription_renewal"].started == 2
     assert sorted(i[3] for i in _items(database)) == sorted(w.id for w in _renewals(database))
