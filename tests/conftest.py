@@ -108,10 +108,26 @@ def _clean_tables(request):
                 cursor.execute(f"DELETE FROM {table}")
             cursor.execute("PRAGMA foreign_keys=ON")
         else:
-            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-            raw.commit()
+            _truncate(raw, cursor, tables)
     finally:
         raw.close()
+
+
+def _truncate(raw, cursor, tables: list[str], attempts: int = 3) -> None:
+    """TRUNCATE every table; retried when PostgreSQL picks it as a deadlock victim. An autovacuum
+    worker locking two of the ~60 tables in the other order has done so (once in a full run)."""
+    import psycopg
+
+    for attempt in range(1, attempts + 1):
+        try:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            raw.commit()
+            return
+        except psycopg.errors.DeadlockDetected:
+            raw.rollback()
+            if attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
 
 
 @pytest.fixture
