@@ -150,12 +150,15 @@ def _scan(args) -> int:
     from agent.state import load_identity
 
     try:
-        config = _config(args)
+        config = _config(args)  # a bad setting is an error; an unreadable identity only leaves us unenrolled
+    except ValueError as exc:
+        print(f"stocktake-agent: {exc}", file=sys.stderr)
+        return 2
+    try:
         identity = load_identity(config.state_dir)
     except (OSError, ValueError):
-        config = identity = None
+        identity = None
     agent_id = identity.agent_id if identity else "unenrolled"
-    engine = args.arp_engine or (config.arp_engine if config else "auto")
     try:
         credentials = load_credentials(args.snmp_credentials) if args.snmp_credentials else None
         if args.snmp_targets:
@@ -168,7 +171,7 @@ def _scan(args) -> int:
         else:
             report = arp_scan_report(agent_id, args.cidr, args.interface, allow_public=args.allow_public,
                                      timeout_s=args.timeout, credentials=credentials,
-                                     engine=engine)
+                                     engine=args.arp_engine or config.arp_engine)
     except (ValueError, OSError, ArpError, OuiRegistryMissing) as exc:
         print(f"stocktake-agent: {exc}", file=sys.stderr)
         return 2

@@ -36,11 +36,12 @@ def load_scapy() -> SimpleNamespace:
             from scapy.arch.common import compile_filter
             from scapy.config import conf
             from scapy.error import Scapy_Exception
+            from scapy.interfaces import resolve_iface
             from scapy.layers.l2 import ARP, Ether
     except ImportError:
         raise ArpError(_MISSING) from None
     return SimpleNamespace(conf=conf, ARP=ARP, Ether=Ether, get_if_addr=get_if_addr, get_if_hwaddr=get_if_hwaddr,
-                           compile_filter=compile_filter, error=Scapy_Exception)
+                           compile_filter=compile_filter, resolve_iface=resolve_iface, error=Scapy_Exception)
 
 
 def sweep(
@@ -78,6 +79,10 @@ def sweep(
 def _open_socket(scapy: SimpleNamespace, interface: str):
     """scapy's layer-2 socket for this platform (AF_PACKET, BPF or Npcap), not promiscuous:
     ARP replies are addressed to us."""
+    try:
+        scapy.resolve_iface(interface)  # reloads the interface list once when not found
+    except ValueError:
+        raise ArpError(f"cannot use interface {interface!r}: no such interface") from None
     try:
         return scapy.conf.L2socket(iface=interface, promisc=False, filter=_arp_filter(scapy, interface))
     except PermissionError:
