@@ -83,3 +83,18 @@ def test_the_agent_setting_chooses_the_engine_and_the_option_overrides_it(l2_net
     assert runs["override"].returncode == 0, runs["override"].stderr
     assert len(json.loads(runs["override"].stdout)["devices"]) == len(l2_network.hosts)
     assert runs["bad"].returncode == 2 and "arp_engine must be auto, raw or scapy, got 'pcap'" in runs["bad"].stderr
+
+
+@pytest.mark.parametrize("engine, message", [
+    ("raw", "ArpError: ARP sweeps need CAP_NET_RAW"),
+    ("auto", "ArpError: ARP sweeps need CAP_NET_RAW"),  # on Linux scapy would need it too: not tried
+    ("scapy", "ArpError: ARP sweeps need raw-frame privileges: run the scanner as root (CAP_NET_RAW on Linux"),
+])
+def test_without_cap_net_raw_each_engine_says_so(l2_network, engine, message):
+    if not Path("/usr/bin/setpriv").exists():
+        pytest.skip("setpriv (util-linux) is needed to drop the capability")
+    # Root without CAP_NET_RAW in its bounding set: the interpreter stays readable, raw sockets do not open.
+    done = l2_network.run_in_scanner(["setpriv", "--bounding-set=-net_raw", sys.executable, "-c", SWEEP,
+                                      "198.18.0.0/24", "eth0", engine, "{}"], timeout=60, cwd=ROOT)
+    assert done.returncode != 0
+    assert message in done.stderr, done.stderr[-500:]
