@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--once", action="store_true", required=True, help="one sweep, print the report as JSON, exit")
     scan.add_argument("--allow-public", action="store_true", help="permit public address space (never the default)")
     scan.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for answers per round (default 1)")
+    scan.add_argument("--arp-engine", choices=("auto", "raw", "scapy"), default=None,
+                      help="ARP sweep engine: raw AF_PACKET frames (Linux), scapy (macOS, BSD, Windows with Npcap) "
+                           "or auto, the default (the agent setting arp_engine)")
     scan.add_argument("--snmp-credentials", metavar="FILE",
                       help="TOML file of [[credential]] entries (version, community or user/auth/priv) to poll responders")
     status = commands.add_parser("status", help="last success, spool depth, next run")
@@ -147,7 +150,12 @@ def _scan(args) -> int:
     from agent.state import load_identity
 
     try:
-        identity = load_identity(_config(args).state_dir)
+        config = _config(args)  # a bad setting is an error; an unreadable identity only leaves us unenrolled
+    except ValueError as exc:
+        print(f"stocktake-agent: {exc}", file=sys.stderr)
+        return 2
+    try:
+        identity = load_identity(config.state_dir)
     except (OSError, ValueError):
         identity = None
     agent_id = identity.agent_id if identity else "unenrolled"
@@ -162,7 +170,8 @@ def _scan(args) -> int:
             raise ValueError("give --range and --interface (an ARP sweep), or --snmp-target")
         else:
             report = arp_scan_report(agent_id, args.cidr, args.interface, allow_public=args.allow_public,
-                                     timeout_s=args.timeout, credentials=credentials)
+                                     timeout_s=args.timeout, credentials=credentials,
+                                     engine=args.arp_engine or config.arp_engine)
     except (ValueError, OSError, ArpError, OuiRegistryMissing) as exc:
         print(f"stocktake-agent: {exc}", file=sys.stderr)
         return 2

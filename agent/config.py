@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "inventory_interval_s": 3600,
     "splay_s": 600,
     "checkin_interval_s": 900,
+    # Scanner role: the ARP sweep engine (agent.discovery.arp_engine): auto, raw or scapy.
+    "arp_engine": "auto",
 }
 
 
@@ -51,6 +53,7 @@ class AgentConfig:
     inventory_interval_s: int
     splay_s: int
     checkin_interval_s: int
+    arp_engine: str
 
     def __init__(self, **values: Any) -> None:
         unknown = values.keys() - DEFAULTS.keys()
@@ -93,6 +96,8 @@ class AgentConfig:
                 raise AgentConfigError(f"{name} must be positive")
         if self.splay_s < 0:
             raise AgentConfigError("splay_s must be 0 or more")
+        if self.arp_engine not in ("auto", "raw", "scapy"):
+            raise AgentConfigError(f"arp_engine must be auto, raw or scapy, got {self.arp_engine!r}")
         return self
 
 

@@ -11,6 +11,7 @@ drops and lost reports are counted here and travel in the next inventory report.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import logging
@@ -60,6 +61,10 @@ def run_scan(config: AgentConfig, task: ScanTask, runs: ScanRuns, client: Collec
         return result
     client = client or collector_client(config)
     runs.record(task.profile_id, datetime.now(timezone.utc))  # a failing scan waits its interval too
+    if scan is None:
+        from agent.discovery.scan import arp_scan_report
+
+        scan = functools.partial(arp_scan_report, engine=config.arp_engine)
     outcome = run_scan_task(task, identity.agent_id, scan)
     result.errors += outcome.errors
     spool, keys = discovery_spool_for(config), _keys(config, client)

@@ -16,7 +16,7 @@ import ipaddress
 import uuid
 from datetime import datetime, timezone
 
-from agent.discovery.arp import sweep
+from agent.discovery.arp_engine import arp_sweep
 from agent.discovery.classify import DeviceFacts, classify
 from agent.discovery.oui import OuiRegistry, default_registry
 from agent.discovery.poll import DevicePoll, PollLimits, PollTarget, poll_devices
@@ -42,14 +42,16 @@ def arp_scan_report(
     snmp_port: int = 161,
     deep: bool = True,
     limits: PollLimits | None = None,
+    engine: str = "auto",
 ) -> dict:
     """A DiscoveryReport (schema v1, as a dict) for one ARP sweep of ``cidr`` on ``interface``.
 
     With ``credentials`` every responder's SNMP system group is polled, and with ``deep``
-    (the default) each responder that answered is polled in full."""
+    (the default) each responder that answered is polled in full. ``engine`` is the ARP
+    engine (agent.discovery.arp_engine: auto, raw or scapy)."""
     registry = registry or default_registry()
     started = datetime.now(timezone.utc)
-    responders = sweep(cidr, interface, timeout_s=timeout_s, retries=retries, allow_public=allow_public)
+    responders = arp_sweep(cidr, interface, engine, allow_public, timeout_s=timeout_s, retries=retries)
     targets = [(responder.ip, snmp_port) for responder in responders]
     systems, polls = _snmp(targets, credentials, deep, limits) if credentials else ({}, {})
     seen_at = datetime.now(timezone.utc).isoformat()

@@ -217,3 +217,15 @@ def test_a_scan_job_that_fails_leaves_the_daemon_running(config, caplog, monkeyp
     daemon.scan_job(7)
     daemon.scan_job(12345)  # withdrawn meanwhile: nothing to do
     assert "scan task failed" in caplog.text and isinstance(daemon.scan_tasks[7], ScanTask)
+
+
+@pytest.mark.parametrize("engine, reason", [("raw", "No such device"), ("scapy", "no such interface")])
+def test_scan_tasks_sweep_with_the_configured_arp_engine(tmp_path, engine, reason):
+    """The real scan; an interface that does not exist stops it before a frame, in words that
+    differ per engine (the raw socket's errno, scapy's interface list)."""
+    save_identity(str(tmp_path), AgentIdentity("agent-1", "stkn_key"))
+    config = AgentConfig(state_dir=str(tmp_path), server_url="http://127.0.0.1:9", delivery_budget_s=1,
+                         arp_engine=engine)
+    task = parse_task({**TASK, "interface": "stk-none0", "ranges": ["198.18.0.0/28"], "credentials": []})
+    result = run_scan(config, task, ScanRuns(config.state_dir), _Collector(reachable=False))
+    assert result.errors == [f"198.18.0.0/28: cannot use interface 'stk-none0': {reason}"]
