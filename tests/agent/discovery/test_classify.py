@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.discovery.classify import DEVICE_TYPES, RULES, DeviceFacts, classify
+from agent.discovery.classify import DEVICE_TYPES, DeviceFacts, classify
 
 CASES = [
     # (facts, device type, vendor, rule)
