@@ -103,7 +103,7 @@ def _services(rule: Rule, services: int | None) -> bool:
 def _model_hint(match) -> str | None:
     if match is True or "model" not in match.re.groupindex:
         return None
-    return (match.group("model") or "").strip() or None
+    return (match.group("model") or "").strip(" ,;:") or None
 
 
 def classify(facts: DeviceFacts, ruleset: RuleSet | None = None) -> Classification:

@@ -33,10 +33,10 @@ DISPLAY_NAMES = {
     22610: "A10 Networks", 24681: "QNAP", 25053: "Ruckus", 25461: "Palo Alto Networks", 25506: "H3C",
     26543: "IBM", 30065: "Arista", 30803: "Vyatta", 39165: "Hikvision", 41112: "Ubiquiti", 50536: "iXsystems",
     244: "Lantronix", 25049: "Opengear", 21239: "Vertiv",
-    1248: "Epson", 1347: "Kyocera", 1602: "Canon", 2699: "Printer Working Group", 3076: "Cisco", 
+    1248: "Epson", 1347: "Kyocera", 1602: "Canon", 2699: "Printer Working Group", 3076: "Cisco",
     4413: "Broadcom", 8691: "Moxa", 17163: "Riverbed", 9148: "Acme Packet",
     3224: "Juniper", 7779: "Infoblox", 8744: "Colubris",
-    1139: "Dell EMC", 3808: "CyberPower", 11256: "Stormshield",
+    1139: "Dell EMC", 3808: "CyberPower", 11256: "Stormshield", 3854: "AKCP", 12124: "Isilon", 36849: "Hanwha Vision",
 }
 _NOISE = re.compile(r"\s*\(?\s*https?://[^)]*\)?|\s*\(formerly.*$|\s+#.*$", re.IGNORECASE)
 

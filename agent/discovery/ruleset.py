@@ -170,7 +170,7 @@ def _regex(pattern, where: str, key: str) -> re.Pattern:
     if not isinstance(pattern, str) or not pattern:
         raise RuleError(f"{where}: {key} must be a non-empty regular expression")
     try:
-        return re.compile(pattern, re.IGNORECASE)
+        return re.compile(pattern, re.IGNORECASE | re.DOTALL)  # sysDescr spans lines (Huawei VRP)
     except re.error as exc:
         raise RuleError(f"{where}: bad {key} regex {pattern!r}: {exc}") from None
 
