@@ -73,7 +73,7 @@ class RuleSet(NamedTuple):
 
 def load_ruleset(directory: Path = RULES_DIR, files: tuple[str, ...] = FILES) -> RuleSet:
     """Read and validate every file; RuleError on the first problem, naming file and rule."""
-    rules, probes, seen = [], [], {}
+    rules, probes, seen, places = [], [], {}, {}
     for name in files:
         path = Path(directory) / name
         try:
@@ -90,17 +90,18 @@ def load_ruleset(directory: Path = RULES_DIR, files: tuple[str, ...] = FILES) ->
                 key = (kind, item.id)
                 if key in seen:
                     raise RuleError(f"{where}: duplicate id (first in {seen[key]})")
-                seen[key] = path.name
+                seen[key], places[key] = path.name, where
                 bucket.append(item)
-    _check_probe_references(rules, {probe.id for probe in probes})
+    _check_probe_references(rules, {probe.id for probe in probes}, places)
     return RuleSet(tuple(rules), tuple(probes))
 
 
-def _check_probe_references(rules: list[Rule], probe_ids: set[str]) -> None:
+def _check_probe_references(rules: list[Rule], probe_ids: set[str], places: dict) -> None:
+    """Every probe a rule asks about is declared (in any file, so checked once all are read)."""
     for rule in rules:
         missing = rule.probe - probe_ids
         if missing:
-            raise RuleError(f"rule {rule.id!r}: unknown probe(s) {', '.join(sorted(missing))}")
+            raise RuleError(f"{places[('rule', rule.id)]}: unknown probe(s) {', '.join(sorted(missing))}")
 
 
 def _common(table: dict, where: str, allowed: frozenset[str]) -> dict:
