@@ -157,7 +157,7 @@ def _device(ip: str | None, mac: str | None, method: str, system: SystemInfo | S
         if poll.errors:
             device["error"] = "; ".join(poll.errors)[:1000]
     guess = classify(facts)
-    device.update(vendor=guess.vendor, device_type=guess.device_type)
+    device.update(vendor=guess.vendor, device_type=guess.device_type, classified_by=guess.rule)
     if guess.model and not device.get("model"):
         device["model"] = guess.model  # the product sysDescr names, when no MIB gave the model
     return {key: value for key, value in device.items() if value is not None}

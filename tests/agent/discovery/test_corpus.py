@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pytest
 
+from agent.discovery.ruleset import default_ruleset
 from common.device_types import DEVICE_TYPES
 from tests.device_corpus import corpus_subtrees, load_manifest, poll_corpus
 from tests.snmpsim import free_udp_port, snmpsim_factory  # noqa: F401 - the fixture
 
 DEVICES = load_manifest()
+RULE_IDS = {rule.id for rule in default_ruleset().rules}
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,7 @@ def reported(snmpsim_factory):
 def test_device_is_identified(reported, device):
     found = reported[device.name]
     assert "error" not in found
+    assert found["classified_by"] in RULE_IDS  # the "why": the id of the rule that decided
     assert (found.get("device_type"), found.get("vendor"), found.get("model"), found.get("serial")) == (
         device.device_type, device.vendor, device.model, device.serial)
 
