@@ -14,8 +14,8 @@ import logging
 import re
 from functools import lru_cache
 
-__all__ = ["AGENT_SOFTWARE", "DISPLAY_NAMES", "ENTERPRISES_TSV", "EnterpriseRegistry", "EnterpriseRegistryMissing", "default_registry",
-           "maker"]
+__all__ = ["AGENT_SOFTWARE", "DISPLAY_NAMES", "ENTERPRISES_TSV", "EnterpriseRegistry", "EnterpriseRegistryMissing",
+           "default_registry", "maker"]
 
 ENTERPRISES_TSV = "/usr/share/wireshark/enterprises.tsv"
 # Enterprise numbers of SNMP agent software (the sysObjectID says which agent answered, not who made the box).

@@ -30,7 +30,7 @@ MIBS = frozenset({"printer", "ups", "bridge"})
 _REGEX_FIELDS = ("descr", "not_descr", "model", "manufacturer", "oui")
 _RULE_FIELDS = frozenset({"id", "type", "vendor", "enterprise", "oid", "probe", "mib", "services_all",
                           "services_none", *_REGEX_FIELDS})
-_PROBE_FIELDS = frozenset({"id", "oid", "enterprise", "descr", "not_descr", "mib_doc"})
+_PROBE_FIELDS = frozenset({"id", "oid", "enterprise", "descr", "not_descr"})
 _OID = re.compile(r"^1(\.\d+)+$")
 
 
@@ -44,7 +44,6 @@ class Probe(NamedTuple):
     id: str
     oid: str
     enterprise: frozenset[int] = frozenset()
-    oid_prefix: tuple[str, ...] = ()
     descr: re.Pattern | None = None
     not_descr: re.Pattern | None = None
 
@@ -121,7 +120,6 @@ def _common(table: dict, where: str, allowed: frozenset[str]) -> dict:
 
 def _probe(table: dict, where: str) -> Probe:
     fields = _common(table, where, _PROBE_FIELDS)
-    fields.pop("model", None)
     oid = table.get("oid")
     if not isinstance(oid, str) or not _OID.match(oid):
         raise RuleError(f"{where}: oid must be a dotted OID under 1 (got {oid!r})")
