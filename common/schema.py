@@ -280,6 +280,8 @@ class DiscoveredDevice(_Record):
     model: Name | None = None
     vendor: Name | None = None
     device_type: ShortText | None = None
+    # Why: the id of the classification rule that set device_type (agent/discovery/rules/*.toml).
+    classified_by: ShortText | None = None
     # The software the device runs (ENTITY-MIB software, else firmware, revision of the chassis).
     firmware: Name | None = None
     # A printer's lifetime page counter (Printer-MIB prtMarkerLifeCount).

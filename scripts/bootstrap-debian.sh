@@ -11,6 +11,7 @@ PACKAGES=(
   systemd        # systemd-analyze, which checks the shipped units
   openssl        # test certificates for the TLS refusal tests
   ieee-data      # the IEEE OUI registry: MAC -> vendor for the scanner role
+  libwireshark-data  # its enterprises.tsv, the IANA enterprise registry: sysObjectID -> maker (scanner role)
   snmpd          # a real SNMP agent (net-snmp) for the discovery tests
   snmp           # snmpget/snmpbulkwalk, the anchor of the SNMP benchmarks
   chromium       # the real browser the web UI tests drive through Playwright

@@ -18,7 +18,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from agent.discovery.classify import enterprise_number
+from agent.discovery.classify import enterprise_number, probes_for
 from agent.discovery.mibs import arp, bridge, entity, host_resources, interfaces, lldp, printer, ups
 from agent.discovery.mibs.rows import Row
 from agent.discovery.snmp import SnmpCredential, open_walker
@@ -67,6 +67,7 @@ class PollTarget(NamedTuple):
     port: int
     credential: SnmpCredential  # the one that answered the system group
     sys_object_id: str | None = None  # picks makers' private printer serial OIDs
+    sys_descr: str | None = None  # with the sysObjectID, picks the vendor-MIB probes (agent.discovery.ruleset)
 
 
 @dataclass
@@ -83,6 +84,7 @@ class DevicePoll:
     page_count: int | None = None
     ups: bool = False
     bridge: bool = False
+    probes: frozenset[str] = frozenset()  # ids of the vendor-MIB probes the device answered
     host_devices: list[dict] = field(default_factory=list)
     storage: list[dict] = field(default_factory=list)
     software: list[str] = field(default_factory=list)
@@ -129,7 +131,10 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
 
     vendor_serial = printer.vendor_roots(enterprise_number(target.sys_object_id))
     tables = [Table(t.name, t.roots + vendor_serial) if t.name == "printer" else t for t in TABLES]
-    roots = list(dict.fromkeys(table.roots[0] for table in (*tables, *ARP_TABLES, *BRIDGE_TABLES)))
+    # Vendor-MIB probes ride in the same first GETNEXT as the tables' probes: no extra request.
+    vendor_probes = probes_for(target.sys_object_id, target.sys_descr)
+    roots = list(dict.fromkeys([*(table.roots[0] for table in (*tables, *ARP_TABLES, *BRIDGE_TABLES)),
+                                *(probe.oid for probe in vendor_probes)]))
     try:
         present = await asyncio.wait_for(_probe(walker, roots), limits.deadline_s)
     except asyncio.TimeoutError:
@@ -158,10 +163,17 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
             return first + await _interface_rows(len(first), walk_all)
         return first + await walk_all(table.roots[1:], len(first))
 
+    async def answered_probes() -> list[Row]:
+        answered = [probe for probe in vendor_probes if await has_rows(probe.oid)]
+        return [(probe.id, True) for probe in answered]
+
     walks = {table.name: walk_table(table) for table in tables}
     walks["arp"], walks["bridge"] = _arp_rows(walk_table), _bridge_rows(walk_table)
+    walks["vendor_probes"] = answered_probes()
     walked, errors = await _within_deadline(walks, max(0.0, deadline - loop.time()), limits.deadline_s)
-    return _parse(walked, errors)
+    poll = _parse(walked, errors)
+    poll.probes = frozenset(probe_id for probe_id, _ in walked.get("vendor_probes", []))
+    return poll
 
 
 async def _probe(walker, roots: list[str]) -> dict[str, Row] | None:

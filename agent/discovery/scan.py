@@ -22,12 +22,12 @@ from agent.discovery.oui import OuiRegistry, default_registry
 from agent.discovery.poll import DevicePoll, PollLimits, PollTarget, poll_devices
 from agent.discovery.snmp import SnmpCredential, SnmpError, SystemInfo
 from agent.discovery.snmp_sweep import sweep_snmp
+from common.device_types import NETWORK_DEVICE_TYPES
 from common.scan_ranges import MAX_SWEEP_ADDRESSES, is_internal
 
 __all__ = ["MAX_DEVICES", "arp_scan_report", "load_credentials", "snmp_scan_report"]
 
 MAX_DEVICES = 65_536  # common.schema.DiscoveryReport.devices
-NETWORK_DEVICE_TYPES = frozenset({"router", "switch", "firewall", "wireless_ap"})
 
 
 def arp_scan_report(
@@ -131,7 +131,8 @@ def _snmp(targets: list[tuple[str, int]], credentials: list[SnmpCredential], dee
         systems = await sweep_snmp(targets, credentials, limits.timeout_s, limits.retries)
         if not deep:
             return systems, {}
-        answered = [PollTarget(host, port, by_name[info.credential], info.sys_object_id) for host, port in targets
+        answered = [PollTarget(host, port, by_name[info.credential], info.sys_object_id,
+                                info.sys_descr) for host, port in targets
                     if isinstance(info := systems[f"{host}:{port}"], SystemInfo)]
         return systems, await poll_devices(answered, limits, concurrency=min(concurrency, 16))
 
@@ -154,11 +155,13 @@ def _device(ip: str | None, mac: str | None, method: str, system: SystemInfo | S
     if poll is not None:
         device.update(poll.device_fields())
         facts = facts._replace(has_printer_mib=poll.printer, has_ups_mib=poll.ups, has_bridge_mib=poll.bridge,
-                               manufacturer=poll.manufacturer, model=poll.model)
+                               manufacturer=poll.manufacturer, model=poll.model, probes=poll.probes)
         if poll.errors:
             device["error"] = "; ".join(poll.errors)[:1000]
     guess = classify(facts)
-    device.update(vendor=guess.vendor, device_type=guess.device_type)
+    device.update(vendor=guess.vendor, device_type=guess.device_type, classified_by=guess.rule)
+    if guess.model and not device.get("model"):
+        device["model"] = guess.model  # the product sysDescr names, when no MIB gave the model
     return {key: value for key, value in device.items() if value is not None}
 
 

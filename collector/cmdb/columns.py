@@ -106,7 +106,7 @@ CLASS_SPELLINGS: dict[str, str] = _spellings(CiClass, {
     "server": ("physical server", "bare metal", "blade"),
     "virtual_machine": ("vm", "virtual server", "virtual"),
     "network_device": ("network", "switch", "router", "firewall", "access point", "ap", "wireless access point",
-                       "load balancer"),
+                       "load balancer", "wireless controller", "wlc", "console server", "terminal server", "kvm"),
     "printer": ("mfp", "mfd", "multifunction printer", "copier", "plotter"),
     "phone": ("mobile", "mobile phone", "smartphone", "ip phone", "desk phone", "voip phone", "cell phone"),
     "peripheral": ("monitor", "display", "dock", "docking station", "keyboard", "mouse", "headset", "webcam"),

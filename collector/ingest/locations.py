@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.models import Device
+from common.device_types import NETWORK_DEVICE_TYPES
 from common.identity import normalize_mac
 from common.schema import DiscoveredDevice
 
@@ -24,7 +25,6 @@ __all__ = ["EDGE_PORT_MAX_MACS", "NETWORK_DEVICE_TYPES", "place_on_switch_ports"
 
 # An access port serves a desk: a PC, an IP phone, perhaps a small unmanaged switch.
 EDGE_PORT_MAX_MACS = 16
-NETWORK_DEVICE_TYPES = frozenset({"switch", "router", "firewall", "wireless_ap"})
 _CHUNK = 500
 
 
