@@ -178,13 +178,13 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
         return first + await walk_all(table.roots[1:], len(first))
 
     walks = {table.name: walk_table(table) for table in tables}
-    walks["arp"], walks["bridge"] = _arp_rows(walk_table), _bridge_rows(walk_table)
+    walks["arp"], walks["bridge"] = _arp_rows(walk_table), asyncio.ensure_future(_bridge_rows(walk_table))
     if vendor_identity.identity_oids(maker):
         walks["vendor"] = walker.get(vendor_identity.identity_oids(maker))  # one GET of the maker's scalars
     if maker == vlan_fdb.CISCO:
         # No VLAN is started in the last quarter of the deadline: what was read must be kept.
-        walks["vlan_bridge"] = vlan_fdb.vlan_fdb_rows(walk_root, _vlan_walker(engine, target, limits, gate),
-                                                      limits.max_vlans, deadline - limits.deadline_s / 4)
+        walks["vlan_bridge"] = _vlan_rows(walks["bridge"], lambda: vlan_fdb.vlan_fdb_rows(
+            walk_root, _vlan_walker(engine, target, limits, gate), limits.max_vlans, deadline - limits.deadline_s / 4))
     walked, errors = await _within_deadline(walks, max(0.0, deadline - loop.time()), limits.deadline_s)
     return _parse(walked, errors, maker)
 
@@ -229,6 +229,18 @@ async def _entity_rows(classes: list[Row], walk_all, get) -> list[Row]:
     if index is None:
         return rows + await walk_all(entity.DETAIL_ROOTS, len(classes))
     return rows + await get(entity.detail_oids(index))
+
+
+async def _vlan_rows(bridge_walk: asyncio.Future, read_vlans):
+    """The per-VLAN instances (``read_vlans()``) only when Q-BRIDGE's forwarding table, which covers
+    every VLAN, was empty: a switch that fills it has nothing more to tell per VLAN."""
+    try:
+        rows = await asyncio.shield(bridge_walk)
+    except Exception:  # noqa: BLE001 - the bridge walk names its own error
+        rows = []
+    if any(oid.startswith(bridge.DOT1Q_TP_FDB_PORT + ".") for oid, _value in rows):
+        return [], None
+    return await read_vlans()
 
 
 def _vlan_walker(engine, target: PollTarget, limits: PollLimits, gate: asyncio.Semaphore):

@@ -112,6 +112,12 @@ def test_a_switch_refusing_community_at_vlan_costs_one_timeout(sim):
     assert {i["name"]: i.get("learned_macs") for i in poll.interfaces}["Gi1/0/49"] == ["00:1a:a1:11:22:33"]
 
 
+def test_no_per_vlan_reading_where_q_bridge_covers_every_vlan(sim):
+    poll = _poll(sim, "cisco-qbridge", PollLimits(timeout_s=0.3, retries=0, deadline_s=30.0))
+    assert poll.errors == []  # no nx-leaf1@1 recording: a VLAN read would have failed
+    assert {i["name"]: i.get("learned_macs") for i in poll.interfaces}["Gi1/0/1"] == ["3c:52:82:10:00:01"]
+
+
 def test_the_vlan_count_is_bounded(sim):
     poll = _poll(sim, "cisco-c2960x", FAST._replace(max_vlans=1))
     assert poll.errors == []
