@@ -179,8 +179,8 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
 
     walks = {table.name: walk_table(table) for table in tables}
     walks["arp"], walks["bridge"] = _arp_rows(walk_table), asyncio.ensure_future(_bridge_rows(walk_table))
-    if vendor_identity.identity_oids(maker):
-        walks["vendor"] = walker.get(vendor_identity.identity_oids(maker))  # one GET of the maker's scalars
+    if maker in vendor_identity.IDENTITY_OBJECTS:
+        walks["vendor"] = vendor_identity.read_vendor_identity(walker, maker)
     if maker == vlan_fdb.CISCO:
         # No VLAN is started in the last quarter of the deadline: what was read must be kept.
         walks["vlan_bridge"] = _vlan_rows(walks["bridge"], lambda: vlan_fdb.vlan_fdb_rows(

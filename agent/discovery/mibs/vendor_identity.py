@@ -2,7 +2,8 @@
 
 ENTITY-MIB, UPS-MIB and Printer-MIB are read for every device; many boxes fill none of
 them (Juniper keeps its serial in JUNIPER-MIB jnxBoxAnatomy, APC in PowerNet-MIB, Synology
-in SYNOLOGY-SYSTEM-MIB...). Each maker's identity scalars are asked in ONE GET, and only of
+in SYNOLOGY-SYSTEM-MIB...). Each maker's identity scalars are asked in ONE GET (and the first
+rows of its identity tables in one GETNEXT), and only of
 a device whose sysObjectID names that maker (appliances that run a stock net-snmp agent,
 under net-snmp's enterprise, get the Linux appliances' set). Every value keeps the MIB
 object it came from, so the classification's "why" can cite it. Placeholders ("Unknown",
@@ -17,7 +18,8 @@ from typing import NamedTuple
 from agent.discovery.mibs.rows import Row, text
 from common.identity import is_junk_serial, normalize_serial
 
-__all__ = ["FIELDS", "IDENTITY_OBJECTS", "NET_SNMP", "Found", "Ident", "identity_oids", "parse_vendor_identity"]
+__all__ = ["FIELDS", "IDENTITY_OBJECTS", "NET_SNMP", "Found", "Ident", "identity_oids", "parse_vendor_identity",
+           "read_vendor_identity"]
 
 FIELDS = ("serial", "model", "firmware", "manufacturer")
 NET_SNMP = 8072  # NET-SNMP-MIB netSnmpAgentOIDs: the agent software, not the maker
@@ -25,8 +27,9 @@ NET_SNMP = 8072  # NET-SNMP-MIB netSnmpAgentOIDs: the agent software, not the ma
 
 class Ident(NamedTuple):
     field: str  # one of FIELDS
-    oid: str  # the instance asked by GET
+    oid: str  # the instance asked by GET; with ``column``, the column whose first row GETNEXT brings
     source: str  # "MIB::object", cited in reports
+    column: bool = False
 
 
 class Found(NamedTuple):
@@ -83,6 +86,12 @@ _HPE = (_group("CPQSINFO-MIB", "1.3.6.1.4.1.232.2.2", model=("cpqSiProductName",
         + _group("CPQSM2-MIB", "1.3.6.1.4.1.232.9.2.2", firmware=("cpqSm2CntlrRomRevision", "2.0")))
 _UBIQUITI = _group("UBNT-UniFi-MIB", "1.3.6.1.4.1.41112.1.6.3", model=("unifiApSystemModel", "3.0"),
                    firmware=("unifiApSystemVersion", "6.0"))
+# airOS radios name themselves in IEEE802dot11-MIB's dot11ResourceInfoTable, one row per radio
+# (indexed by ifIndex): the first row, by GETNEXT on the column.
+_DOT11 = tuple(Ident(field, f"1.2.840.10036.3.1.2.1.{column}", f"IEEE802dot11-MIB::{name}", column=True)
+               for field, column, name in (("manufacturer", 2, "dot11manufacturerName"),
+                                           ("model", 3, "dot11manufacturerProductName"),
+                                           ("firmware", 4, "dot11manufacturerProductVersion")))
 _HIKVISION = _group("HIKVISION-MIB", "1.3.6.1.4.1.39165.1", model=("deviceType", "1.0"),
                     firmware=("softwareVersion", "3.0"))
 # Printers: the serial where makers keep it when prtGeneralSerialNumber is empty (Brother,
@@ -98,14 +107,30 @@ _SHARP = _group("SHARP-MIB", "1.3.6.1.4.1.2385.1.1.19.2.1.3.5.4", serial=("seria
 IDENTITY_OBJECTS: dict[int, tuple[Ident, ...]] = {
     318: _APC, 534: _EATON, 705: _EATON, 476: _VERTIV, 13742: _RARITAN, 1718: _SERVERTECH, 9: _CISCO,
     2636: _JUNIPER, 12356: _FORTINET, 25461: _PALO_ALTO, 6574: _SYNOLOGY, 24681: _QNAP, 789: _NETAPP,
-    674: _DELL, 232: _HPE, 11: _HP, 41112: _UBIQUITI, 39165: _HIKVISION, 641: _LEXMARK, 253: _XEROX,
+    674: _DELL, 232: _HPE, 11: _HP, 41112: _UBIQUITI + _DOT11, 39165: _HIKVISION, 641: _LEXMARK, 253: _XEROX,
     2385: _SHARP, NET_SNMP: _SYNOLOGY + _QNAP + _UBIQUITI,
 }
 
 
-def identity_oids(enterprise: int | None) -> list[str]:
-    """The instances to GET for this maker (empty: nothing to ask)."""
-    return [ident.oid for ident in IDENTITY_OBJECTS.get(enterprise, ())] if enterprise is not None else []
+def identity_oids(enterprise: int | None, column: bool = False) -> list[str]:
+    """The instances to GET for this maker (``column``: the columns to GETNEXT); empty: nothing to ask."""
+    idents = IDENTITY_OBJECTS.get(enterprise, ()) if enterprise is not None else ()
+    return [ident.oid for ident in idents if ident.column == column]
+
+
+async def read_vendor_identity(walker, enterprise: int | None) -> list[Row]:
+    """The maker's scalars in one GET, and its tables' first rows in one GETNEXT (each only if any)."""
+    rows = []
+    for column, ask in ((False, walker.get), (True, walker.next)):
+        oids = identity_oids(enterprise, column)
+        rows += await ask(oids) if oids else []
+    return rows
+
+
+def _answer(ident: Ident, answers: dict[str, object]) -> object:
+    if not ident.column:
+        return answers.get(ident.oid)
+    return next((value for oid, value in answers.items() if oid.startswith(ident.oid + ".")), None)
 
 
 def _usable(field: str, value: object) -> str | None:
@@ -121,7 +146,7 @@ def parse_vendor_identity(rows: Iterable[Row], enterprise: int | None) -> dict[s
     answers = dict(rows)
     found: dict[str, Found] = {}
     for ident in IDENTITY_OBJECTS.get(enterprise, ()) if enterprise is not None else ():
-        value = _usable(ident.field, answers.get(ident.oid))
+        value = _usable(ident.field, _answer(ident, answers))
         if value and ident.field not in found:
             found[ident.field] = Found(value, ident.source)
     return found

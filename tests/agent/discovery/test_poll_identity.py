@@ -11,7 +11,7 @@ import pytest
 
 from agent.discovery.poll import PollLimits, PollTarget, poll_devices
 from agent.discovery.snmp import SnmpCredential
-from tests.snmpsim import free_udp_port, snmpsim_factory  # noqa: F401 - the fixture
+from tests.snmpsim import free_udp_port, recording, snmpsim_factory  # noqa: F401 - the fixture
 
 VENDOR = Path(__file__).resolve().parents[2] / "fixtures" / "snmp" / "vendor"
 FAST = PollLimits(timeout_s=1.0, retries=1, deadline_s=30.0)
@@ -67,6 +67,28 @@ def test_model_serial_and_firmware_with_their_source(sim, name, serial, model, f
     poll = _poll(sim, name)
     assert poll.errors == []
     assert (poll.serial, poll.model, poll.firmware) == (serial, model, firmware)
+    assert sources.items() <= poll.sources.items()
+
+
+# Recordings of real devices (snmpsim-data): the values as recorded.
+RECORDED = [
+    ("UPS/apc-7902b", "1.3.6.1.4.1.318.1.3.4.8", ("5A1551F39430", "AP7902B", "6.7.2"),
+     {"serial": "PowerNet-MIB::rPDU2IdentSerialNumber", "firmware": "PowerNet-MIB::rPDU2IdentFirmwareRev"}),
+    ("network/wifi/ubiquiti-m5", "1.3.6.1.4.1.41112.1.4",
+     (None, "NanoStation M5", "XW.ar934x.v5.6-beta4.22359.140521.1836"),
+     {"model": "IEEE802dot11-MIB::dot11manufacturerProductName",
+      "manufacturer": "IEEE802dot11-MIB::dot11manufacturerName"}),
+]
+
+
+@pytest.mark.parametrize(("name", "sys_object_id", "identity", "sources"), RECORDED, ids=[r[0] for r in RECORDED])
+def test_recorded_devices_identity_from_their_makers_mib(snmpsim_factory, name, sys_object_id, identity, sources):  # noqa: F811
+    sim = snmpsim_factory({"rec": recording(name)}, [("127.0.0.1", free_udp_port())])
+    host, port = sim.endpoints[0]
+    poll = asyncio.run(poll_devices([PollTarget(host, port, SnmpCredential("rec", "2c", community="rec"), sys_object_id)],
+                                    FAST))[f"{host}:{port}"]
+    assert poll.errors == []
+    assert (poll.serial, poll.model, poll.firmware) == identity
     assert sources.items() <= poll.sources.items()
 
 

@@ -15,11 +15,22 @@ def test_only_the_makers_own_objects_are_asked():
     assert {oid.split(".")[6] for oid in identity_oids(NET_SNMP)} == {"6574", "24681", "41112"}
 
 
-def test_every_object_is_an_instance_with_a_cited_source():
+def test_every_object_is_an_instance_or_a_column_with_a_cited_source():
     for idents in IDENTITY_OBJECTS.values():
         for ident in idents:
             assert ident.field in ("serial", "model", "firmware", "manufacturer")
-            assert ident.oid.startswith("1.3.6.1.4.1.") and "::" in ident.source
+            assert ident.oid.startswith(("1.3.6.1.4.1.", "1.2.840.10036.")) and "::" in ident.source
+            assert ident.column or ident.oid.endswith((".0", ".1", ".61"))  # a scalar or a table's first row
+
+
+def test_a_tables_first_row_comes_from_the_getnext_answer():
+    # The manufacturer column's GETNEXT ran past its end (into the next column): no row, no value.
+    answers = [("1.2.840.10036.3.1.2.1.3.5", b"NanoStation M5"), ("1.2.840.10036.3.1.2.1.4.5", b"XW.v5.6")]
+    found = parse_vendor_identity(answers, 41112)
+    assert found["model"] == Found("NanoStation M5", "IEEE802dot11-MIB::dot11manufacturerProductName")
+    assert found["firmware"].value == "XW.v5.6" and "manufacturer" not in found
+    assert identity_oids(41112, column=True) == ["1.2.840.10036.3.1.2.1.2", "1.2.840.10036.3.1.2.1.3",
+                                                 "1.2.840.10036.3.1.2.1.4"]
 
 
 def test_first_usable_value_wins_and_placeholders_are_refused():
