@@ -29,7 +29,9 @@ import itertools
 import json
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.discovery.scan import snmp_scan_report  # noqa: E402
 from agent.discovery.snmp import SnmpCredential  # noqa: E402
-from tests.snmpsim import free_udp_port, recording, start_snmpsim  # noqa: E402
+from tests.snmpsim import _write_recording, free_udp_port, recording, start_snmpsim  # noqa: E402
 
 COMMUNITY = "public"
 # (kind, recording, devices per 100): the SNMP-managed devices of an office of some 1,500 people
@@ -55,6 +57,20 @@ MIX = (
     ("camera", "camera/samsung-ipolis", 20),
 )
 
+# Catalyst switches keep one bridge instance per VLAN, read with community@vlan (agent/discovery/vlan_fdb.py):
+# the recording's operational VLANs (CISCO-VTP-MIB vtpVlanState) are served under those communities too,
+# trimmed to BRIDGE-MIB (four more copies of the whole recording left snmpsim too busy to answer in time).
+VLANS = {"network/switch/cisco-c3560": (1, 2, 3, 1119)}
+
+
+def _recordings(name: str, source: Path, directory: Path) -> dict[str, Path]:
+    if not VLANS.get(name):
+        return {COMMUNITY: source}
+    bridge = directory / f"{Path(name).name}-bridge.snmprec"
+    if not bridge.exists():
+        _write_recording(source, bridge, ("1.3.6.1.2.1.17.",))
+    return {COMMUNITY: source, **{f"{COMMUNITY}@{vlan}": bridge for vlan in VLANS[name]}}
+
 
 def _plan(devices: int) -> list[tuple[str, Path, list[tuple[str, int]]]]:
     """Each recording with its share of the loopback endpoints (127.0.1.1 onwards, one port)."""
@@ -65,7 +81,7 @@ def _plan(devices: int) -> list[tuple[str, Path, list[tuple[str, int]]]]:
     plan = []
     for (kind, name, _share), count in zip(MIX, counts):
         source = Path(name) if name.startswith("/") else recording(name)
-        plan.append((kind, source, [(next(addresses), port) for _ in range(count)]))
+        plan.append((kind, name, source, [(next(addresses), port) for _ in range(count)]))
     return plan
 
 
@@ -95,16 +111,16 @@ def main() -> None:
     if not 1 <= devices <= 5000 or not 1 <= args.per_process <= 1000 or not 1 <= args.runs <= 20:
         raise SystemExit("bench: --devices must be 1-5000, --per-process 1-1000, --runs 1-20")
     plan = _plan(devices)
-    sims = []
+    sims, scratch = [], Path(tempfile.mkdtemp(prefix="stocktake-bench-"))
     try:
-        for kind, source, endpoints in plan:
+        for kind, name, source, endpoints in plan:
             # One snmpsim process per 25 endpoints at most: 8 processes of ~60 measured slower
             # (0.16 s of simulator CPU per device against 0.11 s), 50 of 10 no faster.
-            sims.append([start_snmpsim({COMMUNITY: source}, endpoints[start:start + args.per_process])
+            sims.append([start_snmpsim(_recordings(name, source, scratch), endpoints[start:start + args.per_process])
                          for start in range(0, len(endpoints), args.per_process)])
         # Addresses of the kinds interleaved, as on a real network (and so that the devices
         # polled at once spread over every snmpsim process).
-        rounds = itertools.zip_longest(*(endpoints for _kind, _source, endpoints in plan))
+        rounds = itertools.zip_longest(*(endpoints for _kind, _name, _source, endpoints in plan))
         targets = [endpoint for round_ in rounds for endpoint in round_ if endpoint is not None]
         runs = []  # (wall, poller CPU, simulator CPU per kind, report) of each run; the median run is reported
         for _ in range(args.runs):
@@ -120,12 +136,13 @@ def main() -> None:
     finally:
         for sim in (sim for group in sims for sim in group):
             sim.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     wanted = {host for host, _port in targets}
     polled = [d for d in report["devices"] if d.get("ip") in wanted and d.get("found_by") == ["snmp"]]
     errors = [f"{d['ip']}: {d['error']}" for d in polled if d.get("error")]
     by_kind = {}
     cpus = iter(simulator_cpus)
-    for kind, _source, endpoints in plan:
+    for kind, _name, _source, endpoints in plan:
         hosts = {host for host, _port in endpoints}
         mine = [d for d in polled if d["ip"] in hosts]
         by_kind[kind] = {"devices": len(endpoints), "polled": len(mine),

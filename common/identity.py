@@ -62,6 +62,7 @@ _JUNK_SERIALS = frozenset(
         "12345678",
         "0x00000000",
         "VMware-",
+        "<private>",  # agents that hide their serial (Ubiquiti, some printers)
     )
 )
 # A serial made of one repeated character ("0", "00000000", "XXXXXXX", "-----").

@@ -252,6 +252,8 @@ class Neighbour(_Record):
     remote_port: Name | None = None
     remote_mac: MacText | None = None
     remote_ip: IpText | None = None
+    # The neighbour's platform or model as CDP announces it (cdpCachePlatform, e.g. "cisco WS-C2960X-48FPD-L").
+    remote_platform: Name | None = None
 
 
 class HostDevice(_Record):

@@ -18,8 +18,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from agent.discovery import vlan_fdb
 from agent.discovery.classify import enterprise_number, probes_for
-from agent.discovery.mibs import arp, bridge, entity, host_resources, interfaces, lldp, printer, ups
+from agent.discovery.mibs import (arp, bridge, cdp, entity, host_resources, interfaces, lldp, lldp_v2, printer, ups,
+                                  vendor_identity)
 from agent.discovery.mibs.rows import Row
 from agent.discovery.snmp import SnmpCredential, open_walker
 
@@ -35,6 +37,7 @@ class PollLimits(NamedTuple):
     max_oids: int = 50_000  # rows per walked column
     deadline_s: float = 60.0  # all tables of one device
     walks_in_flight: int = 4  # per device: small agents (printers, UPS cards) drop bursts
+    max_vlans: int = 64  # per-VLAN bridge instances read on a Cisco switch (vlan_fdb)
 
 
 class Table(NamedTuple):
@@ -55,7 +58,18 @@ TABLES: tuple[Table, ...] = (
     Table("printer", printer.ROOTS),
     Table("ups", ups.ROOTS),
     Table("lldp", lldp.ROOTS),
+    Table("lldp_v2", lldp_v2.ROOTS),
+    Table("cdp", cdp.ROOTS, columns=True),
 )
+# Which MIB object each standard table's parser fills a field from (the "why" cites it).
+STANDARD_SOURCES = {
+    "ups": {"manufacturer": "UPS-MIB::upsIdentManufacturer", "model": "UPS-MIB::upsIdentModel",
+            "firmware": "UPS-MIB::upsIdentUPSSoftwareVersion"},
+    "entity": {"serial": "ENTITY-MIB::entPhysicalSerialNum", "model": "ENTITY-MIB::entPhysicalModelName",
+               "manufacturer": "ENTITY-MIB::entPhysicalMfgName",
+               "firmware": "ENTITY-MIB::entPhysicalSoftwareRev/entPhysicalFirmwareRev"},
+    "printer": {"serial": "Printer-MIB::prtGeneralSerialNumber (or the maker's printer MIB)"},
+}
 # Read in steps, each deciding the next (see _arp_rows and _bridge_rows).
 ARP_TABLES = (Table("arp", arp.PHYSICAL_ROOTS, columns=True), Table("arp", arp.MEDIA_ROOTS, columns=True))
 BRIDGE_TABLES = (Table("bridge", bridge.PORT_MAP_ROOTS), Table("bridge", bridge.Q_FDB_ROOTS, columns=True),
@@ -91,6 +105,8 @@ class DevicePoll:
     neighbours: list[dict] = field(default_factory=list)
     arp: list[dict] = field(default_factory=list)  # {"ip", "mac"} from the device's ARP cache
     errors: list[str] = field(default_factory=list)
+    # Where serial, model, firmware and manufacturer came from ("ENTITY-MIB::entPhysicalSerialNum"...).
+    sources: dict[str, str] = field(default_factory=dict)
 
     def device_fields(self) -> dict:
         """The DiscoveredDevice fields this poll fills (empty ones left out)."""
@@ -129,7 +145,8 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
             rows += result
         return rows
 
-    vendor_serial = printer.vendor_roots(enterprise_number(target.sys_object_id))
+    maker = enterprise_number(target.sys_object_id)
+    vendor_serial = printer.vendor_roots(maker)
     tables = [Table(t.name, t.roots + vendor_serial) if t.name == "printer" else t for t in TABLES]
     # Vendor-MIB probes ride in the same first GETNEXT as the tables' probes: no extra request.
     vendor_probes = probes_for(target.sys_object_id, target.sys_descr)
@@ -151,14 +168,16 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
         if table.name == "entity" and present and present[table.roots[0]][1] == entity.CHASSIS:
             # The first entity is a chassis, so it is the lowest-indexed one: nothing else to look through.
             first = present[table.roots[0]]
-            return [first] + await walker.get(entity.detail_oids(first[0][len(table.roots[0]) + 1:]))
+            rows = [first] + await walker.get(entity.detail_oids(first[0][len(table.roots[0]) + 1:]))
+            return rows + await _entity_serials(rows, walk_all)
         if not table.columns:
             return await walk_all(table.roots)
         first = await walk_root(table.roots[0])
         if not first:
             return []
         if table.name == "entity":
-            return first + await _entity_rows(first, walk_all, walker.get)
+            rows = first + await _entity_rows(first, walk_all, walker.get)
+            return rows + await _entity_serials(rows, walk_all)
         if table.name == "interfaces":
             return first + await _interface_rows(len(first), walk_all)
         return first + await walk_all(table.roots[1:], len(first))
@@ -168,10 +187,16 @@ async def poll_device(engine, target: PollTarget, limits: PollLimits = PollLimit
         return [(probe.id, True) for probe in answered]
 
     walks = {table.name: walk_table(table) for table in tables}
-    walks["arp"], walks["bridge"] = _arp_rows(walk_table), _bridge_rows(walk_table)
+    walks["arp"], walks["bridge"] = _arp_rows(walk_table), asyncio.ensure_future(_bridge_rows(walk_table))
     walks["vendor_probes"] = answered_probes()
+    if maker in vendor_identity.IDENTITY_OBJECTS:
+        walks["vendor"] = vendor_identity.read_vendor_identity(walker, maker)
+    if maker == vlan_fdb.CISCO:
+        # No VLAN is started in the last quarter of the deadline: what was read must be kept.
+        walks["vlan_bridge"] = _vlan_rows(walks["bridge"], lambda: vlan_fdb.vlan_fdb_rows(
+            walk_root, _vlan_walker(engine, target, limits, gate), limits.max_vlans, deadline - limits.deadline_s / 4))
     walked, errors = await _within_deadline(walks, max(0.0, deadline - loop.time()), limits.deadline_s)
-    poll = _parse(walked, errors)
+    poll = _parse(walked, errors, maker)
     poll.probes = frozenset(probe_id for probe_id, _ in walked.get("vendor_probes", []))
     return poll
 
@@ -218,6 +243,37 @@ async def _entity_rows(classes: list[Row], walk_all, get) -> list[Row]:
     return rows + await get(entity.detail_oids(index))
 
 
+async def _vlan_rows(bridge_walk: asyncio.Future, read_vlans):
+    """The per-VLAN instances (``read_vlans()``) only when Q-BRIDGE's forwarding table, which covers
+    every VLAN, was empty: a switch that fills it has nothing more to tell per VLAN."""
+    try:
+        rows = await asyncio.shield(bridge_walk)
+    except Exception:  # noqa: BLE001 - the bridge walk names its own error
+        rows = []
+    if any(oid.startswith(bridge.DOT1Q_TP_FDB_PORT + ".") for oid, _value in rows):
+        return [], None
+    return await read_vlans()
+
+
+def _vlan_walker(engine, target: PollTarget, limits: PollLimits, gate: asyncio.Semaphore):
+    """``open(vlan) -> walk(root, limit=None)`` on one VLAN's bridge instance, within the device's walk gate."""
+    async def open_vlan(vlan: int):
+        walker = await open_walker(engine, target.host, target.port, vlan_fdb.vlan_credential(target.credential, vlan),
+                                   limits.timeout_s, limits.retries, limits.max_repetitions, limits.max_oids)
+
+        async def walk_vlan(root: str, limit: int | None = None) -> list[Row]:
+            async with gate:
+                return await walker.walk(root, limit)
+        return walk_vlan
+    return open_vlan
+
+
+async def _entity_serials(rows: list[Row], walk_all) -> list[Row]:
+    """Every entity's class and serial, only when the chassis has no usable serial (a stack or a
+    modular box whose chassis row is blank but whose first module carries one)."""
+    return [] if "serial" in entity.parse_entity(rows) else await walk_all(entity.SERIAL_ROOTS)
+
+
 async def _interface_rows(count: int, walk_all) -> list[Row]:
     """MAC, name and speed of the ``count`` interfaces ifDescr listed; ifSpeed (which saturates
     at 4.3 Gb/s) only when ifHighSpeed does not cover them all."""
@@ -248,7 +304,7 @@ async def _within_deadline(walks: dict, remaining_s: float, deadline_s: float) -
     return walked, errors
 
 
-def _parse(walked: dict[str, list[Row]], errors: list[str]) -> DevicePoll:
+def _parse(walked: dict[str, list[Row]], errors: list[str], maker: int | None = None) -> DevicePoll:
     """Turn the walked rows into a DevicePoll; a parser that chokes costs only its table."""
     poll = DevicePoll(errors=errors)
 
@@ -263,9 +319,16 @@ def _parse(walked: dict[str, list[Row]], errors: list[str]) -> DevicePoll:
     poll.interfaces = parsed("interfaces", interfaces.parse_interfaces, default=[])
     poll.addresses = parsed("addresses", interfaces.parse_addresses, default={})
     # ENTITY-MIB names the chassis; a UPS card's upsIdent fills what it leaves out.
-    for key, value in {**parsed("ups", ups.parse_ups, default={}), **parsed("entity", entity.parse_entity, default={}),
-                       **parsed("printer", printer.parse_printer, default={})}.items():
-        setattr(poll, key, value)
+    for table_name, parser in (("ups", ups.parse_ups), ("entity", entity.parse_entity), ("printer", printer.parse_printer)):
+        for key, value in parsed(table_name, parser, default={}).items():
+            setattr(poll, key, value)
+            if key in STANDARD_SOURCES[table_name]:
+                poll.sources[key] = STANDARD_SOURCES[table_name][key]
+    # The maker's own MIB fills what the standard ones left blank.
+    for key, found in parsed("vendor", vendor_identity.parse_vendor_identity, maker, default={}).items():
+        if getattr(poll, key) is None:
+            setattr(poll, key, found.value)
+            poll.sources[key] = found.source
     poll.host_devices = parsed("host_devices", host_resources.parse_host_devices, default=[])
     poll.storage = parsed("storage", host_resources.parse_storage, default=[])
     poll.software = parsed("software", host_resources.parse_software, default=[])
@@ -277,8 +340,39 @@ def _parse(walked: dict[str, list[Row]], errors: list[str]) -> DevicePoll:
     poll.bridge = bool(walked.get("bridge"))
     _add_learned_macs(poll.interfaces, parsed("bridge", bridge.parse_learned_macs, default={}))
     names = {i["index"]: i["name"] for i in poll.interfaces if i.get("name")}
-    poll.neighbours = parsed("lldp", lldp.parse_neighbours, names, default=[])
+    _add_vlan_macs(poll, walked.get("vlan_bridge"))
+    poll.neighbours = _merge_neighbours(parsed("lldp", lldp.parse_neighbours, names, default=[]),
+                                        parsed("lldp_v2", lldp_v2.parse_v2_neighbours, names, default=[]),
+                                        parsed("cdp", cdp.parse_cdp_neighbours, names, default=[]))
     return poll
+
+
+def _add_vlan_macs(poll: DevicePoll, result: tuple[list[list[Row]], str | None] | None) -> None:
+    """Merge the per-VLAN forwarding tables (vlan_fdb) into the interfaces' learnt MACs."""
+    if not result:
+        return
+    instances, error = result
+    if error:
+        poll.errors.append(f"vlan_bridge: {error}")
+    if instances:
+        poll.bridge = True
+        learned = vlan_fdb.learned_per_vlan(instances)
+        by_index = {i["index"]: i.get("learned_macs", []) for i in poll.interfaces if "index" in i}
+        _add_learned_macs(poll.interfaces, {index: sorted(set(macs) | set(by_index.get(index, [])))
+                                            for index, macs in learned.items()})
+
+
+def _merge_neighbours(*sources: list[dict]) -> list[dict]:
+    """One record per (local port, neighbour): LLDP-MIB first, then LLDP-V2-MIB, then CDP; a
+    neighbour heard twice keeps the first record, completed with the fields only a later one has
+    (CDP's platform). A neighbour is known by name, else MAC, else address."""
+    merged: dict[tuple, dict] = {}
+    for neighbours in sources:
+        for neighbour in neighbours:
+            who = neighbour.get("remote_name") or neighbour.get("remote_mac") or neighbour.get("remote_ip")
+            key = (neighbour.get("local_port"), who) if who else (len(merged),)
+            merged[key] = {**neighbour, **merged[key]} if key in merged else dict(neighbour)
+    return list(merged.values())[:lldp.MAX_NEIGHBOURS]
 
 
 def _add_learned_macs(found: list[dict], learned: dict[int, list[str]]) -> None:

@@ -42,6 +42,8 @@ class SnmpCredential(NamedTuple):
     auth_key: str = ""
     priv_protocol: str = "AES"  # AES, AES256, DES
     priv_key: str = ""
+    # SNMPv3 context name: one bridge instance per VLAN on Cisco switches ("vlan-10"); "" the default.
+    context: str = ""
 
     def __repr__(self) -> str:
         return f"SnmpCredential(name={self.name!r}, version={self.version!r})"
@@ -172,7 +174,8 @@ async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_r
     from pysnmp.proto.rfc1902 import Null, ObjectName
     from pysnmp.proto.rfc1905 import EndOfMibView
 
-    address, _params = LCD.configure(engine, _auth_data(credential), target, b"")
+    context = credential.context.encode()
+    address, _params = LCD.configure(engine, _auth_data(credential), target, context)
     generator, loop = BulkCommandGeneratorSingleRun(), asyncio.get_running_loop()
     prefix = tuple(int(arc) for arc in root.strip(".").split("."))
     cursor, rows, ramp = ObjectName(prefix), [], FIRST_REPETITIONS if ramp else max_repetitions
@@ -185,7 +188,7 @@ async def bulk_walk(engine, target, credential: SnmpCredential, root: str, max_r
 
         # An agent computes every successor asked for: small first, as the v2c walker does.
         wanted, ramp = min(max_repetitions, max_oids - len(rows), ramp), ramp * 2
-        generator.send_varbinds(engine, address, None, b"", 0, wanted, [(cursor, Null(""))], deliver)
+        generator.send_varbinds(engine, address, None, context, 0, wanted, [(cursor, Null(""))], deliver)
         indication, status, var_binds = await answer
         if indication:
             raise SnmpError(f"walk of {root}: {_describe(indication, credential)}")
@@ -255,7 +258,7 @@ async def open_walker(engine, host: str, port: int, credential: SnmpCredential, 
 
     async def get_v3(oids: list[str], command=hl.get_cmd) -> list[tuple[str, object]]:
         indication, status, _index, var_binds = await command(
-            engine, _auth_data(credential), target, hl.ContextData(),
+            engine, _auth_data(credential), target, hl.ContextData(contextName=credential.context.encode()),
             *[hl.ObjectType(hl.ObjectIdentity(oid)) for oid in oids], lookupMib=False)
         if indication:
             raise SnmpError(f"{host}: get of {oids[0]}: {_describe(indication, credential)}")

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from agent.discovery.mibs.rows import Row, table, text
 from common.identity import normalize_serial
 
-__all__ = ["CHASSIS", "CHOICE_ROOTS", "DETAIL_ROOTS", "ENT_PHYSICAL_ENTRY", "ROOTS", "chassis_index", "detail_oids",
-           "parse_entity"]
+__all__ = ["CHASSIS", "CHOICE_ROOTS", "DETAIL_ROOTS", "ENT_PHYSICAL_ENTRY", "ROOTS", "SERIAL_ROOTS", "chassis_index",
+           "detail_oids", "parse_entity"]
 
 ENT_PHYSICAL_ENTRY = "1.3.6.1.2.1.47.1.1.1.1"
 CONTAINED_IN, CLASS, FIRMWARE_REV, SOFTWARE_REV, SERIAL, MFG_NAME, MODEL_NAME = 4, 5, 9, 10, 11, 12, 13
-CHASSIS = 3  # PhysicalClass chassis(3)
+CHASSIS, MODULE = 3, 9  # PhysicalClass chassis(3), module(9)
 # entPhysicalClass first: a device without it has no entity table and the other columns are skipped.
 ROOTS = tuple(f"{ENT_PHYSICAL_ENTRY}.{column}" for column in (CLASS, CONTAINED_IN, FIRMWARE_REV, SOFTWARE_REV,
                                                                  SERIAL, MFG_NAME, MODEL_NAME))
@@ -27,6 +27,8 @@ ROOTS = tuple(f"{ENT_PHYSICAL_ENTRY}.{column}" for column in (CLASS, CONTAINED_I
 
 # What picks the chassis (walked for every entity), and what is read of the chassis alone.
 CHOICE_ROOTS, DETAIL_ROOTS = ROOTS[:2], ROOTS[2:]
+# Walked only when the chassis has no serial: which other chassis or module carries one.
+SERIAL_ROOTS = (f"{ENT_PHYSICAL_ENTRY}.{CLASS}", f"{ENT_PHYSICAL_ENTRY}.{SERIAL}")
 
 
 def detail_oids(index: str) -> list[str]:
@@ -59,16 +61,28 @@ def _chassis(entities: dict[str, dict[int, object]]) -> dict[int, object] | None
     return None
 
 
+def _first_serial(entities: dict[str, dict[int, object]]) -> str | None:
+    """A blank chassis's fallback: the first chassis, else the first module, with a usable serial
+    (stack members and supervisor modules carry the serial the chassis row leaves blank)."""
+    for wanted in (CHASSIS, MODULE):
+        for index in sorted(entities, key=_index):
+            serial = normalize_serial(text(entities[index].get(SERIAL))) if entities[index].get(CLASS) == wanted else None
+            if serial:
+                return serial
+    return None
+
+
 def parse_entity(rows: Iterable[Row]) -> dict:
     """``serial``, ``model``, ``manufacturer`` and ``firmware`` of the chassis entity (keys only when known).
 
     firmware is the software the box runs (entPhysicalSoftwareRev), else its firmware
     revision: for switches and routers that is the OS version people upgrade."""
-    chassis = _chassis(table(rows, ENT_PHYSICAL_ENTRY))
+    entities = table(rows, ENT_PHYSICAL_ENTRY)
+    chassis = _chassis(entities)
     if chassis is None:
         return {}
     found = {
-        "serial": normalize_serial(text(chassis.get(SERIAL))),
+        "serial": normalize_serial(text(chassis.get(SERIAL))) or _first_serial(entities),
         "model": text(chassis.get(MODEL_NAME)),
         "manufacturer": text(chassis.get(MFG_NAME)),
         "firmware": text(chassis.get(SOFTWARE_REV)) or text(chassis.get(FIRMWARE_REV)),

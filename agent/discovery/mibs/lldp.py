@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from agent.discovery.mibs.rows import Row, index_arcs, inet_address, mac, table, text
 
-__all__ = ["MAX_NEIGHBOURS", "ROOTS", "parse_neighbours"]
+__all__ = ["MAX_NEIGHBOURS", "ROOTS", "address_id", "parse_neighbours", "port_text"]
 
 LLDP_LOC_PORT_ENTRY = "1.0.8802.1.1.2.1.3.7.1"
 LLDP_REM_ENTRY = "1.0.8802.1.1.2.1.4.1.1"
@@ -28,18 +28,18 @@ PORT_ALIAS, PORT_MAC, PORT_ADDRESS, PORT_NAME, PORT_LOCAL = 1, 3, 4, 5, 7
 MAX_NEIGHBOURS = 4096  # common.schema.DiscoveredDevice.neighbours
 
 
-def _address(value: object) -> str | None:
+def address_id(value: object) -> str | None:
     """A networkAddress id: an IANA address family octet (1 IPv4, 2 IPv6), then the address."""
     if isinstance(value, bytes) and len(value) in (5, 17) and value[0] in (1, 2):
         return inet_address(value[0], tuple(value[1:]))
     return None
 
 
-def _port_text(subtype: object, value: object) -> str | None:
+def port_text(subtype: object, value: object) -> str | None:
     if subtype == PORT_MAC:
         return mac(value)
     if subtype == PORT_ADDRESS:
-        return _address(value)
+        return address_id(value)
     return text(value)
 
 
@@ -82,9 +82,9 @@ def parse_neighbours(rows: Iterable[Row], interfaces: dict[int, str]) -> list[di
         neighbour = {
             "local_port": _local_port(arcs[1], local.get(arcs[1], {}), interfaces),
             "remote_name": text(entry.get(SYS_NAME)) or own_name,
-            "remote_port": _port_text(entry.get(PORT_SUBTYPE), entry.get(PORT_ID)) or text(entry.get(PORT_DESC)),
+            "remote_port": port_text(entry.get(PORT_SUBTYPE), entry.get(PORT_ID)) or text(entry.get(PORT_DESC)),
             "remote_mac": mac(chassis_id) if chassis_subtype == CHASSIS_MAC else None,
-            "remote_ip": addresses.get(arcs) or (_address(chassis_id) if chassis_subtype == CHASSIS_ADDRESS else None),
+            "remote_ip": addresses.get(arcs) or (address_id(chassis_id) if chassis_subtype == CHASSIS_ADDRESS else None),
         }
         neighbours.append({key: value for key, value in neighbour.items() if value})
         if len(neighbours) == MAX_NEIGHBOURS:
