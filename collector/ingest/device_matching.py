@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from collector.db import chunked
 from collector.ingest.device_identity import IP_PREFIX, identity_keys, scan_scope
-from collector.models import Asset, AssetNic, Device
+from collector.models import Device
 from common.identity import normalize_mac, normalize_serial
 from common.schema import DiscoveredDevice
 
-__all__ = ["DeviceBatch", "link_devices"]
+__all__ = ["DeviceBatch"]
 
 _RANK = {"serial": 0, "snmp": 1, "ip": 2}  # identity key kinds, strongest first
 
@@ -137,30 +137,3 @@ class DeviceBatch:
         device.last_seen_at = max(filter(None, (device.last_seen_at, seen.seen_at)))
         device.last_seen_by = self.agent_id
         device.observation_id = observation_id
-
-
-def link_devices(session: Session, devices: list[Device]) -> int:
-    """Link unlinked devices to assets: by a NIC's MAC, else by serial. Returns how many were linked."""
-    pending = [d for d in devices if d.asset_id is None]
-    nics: dict[str, tuple[int, str]] = {}
-    for chunk in chunked(sorted({d.mac for d in pending if d.mac})):
-        for mac, asset_id, name in session.execute(select(AssetNic.mac, AssetNic.asset_id, AssetNic.name)
-                                                   .where(AssetNic.mac.in_(chunk)).order_by(AssetNic.id)):
-            nics.setdefault(mac, (asset_id, name))
-    serials: dict[str, int] = {}
-    for chunk in chunked(sorted({d.serial for d in pending if d.serial})):
-        for serial, asset_id in session.execute(select(Asset.serial, Asset.id).where(Asset.serial.in_(chunk))
-                                                .order_by(Asset.id)):
-            serials.setdefault(serial, asset_id)
-    linked = 0
-    for device in pending:
-        if device.mac in nics:
-            asset_id, name = nics[device.mac]
-            device.asset_id, device.link_reason = asset_id, f"MAC {device.mac} is NIC {name} of asset {asset_id}"
-        elif device.serial in serials:
-            asset_id = serials[device.serial]
-            device.asset_id, device.link_reason = asset_id, f"serial {device.serial} of asset {asset_id}"
-        else:
-            continue
-        linked += 1
-    return linked

@@ -67,7 +67,8 @@ _IDS = bindparam("ids", expanding=True)
 _NICS = select(AssetNic.asset_id, AssetNic.mac).where(AssetNic.mac.is_not(None), AssetNic.virtual.is_(False))
 _NICS_OF = _NICS.where(AssetNic.asset_id.in_(_IDS))
 _ASSETS = (select(Asset.id, Asset.serial, Asset.vendor, Asset.model, Asset.smbios_uuid, Asset.hostname, Asset.fqdn,
-                  Asset.primary_user, Asset.last_seen_at, Observation.last_report_id, Observation.last_collected_at)
+                  Asset.primary_user, Asset.last_seen_at, Observation.last_report_id, Observation.last_collected_at,
+                  Asset.agent_id, Asset.first_seen_at, Asset.cpu_model, Asset.memory_bytes)
            .outerjoin(Observation, Observation.id == Asset.observation_id))
 _ASSETS_OF = _ASSETS.where(Asset.id.in_(_IDS))
 _DEVICES = select(Device.id, Device.mac, Device.ip, Device.sys_name, Device.serial, Device.vendor, Device.model,
@@ -114,14 +115,15 @@ def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
     subjects = []
     empty: frozenset[str] = frozenset()
     for (asset_id, serial, vendor, model, smbios_uuid, hostname, fqdn, primary_user, last_seen_at, report_id,
-         collected_at) in _rows(session, (_ASSETS, _ASSETS_OF), ids):
+         collected_at, agent_id, first_seen_at, cpu_model, memory_bytes) in _rows(session, (_ASSETS, _ASSETS_OF), ids):
         host, full = _names(hostname, fqdn)
         evidence = (f"agent report {report_id} at {collected_at.isoformat(timespec='seconds')}"
                     if report_id else f"agent asset {asset_id}")
         found = macs.get(asset_id)
         subjects.append(Subject(("asset", asset_id), "asset", asset_id, "agent", serial, vendor, model, smbios_uuid,
                                 frozenset(found) if found else empty, host, full, None, primary_user, None,
-                                last_seen_at, evidence))
+                                last_seen_at, evidence, agent_id, first_seen_at,
+                                (cpu_model, memory_bytes) if cpu_model or memory_bytes else None))
     return subjects
 
 

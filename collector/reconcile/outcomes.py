@@ -158,7 +158,7 @@ def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Ide
                     f"conflict:ci:{identification.ci.id}", "conflict", identification.ci.id, key,
                     f"{subject.kind} {subject.id} matches {identification.ci.label} and also {other.label}",
                     {"subject": list(key), "matched": identification.explanation,
-                     "also": [{"ci_id": other.id, "by": reason}]}))
+                     "ci_ids": [identification.ci.id, other.id], "also": [{"ci_id": other.id, "by": reason}]}))
         elif identification.outcome == "duplicate":
             for ci in identification.duplicates:
                 claimed[ci.id].append(subject)
@@ -178,8 +178,9 @@ def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Ide
                  "ip_hint": subject.ip, "last_seen_at": _iso(subject.last_seen_at)}))
     judge = _Judge(rules, now)
     for ci in sorted(cis, key=lambda c: c.id):
-        seen = sorted(by_ci.get(ci.id, []), key=lambda s: s.key)
-        last_seen = max((s.last_seen_at for s in seen + claimed.get(ci.id, [])), default=None)
+        # A duplicate's subject is judged against each CI that claims it: the register rows may all drift.
+        seen = sorted(by_ci.get(ci.id, []) + claimed.get(ci.id, []), key=lambda s: s.key)
+        last_seen = max((s.last_seen_at for s in seen), default=None)
         observed, differences = judge.judge(ci, seen)
         outcomes.states[ci.id] = {"observed": observed, "last_seen_at": last_seen}
         _ci_exceptions(outcomes, ci, seen, last_seen, differences, rules, fresh_after)
