@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from collector.reconcile import store
+from collector.reconcile import ports, store
 from collector.reconcile.loading import candidate_ci_ids, load_cis, load_subjects, related_subject_keys
 from collector.reconcile.matching import CiIndex, FleetFacts, Identification, identify
 from collector.reconcile.outcomes import Outcomes, evaluate
@@ -49,6 +49,10 @@ def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_r
         cis = load_cis(session)
         index, facts = CiIndex(cis), FleetFacts.of(subjects, rules)
         identifications = {s.key: identify(s, index, facts, rules) for s in subjects}
+        switches = ports.switch_ids(subjects)
+        if switches:
+            subjects = ports.located(subjects, {i: m.ci for (kind, i), m in identifications.items()
+                                                if kind == "device" and i in switches and m.ci is not None})
         outcomes = evaluate(subjects, identifications, cis, facts, rules, now)
         register_duplicates(index, facts, outcomes)
         return _finish(session, "full", outcomes, now, dry_run, scope=None, started=started)
@@ -78,7 +82,7 @@ def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, a
         ci = index.by_id.get(others[subject.key])
         if ci is not None:
             identifications[subject.key] = _carried(ci)
-    scope_subjects = targets + other_subjects
+    scope_subjects = _located(session, targets + other_subjects)
     outcomes = evaluate(scope_subjects, identifications, cis, facts, rules, now)
     # Keep only clone findings about the targets' own identifiers: the slice cannot judge others.
     outcomes.exceptions = {k: v for k, v in outcomes.exceptions.items()
@@ -88,6 +92,17 @@ def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, a
     outcomes.matches = {k: v for k, v in outcomes.matches.items() if k in target_keys}
     scope = store.Scope(ci_ids=set(ci_ids), subjects=target_keys, clone_keys=_clone_keys(targets), previous=previous)
     return _finish(session, "incremental", outcomes, now, dry_run, scope, started)
+
+
+def _located(session: Session, subjects: list[Subject]) -> list[Subject]:
+    """Switch-port locations from the CIs the switches were matched to by the runs so far."""
+    switches = ports.switch_ids(subjects)
+    if not switches:
+        return subjects
+    matched = store.stored_matches(session.connection(), {("device", i) for i in switches})
+    cis = {ci.id: ci for ci in load_cis(session, sorted({row.ci_id for row in matched.values() if row.ci_id}))}
+    return ports.located(subjects, {key[1]: cis[row.ci_id] for key, row in matched.items()
+                                    if row.outcome == "matched" and row.ci_id in cis})
 
 
 def _carried(ci: CiRecord) -> Identification:

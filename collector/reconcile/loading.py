@@ -72,8 +72,13 @@ _ASSETS = (select(Asset.id, Asset.serial, Asset.vendor, Asset.model, Asset.smbio
            .outerjoin(Observation, Observation.id == Asset.observation_id))
 _ASSETS_OF = _ASSETS.where(Asset.id.in_(_IDS))
 _DEVICES = select(Device.id, Device.mac, Device.ip, Device.sys_name, Device.serial, Device.vendor, Device.model,
-                  Device.found_by, Device.last_seen_at).where(Device.asset_id.is_(None))
+                  Device.found_by, Device.last_seen_at, Device.switch_device_id,
+                  Device.switch_port).where(Device.asset_id.is_(None))
 _DEVICES_OF = _DEVICES.where(Device.id.in_(_IDS))
+# The ports an asset's own NICs were placed on (a linked device is the asset seen by a scan).
+_ASSET_PORTS = (select(Device.asset_id, Device.switch_device_id, Device.switch_port, Device.port_seen_at)
+                .where(Device.asset_id.is_not(None), Device.switch_device_id.is_not(None)))
+_ASSET_PORTS_OF = _ASSET_PORTS.where(Device.asset_id.in_(_IDS))
 _CI_MACS = select(CiMac.ci_id, CiMac.mac)
 _CI_MACS_OF = _CI_MACS.where(CiMac.ci_id.in_(_IDS))
 _CIS = select(ConfigurationItem.id, ConfigurationItem.ci_class, ConfigurationItem.asset_tag, ConfigurationItem.name,
@@ -112,6 +117,7 @@ def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
         usable = _identifying(mac)
         if usable:
             macs[asset_id].add(usable)
+    ports = _asset_ports(session, ids)
     subjects = []
     empty: frozenset[str] = frozenset()
     for (asset_id, serial, vendor, model, smbios_uuid, hostname, fqdn, primary_user, last_seen_at, report_id,
@@ -123,8 +129,21 @@ def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
         subjects.append(Subject(("asset", asset_id), "asset", asset_id, "agent", serial, vendor, model, smbios_uuid,
                                 frozenset(found) if found else empty, host, full, None, primary_user, None,
                                 last_seen_at, evidence, agent_id, first_seen_at,
-                                (cpu_model, memory_bytes) if cpu_model or memory_bytes else None))
+                                (cpu_model, memory_bytes) if cpu_model or memory_bytes else None,
+                                ports.get(asset_id)))
     return subjects
+
+
+def _asset_ports(session: Session, ids: list[int] | None) -> dict[int, tuple[int, str]]:
+    """asset id -> (switch device id, port) of the latest placement of any of its NICs."""
+    latest: dict[int, tuple] = {}
+    for asset_id, switch_id, port, seen_at in _rows(session, (_ASSET_PORTS, _ASSET_PORTS_OF), ids):
+        if not port:
+            continue
+        old = latest.get(asset_id)
+        if old is None or (seen_at is not None and (old[0] is None or seen_at > old[0])):
+            latest[asset_id] = (seen_at, (switch_id, port))
+    return {asset_id: place for asset_id, (_, place) in latest.items()}
 
 
 def _devices(session: Session, ids: list[int] | None) -> list[Subject]:
@@ -138,7 +157,8 @@ def _devices(session: Session, ids: list[int] | None) -> list[Subject]:
         evidence = f"{how} sighting of device {row.id} at {row.last_seen_at.isoformat(timespec='seconds')}"
         subjects.append(Subject(("device", row.id), "device", row.id, source, row.serial, row.vendor, row.model, None,
                                 frozenset({mac} if mac else ()), host, fqdn, row.ip, None, None, row.last_seen_at,
-                                evidence))
+                                evidence, port=(row.switch_device_id, row.switch_port)
+                                if row.switch_device_id and row.switch_port else None))
     return subjects
 
 

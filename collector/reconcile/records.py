@@ -66,6 +66,10 @@ class Subject:
     agent: str | None = None
     first_seen_at: datetime | None = None
     hardware: tuple | None = None
+    # The switch port a forwarding table last placed it on: (switch device id, port name); its
+    # location, once the switch's CI is known, comes from that source (reconcile/ports.py).
+    port: tuple[int, str] | None = None
+    location_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,12 +52,12 @@ class Case:
         return asset.id
 
     def device(self, name: str, *, found_by=("snmp",), mac=None, ip=None, sys_name=None, serial=None, vendor=None,
-               model=None, device_type=None, switch=None, port=None, seen_days_ago=0) -> int:
+               model=None, device_type=None, switch=None, port=None, asset=None, seen_days_ago=0) -> int:
         seen = NOW - timedelta(days=seen_days_ago)
         device = Device(mac=mac, ip=ip, sys_name=sys_name, serial=normalize_serial(serial), vendor=vendor, model=model,
                         device_type=device_type, found_by=sorted(found_by), first_seen_at=seen, last_seen_at=seen,
                         switch_device_id=self.ids[switch] if switch else None, switch_port=port,
-                        port_seen_at=seen if switch else None)
+                        port_seen_at=seen if switch else None, asset_id=self.ids[asset] if asset else None)
         self.session.add(device)
         self.session.flush()
         self.ids[name] = device.id

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from collector.cmdb.importing import import_cis
 from collector.models import Asset
 from collector.models.cmdb import ConfigurationItem
-from collector.models.reconcile import AuditException, CiMatch, ReconcileRun
+from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
 from collector.reconcile.engine import reconcile_full, reconcile_subjects
 from collector.reconcile.report import last_run
 from collector.reconcile.rules import load_rules
@@ -214,3 +214,54 @@ def test_every_exception_carries_machine_readable_evidence(database):
             assert all(isinstance(i, int) for i in evidence["ci_ids"])
         if kind == "drift":
             assert all({"attribute", "cmdb", "observed", "source"} <= set(d) for d in evidence["differences"])
+
+
+# 11. The switch port an asset was last seen on is an observed location.
+
+def _on_switch_ports(case):
+    case.ci("SW-2F", ci_class="network_device", serial="FOC2222X2F", vendor="Cisco", model="C9200-48P",
+            hostname="sw-2f", location="HQ 2nd floor")
+    case.device("sw-2f", sys_name="sw-2f", serial="FOC2222X2F", vendor="Cisco", model="C9200-48P",
+                device_type="switch", ip="198.18.2.2")
+    for n, (name, location) in enumerate((("lt-moved", "HQ 3rd floor"), ("lt-here", "HQ 2nd floor"),
+                                           ("lt-nowhere", None)), start=1):
+        serial, mac = f"5CG000330{n}", f"3c:52:82:33:00:0{n}"
+        case.ci(name.upper(), serial=serial, hostname=name, macs=[mac], location=location)
+        case.asset(name, serial=serial, vendor="HP", model="EliteBook 840 G8", macs=[mac])
+        case.device(f"{name}-seen", found_by=("arp",), mac=mac, switch="sw-2f", port=f"Gi1/0/{n}", asset=name)
+    # An unlinked device (no agent) placed on the same switch gets the location too.
+    case.ci("PRN-2F", ci_class="printer", serial="VNB3K00001", vendor="HP", hostname="prn-2f", location="HQ 1st floor")
+    case.device("prn-2f", found_by=("arp", "snmp"), mac="3c:52:82:44:00:01", serial="VNB3K00001", vendor="HP",
+                device_type="printer", switch="sw-2f", port="Gi1/0/40")
+
+
+def _state(database, ci_id):
+    with database.session() as session:
+        return session.get(CiState, ci_id).observed
+
+
+def test_the_switch_port_location_is_a_source_the_register_drifts_from(database):
+    ids = _build(database, _on_switch_ports)
+    _full(database)
+    found = _open(database)
+    moved = found[("drift", ids["LT-MOVED"], None, None)]["differences"]
+    assert [(d["attribute"], d["cmdb"], d["observed"], d["source"]) for d in moved] == [
+        ("location", "HQ 3rd floor", "HQ 2nd floor, port Gi1/0/1 of sw-2f", "switchport")]
+    assert ("drift", ids["LT-HERE"], None, None) not in found  # the port is a detail of the same place
+    printer = found[("drift", ids["PRN-2F"], None, None)]["differences"]
+    assert [(d["cmdb"], d["observed"]) for d in printer] == [("HQ 1st floor", "HQ 2nd floor, port Gi1/0/40 of sw-2f")]
+    # The register stays authoritative where it has a value; the port fills the gap where it has none.
+    assert _state(database, ids["LT-MOVED"])["location"] == ["HQ 3rd floor", "cmdb", None]
+    assert _state(database, ids["LT-NOWHERE"])["location"][:2] == ["HQ 2nd floor, port Gi1/0/3 of sw-2f", "switchport"]
+
+
+def test_an_incremental_run_reads_the_port_location_from_the_switch_match(database):
+    ids = _build(database, _on_switch_ports)
+    _full(database)
+    with database.write() as session:
+        session.get(ConfigurationItem, ids["LT-HERE"]).location = "HQ basement"
+        session.flush()
+        reconcile_subjects(session, RULES, NOW, asset_ids=[ids["lt-here"]])
+    differences = _open(database)[("drift", ids["LT-HERE"], None, None)]["differences"]
+    assert [(d["cmdb"], d["observed"], d["source"]) for d in differences] == [
+        ("HQ basement", "HQ 2nd floor, port Gi1/0/2 of sw-2f", "switchport")]
