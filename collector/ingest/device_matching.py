@@ -54,21 +54,33 @@ class DeviceBatch:
         """The device this sighting is (created if new); None when it carries no identity at all."""
         mac, keys = normalize_mac(seen.mac), identity_keys(seen, self.scope)
         if mac:
-            device = self.by_mac.get(mac) or self._known_without_mac(keys)
+            device = self.by_mac.get(mac) or self._known_without_mac(seen, keys)
             if device is None:
                 device = self._new(seen, mac, None)
             elif device.mac is None:
                 self._learn_mac(device, mac)
         elif keys:
-            device = next((self.by_key[key] for key in keys if key in self.by_key), None) or self._new(seen, None, keys[0])
+            device = self._known_by_key(seen, keys) or self._new(seen, None, keys[0])
         else:
             return None
         self._claim_stronger(device, keys if not mac else [k for k in keys if not k.startswith(IP_PREFIX)])
         return device
 
-    def _known_without_mac(self, keys: list[str]) -> Device | None:
+    def _known_by_key(self, seen: DiscoveredDevice, keys: list[str], mac_less: bool = False) -> Device | None:
+        """The device holding the strongest of ``keys``, unless its serial is not the sighting's: a
+        weaker key (sysName + sysObjectID, IP) never merges two boxes whose serials differ."""
+        serial = normalize_serial(seen.serial)
+        for key in keys:
+            device = self.by_key.get(key)
+            if device is None or (mac_less and device.mac is not None):
+                continue
+            if not (serial and device.serial and device.serial.upper() != serial.upper()):
+                return device
+        return None
+
+    def _known_without_mac(self, seen: DiscoveredDevice, keys: list[str]) -> Device | None:
         # A device with another MAC is another device, whatever else the two share.
-        return next((self.by_key[k] for k in keys if k in self.by_key and self.by_key[k].mac is None), None)
+        return self._known_by_key(seen, keys, mac_less=True)
 
     def _learn_mac(self, device: Device, mac: str) -> None:
         device.mac = mac

@@ -81,3 +81,15 @@ def test_the_answer_lists_device_ids_in_report_order(client, database, make_agen
     with database.session() as session:
         by_mac = dict(session.execute(select(Device.mac, Device.id)).all())
     assert body["device_ids"] == [by_mac["3c:52:82:00:09:01"], by_mac["bc:ad:28:00:00:01"], by_mac["3c:52:82:00:09:01"]]
+
+
+def test_two_boxes_sharing_a_sys_name_and_model_stay_two_when_their_serials_differ(client, database, make_agent):
+    # Two identical switches left with the factory sysName, polled across a router (no MAC).
+    scanner, oid = make_agent(), "1.3.6.1.4.1.9.1.2694"
+    first = {"ip": "198.18.9.1", "found_by": ["snmp"], "sys_name": "Switch", "sys_object_id": oid,
+             "serial": "FOC1111AAAA", "vendor": "Cisco"}
+    second = {**first, "ip": "198.18.9.2", "serial": "FOC2222BBBB"}
+    ids = _discover(client, scanner, [first])["device_ids"] + _discover(client, scanner, [second])["device_ids"]
+    assert ids[0] != ids[1]
+    again = _discover(client, scanner, [{**first, "ip": "198.18.9.3"}])["device_ids"]
+    assert again == ids[:1]  # its own serial still finds the first
