@@ -92,6 +92,13 @@ def test_a_cloned_uuid_is_found_when_one_twin_shows_only_a_placeholder_serial_an
     assert _match(database, "asset", ids["twin"]).outcome == "unmanaged"
 
 
+def test_an_incremental_run_after_the_twin_reports_finds_the_clone(database):
+    ids = _build(database, _clone_with_placeholder)
+    with database.write() as session:
+        reconcile_subjects(session, RULES, NOW, asset_ids=[ids["twin"]])
+    assert [key for key in _open(database) if key[0] == "cloned_identity"]
+
+
 def test_a_reinstalled_agent_on_the_same_vm_is_no_clone(database):
     # The new agent started after the old one stopped reporting: one machine, two records in turn.
     ids = _build(database, lambda case: _clone_with_placeholder(case, twin_first_days_ago=0, twin_hostname="app-01",
