@@ -32,13 +32,15 @@ def contradiction(device: Device, serial: str | None, hostname: str | None) -> s
     # only an SNMP answer's type counts.
     if device.device_type and device.device_type not in HOST_TYPES and "snmp" in (device.found_by or ()):
         return f"it is a {device.device_type}, which no agent host is"
-    if device.sys_name and hostname and _short(device.sys_name) != _short(hostname):
+    if device.sys_name and hostname and not _same_name(device.sys_name, hostname):
         return f"its sysName {device.sys_name} is not the asset's host name {hostname}"
     return None
 
 
-def _short(name: str) -> str:
-    return name.strip().split(".")[0].casefold()
+def _same_name(a: str, b: str) -> bool:
+    """Short names, case-insensitive; Windows' SNMP service reports the NetBIOS name, cut at 15 characters."""
+    a, b = a.strip().split(".")[0].casefold(), b.strip().split(".")[0].casefold()
+    return a == b or (15 in (len(a), len(b)) and a[:15] == b[:15])
 
 
 def link_devices(session: Session, devices: list[Device]) -> int:

@@ -93,3 +93,15 @@ def test_two_boxes_sharing_a_sys_name_and_model_stay_two_when_their_serials_diff
     assert ids[0] != ids[1]
     again = _discover(client, scanner, [{**first, "ip": "198.18.9.3"}])["device_ids"]
     assert again == ids[:1]  # its own serial still finds the first
+
+
+@pytest.mark.parametrize("sys_name, hostname, contradicts", [
+    ("FIN-WORKSTATION", "fin-workstation-042.corp.example", False),  # NetBIOS: 15 characters
+    ("HOST-00007", "host-00007", False),
+    ("host-00008", "host-00007", True),
+])
+def test_a_sys_name_is_compared_as_windows_reports_it(sys_name, hostname, contradicts):
+    from collector.ingest.device_links import contradiction
+
+    device = Device(sys_name=sys_name, found_by=["snmp"])
+    assert (contradiction(device, None, hostname) is not None) == contradicts
