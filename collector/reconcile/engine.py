@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from collector.reconcile import ports, store
-from collector.reconcile.loading import candidate_ci_ids, load_cis, load_subjects, related_subject_keys
+from collector.reconcile.loading import (candidate_ci_ids, load_cis, load_subjects, related_subject_keys,
+                                        with_machine_facts)
 from collector.reconcile.matching import CiIndex, FleetFacts, Identification, identify
 from collector.reconcile.outcomes import Outcomes, evaluate
 from collector.reconcile.records import CiRecord, Subject, serial_key
@@ -45,7 +46,7 @@ def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_r
     collecting = gc.isenabled()
     gc.disable()
     try:
-        subjects = load_subjects(session)
+        subjects = with_machine_facts(session, load_subjects(session))
         cis = load_cis(session)
         index, facts = CiIndex(cis), FleetFacts.of(subjects, rules)
         identifications = {s.key: identify(s, index, facts, rules) for s in subjects}
@@ -73,7 +74,7 @@ def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, a
     previous = store.stored_matches(connection, target_keys)
     ci_ids = candidate_ci_ids(session, targets) | {row.ci_id for row in previous.values() if row.ci_id}
     cis = load_cis(session, sorted(ci_ids))
-    index, facts = CiIndex(cis), FleetFacts.of(targets + related, rules)
+    index, facts = CiIndex(cis), FleetFacts.of(with_machine_facts(session, targets + related), rules)
     identifications = {s.key: identify(s, index, facts, rules) for s in targets}
     # Other subjects already matched to these CIs count for their state as the last full run judged them.
     others = store.matched_to(connection, ci_ids, exclude=target_keys)
