@@ -16,7 +16,8 @@ __all__ = ["jobs", "reconcile"]
 def _print_report(report, rows: bool) -> None:
     run = report.run
     if run:
-        click.echo(f"last run {run['id']} ({run['mode']}) finished {run['finished_at']}: {run['subjects']} subjects")
+        took = f" in {run['duration_ms']} ms" if run.get("duration_ms") is not None else ""
+        click.echo(f"last run {run['id']} ({run['mode']}) finished {run['finished_at']}{took}: {run['subjects']} subjects")
     click.echo("outcomes:        " + ", ".join(f"{k} {v}" for k, v in report.outcome_counts.items()))
     click.echo("open exceptions: " + ", ".join(f"{k} {v}" for k, v in report.open_exceptions.items()))
     if rows:
@@ -72,7 +73,8 @@ def reconcile(ctx, dry_run: bool, explain_ref: str | None, rows: int, outcome: s
         click.echo(json.dumps({"run": report.run, "outcomes": report.outcome_counts,
                                "open_exceptions": report.open_exceptions, "items": report.rows[:rows]}, indent=2))
         return
-    click.echo(f"run {result.run_id}: {result.opened} exceptions opened, {result.resolved} resolved")
+    click.echo(f"run {result.run_id}: {result.opened} exceptions opened, {result.resolved} resolved"
+               f" in {result.duration_ms} ms")
     _print_report(report, rows > 0)
 
 

@@ -43,7 +43,7 @@ def post_discovery():
         facts_changed(get_db(), config, utcnow(), device_ids=result.unlinked_ids, source=FactSource.DISCOVERY)
     return {"status": "stored", "report_id": str(report.report_id), "devices": result.devices,
             "new_devices": result.new_devices, "linked": result.linked,
-            "placed": result.placed}, 201
+            "placed": result.placed, "device_ids": list(result.device_ids)}, 201
 
 
 @bp.get("/devices")

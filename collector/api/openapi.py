@@ -170,7 +170,7 @@ def _paths() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model="DiscoveryReport")}}}},
                 "responses": {
                     "200": _json({"type": "object"}, "This report id was already stored"),
-                    "201": _json({"type": "object"}, "Stored: counts of devices, new devices, links to assets and switch-port placements"),
+                    "201": _json({"type": "object"}, "Stored: counts of devices, new devices, links to assets and switch-port placements; device_ids, one per reported device in order (null for one with no identity)"),
                     **_UPLOAD_ERRORS,
                 },
             }
@@ -338,7 +338,7 @@ def _reconciliation_paths(page_params: list) -> dict:
             "summary": "Run a full reconciliation now (operator role); dry_run=true computes without writing",
             "security": [{"apiToken": []}],
             "parameters": [choice("dry_run", ("true", "false"))],
-            "responses": {"201": _json({"type": "object"}, "Finished: run id, counts, exceptions opened and resolved"),
+            "responses": {"201": _json({"type": "object"}, "Finished: run id, counts, exceptions opened and resolved, duration_ms"),
                           "200": _json({"type": "object"}, "Dry run: the counts, nothing written"), **_TOKEN_ERRORS,
                           "409": _error("Another node holds the reconciliation lock"),
                           "422": _error("Invalid dry_run")},

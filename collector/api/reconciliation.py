@@ -42,7 +42,8 @@ def reconciliation_run():
     if result is None:
         return {"status": "busy", "detail": "another reconciliation run holds the lock"}, 409
     return {"status": "dry run" if dry_run else "finished", "run_id": result.run_id, "subjects": result.subjects,
-            "counts": result.counts, "opened": result.opened, "resolved": result.resolved}, 200 if dry_run else 201
+            "counts": result.counts, "opened": result.opened, "resolved": result.resolved,
+            "duration_ms": result.duration_ms}, 200 if dry_run else 201
 
 
 @bp.get("/reconciliation/cis/<reference>")

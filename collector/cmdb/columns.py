@@ -50,7 +50,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("model", "Model", "text", ("model name", "product")),
     Column("hostname", "Hostname", "hostname", ("host name", "computer name")),
     Column("fqdn", "FQDN", "hostname", ("dns name", "fully qualified domain name")),
-    Column("smbios_uuid", "SMBIOS UUID", "uuid", ("uuid", "system uuid", "bios uuid")),
+    Column("smbios_uuid", "SMBIOS UUID", "uuid", ("uuid", "system uuid", "bios uuid", "hardware uuid", "product uuid")),
     Column("ip", "IP Address", "ip", ("ip", "ipv4", "ipv4 address")),
     Column("macs", "MAC Addresses", "macs", ("mac", "macs", "mac address", "mac address(es)")),
     Column("assigned_user", "Assigned User", "text", ("user", "assigned to", "owner", "assignee", "used by")),

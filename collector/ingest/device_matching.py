@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from collector.db import chunked
 from collector.ingest.device_identity import IP_PREFIX, identity_keys, scan_scope
-from collector.models import Asset, AssetNic, Device
+from collector.models import Device
 from common.identity import normalize_mac, normalize_serial
 from common.schema import DiscoveredDevice
 
-__all__ = ["DeviceBatch", "link_devices"]
+__all__ = ["DeviceBatch"]
 
 _RANK = {"serial": 0, "snmp": 1, "ip": 2}  # identity key kinds, strongest first
 
@@ -54,21 +54,33 @@ class DeviceBatch:
         """The device this sighting is (created if new); None when it carries no identity at all."""
         mac, keys = normalize_mac(seen.mac), identity_keys(seen, self.scope)
         if mac:
-            device = self.by_mac.get(mac) or self._known_without_mac(keys)
+            device = self.by_mac.get(mac) or self._known_without_mac(seen, keys)
             if device is None:
                 device = self._new(seen, mac, None)
             elif device.mac is None:
                 self._learn_mac(device, mac)
         elif keys:
-            device = next((self.by_key[key] for key in keys if key in self.by_key), None) or self._new(seen, None, keys[0])
+            device = self._known_by_key(seen, keys) or self._new(seen, None, keys[0])
         else:
             return None
         self._claim_stronger(device, keys if not mac else [k for k in keys if not k.startswith(IP_PREFIX)])
         return device
 
-    def _known_without_mac(self, keys: list[str]) -> Device | None:
+    def _known_by_key(self, seen: DiscoveredDevice, keys: list[str], mac_less: bool = False) -> Device | None:
+        """The device holding the strongest of ``keys``, unless its serial is not the sighting's: a
+        weaker key (sysName + sysObjectID, IP) never merges two boxes whose serials differ."""
+        serial = normalize_serial(seen.serial)
+        for key in keys:
+            device = self.by_key.get(key)
+            if device is None or (mac_less and device.mac is not None):
+                continue
+            if not (serial and device.serial and device.serial.upper() != serial.upper()):
+                return device
+        return None
+
+    def _known_without_mac(self, seen: DiscoveredDevice, keys: list[str]) -> Device | None:
         # A device with another MAC is another device, whatever else the two share.
-        return next((self.by_key[k] for k in keys if k in self.by_key and self.by_key[k].mac is None), None)
+        return self._known_by_key(seen, keys, mac_less=True)
 
     def _learn_mac(self, device: Device, mac: str) -> None:
         device.mac = mac
@@ -137,30 +149,3 @@ class DeviceBatch:
         device.last_seen_at = max(filter(None, (device.last_seen_at, seen.seen_at)))
         device.last_seen_by = self.agent_id
         device.observation_id = observation_id
-
-
-def link_devices(session: Session, devices: list[Device]) -> int:
-    """Link unlinked devices to assets: by a NIC's MAC, else by serial. Returns how many were linked."""
-    pending = [d for d in devices if d.asset_id is None]
-    nics: dict[str, tuple[int, str]] = {}
-    for chunk in chunked(sorted({d.mac for d in pending if d.mac})):
-        for mac, asset_id, name in session.execute(select(AssetNic.mac, AssetNic.asset_id, AssetNic.name)
-                                                   .where(AssetNic.mac.in_(chunk)).order_by(AssetNic.id)):
-            nics.setdefault(mac, (asset_id, name))
-    serials: dict[str, int] = {}
-    for chunk in chunked(sorted({d.serial for d in pending if d.serial})):
-        for serial, asset_id in session.execute(select(Asset.serial, Asset.id).where(Asset.serial.in_(chunk))
-                                                .order_by(Asset.id)):
-            serials.setdefault(serial, asset_id)
-    linked = 0
-    for device in pending:
-        if device.mac in nics:
-            asset_id, name = nics[device.mac]
-            device.asset_id, device.link_reason = asset_id, f"MAC {device.mac} is NIC {name} of asset {asset_id}"
-        elif device.serial in serials:
-            asset_id = serials[device.serial]
-            device.asset_id, device.link_reason = asset_id, f"serial {device.serial} of asset {asset_id}"
-        else:
-            continue
-        linked += 1
-    return linked

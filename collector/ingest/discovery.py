@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collector.db import Database
-from collector.ingest.device_matching import DeviceBatch, link_devices
+from collector.ingest.device_links import link_devices
+from collector.ingest.device_matching import DeviceBatch
 from collector.ingest.locations import NETWORK_DEVICE_TYPES, place_on_switch_ports
 from collector.ingest.receipts import claim_discovery, finish_discovery
 from collector.scanning.tasks import record_profile_report
@@ -50,6 +51,7 @@ class DiscoveryResult:
     linked: int = 0
     placed: int = 0  # devices located on a switch port
     unlinked_ids: tuple[int, ...] = ()  # devices with no asset: what reconciliation looks at next
+    device_ids: tuple[int | None, ...] = ()  # per reported device, in order; None when it carried no identity
 
 
 @dataclass
@@ -57,6 +59,7 @@ class _Progress:
     new: int = 0
     linked: int = 0
     unlinked: set[int] = field(default_factory=set)
+    ids: list[int | None] = field(default_factory=list)
     placing: list[tuple[DiscoveredDevice, int]] = field(default_factory=list)  # switch sightings, device id
 
 
@@ -76,7 +79,7 @@ def store_discovery(db: Database, agent_id: str, report: DiscoveryReport, raw: b
         record_profile_report(session, report.scan_id, agent_id, report.finished_at)  # scan profile's last report
         finish_discovery(session, str(report.report_id), observation_id)
     return DiscoveryResult("stored", len(report.devices), progress.new, progress.linked, placed,
-                           tuple(sorted(progress.unlinked)))
+                           tuple(sorted(progress.unlinked)), tuple(progress.ids))
 
 
 def _batches(devices: list[DiscoveredDevice], size: int) -> Iterator[list[DiscoveredDevice]]:
@@ -88,7 +91,9 @@ def _store_batch(db: Database, agent_id: str, scan_id: str, sightings: list[Disc
                  progress: _Progress) -> None:
     # A concurrent report may create one of these devices first: the unique MAC or identity key
     # refuses the second insert, and the batch done again finds the other report's row.
+    done = len(progress.ids)
     for attempt in (1, 2):
+        del progress.ids[done:]  # a refused attempt's ids are not the batch's
         try:
             with db.write() as session:
                 _upsert(session, agent_id, scan_id, sightings, observation_id, progress)
@@ -111,6 +116,7 @@ def _upsert(session: Session, agent_id: str, scan_id: str, sightings: list[Disco
     batch.insert_created()
     progress.new, progress.linked = progress.new + len(batch.created), progress.linked + linked
     progress.unlinked |= {d.id for d in devices if d.asset_id is None}
+    progress.ids += [device.id if device is not None else None for _, device in resolved]
     progress.placing += [(seen, device.id) for seen, device in resolved
                          if device is not None and (seen.device_type in NETWORK_DEVICE_TYPES
                                                     or any(i.learned_macs for i in seen.interfaces))]

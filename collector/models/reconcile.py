@@ -94,3 +94,5 @@ class ReconcileRun(Base):
     subjects: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # Measured wall time of the run, in milliseconds (the run's ``now`` may be a fixed clock).
+    duration_ms: Mapped[int | None] = mapped_column(Integer)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import bindparam, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from collector.db import chunked_lists
@@ -19,7 +20,7 @@ from collector.models.cmdb import CiMac, ConfigurationItem
 from collector.reconcile.records import CiRecord, Subject
 from common.identity import VIRTUAL_MAC_PREFIXES, classify_mac, normalize_hostname
 
-__all__ = ["load_cis", "load_subjects", "related_subject_keys"]
+__all__ = ["load_cis", "load_subjects", "related_subject_keys", "with_machine_facts"]
 
 _CHUNK = 500
 
@@ -64,14 +65,22 @@ def load_subjects(session: Session, asset_ids: list[int] | None = None,
 # Statements are built once: an incremental run issues ~20 small queries, and building each
 # select() costs more than SQLite takes to answer it.
 _IDS = bindparam("ids", expanding=True)
-_NICS = select(AssetNic.asset_id, AssetNic.mac).where(AssetNic.mac.is_not(None), AssetNic.virtual.is_(False))
-_NICS_OF = _NICS.where(AssetNic.asset_id.in_(_IDS))
+# An asset's physical NICs, and the switch ports its NICs were placed on (a linked device is the
+# asset seen by a scan), in one round trip: (asset_id, mac, switch_device_id, port, port_seen_at).
+# The device branch comes first so that port_seen_at gets its column type's result processing.
+_PORTS = select(Device.asset_id, null().label("mac"), Device.switch_device_id, Device.switch_port,
+                Device.port_seen_at).where(Device.asset_id.is_not(None), Device.switch_device_id.is_not(None))
+_PHYSICAL = select(AssetNic.asset_id, AssetNic.mac, null(), null(), null()).where(AssetNic.mac.is_not(None),
+                                                                                  AssetNic.virtual.is_(False))
+_NICS = union_all(_PORTS, _PHYSICAL)
+_NICS_OF = union_all(_PORTS.where(Device.asset_id.in_(_IDS)), _PHYSICAL.where(AssetNic.asset_id.in_(_IDS)))
 _ASSETS = (select(Asset.id, Asset.serial, Asset.vendor, Asset.model, Asset.smbios_uuid, Asset.hostname, Asset.fqdn,
                   Asset.primary_user, Asset.last_seen_at, Observation.last_report_id, Observation.last_collected_at)
            .outerjoin(Observation, Observation.id == Asset.observation_id))
 _ASSETS_OF = _ASSETS.where(Asset.id.in_(_IDS))
 _DEVICES = select(Device.id, Device.mac, Device.ip, Device.sys_name, Device.serial, Device.vendor, Device.model,
-                  Device.found_by, Device.last_seen_at).where(Device.asset_id.is_(None))
+                  Device.found_by, Device.last_seen_at, Device.switch_device_id,
+                  Device.switch_port).where(Device.asset_id.is_(None))
 _DEVICES_OF = _DEVICES.where(Device.id.in_(_IDS))
 _CI_MACS = select(CiMac.ci_id, CiMac.mac)
 _CI_MACS_OF = _CI_MACS.where(CiMac.ci_id.in_(_IDS))
@@ -107,10 +116,15 @@ def _rows(session: Session, statement, ids: list[int] | None):
 
 def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
     macs: dict[int, set[str]] = defaultdict(set)
-    for asset_id, mac in _rows(session, (_NICS, _NICS_OF), ids):
+    placements = []
+    for asset_id, mac, switch_id, port, seen_at in _rows(session, (_NICS, _NICS_OF), ids):
+        if mac is None:
+            placements.append((asset_id, switch_id, port, seen_at))
+            continue
         usable = _identifying(mac)
         if usable:
             macs[asset_id].add(usable)
+    ports = _latest_ports(placements)
     subjects = []
     empty: frozenset[str] = frozenset()
     for (asset_id, serial, vendor, model, smbios_uuid, hostname, fqdn, primary_user, last_seen_at, report_id,
@@ -121,8 +135,41 @@ def _assets(session: Session, ids: list[int] | None) -> list[Subject]:
         found = macs.get(asset_id)
         subjects.append(Subject(("asset", asset_id), "asset", asset_id, "agent", serial, vendor, model, smbios_uuid,
                                 frozenset(found) if found else empty, host, full, None, primary_user, None,
-                                last_seen_at, evidence))
+                                last_seen_at, evidence, port=ports.get(asset_id)))
     return subjects
+
+
+_MACHINE = select(Asset.id, Asset.agent_id, Asset.first_seen_at, Asset.cpu_model, Asset.memory_bytes).where(
+    Asset.id.in_(_IDS))
+
+
+def with_machine_facts(session: Session, subjects: list[Subject]) -> list[Subject]:
+    """``subjects``, the assets among them that share a SMBIOS UUID given their agent, first report
+    and hardware facts: what tells cloned twins apart when nothing physical does (matching.py).
+    Read for those few only: a full run would pay for parsing 100,000 timestamps it never uses."""
+    by_uuid: dict[str, list[int]] = defaultdict(list)
+    for subject in subjects:
+        if subject.uuid and subject.kind == "asset":
+            by_uuid[subject.uuid].append(subject.id)
+    wanted = sorted({i for ids in by_uuid.values() if len(ids) > 1 for i in ids})
+    if not wanted:
+        return subjects
+    connection = session.connection()
+    facts = {row[0]: row[1:] for chunk in _chunks(wanted) for row in connection.execute(_MACHINE, {"ids": chunk})}
+    return [replace(s, agent=f[0], first_seen_at=f[1], hardware=(f[2], f[3]) if f[2] or f[3] else None)
+            if s.kind == "asset" and (f := facts.get(s.id)) else s for s in subjects]
+
+
+def _latest_ports(placements: list[tuple]) -> dict[int, tuple[int, str]]:
+    """asset id -> (switch device id, port) of the latest placement of any of its NICs."""
+    latest: dict[int, tuple] = {}
+    for asset_id, switch_id, port, seen_at in placements:
+        if not port:
+            continue
+        old = latest.get(asset_id)
+        if old is None or (seen_at is not None and (old[0] is None or seen_at > old[0])):
+            latest[asset_id] = (seen_at, (switch_id, port))
+    return {asset_id: place for asset_id, (_, place) in latest.items()}
 
 
 def _devices(session: Session, ids: list[int] | None) -> list[Subject]:
@@ -136,7 +183,8 @@ def _devices(session: Session, ids: list[int] | None) -> list[Subject]:
         evidence = f"{how} sighting of device {row.id} at {row.last_seen_at.isoformat(timespec='seconds')}"
         subjects.append(Subject(("device", row.id), "device", row.id, source, row.serial, row.vendor, row.model, None,
                                 frozenset({mac} if mac else ()), host, fqdn, row.ip, None, None, row.last_seen_at,
-                                evidence))
+                                evidence, port=(row.switch_device_id, row.switch_port)
+                                if row.switch_device_id and row.switch_port else None))
     return subjects
 
 

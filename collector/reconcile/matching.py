@@ -91,7 +91,24 @@ def _distinct_machines(group: list[Subject], shared: frozenset[str], same) -> bo
                 break
         else:
             clusters.append([subject])
-    return sum(1 for cluster in clusters if any(s.macs - shared or s.serial for s in cluster)) > 1
+    if sum(1 for cluster in clusters if any(s.macs - shared or s.serial for s in cluster)) > 1:
+        return True
+    bare = [s for s in group if not s.macs - shared and not s.serial]
+    return any(_side_by_side(a, b) for a in bare for b in group if b is not a)
+
+
+def _side_by_side(a: Subject, b: Subject) -> bool:
+    """Two machines with no physical MAC or serial to compare (a cloned VM: placeholder serial,
+    hypervisor MACs only): distinct agents whose reporting periods overlap (a reinstalled agent
+    starts after the old one stopped) and whose host names or hardware facts differ (a dual-boot
+    machine's two agents share the hardware)."""
+    if not (a.agent and b.agent and a.agent != b.agent and a.first_seen_at and b.first_seen_at):
+        return False
+    if a.first_seen_at > b.last_seen_at or b.first_seen_at > a.last_seen_at:
+        return False
+    names = a.hostname and b.hostname and a.hostname != b.hostname
+    hardware = a.hardware and b.hardware and a.hardware != b.hardware
+    return bool(names or hardware)
 
 
 @dataclass(frozen=True)
@@ -132,10 +149,17 @@ def _candidates(rule: str, subject: Subject, index: CiIndex, facts: FleetFacts) 
         return sorted(found.values(), key=lambda c: c.id), "MAC " + ", ".join(sorted(set(hits)))
     names = [name for name in (subject.fqdn, subject.hostname) if name]
     for name in names:
-        found = index.hostname.get(name)
+        found = [ci for ci in index.hostname.get(name, ()) if not _strongly_different(subject, ci)]
         if found:
-            return list(found), f"host name {name}"
+            return found, f"host name {name}"
     return [], ""
+
+
+def _strongly_different(subject: Subject, ci: CiRecord) -> bool:
+    """Both sides carry a serial or a UUID and they differ: two machines that share a name stay two."""
+    if subject.serial and ci.serial and serial_key(subject.serial) != serial_key(ci.serial):
+        return True
+    return bool(subject.uuid and ci.uuid and subject.uuid != ci.uuid)
 
 
 def identify(subject: Subject, index: CiIndex, facts: FleetFacts, rules: ReconcileRules) -> Identification:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from collector.reconcile.matching import FleetFacts, Identification
+from collector.reconcile.ports import same_place
 from collector.reconcile.records import CiRecord, Subject, serial_key, vendor_key
 from collector.reconcile.rules import ReconcileRules
 
@@ -62,7 +63,17 @@ def _same(attribute: str, a, b) -> bool:
     a, b = " ".join(str(a).split()).casefold(), " ".join(str(b).split()).casefold()
     if attribute == "model":  # "HP LaserJet M404dn" (SNMP) is the register's "LaserJet M404dn"
         return a == b or a.endswith(" " + b) or b.endswith(" " + a)
+    if attribute == "location":
+        return same_place(a, b)
     return a == b
+
+
+def _source(subject: Subject, attribute: str) -> str:
+    """What vouches for the subject's value of ``attribute``: its own source, except a location
+    read from a switch port (reconcile/ports.py)."""
+    if attribute == "location" and subject.location_source:
+        return subject.location_source
+    return subject.source
 
 
 class _Judge:
@@ -94,7 +105,8 @@ class _Judge:
                 value = getattr(subject, attribute)
                 if not value:
                     continue
-                rank = ranks.get(subject.source)
+                source = _source(subject, attribute)
+                rank = ranks.get(source)
                 order = (stale, 99 if rank is None else rank, newest, subject.key)
                 if rank is not None and (best is None or order < best[0]):
                     best = (order, value, subject)
@@ -107,12 +119,12 @@ class _Judge:
                     observed[attribute] = [register, "cmdb", None]
                 elif best is not None:
                     _, value, subject = best
-                    observed[attribute] = [value, subject.source, self.iso(subject.last_seen_at)]
+                    observed[attribute] = [value, _source(subject, attribute), self.iso(subject.last_seen_at)]
             if register and observed_best is not None and attribute in self.drift:
                 _, value, subject = observed_best
                 if not _same(attribute, register, value):
                     differences.append({"attribute": attribute, "cmdb": register, "observed": value,
-                                        "source": subject.source, "from": subject.evidence})
+                                        "source": _source(subject, attribute), "from": subject.evidence})
         return observed, differences
 
     def _judge_one(self, ci: CiRecord, subject: Subject | None) -> tuple[dict, list[dict]]:
@@ -123,15 +135,18 @@ class _Judge:
             register = getattr(ci, attribute)
             value = getattr(subject, attribute) if subject is not None else None
             ranks = self.ranks.get(attribute)
+            source = None
+            if value:  # inline _source: this loop runs for every CI and attribute
+                source = (subject.location_source or subject.source) if attribute == "location" else subject.source
             if ranks is not None:
-                rank, cmdb_rank = (ranks.get(subject.source) if value else None), ranks.get("cmdb")
+                rank, cmdb_rank = (ranks.get(source) if value else None), ranks.get("cmdb")
                 if register and cmdb_rank is not None and (rank is None or not fresh or cmdb_rank < rank):
                     observed[attribute] = [register, "cmdb", None]
                 elif rank is not None:
-                    observed[attribute] = [value, subject.source, self.iso(subject.last_seen_at)]
+                    observed[attribute] = [value, source, self.iso(subject.last_seen_at)]
             if register and value and fresh and attribute in self.drift and not _same(attribute, register, value):
                 differences.append({"attribute": attribute, "cmdb": register, "observed": value,
-                                    "source": subject.source, "from": subject.evidence})
+                                    "source": source, "from": subject.evidence})
         return observed, differences
 
     def iso(self, moment: datetime) -> str:
@@ -158,7 +173,7 @@ def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Ide
                     f"conflict:ci:{identification.ci.id}", "conflict", identification.ci.id, key,
                     f"{subject.kind} {subject.id} matches {identification.ci.label} and also {other.label}",
                     {"subject": list(key), "matched": identification.explanation,
-                     "also": [{"ci_id": other.id, "by": reason}]}))
+                     "ci_ids": [identification.ci.id, other.id], "also": [{"ci_id": other.id, "by": reason}]}))
         elif identification.outcome == "duplicate":
             for ci in identification.duplicates:
                 claimed[ci.id].append(subject)
@@ -178,8 +193,9 @@ def evaluate(subjects: list[Subject], identifications: dict[tuple[str, int], Ide
                  "ip_hint": subject.ip, "last_seen_at": _iso(subject.last_seen_at)}))
     judge = _Judge(rules, now)
     for ci in sorted(cis, key=lambda c: c.id):
-        seen = sorted(by_ci.get(ci.id, []), key=lambda s: s.key)
-        last_seen = max((s.last_seen_at for s in seen + claimed.get(ci.id, [])), default=None)
+        # A duplicate's subject is judged against each CI that claims it: the register rows may all drift.
+        seen = sorted(by_ci.get(ci.id, []) + claimed.get(ci.id, []), key=lambda s: s.key)
+        last_seen = max((s.last_seen_at for s in seen), default=None)
         observed, differences = judge.judge(ci, seen)
         outcomes.states[ci.id] = {"observed": observed, "last_seen_at": last_seen}
         _ci_exceptions(outcomes, ci, seen, last_seen, differences, rules, fresh_after)

@@ -60,6 +60,16 @@ class Subject:
     location: str | None
     last_seen_at: datetime
     evidence: str  # "agent report <id> at <time>": what the explanation cites
+    # What tells two machines apart when they share an identifier and show no physical MAC or
+    # serial (cloned VMs: placeholder serial, hypervisor MACs only): the reporting agent, when it
+    # first reported, and hardware facts (CPU model, memory size).
+    agent: str | None = None
+    first_seen_at: datetime | None = None
+    hardware: tuple | None = None
+    # The switch port a forwarding table last placed it on: (switch device id, port name); its
+    # location, once the switch's CI is known, comes from that source (reconcile/ports.py).
+    port: tuple[int, str] | None = None
+    location_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ def last_run(session: Session) -> dict | None:
     if run is None:
         return None
     return {"id": run.id, "mode": run.mode, "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
-            "subjects": run.subjects, "counts": run.counts}
+            "subjects": run.subjects, "counts": run.counts, "duration_ms": run.duration_ms}
 
 
 def reconciliation_report(session: Session, outcome: str | None = None, page: int = 1, per_page: int = 100) -> ReportPage:

@@ -17,7 +17,7 @@ __all__ = ["ATTRIBUTES", "RULES", "SOURCES", "ReconcileRules", "RulesError", "lo
 
 DEFAULT_FILE = Path(__file__).with_name("rules.toml")
 RULES = ("vendor_serial", "smbios_uuid", "mac_overlap", "hostname")
-SOURCES = ("agent", "snmp", "arp", "cmdb")
+SOURCES = ("agent", "snmp", "arp", "switchport", "cmdb")
 ATTRIBUTES = ("serial", "vendor", "model", "hostname", "location", "assigned_user")
 
 

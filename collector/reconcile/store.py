@@ -175,8 +175,9 @@ def start_run(connection: Connection, mode: str, subjects: int, now: datetime) -
                                                 subjects=subjects, counts={}).returning(_R.c.id)).scalar_one()
 
 
-def finish_run(connection: Connection, run_id: int, counts: dict, now: datetime) -> None:
-    connection.execute(update(_R).where(_R.c.id == run_id).values(status="finished", finished_at=now, counts=counts))
+def finish_run(connection: Connection, run_id: int, counts: dict, now: datetime, duration_ms: int | None = None) -> None:
+    connection.execute(update(_R).where(_R.c.id == run_id).values(status="finished", finished_at=now, counts=counts,
+                                                                  duration_ms=duration_ms))
 
 
 def write_matches(connection: Connection, outcomes: Outcomes, run_id: int, now: datetime, scope: Scope | None) -> None:

@@ -10,7 +10,7 @@ def test_reconcile_runs_and_prints_the_report(run_cli, database):
     with database.write() as session:
         build_messy_fleet(session)
     result = run_cli("reconcile", "--rows", "100", "--outcome", "unmanaged")
-    assert "12 exceptions opened, 0 resolved" in result.stdout
+    assert "12 exceptions opened, 0 resolved in " in result.stdout and " ms" in result.stdout  # the measured duration
     assert "outcomes:        matched 63, unmanaged 3, duplicate 1" in result.stdout
     assert "open exceptions: unmanaged 3, missing 3, drift 3, duplicate 1, conflict 1, cloned_identity 1" in result.stdout
     unmanaged = [line for line in result.stdout.splitlines() if line.startswith("unmanaged ")]

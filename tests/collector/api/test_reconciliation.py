@@ -16,6 +16,7 @@ def test_a_run_then_the_report_counts_and_rows(client, database, make_token):
     report = client.get("/api/v1/reconciliation?outcome=unmanaged", headers=make_token()).get_json()
     assert report["outcomes"] == {"matched": 63, "unmanaged": 3, "duplicate": 1}
     assert report["open_exceptions"]["drift"] == 3 and report["open_exceptions"]["missing"] == 3
+    assert report["run"]["duration_ms"] == body["duration_ms"] >= 0  # measured, stored, shown
     assert report["run"]["id"] == body["run_id"] and report["total"] == 3
     assert {row["subject_name"] for row in report["items"]} == {"vm-b", "hd-029", "198.18.2.50"}
     explained = client.get("/api/v1/reconciliation/cis/LT-TYPO", headers=make_token()).get_json()
