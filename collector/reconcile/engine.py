@@ -21,6 +21,7 @@ from collector.reconcile.matching import CiIndex, FleetFacts, Identification, id
 from collector.reconcile.outcomes import Outcomes, evaluate
 from collector.reconcile.records import CiRecord, Subject, serial_key
 from collector.reconcile.rules import ReconcileRules
+from collector.reconcile.scoping import ExceptionScope, apply_scope, write_quieted
 
 __all__ = ["RunResult", "reconcile_full", "reconcile_subjects"]
 
@@ -35,7 +36,8 @@ class RunResult:
     outcomes: Outcomes
 
 
-def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_run: bool = False) -> RunResult:
+def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_run: bool = False,
+                   exception_scope: ExceptionScope | None = None) -> RunResult:
     # A full run builds a few million small objects that hold no reference cycles; the cyclic
     # collector would rescan them all again and again (a third of the run at 100,000 CIs).
     collecting = gc.isenabled()
@@ -46,6 +48,8 @@ def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_r
         index, facts = CiIndex(cis), FleetFacts.of(subjects, rules)
         identifications = {s.key: identify(s, index, facts, rules) for s in subjects}
         outcomes = evaluate(subjects, identifications, cis, facts, rules, now)
+        if exception_scope is not None:
+            apply_scope(session, exception_scope, outcomes, {ci.id: ci for ci in cis})
         return _finish(session, "full", outcomes, now, dry_run, scope=None)
     finally:
         if collecting:
@@ -53,7 +57,8 @@ def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_r
 
 
 def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, asset_ids: list[int] = (),
-                       device_ids: list[int] = (), dry_run: bool = False) -> RunResult:
+                       device_ids: list[int] = (), dry_run: bool = False,
+                       exception_scope: ExceptionScope | None = None) -> RunResult:
     """The incremental run: re-identify these subjects and re-evaluate the CIs they touch (before and after)."""
     targets = load_subjects(session, list(asset_ids), list(device_ids))
     target_keys = {s.key for s in targets}
@@ -80,6 +85,8 @@ def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, a
     outcomes.exceptions = {k: v for k, v in outcomes.exceptions.items()
                            if v.kind in ("missing", "drift", "cloned_identity") or v.subject in target_keys}
     outcomes.matches = {k: v for k, v in outcomes.matches.items() if k in target_keys}
+    if exception_scope is not None:
+        apply_scope(session, exception_scope, outcomes, {ci.id: ci for ci in cis})
     scope = store.Scope(ci_ids=set(ci_ids), subjects=target_keys, clone_keys=_clone_keys(targets), previous=previous)
     return _finish(session, "incremental", outcomes, now, dry_run, scope)
 
@@ -107,5 +114,7 @@ def _finish(session: Session, mode: str, outcomes: Outcomes, now: datetime, dry_
     store.write_matches(connection, outcomes, run_id, now, scope)
     store.write_states(connection, outcomes, run_id, scope)
     opened, resolved = store.write_exceptions(connection, outcomes, run_id, now, scope)
+    if outcomes.quieted is not None:
+        write_quieted(connection, outcomes, run_id, now, scope and scope.ci_ids, scope and scope.subjects)
     store.finish_run(connection, run_id, {**counts, "opened": opened, "resolved": resolved}, now)
     return RunResult(run_id, mode, len(outcomes.matches), counts, opened, resolved, outcomes)

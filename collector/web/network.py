@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
 from collector.extensions import request_session
 from collector.queries.devices import list_devices
@@ -18,5 +18,12 @@ PER_PAGE = 50
 @bp.get("/devices")
 @allow("auditor")
 def devices():
-    page = list_devices(request_session(), managed=False, page=page_number(), per_page=PER_PAGE)
-    return render_template("devices.html", page=page, pages=max(1, -(-page.total // PER_PAGE)))
+    """``?show=nodes``: the discovered nodes (not registered, no exception by policy), with the reason."""
+    show = request.args.get("show", "unmanaged")
+    if show not in ("unmanaged", "nodes", "suppressed"):
+        show = "unmanaged"
+    quieted = {"nodes": "policy", "suppressed": "suppression"}.get(show)
+    search = (request.args.get("q") or "").strip()[:255] or None
+    page = list_devices(request_session(), managed=False, page=page_number(), per_page=PER_PAGE, quieted=quieted,
+                        search=search)
+    return render_template("devices.html", page=page, pages=max(1, -(-page.total // PER_PAGE)), show=show, q=search)
