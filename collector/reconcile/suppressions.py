@@ -112,16 +112,17 @@ def _parse(data: object, now: datetime) -> tuple[dict, list[FieldError]]:
     for key in _FIELDS:
         if values[key] is not None and not isinstance(values[key], str):
             errors.append(FieldError(key, "must be a string"))
-            values[key] = None
+            values[key] = ""  # refused already: not "required" as well
         elif isinstance(values[key], str):
             values[key] = values[key].strip() or None
     errors += _matcher_errors(values)
     for key, limit in (("reason", 2000), ("owner", 255)):
-        if not values[key]:
+        if values[key] is None:
             errors.append(FieldError(key, "is required"))
         elif len(values[key]) > limit:
             errors.append(FieldError(key, f"must be at most {limit} characters"))
-    values["expires_at"] = _expiry(values["expires_at"], now, errors)
+    if values["expires_at"] != "":
+        values["expires_at"] = _expiry(values["expires_at"], now, errors)
     return values, errors
 
 
