@@ -64,7 +64,8 @@ class UnmanagedPolicy:
                     "the agent on the VM reports it")
         if device.device_type and device.device_type in self.quiet_device_types:
             return f"device type {device.device_type} is not registered"
-        address = _address(device.ip)
+        # Most sites set no subnets: then no address is parsed (50,000 parses are 0.6 s of a run).
+        address = _address(device.ip) if self.quiet_subnets or self.raise_subnets else None
         if address is not None:
             quiet = next((n for n in self.quiet_subnets if address in n), None)
             if quiet is not None:
