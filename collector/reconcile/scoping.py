@@ -29,6 +29,9 @@ _CHUNK = 500
 _Q = QuietedException.__table__
 _IDS = bindparam("ids", expanding=True)
 _DEVICE_FACTS = select(Device.id, Device.mac, Device.ip, Device.device_type, Device.found_by).where(Device.id.in_(_IDS))
+_UNLINKED_FACTS = select(Device.id, Device.mac, Device.ip, Device.device_type, Device.found_by).where(
+    Device.asset_id.is_(None))
+_ONE_SCAN = 5000
 _ASSET_NICS = select(AssetNic.asset_id, AssetNic.mac, AssetNic.ipv4).where(AssetNic.asset_id.in_(_IDS))
 _CI_LEVEL = ("missing", "drift")
 
@@ -96,12 +99,7 @@ def _verdict(scope: ExceptionScope, spec: ExceptionSpec, facts: dict, cis: dict[
 
 def _subject_facts(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], _Facts]:
     connection = session.connection()
-    facts: dict[tuple[str, int], _Facts] = {}
-    devices = sorted({i for t, i in keys if t == "device"})
-    for start in range(0, len(devices), _CHUNK):
-        for row in connection.execute(_DEVICE_FACTS, {"ids": devices[start:start + _CHUNK]}).all():
-            device = DeviceFacts(row.mac, row.ip, row.device_type, frozenset(row.found_by or ()))
-            facts[("device", row.id)] = _Facts(frozenset({row.mac} if row.mac else ()), row.ip, row.device_type, device)
+    facts = _device_facts(connection, sorted({i for t, i in keys if t == "device"}))
     assets = sorted({i for t, i in keys if t == "asset"})
     nics: dict[int, tuple[set, list]] = {}
     for start in range(0, len(assets), _CHUNK):
@@ -112,6 +110,21 @@ def _subject_facts(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[
     for asset_id in assets:
         macs, ips = nics.get(asset_id, (set(), []))
         facts[("asset", asset_id)] = _Facts(frozenset(macs), ips[0] if ips else None, None, None)
+    return facts
+
+
+def _device_facts(connection: Connection, devices: list[int]) -> dict[tuple[str, int], _Facts]:
+    if len(devices) > _ONE_SCAN:  # a full run on a campus: one scan beats a hundred round trips
+        wanted = set(devices)
+        batches = [[row for row in connection.execute(_UNLINKED_FACTS).all() if row.id in wanted]]
+    else:
+        batches = (connection.execute(_DEVICE_FACTS, {"ids": devices[start:start + _CHUNK]}).all()
+                   for start in range(0, len(devices), _CHUNK))
+    facts = {}
+    for batch in batches:
+        for row in batch:
+            device = DeviceFacts(row.mac, row.ip, row.device_type, frozenset(row.found_by or ()))
+            facts[("device", row.id)] = _Facts(frozenset({row.mac} if row.mac else ()), row.ip, row.device_type, device)
     return facts
 
 

@@ -4,6 +4,7 @@ and scan profile; open exceptions it no longer raises resolved with a note; the 
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from collector.models import AuditException, QuietedException
@@ -29,7 +30,10 @@ def _quieted(database, fleet) -> dict[str, str]:
                 if q.subject_type == "device"}
 
 
-def test_the_default_policy_raises_only_for_devices_seen_directly(database, config):
+@pytest.mark.parametrize("one_scan", [False, True], ids=["by-id", "one-scan"])
+def test_the_default_policy_raises_only_for_devices_seen_directly(database, config, monkeypatch, one_scan):
+    if one_scan:  # the path a campus-sized full run takes: one read of every unlinked device
+        monkeypatch.setattr("collector.reconcile.scoping._ONE_SCAN", 0)
     with database.write() as session:
         fleet = build_scanned_network(session)
     result = run_full(database, config, NOW)
