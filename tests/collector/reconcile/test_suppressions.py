@@ -92,7 +92,8 @@ def test_a_rule_resolves_what_it_matches_naming_itself_and_the_report_shows_it(d
                                                               QuietedException.subject_id == phone)).one()
         report = reconciliation_report(session, "unmanaged", 1, 100)
     assert resolved.status == "resolved"
-    assert resolved.resolution_note == f"Resolved by reconciliation run {result.run_id}: not raised: suppressed by {label}"
+    assert resolved.resolution_note == (f"Resolved by reconciliation run {result.run_id}: "
+                                        f"not raised: suppressed by {label}")
     assert (quiet.source, quiet.rule_id, quiet.reason) == ("suppression", rule_id, f"suppressed by {label}")
     assert report.quieted["suppression"] == 1
     row = next(r for r in report.rows if r["subject_id"] == phone and r["subject_type"] == "device")

@@ -41,7 +41,8 @@ def test_admins_add_and_delete_suppression_rules_on_the_admin_page(client, datab
     with database.session() as session:
         rule_id = session.scalars(select(SuppressionRule.id)).one()
     deleted = client.post(f"/admin/suppressions/{rule_id}/delete", data={"csrf_token": csrf})
-    assert deleted.status_code == 303 and "No suppression rules." in client.get("/admin/suppressions").get_data(as_text=True)
+    assert deleted.status_code == 303
+    assert "No suppression rules." in client.get("/admin/suppressions").get_data(as_text=True)
     with database.session() as session:
         actions = session.scalars(select(AuditLogEntry.action).where(AuditLogEntry.action.like("suppression%"))
                                   .order_by(AuditLogEntry.id)).all()
