@@ -363,9 +363,11 @@ def cmdb_export(ctx: _Context, fmt: str | None, output: str) -> None:
 
 def _register_reconcile_commands() -> None:
     from collector.cli_reconcile import jobs, reconcile
+    from collector.cli_suppressions import suppression
 
     main.add_command(reconcile)
     main.add_command(jobs)
+    main.add_command(suppression)
 
 
 _register_reconcile_commands()

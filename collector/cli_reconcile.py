@@ -20,12 +20,16 @@ def _print_report(report, rows: bool) -> None:
         click.echo(f"last run {run['id']} ({run['mode']}) finished {run['finished_at']}{took}: {run['subjects']} subjects")
     click.echo("outcomes:        " + ", ".join(f"{k} {v}" for k, v in report.outcome_counts.items()))
     click.echo("open exceptions: " + ", ".join(f"{k} {v}" for k, v in report.open_exceptions.items()))
+    click.echo(f"not raised:      {report.quieted['policy']} by the unmanaged policy (discovered nodes), "
+               f"{report.quieted['suppression']} suppressed by rules")
     if rows:
         for row in report.rows:
             name = row.get("subject_name") or ""
             target = row["asset_tag"] or (f"CI {row['ci_id']}" if row["ci_id"] else "-")
             click.echo(f"{row['outcome']:<10} {row['subject_type']} {row['subject_id']:<7} {name:<24.24} -> {target:<16} "
                        f"{row['explanation']}")
+            for quiet in row.get("quieted", ()):
+                click.echo(f"{'':<10} {quiet['kind']} not raised: {quiet['reason']}")
 
 
 @click.command()
@@ -71,7 +75,8 @@ def reconcile(ctx, dry_run: bool, explain_ref: str | None, rows: int, outcome: s
         report = reconciliation_report(session, outcome, 1, max(rows, 1))
     if as_json:
         click.echo(json.dumps({"run": report.run, "outcomes": report.outcome_counts,
-                               "open_exceptions": report.open_exceptions, "items": report.rows[:rows]}, indent=2))
+                               "open_exceptions": report.open_exceptions, "quieted": report.quieted,
+                               "items": report.rows[:rows]}, indent=2))
         return
     click.echo(f"run {result.run_id}: {result.opened} exceptions opened, {result.resolved} resolved"
                f" in {result.duration_ms} ms")

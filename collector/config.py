@@ -139,6 +139,10 @@ class CollectorConfig:
     # The completeness KPI's required fields per CI class: a TOML table replacing the shipped
     # definition class by class (collector/reports/required_fields.py; JSON in the environment).
     ci_required_fields: dict = field(default_factory=dict, hash=False)
+    # Which unmatched scanned devices raise "unmanaged" (collector/reconcile/policy.py): a TOML table
+    # over the defaults (raise for ARP- and SNMP-sighted devices; FDB/ARP-cache/LLDP-only MACs and
+    # hypervisor-virtual MACs are discovered nodes that raise nothing).
+    unmanaged_policy: dict = field(default_factory=dict, hash=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -182,6 +186,7 @@ class CollectorConfig:
         except ValueError as exc:
             problems.append(str(exc))
         problems += _required_fields_problems(self.ci_required_fields)
+        problems += _policy_problems(self.unmanaged_policy)
         problems += _workflow_problems(self)
         url = self.effective_database_url
         if not url.startswith(("sqlite", "postgresql")):
@@ -247,6 +252,12 @@ def _workflow_problems(config: CollectorConfig) -> list[str]:
     problems = [f"workflow_sla_webhooks names {h!r}, which is not in webhook_urls" for h in hooks
                 if h not in dict(config.webhook_urls)]
     return problems + trigger_problems(config.workflow_triggers)
+
+
+def _policy_problems(table: Mapping) -> list[str]:
+    from collector.reconcile.policy import policy_problems
+
+    return policy_problems(table)
 
 
 def _required_fields_problems(table: Mapping) -> list[str]:

@@ -304,10 +304,19 @@ def _reconciliation(base: str, token: str, data_dir: Path, env: dict) -> None:
     run = subprocess.run([*cli, "reconcile", "--rows", "12"], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=300)
     _say("  " + (run.stdout.strip() or run.stderr.strip()).replace("\n", "\n  "))
+    _discovered_nodes(base, token)
     explain = subprocess.run([*cli, "reconcile", "--explain", "LT-DEMO"], cwd=ROOT, env=env, capture_output=True,
                              text=True, timeout=60)
     _say("  why LT-DEMO is this machine:")
     _say("  " + (explain.stdout.strip() or explain.stderr.strip()).replace("\n", "\n  "))
+
+
+def _discovered_nodes(base: str, token: str) -> None:
+    """The MACs learnt from other devices' tables: listed and searchable, raising no exception by policy."""
+    nodes = _get(base + "/api/v1/devices?managed=false&quieted=policy&per_page=3", token)
+    _say(f"  discovered nodes (not registered, no exception by policy): {nodes['total']}, for example:")
+    for device in nodes["items"]:
+        _say(f"    {_shown(device['mac']):<17}  {device['not_raised']['reason']}")
 
 
 def _cli_json(env: dict, *args: str) -> dict:
@@ -471,6 +480,7 @@ def main() -> int:
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets")
         _say(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/assets/{first_id}")
         _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/devices?managed=false'")
+        _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/devices?quieted=policy&q=00:1b'")
         _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/reconciliation?outcome=unmanaged'")
         _say(f"  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/exceptions?status=open'")
         _say(f"  OpenAPI document: {base}/api/v1/openapi.json")

@@ -77,6 +77,15 @@ def test_demo_once_shows_this_machine_with_its_packages_and_runs_again_from_scra
         assert re.search(r"198\.18\.0\.12 +b8:27:eb:00:01:03 +unknown +Raspberry Pi Foundation", out)
         assert re.search(r"matched +device \d+ +198\.18\.0\.13 +-> SW-0001 .*rule 3 \(mac_overlap\)", out)
         assert re.search(r"unmanaged +device \d+ +198\.18\.0\.12 ", out)
+        # The unmanaged policy: only what a scanner saw itself raises (the lab's two unregistered
+        # hosts and the five polled devices); the MACs learnt from the recorded devices' ARP caches
+        # and forwarding tables are discovered nodes, listed with the reason and raising nothing.
+        learnt = int(re.search(r"counting the (\d+) learnt from their ARP caches", out).group(1))
+        assert learnt > 100
+        assert re.search(r"open exceptions: unmanaged 7, ", out)
+        assert f"not raised:      {learnt} by the unmanaged policy (discovered nodes), 0 suppressed by rules" in out
+        assert f"discovered nodes (not registered, no exception by policy): {learnt}, for example:" in out
+        assert re.search(r"unmanaged_policy: known only from a (router's ARP cache|switch's forwarding table)", out)
     else:
         assert "skipped: building the lab network needs root" in out
     # SNMP discovery of recorded real devices served by snmpsim on loopback

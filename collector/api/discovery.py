@@ -18,7 +18,7 @@ from collector.ingest.clock import discovery_times, refuse_future_times
 from collector.ingest.discovery import store_discovery
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.models import utcnow
-from collector.queries.devices import list_devices
+from collector.queries.devices import QUIET_SOURCES, list_devices
 from common.schema import DiscoveryReport
 
 
@@ -48,11 +48,16 @@ def post_discovery():
 
 @bp.get("/devices")
 def devices_index():
+    """``managed``, ``quieted`` (policy|suppression: discovered nodes, no exception raised) and ``q`` filter."""
     current_token("auditor")
     pages = paging()
-    managed = request.args.get("managed")
+    managed, quieted = request.args.get("managed"), request.args.get("quieted")
     if managed not in (None, "true", "false"):
         raise InvalidInput("invalid query parameter", [FieldError("managed", "must be true or false")])
+    if quieted not in (None, *QUIET_SOURCES):
+        raise InvalidInput("invalid query parameter", [FieldError("quieted", "must be policy or suppression")])
+    search = (request.args.get("q") or "").strip()[:255] or None
     result = list_devices(request_session(), None if managed is None else managed == "true", pages.page,
-                          pages.per_page)
-    return pages.envelope([device_summary(d) for d in result.items], result.total)
+                          pages.per_page, quieted=quieted, search=search)
+    return pages.envelope([{**device_summary(d), "not_raised": result.not_raised.get(d.id)} for d in result.items],
+                          result.total)

@@ -177,9 +177,15 @@ def _paths() -> dict:
         },
         "/api/v1/devices": {
             "get": {
-                "summary": "Devices found by scanners; managed=false lists those no asset accounts for",
+                "summary": "Devices found by scanners; managed=false lists those no asset accounts for; "
+                           "quieted=policy lists the discovered nodes whose unmanaged exception the policy did "
+                           "not raise (quieted=suppression: a rule suppressed it), each with not_raised.reason",
                 "security": [{"apiToken": []}],
-                "parameters": page_params[:2] + [{"name": "managed", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}}],
+                "parameters": page_params[:2] + [
+                    {"name": "managed", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+                    {"name": "quieted", "in": "query", "schema": {"type": "string", "enum": ["policy", "suppression"]}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"},
+                     "description": "case-insensitive substring of IP, MAC, name, vendor or type"}],
                 "responses": {"200": _json({"type": "object"}, "A page of devices"), **_TOKEN_ERRORS,
                               "422": _error("Invalid parameter")},
             }
@@ -225,6 +231,7 @@ def _paths() -> dict:
         **_sam_paths(page_params[:2]),
         **sam_report_paths(),
         **_sam_run_paths(),
+        **_suppression_paths(),
     }
 
 
@@ -238,6 +245,12 @@ def _sam_paths(page_params: list) -> dict:
     from collector.api.sam_rules import sam_rules_paths
 
     return sam_rules_paths(_json, _error, _TOKEN_ERRORS, page_params)
+
+
+def _suppression_paths() -> dict:
+    from collector.api.suppressions import suppression_paths
+
+    return suppression_paths(_json, _error, _TOKEN_ERRORS)
 
 
 def _sam_run_paths() -> dict:
@@ -327,8 +340,9 @@ def _reconciliation_paths(page_params: list) -> dict:
 
     return {
         "/api/v1/reconciliation": {"get": {
-            "summary": "The reconciliation report: last run, counts per outcome, open exceptions per kind, and rows "
-                       "(one per observed asset or device, with the CI it matched and why)",
+            "summary": "The reconciliation report: last run, counts per outcome, open exceptions per kind, the "
+                       "exceptions not raised (quieted: by policy, by suppression rules), and rows (one per "
+                       "observed asset or device, with the CI it matched and why, and its quieted exceptions)",
             "security": [{"apiToken": []}],
             "parameters": page_params + [choice("outcome", ("matched", "unmanaged", "duplicate"))],
             "responses": {"200": _json({"type": "object"}, "The report"), **_TOKEN_ERRORS,

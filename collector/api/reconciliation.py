@@ -30,7 +30,7 @@ def reconciliation_index():
     pages = paging()
     report = reconciliation_report(request_session(), _choice("outcome", OUTCOMES), pages.page, pages.per_page)
     return {"run": report.run, "outcomes": report.outcome_counts, "open_exceptions": report.open_exceptions,
-            **pages.envelope(report.rows, report.total)}
+            "quieted": report.quieted, **pages.envelope(report.rows, report.total)}
 
 
 @bp.post("/reconciliation/runs")

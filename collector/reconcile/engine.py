@@ -24,6 +24,7 @@ from collector.reconcile.outcomes import Outcomes, evaluate
 from collector.reconcile.records import CiRecord, Subject, serial_key
 from collector.reconcile.register import register_duplicates
 from collector.reconcile.rules import ReconcileRules
+from collector.reconcile.scoping import ExceptionScope, apply_scope, write_quieted
 
 __all__ = ["RunResult", "reconcile_full", "reconcile_subjects"]
 
@@ -39,7 +40,8 @@ class RunResult:
     duration_ms: int = 0  # measured wall time
 
 
-def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_run: bool = False) -> RunResult:
+def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_run: bool = False,
+                   exception_scope: ExceptionScope | None = None) -> RunResult:
     # A full run builds a few million small objects that hold no reference cycles; the cyclic
     # collector would rescan them all again and again (a third of the run at 100,000 CIs).
     started = time.perf_counter()
@@ -56,6 +58,8 @@ def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_r
                                                 if kind == "device" and i in switches and m.ci is not None})
         outcomes = evaluate(subjects, identifications, cis, facts, rules, now)
         register_duplicates(index, facts, outcomes)
+        if exception_scope is not None:
+            apply_scope(session, exception_scope, outcomes, {ci.id: ci for ci in cis})
         return _finish(session, "full", outcomes, now, dry_run, scope=None, started=started)
     finally:
         if collecting:
@@ -63,7 +67,8 @@ def reconcile_full(session: Session, rules: ReconcileRules, now: datetime, dry_r
 
 
 def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, asset_ids: list[int] = (),
-                       device_ids: list[int] = (), dry_run: bool = False) -> RunResult:
+                       device_ids: list[int] = (), dry_run: bool = False,
+                       exception_scope: ExceptionScope | None = None) -> RunResult:
     """The incremental run: re-identify these subjects and re-evaluate the CIs they touch (before and after)."""
     started = time.perf_counter()
     targets = load_subjects(session, list(asset_ids), list(device_ids))
@@ -91,6 +96,8 @@ def reconcile_subjects(session: Session, rules: ReconcileRules, now: datetime, a
     outcomes.exceptions = {k: v for k, v in outcomes.exceptions.items()
                            if v.kind in ("missing", "drift", "cloned_identity") or v.subject in target_keys}
     outcomes.matches = {k: v for k, v in outcomes.matches.items() if k in target_keys}
+    if exception_scope is not None:
+        apply_scope(session, exception_scope, outcomes, {ci.id: ci for ci in cis})
     scope = store.Scope(ci_ids=set(ci_ids), subjects=target_keys, clone_keys=_clone_keys(targets), previous=previous)
     return _finish(session, "incremental", outcomes, now, dry_run, scope, started)
 
@@ -131,6 +138,8 @@ def _finish(session: Session, mode: str, outcomes: Outcomes, now: datetime, dry_
     store.write_matches(connection, outcomes, run_id, now, scope)
     store.write_states(connection, outcomes, run_id, scope)
     opened, resolved = store.write_exceptions(connection, outcomes, run_id, now, scope)
+    if outcomes.quieted is not None:
+        write_quieted(connection, outcomes, run_id, now, scope and scope.ci_ids, scope and scope.subjects)
     duration_ms = _elapsed_ms(started)
     store.finish_run(connection, run_id, {**counts, "opened": opened, "resolved": resolved}, now, duration_ms)
     return RunResult(run_id, mode, len(outcomes.matches), counts, opened, resolved, outcomes, duration_ms)

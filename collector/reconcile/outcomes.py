@@ -36,6 +36,10 @@ class Outcomes:
     matches: dict[tuple[str, int], Identification] = field(default_factory=dict)
     states: dict[int, dict] = field(default_factory=dict)  # ci_id -> {"observed": {...}, "last_seen_at": dt}
     exceptions: dict[str, ExceptionSpec] = field(default_factory=dict)
+    # Set by the exception scope (collector/reconcile/scoping.py): what was not raised and why, and
+    # per open_key the note an open exception of that key is resolved with.
+    quieted: list[dict] | None = None
+    notes: dict[str, str] = field(default_factory=dict)
 
     def add(self, spec: ExceptionSpec) -> None:
         self.exceptions[spec.key] = spec
@@ -46,6 +50,8 @@ class Outcomes:
             counts[identification.outcome] += 1
         for spec in self.exceptions.values():
             counts[f"exceptions.{spec.kind}"] += 1
+        for row in self.quieted or ():
+            counts[f"quieted.{row['source']}"] += 1
         return dict(sorted(counts.items()))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.models import Asset, Device
+from collector.models import Asset, Device, QuietedException
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
 
@@ -27,6 +27,8 @@ class ReportPage:
     run: dict | None
     outcome_counts: dict[str, int]
     open_exceptions: dict[str, int]
+    # Not raised (collector/reconcile/scoping.py): by the unmanaged policy (discovered nodes) or a rule.
+    quieted: dict[str, int]
     rows: list[dict]
     total: int
     page: int
@@ -67,7 +69,26 @@ def reconciliation_report(session: Session, outcome: str | None = None, page: in
                      "ci_id": match.ci_id, "asset_tag": asset_tag, "ci_name": name or ci_hostname, "rule": match.rule,
                      "explanation": match.explanation, "updated_at": _iso(match.updated_at)})
     _name_subjects(session, rows)
-    return ReportPage(last_run(session), outcome_counts, open_exceptions, rows, total, page, per_page)
+    _quiet_rows(session, rows)
+    quieted = {"policy": 0, "suppression": 0}
+    quieted.update(session.execute(select(QuietedException.source, func.count()).group_by(QuietedException.source)).all())
+    return ReportPage(last_run(session), outcome_counts, open_exceptions, quieted, rows, total, page, per_page)
+
+
+def _quiet_rows(session: Session, rows: list[dict]) -> None:
+    """Each row's exceptions that were not raised: kind, by policy or by which suppression rule, and why."""
+    found: dict[tuple[str, int], list[dict]] = {}
+    for kind in ("asset", "device"):
+        ids = [r["subject_id"] for r in rows if r["subject_type"] == kind]
+        if not ids:
+            continue
+        for q in session.scalars(select(QuietedException).where(QuietedException.subject_type == kind,
+                                                                QuietedException.subject_id.in_(ids))
+                                 .order_by(QuietedException.kind)):
+            found.setdefault((kind, q.subject_id), []).append(
+                {"kind": q.kind, "source": q.source, "rule_id": q.rule_id, "reason": q.reason})
+    for row in rows:
+        row["quieted"] = found.get((row["subject_type"], row["subject_id"]), [])
 
 
 def _name_subjects(session: Session, rows: list[dict]) -> None:

@@ -20,9 +20,11 @@ from collector import metrics
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.reconcile.engine import RunResult, reconcile_full, reconcile_subjects
+from collector.reconcile.policy import parse_policy
 from collector.reconcile.rules import ReconcileRules, load_rules
+from collector.reconcile.scoping import ExceptionScope, load_scope
 
-__all__ = ["ADVISORY_LOCK_KEY", "rules_for", "run_full", "run_incremental"]
+__all__ = ["ADVISORY_LOCK_KEY", "rules_for", "run_full", "run_incremental", "scope_for"]
 
 log = logging.getLogger(__name__)
 # pg_advisory locks take a bigint; this one is "stocktake reconcile" for anyone reading pg_locks.
@@ -38,6 +40,14 @@ def rules_for(config: CollectorConfig) -> ReconcileRules:
     return _rules(getattr(config, "reconcile_rules_file", "") or "")
 
 
+def scope_for(session, config: CollectorConfig, now: datetime) -> ExceptionScope:
+    """The exception scope: the configured unmanaged policy (validated at start-up) and the live rules."""
+    policy, problems = parse_policy(getattr(config, "unmanaged_policy", None) or {})
+    if problems:  # config.validate() refuses these; a hand-built config may not have been validated
+        raise ValueError("; ".join(problems))
+    return load_scope(session, policy, now)
+
+
 def run_full(db: Database, config: CollectorConfig, now: datetime, dry_run: bool = False) -> RunResult | None:
     """A full run; None when another node holds the lock (PostgreSQL)."""
     rules = rules_for(config)
@@ -48,7 +58,8 @@ def run_full(db: Database, config: CollectorConfig, now: datetime, dry_run: bool
             if not locked:
                 log.info("reconciliation skipped: another node is running it")
                 return None
-        result = reconcile_full(session, rules, now, dry_run=dry_run)
+        result = reconcile_full(session, rules, now, dry_run=dry_run,
+                                exception_scope=scope_for(session, config, now))
     metrics.observe_reconciliation("full", time.perf_counter() - started)
     log.info("reconciliation finished", extra={"run_id": result.run_id, "mode": "full", "dry_run": dry_run,
                                                 "subjects": result.subjects, "opened": result.opened,
@@ -61,7 +72,7 @@ def run_incremental(db: Database, config: CollectorConfig, now: datetime, asset_
     try:
         with db.write() as session:
             result = reconcile_subjects(session, rules_for(config), now, asset_ids=list(asset_ids),
-                                        device_ids=list(device_ids))
+                                        device_ids=list(device_ids), exception_scope=scope_for(session, config, now))
         metrics.observe_reconciliation("incremental", time.perf_counter() - started)
         return result
     except Exception:  # noqa: BLE001 - ingest must not fail because of reconciliation

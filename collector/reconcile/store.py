@@ -264,7 +264,8 @@ def write_exceptions(connection: Connection, outcomes: Outcomes, run_id: int, no
                               "subject_type": subject_type, "subject_id": subject_id, "fingerprint": fingerprint,
                               "at": now})
     resolved = [{"b_id": row.id, "at": now, "run_id": run_id,
-                 "note": f"Resolved by reconciliation run {run_id}: {_CLEARED.get(row.kind, 'the condition cleared')}"}
+                 "note": f"Resolved by reconciliation run {run_id}: "
+                         f"{outcomes.notes.get(row.open_key) or _CLEARED.get(row.kind, 'the condition cleared')}"}
                 for row in unresolved.values()]
     if resolved:
         connection.execute(_RESOLVE, resolved)

@@ -28,6 +28,7 @@ NAVIGATION = (
     ("web.audit_log", "Audit log"),
     ("web.agents", "Agents"),
     ("web.users", "Users"),
+    ("web.suppressions", "Suppressions"),
 )
 
 

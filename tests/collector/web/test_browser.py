@@ -139,7 +139,7 @@ def test_auditor_sees_no_mutating_controls_and_is_refused_every_mutating_route(o
         assert forms.count() == 0, f"{url} shows a form that changes something"
         if response.status == 403:
             assert endpoint in ("web.agents", "web.users", "web.workflow_new", "web.sam_entitlement_new",
-                                "web.sam_entitlement_edit", "web.sam_entitlement_import_page")
+                                "web.sam_entitlement_edit", "web.sam_entitlement_import_page", "web.suppressions")
     token = page.locator(".whoami input[name=csrf_token]").get_attribute("value")
     checked = []
     for rule in _rules(app, mutating=True):

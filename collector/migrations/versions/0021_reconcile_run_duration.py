@@ -1,6 +1,6 @@
 """reconciliation runs keep their measured duration (issue 13, item 11)
 
-Revision ID: 0021d
+Revision ID: 0021
 Revises: 0020
 """
 
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0021d'
+revision = '0021'
 down_revision = '0020'
 branch_labels = None
 depends_on = None
