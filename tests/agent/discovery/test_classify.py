@@ -42,6 +42,9 @@ CASES = [
     (DeviceFacts(None, None, None, oui_vendor="Yealink(Xiamen) Network Technology Co.,Ltd."), "ip_phone",
      "Yealink(Xiamen) Network Technology Co.,Ltd.", "oui-phone"),
     (DeviceFacts(None, None, None, oui_vendor="Raspberry Pi Foundation"), "unknown", "Raspberry Pi Foundation", "no rule matched"),
+    # iot: devices that never answer SNMP (ESP32 smart plugs, Sonos speakers), known by their OUI alone
+    (DeviceFacts(None, None, None, oui_vendor="Espressif Inc."), "iot", "Espressif Inc.", "oui-iot"),
+    (DeviceFacts(None, None, None, oui_vendor="Sonos, Inc."), "iot", "Sonos, Inc.", "oui-iot"),
     (DeviceFacts(), "unknown", None, "no rule matched"),
     # With the full poll: ENTITY-MIB chassis model and maker, Printer-MIB presence (snmpsim-data and
     # LibreNMS recordings).
