@@ -97,10 +97,12 @@ _HIKVISION = _group("HIKVISION-MIB", "1.3.6.1.4.1.39165.1", model=("deviceType",
 # Printers: the serial where makers keep it when prtGeneralSerialNumber is empty (Brother,
 # Kyocera, Canon, Ricoh and Epson are read with the Printer-MIB, see mibs/printer.py).
 _HP = _group("HP-LASERJET-COMMON-MIB", "1.3.6.1.4.1.11.2.3.9.4.2.1.1.3", serial=("serial-number", "3.0"))
-_LEXMARK = _group("LEXMARK-PVT-MIB", "1.3.6.1.4.1.641.2.1.2.1", model=("prtgenInfoModel", "2.1"),
-                  serial=("prtgenInfoSerialNumber", "6.1"))
-_XEROX = _group("XEROX-HOST-RESOURCES-EXT-MIB", "1.3.6.1.4.1.253.8.53.3.2.1", serial=("xcmHrDevDetailValueString", "3.1"))
-_SHARP = _group("SHARP-MIB", "1.3.6.1.4.1.2385.1.1.19.2.1.3.5.4", serial=("serialNumber", "61"))
+_LEXMARK = _group("LEXMARK-PVT-MIB", "1.3.6.1.4.1.641.2.1.2.1",  # prtgenInfoEntry, printer 1
+                  model=("prtgenPrinterName", "2.1"), serial=("prtgenSerialNo", "6.1"))
+_XEROX = _group("XEROX-HOST-RESOURCES-EXT-MIB", "1.3.6.1.4.1.253.8.53.3.2.1",  # xcmHrDevInfoEntry, hrDevice 1
+                serial=("xcmHrDevInfoSerialNumber", "3.1"))
+# Sharp: no private serial here. 2385.1.1.19.2.1.3.5.4.61, once listed as its serial, is a page
+# counter (the black-and-white meter); Sharp's serial is read from prtGeneralSerialNumber.
 
 # IANA enterprise number -> what to ask. Net-SNMP's entry is the Linux appliances that keep
 # net-snmp's sysObjectID (Synology, QNAP, UniFi): still one GET, of all their scalars.
@@ -108,7 +110,7 @@ IDENTITY_OBJECTS: dict[int, tuple[Ident, ...]] = {
     318: _APC, 534: _EATON, 705: _EATON, 476: _VERTIV, 13742: _RARITAN, 1718: _SERVERTECH, 9: _CISCO,
     2636: _JUNIPER, 12356: _FORTINET, 25461: _PALO_ALTO, 6574: _SYNOLOGY, 24681: _QNAP, 789: _NETAPP,
     674: _DELL, 232: _HPE, 11: _HP, 41112: _UBIQUITI + _DOT11, 39165: _HIKVISION, 641: _LEXMARK, 253: _XEROX,
-    2385: _SHARP, NET_SNMP: _SYNOLOGY + _QNAP + _UBIQUITI,
+    NET_SNMP: _SYNOLOGY + _QNAP + _UBIQUITI,
 }
 
 

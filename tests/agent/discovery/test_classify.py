@@ -51,6 +51,14 @@ CASES = [
     (DeviceFacts("1.3.6.1.4.1.30065.1.3011.7150.3282.52.2745", "Arista Networks EOS version 4.20.5F running on an "
                  "Arista Networks DCS-7150S-52-CL", 14, manufacturer="Arista Networks", model="DCS-7150S-52-CL"),
      "switch", "Arista", "arista-eos"),
+    # AOS-CX names the platform with a letter suffix and a two-letter + 10.x firmware; ArubaOS-Switch
+    # says "revision KB.16" (sysDescr formats from HPE's AOS-CX and ArubaOS-Switch documentation).
+    (DeviceFacts("1.3.6.1.4.1.47196.4.1.1.1.102", "Aruba JL658A 6300M 24SFP+ 4SFP56 Swch FL.10.08.1010"), "switch",
+     "Hewlett Packard Enterprise", "aos-cx"),
+    (DeviceFacts("1.3.6.1.4.1.47196.4.1.1.1.102", "Aruba JL705C 8360-48XT4C v2 Swch LL.10.13.1000"), "switch",
+     "Hewlett Packard Enterprise", "aos-cx"),
+    (DeviceFacts("1.3.6.1.4.1.11.2.3.7.11.160", "Aruba JL074A 3810M-48G-PoE+-1-slot Switch, revision KB.16.10.0024"),
+     "switch", "HP", "procurve"),
     (DeviceFacts("1.3.6.1.4.1.2385.3.1.112.1.2", "SHARP MX-3570N", has_printer_mib=True), "printer", "Sharp",
      "printer-mib"),
     (DeviceFacts("1.3.6.1.4.1.8072.3.2.10", "Linux nas01 5.10.0", 72, oui_vendor="Intel Corporate",
