@@ -76,7 +76,13 @@ _PALO_ALTO = (_group("PAN-COMMON-MIB", "1.3.6.1.4.1.25461.2.1.2.1", firmware=("p
               + _group("PAN-COMMON-MIB", "1.3.6.1.4.1.25461.2.1.2.2", model=("panChassisType", "1.0")))
 _SYNOLOGY = _group("SYNOLOGY-SYSTEM-MIB", "1.3.6.1.4.1.6574.1.5", model=("modelName", "1.0"),
                    serial=("serialNumber", "2.0"), firmware=("version", "3.0"))
-_QNAP = _group("NAS-MIB", "1.3.6.1.4.1.24681.1.2", model=("modelName", "12.0"))
+# QNAP: QTS-MIB (enterprise 55062; QTS under .1, QuTS hero under .2) on current firmware, the older
+# NAS-MIB (24681) only has the model.
+_QNAP = (_group("QTS-MIB", "1.3.6.1.4.1.55062.1.12", model=("systemModel", "3.0"), serial=("serialNumber", "5.0"),
+                firmware=("firmwareVersion", "6.0"))
+         + _group("QTS-MIB", "1.3.6.1.4.1.55062.2.12", model=("systemModel", "3.0"), serial=("serialNumber", "5.0"),
+                  firmware=("firmwareVersion", "6.0"))
+         + _group("NAS-MIB", "1.3.6.1.4.1.24681.1.2", model=("modelName", "12.0")))
 _NETAPP = _group("NETAPP-MIB", "1.3.6.1.4.1.789.1.1", model=("productModel", "5.0"),
                  serial=("productSerialNum", "9.0"), firmware=("productVersion", "2.0"))
 _DELL = _group("IDRAC-MIB-SMIv2", "1.3.6.1.4.1.674.10892.5.1", model=("systemModelName", "3.12.0"),
@@ -108,7 +114,7 @@ _XEROX = _group("XEROX-HOST-RESOURCES-EXT-MIB", "1.3.6.1.4.1.253.8.53.3.2.1",  #
 # net-snmp's sysObjectID (Synology, QNAP, UniFi): still one GET, of all their scalars.
 IDENTITY_OBJECTS: dict[int, tuple[Ident, ...]] = {
     318: _APC, 534: _EATON, 705: _EATON, 476: _VERTIV, 13742: _RARITAN, 1718: _SERVERTECH, 9: _CISCO,
-    2636: _JUNIPER, 12356: _FORTINET, 25461: _PALO_ALTO, 6574: _SYNOLOGY, 24681: _QNAP, 789: _NETAPP,
+    2636: _JUNIPER, 12356: _FORTINET, 25461: _PALO_ALTO, 6574: _SYNOLOGY, 24681: _QNAP, 55062: _QNAP, 789: _NETAPP,
     674: _DELL, 232: _HPE, 11: _HP, 41112: _UBIQUITI + _DOT11, 39165: _HIKVISION, 641: _LEXMARK, 253: _XEROX,
     NET_SNMP: _SYNOLOGY + _QNAP + _UBIQUITI,
 }
