@@ -52,7 +52,7 @@ CASES = [
                  "Arista Networks DCS-7150S-52-CL", 14, manufacturer="Arista Networks", model="DCS-7150S-52-CL"),
      "switch", "Arista", "arista-eos"),
     # AOS-CX names the platform with a letter suffix and a two-letter + 10.x firmware; ArubaOS-Switch
-    # says "revision KB.16" (sysDescr formats from HPE's AOS-CX and ArubaOS-Switch documentation).
+    # says "revision KB.16" (formats as quoted in public inventory code; the JL705C line is written to that format).
     (DeviceFacts("1.3.6.1.4.1.47196.4.1.1.1.102", "Aruba JL658A 6300M 24SFP+ 4SFP56 Swch FL.10.08.1010"), "switch",
      "Hewlett Packard Enterprise", "aos-cx"),
     (DeviceFacts("1.3.6.1.4.1.47196.4.1.1.1.102", "Aruba JL705C 8360-48XT4C v2 Swch LL.10.13.1000"), "switch",
