@@ -1,7 +1,7 @@
 """500 simulated SNMP devices fully polled: system group, IF-MIB, ENTITY-MIB, ARP and FDB tables and the rest.
 
-snmpsim (dev extra) serves recordings of real devices (snmpsim-data, and the LibreNMS printer
-recording under tests/fixtures/snmp) on 127.0.x.y loopback addresses, one snmpsim process
+snmpsim (dev extra) serves recordings of real devices (snmpsim-data, and a printer recording
+written by hand under tests/fixtures/snmp) on 127.0.x.y loopback addresses, one snmpsim process
 per recording, all with the community ``public``. The devices are an office network's mix:
 access switches with their forwarding tables, routers with ARP caches, printers, UPS cards,
 wireless controllers and cameras (``MIX``). What is timed is what a scanner agent does for

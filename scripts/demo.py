@@ -189,7 +189,7 @@ def _discovery(base: str, token: str, state_dir: Path) -> None:
         _say(unmanaged_line(device))
 
 
-# Recorded real devices (snmpsim-data, and the LibreNMS printer recording under tests/fixtures),
+# Recorded real devices (snmpsim-data) and a printer written by hand (tests/fixtures/snmp),
 # served by snmpsim on loopback addresses: SNMP discovery with nothing real on the wire.
 SIMULATED = (("127.0.5.1", "network/switch/cisco-c3560"), ("127.0.5.2", "network/switch/hpe-procurve-516733-b21"),
              ("127.0.5.3", "tests/fixtures/snmp/sharp-mx-3570n.snmprec"), ("127.0.5.4", "UPS/apc-7902b"),

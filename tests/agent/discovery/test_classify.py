@@ -46,8 +46,8 @@ CASES = [
     (DeviceFacts(None, None, None, oui_vendor="Espressif Inc."), "iot", "Espressif Inc.", "oui-iot"),
     (DeviceFacts(None, None, None, oui_vendor="Sonos, Inc."), "iot", "Sonos, Inc.", "oui-iot"),
     (DeviceFacts(), "unknown", None, "no rule matched"),
-    # With the full poll: ENTITY-MIB chassis model and maker, Printer-MIB presence (snmpsim-data and
-    # LibreNMS recordings).
+    # With the full poll: ENTITY-MIB chassis model and maker, Printer-MIB presence (snmpsim-data
+    # recordings).
     (DeviceFacts("1.3.6.1.4.1.30065.1.3011.7150.3282.52.2745", "Arista Networks EOS version 4.20.5F running on an "
                  "Arista Networks DCS-7150S-52-CL", 14, manufacturer="Arista Networks", model="DCS-7150S-52-CL"),
      "switch", "Arista", "arista-eos"),

@@ -2,7 +2,7 @@
 
 Expected values are read from the recordings by hand and written here: snmpsim-data's
 network/switch/hpe-procurve-516733-b21, network/switch/cisco-c3560 and
-cloud/arista-dcs-7150s-52-cl, and tests/fixtures/snmp/sharp-mx-3570n.snmprec (LibreNMS).
+cloud/arista-dcs-7150s-52-cl, and tests/fixtures/snmp/sharp-mx-3570n.snmprec (written by hand).
 """
 
 from __future__ import annotations
@@ -141,11 +141,10 @@ def test_a_printer_by_printer_mib_with_serial_page_count_and_model(sim):
                                                              limits=FAST))
     [printer] = parsed.devices
     assert (printer.device_type, printer.vendor, printer.model, printer.serial, printer.page_count) == (
-        "printer", "Sharp", "SHARP MX-3570N", "6509415X00", 121104)
-    assert printer.storage[0].model_dump() == {"descr": "Allocated memory for Printer", "type": "ram",
-                                               "size_bytes": 4194304}
+        "printer", "Sharp", "SHARP MX-3570N", "3502147X00", 48213)
+    assert printer.storage[0].model_dump() == {"descr": "Printer memory", "type": "ram", "size_bytes": 8388608}
     assert printer.host_devices[0].model_dump() == {"type": "printer", "descr": "SHARP MX-3570N"}
-    assert printer.interfaces[0].mac == "24:31:84:c8:46:6a" and printer.error is None
+    assert printer.interfaces[0].mac == "68:79:ed:35:70:01" and printer.error is None
 
 
 def test_a_ups_card_running_net_snmp_is_a_ups(sim):

@@ -193,7 +193,7 @@ def test_a_profile_from_the_cli_is_scanned_by_its_agent_and_every_host_listed(l2
         # type, vendor, model and serial from the recordings of real devices
         assert [hosts[switch.ip][key] for key in ("device_type", "vendor", "model", "serial")] == [
             "switch", "Cisco", "WS-C3560G-48TS-E", "FOC1408Z61U"]
-        assert [hosts[sharp.ip][key] for key in ("device_type", "vendor", "serial")] == ["printer", "Sharp", "6509415X00"]
+        assert [hosts[sharp.ip][key] for key in ("device_type", "vendor", "serial")] == ["printer", "Sharp", "3502147X00"]
         assert hosts[sharp.ip]["page_count"] and "MX-3570N" in hosts[sharp.ip]["model"]
         learnt = [d for d in unmanaged if d["ip"] not in hosts]
         assert learnt and all(set(d["found_by"]) & {"router_arp", "switch_fdb"} for d in learnt)

@@ -48,12 +48,12 @@ def test_software_is_bounded_and_deduplicated():
 def test_a_printers_host_resources():
     recorded = rows((FIXTURES / "sharp-mx-3570n.snmprec").read_text())
     devices = parse_host_devices(recorded)
-    assert devices[:3] == [{"type": "printer", "descr": "SHARP MX-3570N"},
-                           {"type": "network", "descr": "Ethernet port"},
-                           {"descr": "Copier"}]  # a vendor-registered type (Sharp's own OID) stays unnamed
-    assert len(devices) == 13
-    assert parse_storage(recorded) == [{"descr": "Allocated memory for Printer", "type": "ram",
-                                        "size_bytes": 4096 * 1024}]
+    assert devices == [{"type": "printer", "descr": "SHARP MX-3570N"},
+                       {"type": "network", "descr": "Ethernet port"},
+                       {"descr": "Scanner"},  # a vendor-registered type (Sharp's own OID) stays unnamed
+                       {"type": "processor", "descr": "ARM processor"},
+                       {"type": "disk_storage", "descr": "Internal hard disk"}]
+    assert parse_storage(recorded) == [{"descr": "Printer memory", "type": "ram", "size_bytes": 8192 * 1024}]
     assert parse_software(recorded) == []
 
 

@@ -6,7 +6,7 @@ from tests.agent.discovery.mibs.snmprec import FIXTURES, rows
 
 def test_a_printers_interfaces_from_if_table_alone():
     recorded = rows((FIXTURES / "sharp-mx-3570n.snmprec").read_text())
-    assert parse_interfaces(recorded) == [{"index": 1, "name": "eth0", "mac": "24:31:84:c8:46:6a", "speed_mbps": 1000},
+    assert parse_interfaces(recorded) == [{"index": 1, "name": "eth0", "mac": "68:79:ed:35:70:01", "speed_mbps": 1000},
                                           {"index": 2, "name": "lo"}]
 
 

@@ -6,14 +6,14 @@ from tests.agent.discovery.mibs.snmprec import FIXTURES, rows
 
 def test_a_recorded_printer():
     recorded = rows((FIXTURES / "sharp-mx-3570n.snmprec").read_text())
-    assert parse_printer(recorded) == {"printer": True, "serial": "6509415X00", "page_count": 121104}
+    assert parse_printer(recorded) == {"printer": True, "serial": "3502147X00", "page_count": 48213}
 
 
 def test_a_makers_serial_when_prt_general_has_none():
-    # LibreNMS tests/snmpsim/brother.snmprec (GPL-3.0): Brother keeps its serial in BROTHER-MIB.
+    # Brother keeps its serial in BROTHER-MIB (brInfoSerialNumber); the value is made up.
     assert vendor_roots(2435) == ("1.3.6.1.4.1.2435.2.3.9.4.2.1.5.5.1",)
-    walked = rows("1.3.6.1.2.1.43.5.1.1.17.1|4|\n1.3.6.1.4.1.2435.2.3.9.4.2.1.5.5.1.0|4|000A5J431816")
-    assert parse_printer(walked) == {"printer": True, "serial": "000A5J431816"}
+    walked = rows("1.3.6.1.2.1.43.5.1.1.17.1|4|\n1.3.6.1.4.1.2435.2.3.9.4.2.1.5.5.1.0|4|E78912K3N001")
+    assert parse_printer(walked) == {"printer": True, "serial": "E78912K3N001"}
     assert vendor_roots(9) == () and vendor_roots(None) == ()
 
 
