@@ -71,13 +71,13 @@ import sys, uuid
 from agent.spool import Spool
 spool = Spool(sys.argv[1], max_reports=10_000, max_bytes=1 << 30)
 print("ready", flush=True)
-for i in range(200):
+for i in range(2000):  # ~1.5 ms each with fsync here: seconds of writing, killed within 0.5 s
     spool.put({"report_id": str(uuid.uuid4()), "pad": "x" * 40_000, "software": [{"name": str(j)} for j in range(500)]})
 """
 
 
 @pytest.mark.parametrize("kill_after_s", [0.05, 0.15, 0.3, 0.5])
-def test_sigkill_during_200_writes_leaves_no_corrupt_report(tmp_path, kill_after_s):
+def test_sigkill_during_2000_writes_leaves_no_corrupt_report(tmp_path, kill_after_s):
     directory = tmp_path / "spool"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(directory)], cwd=ROOT, stdout=subprocess.PIPE)
     assert writer.stdout.readline().strip() == b"ready"
@@ -92,7 +92,7 @@ def test_sigkill_during_200_writes_leaves_no_corrupt_report(tmp_path, kill_after
         document = json.loads(gzip.decompress(spool.read(entry)))
         assert document["report_id"] == entry.report_id
     assert not list(directory.glob("*.tmp"))
-    assert len(entries) < 200 or writer.returncode == 0  # it was really interrupted, or finished
+    assert len(entries) < 2000 or writer.returncode == 0  # it was really interrupted, or finished
 
 
 def _damage(path: Path, kind: str) -> None:
