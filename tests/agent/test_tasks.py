@@ -43,7 +43,7 @@ def test_a_task_becomes_snmp_credentials_and_hides_them():
     ({"profile_id": True}, "valid profile_id"),
     ({"ranges": ["8.8.8.0/24"]}, "8.8.8.0/24 is public address space"),
     ({"ranges": ["198.18.0.0/24"], "max_addresses": 100}, "cover 256 addresses"),
-    ({"ranges": ["10.0.0.0/8"], "max_addresses": 65536}, "limit per sweep is 4096"),
+    ({"ranges": ["198.18.0.0/15"], "max_addresses": 65536}, "limit per sweep is 4096"),
     ({"ranges": "198.18.0.0/24"}, "ranges must be a non-empty list"),
     ({"ranges": [7]}, "not an IP range"),
     ({"interface": None}, "interface must be"),

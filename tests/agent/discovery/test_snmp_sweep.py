@@ -86,7 +86,7 @@ def _sweep(targets, credentials, **options):
 
 @pytest.mark.parametrize("call, message", [
     (lambda: sweep_range("8.8.8.0/24", [COMMUNITY]), "public address space"),
-    (lambda: sweep_range("10.0.0.0/16", [COMMUNITY]), "the limit per sweep is 4096"),
+    (lambda: sweep_range("198.18.0.0/16", [COMMUNITY]), "the limit per sweep is 4096"),
     (lambda: _sweep([("printer.example", 161)], [COMMUNITY]), "not an IPv4 address"),
     (lambda: _sweep([("127.0.0.1", 0)], [COMMUNITY]), "not a UDP port"),
     (lambda: _sweep([("127.0.0.1", 161)], []), "no SNMP credentials"),

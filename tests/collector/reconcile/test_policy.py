@@ -55,21 +55,21 @@ def test_methods_types_and_subnets_are_configurable():
 
 
 def test_scan_profile_ranges_count_as_quiet_subnets():
-    policy = _policy(quiet_scan_profiles=["guest-wifi"]).with_profiles({"guest-wifi": ["10.99.0.0/16"]})
-    assert policy.quiet_reason(_device("arp", ip="10.99.4.2")) == "subnet 10.99.0.0/16 is not registered"
-    assert policy.quiet_reason(_device("arp", ip="10.98.4.2")) is None
+    policy = _policy(quiet_scan_profiles=["guest-wifi"]).with_profiles({"guest-wifi": ["198.19.0.0/16"]})
+    assert policy.quiet_reason(_device("arp", ip="198.19.4.2")) == "subnet 198.19.0.0/16 is not registered"
+    assert policy.quiet_reason(_device("arp", ip="198.18.4.2")) is None
 
 
 def test_bad_policy_config_names_every_key_and_starts_nothing():
-    table = {"raise_methods": ["arp", "fdb"], "quiet_subnets": ["10.0.0.0/33"], "raise_subnets": "10.0.0.0/8",
+    table = {"raise_methods": ["arp", "fdb"], "quiet_subnets": ["198.18.0.0/33"], "raise_subnets": "198.18.0.0/15",
              "quiet_virtual_macs": "yes", "quiet_vms": True}
     with pytest.raises(ConfigError) as caught:
         load_config(None, environ={}, overrides={"unmanaged_policy": table})
     message = str(caught.value)
     for expected in ("unmanaged_policy.quiet_vms: unknown key",
                      "unmanaged_policy.raise_methods: 'fdb' is not a discovery method",
-                     "unmanaged_policy.quiet_subnets: '10.0.0.0/33' is not an IP network",
-                     "unmanaged_policy.raise_subnets: expected a list of non-empty strings, got '10.0.0.0/8'",
+                     "unmanaged_policy.quiet_subnets: '198.18.0.0/33' is not an IP network",
+                     "unmanaged_policy.raise_subnets: expected a list of non-empty strings, got '198.18.0.0/15'",
                      "unmanaged_policy.quiet_virtual_macs: expected true or false, got 'yes'"):
         assert expected in message
 

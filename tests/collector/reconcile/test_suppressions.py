@@ -40,7 +40,7 @@ def _open(database, kind="unmanaged") -> dict:
     ({"mac_prefix": "00:1b"}, {"mac_prefix": "must be 3 to 6 octets such as 00:1b:a9 or 00:1b:a9:00:00:01",
                                "reason": "is required", "owner": "is required",
                                "expires_at": "is required (an ISO 8601 date or time)"}),
-    (_rule(ip_range="10.0.0.1/8"), {"ip_range": "must be an IP network in CIDR form: 10.0.0.1/8 has host bits set"}),
+    (_rule(ip_range="198.18.0.1/15"), {"ip_range": "must be an IP network in CIDR form: 198.18.0.1/15 has host bits set"}),
     (_rule(device_type="phone", kind="noise"), {"kind": "must be one of unmanaged, missing, drift, duplicate, "
                                                         "conflict, cloned_identity"}),
     (_rule(), {"mac_prefix": "give at least one of mac_prefix, ip_range, device_type"}),
