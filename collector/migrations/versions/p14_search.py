@@ -1,0 +1,37 @@
+"""global search: lower(column) indexes on the fields the search box looks in (issue 14, item 2)
+
+PostgreSQL gets ``text_pattern_ops`` so prefix LIKE uses the index under any collation;
+SQLite gets the plain expression index, which its range scans use.
+
+Revision ID: p14_search
+Revises: 0022
+"""
+
+from alembic import op
+
+
+revision = 'p14_search'
+down_revision = '0022'
+branch_labels = None
+depends_on = None
+
+# (table, column): the index is ix_<table>_<column>_search, as collector/models/search.py names it.
+_FIELDS = (
+    ('assets', 'hostname'), ('assets', 'serial'), ('assets', 'asset_tag'), ('assets', 'primary_user'),
+    ('asset_nics', 'mac'),
+    ('cis', 'asset_tag'), ('cis', 'name'), ('cis', 'hostname'), ('cis', 'serial'), ('cis', 'ip'),
+    ('cis', 'assigned_user'), ('ci_macs', 'mac'),
+    ('devices', 'sys_name'), ('devices', 'serial'), ('devices', 'ip'), ('devices', 'mac'),
+    ('software', 'name'),
+)
+
+
+def upgrade() -> None:
+    ops = ' text_pattern_ops' if op.get_bind().dialect.name == 'postgresql' else ''
+    for table, column in _FIELDS:
+        op.execute(f'CREATE INDEX ix_{table}_{column}_search ON {table} (lower({column}){ops})')
+
+
+def downgrade() -> None:
+    for table, column in _FIELDS:
+        op.execute(f'DROP INDEX ix_{table}_{column}_search')

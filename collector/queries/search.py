@@ -1,0 +1,284 @@
+"""Global search: one box that finds assets, CIs and discovered devices by any identifier.
+
+A query is read as every identifier it could be: text (host name, asset tag, serial, user,
+software title), a MAC in any notation or a prefix of one, an IPv4 address or a prefix of one.
+Each field is looked up through its ``lower(column)`` index (``collector/models/search.py``):
+equality, then prefix; a substring scan runs only on name fields and only for queries of
+three characters or more. Every lookup has its own LIMIT and all of them travel as one
+UNION ALL statement, so a search costs one round trip whatever it matches.
+
+Hits are ranked: exact identifier matches first, then prefix, then substring; within a rank,
+by kind (asset, CI, device) and name. A record found by several fields keeps its best match.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from sqlalchemy import Text, cast, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from collector.errors import FieldError, InvalidInput
+from collector.models import Asset, AssetNic, AssetSoftware, Device, Software
+from collector.models.cmdb import CiMac, ConfigurationItem
+from collector.models.sam import SamProduct, SamSoftwareProduct
+
+__all__ = ["KINDS", "PER_KIND", "QUERY_MAX", "Hit", "Rank", "SearchResults", "SearchTerms", "parse_query", "search"]
+
+KINDS = ("asset", "ci", "device")
+QUERY_MAX = 100
+PER_KIND = 50  # hits shown per kind; one more is fetched to say "more than 50"
+SUBSTRING_MIN = 3
+_SOFTWARE_TITLES = 50  # catalogue titles a software query may expand to
+_TOP = "\U0010ffff"  # sorts after every character: the upper bound of a prefix range
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MAC_COLON = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){0,4}([:-][0-9a-f]{0,2})$")
+_MAC_CISCO = re.compile(r"^[0-9a-f]{4}\.[0-9a-f]{0,4}(\.[0-9a-f]{0,4})?$")
+_MAC_COMPACT = re.compile(r"^[0-9a-f]{6,12}$")  # at least an OUI, so "beef" is not read as a MAC
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_IPV4_PREFIX = re.compile(r"^\d{1,3}\.(\d{1,3}\.){0,2}\d{0,3}$")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class Rank(IntEnum):
+    EXACT = 0
+    PREFIX = 1
+    SUBSTRING = 2
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # one of KINDS
+    id: int
+    title: str  # host name, asset tag or device name: what a person recognises
+    subtitle: str | None
+    field: str  # what matched: "MAC", "serial", "software"...
+    value: str  # the matched value as stored
+    rank: Rank
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """The query as each kind of identifier: lower-case text, a MAC (prefix), an IPv4 (prefix)."""
+
+    raw: str
+    text: str
+    mac: str | None = None  # canonical "aa:bb:cc:dd:ee:ff" or a leading part of one
+    ip: str | None = None  # an IPv4 address or a leading part of one
+
+    @property
+    def mac_is_whole(self) -> bool:
+        return self.mac is not None and len(self.mac) == 17
+
+
+@dataclass
+class SearchResults:
+    terms: SearchTerms | None
+    groups: dict[str, list[Hit]] = field(default_factory=dict)
+    more: dict[str, bool] = field(default_factory=dict)  # kind -> more than PER_KIND matched
+
+    @property
+    def total(self) -> int:
+        return sum(len(hits) for hits in self.groups.values())
+
+    def ordered_kinds(self) -> list[str]:
+        """Kinds that matched, the one with the best hit first (ties in KINDS order)."""
+        found = [kind for kind in KINDS if self.groups.get(kind)]
+        return sorted(found, key=lambda kind: (self.groups[kind][0].rank, KINDS.index(kind)))
+
+
+def parse_query(raw: str | None) -> SearchTerms | None:
+    """The search terms, or None for an empty query; too long or control characters: InvalidInput."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if len(text) > QUERY_MAX:
+        raise InvalidInput("invalid search", [FieldError("q", f"at most {QUERY_MAX} characters")])
+    if _CONTROL.search(text):
+        raise InvalidInput("invalid search", [FieldError("q", "must not contain control characters")])
+    lowered = text.lower()
+    return SearchTerms(raw=text, text=lowered, mac=_mac_term(lowered), ip=_ip_term(lowered))
+
+
+def _mac_term(text: str) -> str | None:
+    """aa:bb:cc:dd:ee:ff, AA-BB-..., aabb.ccdd.eeff and aabbccddeeff, whole or a leading part."""
+    if not (_MAC_COLON.match(text) or _MAC_CISCO.match(text) or _MAC_COMPACT.match(text)):
+        return None
+    digits = re.sub(r"[:.\-]", "", text)
+    if len(digits) > 12 or len(digits) < 2:
+        return None
+    return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+
+
+def _ip_term(text: str) -> str | None:
+    if _IPV4.match(text):
+        return text if all(int(octet) <= 255 for octet in text.split(".")) else None
+    return text if _IPV4_PREFIX.match(text) else None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One searchable field: the kind of record, a label, the column, and which term it takes."""
+
+    kind: str
+    label: str
+    column: object
+    term: str  # "text", "mac" or "ip"
+    substring: bool = False
+
+
+def _fields() -> tuple[_Field, ...]:
+    return (
+        _Field("asset", "asset tag", Asset.asset_tag, "text"),
+        _Field("asset", "serial", Asset.serial, "text"),
+        _Field("asset", "host name", Asset.hostname, "text", substring=True),
+        _Field("asset", "user", Asset.primary_user, "text", substring=True),
+        _Field("asset", "MAC", AssetNic.mac, "mac"),
+        _Field("ci", "asset tag", ConfigurationItem.asset_tag, "text"),
+        _Field("ci", "serial", ConfigurationItem.serial, "text"),
+        _Field("ci", "host name", ConfigurationItem.hostname, "text", substring=True),
+        _Field("ci", "name", ConfigurationItem.name, "text", substring=True),
+        _Field("ci", "user", ConfigurationItem.assigned_user, "text", substring=True),
+        _Field("ci", "IP", ConfigurationItem.ip, "ip"),
+        _Field("ci", "MAC", CiMac.mac, "mac"),
+        _Field("device", "serial", Device.serial, "text"),
+        _Field("device", "name", Device.sys_name, "text", substring=True),
+        _Field("device", "IP", Device.ip, "ip"),
+        _Field("device", "MAC", Device.mac, "mac"),
+    )
+
+
+def _base(kind: str, column, rank: Rank, label: str):
+    """SELECT kind, id, title, subtitle, field, value, rank for one field of one kind."""
+    tail = (literal(label), column.label("value"), literal(int(rank)).label("rank"))
+    if kind == "asset":
+        query = select(literal("asset").label("kind"), Asset.id, Asset.hostname.label("title"),
+                       Asset.serial.label("subtitle"), *tail)
+        return query.join(AssetNic, AssetNic.asset_id == Asset.id) if column is AssetNic.mac else query
+    if kind == "ci":
+        query = select(literal("ci").label("kind"), ConfigurationItem.id,
+                       func.coalesce(ConfigurationItem.asset_tag, ConfigurationItem.name,
+                                     ConfigurationItem.hostname).label("title"),
+                       func.coalesce(ConfigurationItem.name, ConfigurationItem.hostname).label("subtitle"), *tail)
+        return query.join(CiMac, CiMac.ci_id == ConfigurationItem.id) if column is CiMac.mac else query
+    return select(literal("device").label("kind"), Device.id,
+                  func.coalesce(Device.sys_name, Device.ip, Device.mac).label("title"),
+                  func.coalesce(Device.vendor, Device.oui_vendor, Device.device_type).label("subtitle"), *tail)
+
+
+class _Lookups:
+    """Builds the per-field SELECTs, each with its own LIMIT, for one dialect."""
+
+    def __init__(self, dialect: str, terms: SearchTerms) -> None:
+        self.sqlite = dialect == "sqlite"
+        # SQLite's lower() folds ASCII only; fold the query the same way so both sides agree.
+        text = terms.raw.translate(_ASCII_LOWER) if self.sqlite else terms.text
+        self.values = {"text": text, "mac": terms.mac, "ip": terms.ip}
+        self.whole_mac = terms.mac_is_whole
+        self.selects: list = []
+
+    def add(self, query) -> None:
+        self.selects.append(select(query.limit(PER_KIND + 1).subquery()))
+
+    def prefix(self, expression, value: str):
+        if self.sqlite:  # a range walks the expression index (SQLite's LIKE optimisation needs a bare column)
+            return (expression >= value) & (expression < value + _TOP)
+        return expression.like(_escape_like(value) + "%", escape="\\")
+
+    def field(self, spec: _Field) -> None:
+        value = self.values[spec.term]
+        if value is None:
+            return
+        key = func.lower(spec.column)
+        self.add(_base(spec.kind, spec.column, Rank.EXACT, spec.label).where(key == value))
+        if spec.term == "mac" and self.whole_mac:
+            return
+        self.add(_base(spec.kind, spec.column, Rank.PREFIX, spec.label)
+                 .where(self.prefix(key, value), key != value))
+        if spec.substring and len(value) >= SUBSTRING_MIN:
+            pattern = "%" + _escape_like(value) + "%"
+            self.add(_base(spec.kind, spec.column, Rank.SUBSTRING, spec.label)
+                     .where(key.like(pattern, escape="\\"), ~self.prefix(key, value)))
+
+    def asset_ips(self, ip: str) -> None:
+        """NIC addresses live in a JSON list; match the quoted element in its text (a bounded scan,
+        run only for a query shaped like an IPv4 address)."""
+        listed = cast(AssetNic.ipv4, Text)
+        exact = '%"' + _escape_like(ip) + '"%'
+        self.add(_base("asset", listed, Rank.EXACT, "IP").join(AssetNic, AssetNic.asset_id == Asset.id)
+                 .where(listed.like(exact, escape="\\")))
+        self.add(_base("asset", listed, Rank.PREFIX, "IP").join(AssetNic, AssetNic.asset_id == Asset.id)
+                 .where(listed.like('%"' + _escape_like(ip) + '%', escape="\\"), ~listed.like(exact, escape="\\")))
+
+    def software(self, text: str) -> None:
+        """Machines with an installed title (or a title normalised to a product) by that name."""
+        titles = self._titles(text)
+        for rank, title_ids in titles:
+            self.add(select(literal("asset").label("kind"), Asset.id, Asset.hostname.label("title"),
+                            Asset.serial.label("subtitle"), literal("software"), Software.name.label("value"),
+                            literal(int(rank)).label("rank"))
+                     .join(AssetSoftware, AssetSoftware.asset_id == Asset.id)
+                     .join(Software, Software.id == AssetSoftware.software_id)
+                     .where(AssetSoftware.software_id.in_(title_ids)))
+
+    def _titles(self, text: str) -> list:
+        name = func.lower(Software.name)
+        product = func.lower(SamProduct.name)
+        by_product = (select(SamSoftwareProduct.software_id).join(SamProduct, SamProduct.id == SamSoftwareProduct.product_id))
+        ranked = [(Rank.EXACT, name == text, product == text),
+                  (Rank.PREFIX, self.prefix(name, text) & (name != text), self.prefix(product, text) & (product != text))]
+        if len(text) >= SUBSTRING_MIN:
+            pattern = "%" + _escape_like(text) + "%"
+            ranked.append((Rank.SUBSTRING, name.like(pattern, escape="\\") & ~self.prefix(name, text),
+                           product.like(pattern, escape="\\") & ~self.prefix(product, text)))
+        return [(rank, union_all(select(select(Software.id).where(own).limit(_SOFTWARE_TITLES).subquery()),
+                                 select(by_product.where(via).limit(_SOFTWARE_TITLES).subquery())))
+                for rank, own, via in ranked]
+
+
+def search(session: Session, raw: str | None) -> SearchResults:
+    """Every asset, CI and device the query identifies, best matches first, at most PER_KIND a kind."""
+    terms = parse_query(raw)
+    if terms is None:
+        return SearchResults(None)
+    lookups = _Lookups(session.get_bind().dialect.name, terms)
+    for spec in _fields():
+        lookups.field(spec)
+    if terms.ip is not None:
+        lookups.asset_ips(terms.ip)
+    lookups.software(lookups.values["text"])
+    rows = session.execute(union_all(*lookups.selects)).all()
+    return _grouped(terms, rows)
+
+
+def _grouped(terms: SearchTerms, rows) -> SearchResults:
+    best: dict[tuple[str, int], Hit] = {}
+    for kind, record_id, title, subtitle, label, value, rank in rows:
+        hit = Hit(kind, record_id, title or "(unnamed)", subtitle, label, _shown(label, value, terms), Rank(rank))
+        current = best.get((kind, record_id))
+        if current is None or hit.rank < current.rank:
+            best[(kind, record_id)] = hit
+    results = SearchResults(terms)
+    for kind in KINDS:
+        hits = sorted((h for h in best.values() if h.kind == kind), key=lambda h: (h.rank, h.title.lower(), h.id))
+        if hits:
+            results.groups[kind] = hits[:PER_KIND]
+            results.more[kind] = len(hits) > PER_KIND
+    return results
+
+
+def _shown(label: str, value: str | None, terms: SearchTerms) -> str:
+    """The matched value as a person reads it: a NIC's address list becomes the addresses that matched."""
+    if label == "IP" and value and value.startswith("[") and terms.ip:
+        try:
+            return ", ".join(a for a in json.loads(value) if isinstance(a, str) and a.startswith(terms.ip))
+        except ValueError:
+            return ""
+    return value or ""
