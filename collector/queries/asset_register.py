@@ -37,7 +37,7 @@ _TEXT_MAX = 255
 
 @dataclass(frozen=True)
 class RegisterFilters:
-    q: str | None = None  # host name substring, exact serial or exact asset tag
+    q: str | None = None  # host name substring, whole serial or asset tag (asset's or CI's), any case
     ci_class: str | None = None
     status: str | None = None
     location: str | None = None  # case-insensitive substring
@@ -105,11 +105,13 @@ def _where(query, f: RegisterFilters):
     # CI conditions are id sets (IN subqueries), not joins: the count and the keyset walk
     # then never join 100,000 rows; only the page's own rows are joined for display.
     if f.q:
-        # Serials as typed, upper-cased or normalised: each an indexed equality.
-        serials = sorted({f.q, f.q.upper(), normalize_serial(f.q)} - {None})
+        # Serials and tags in any case: equalities on the lower(column) indexes the global search
+        # added (collector/models/search.py); the tag is the asset's own or its CI's.
+        folded = {f.q.lower(), (normalize_serial(f.q) or f.q).lower()}
         query = query.where(or_(func.lower(Asset.hostname).like(_like(f.q), escape="\\"),
-                                Asset.serial.in_(serials),
-                                Asset.id.in_(_registered(ConfigurationItem.asset_tag == f.q))))
+                                func.lower(Asset.serial).in_(sorted(folded)),
+                                func.lower(Asset.asset_tag) == f.q.lower(),
+                                Asset.id.in_(_registered(func.lower(ConfigurationItem.asset_tag) == f.q.lower()))))
     conditions = []
     for value, column in ((f.ci_class, ConfigurationItem.ci_class), (f.status, ConfigurationItem.status)):
         if value and value != UNREGISTERED:

@@ -127,10 +127,17 @@ def test_host_name_exact_prefix_and_substring(database, world):
     exact = _find(database, "FIN-LT-0042")
     assert _ids(exact, "asset") == [world["laptop"], world["decoy"]]
     assert [h.rank for h in exact.groups["asset"]] == [Rank.EXACT, Rank.PREFIX]
-    middle = _find(database, "lt-004")
+    middle = _find(database, "lt-004")  # nothing starts so: the fallback finds it inside the names
     assert set(_ids(middle, "asset")) == {world["laptop"], world["decoy"]}
     assert {h.rank for h in middle.groups["asset"]} == {Rank.SUBSTRING}
+    assert _ids(middle, "ci") == [world["ci"]]
     assert _find(database, "lt").groups.get("asset") is None  # too short for a substring scan
+
+
+def test_substring_fallback_runs_only_when_nothing_matches_whole_or_by_its_start(database, world):
+    results = _find(database, "core")  # core-sw-1 starts so; "NET-CORE-1" only contains it
+    assert world["switch_ci"] in _ids(results, "ci")
+    assert {h.rank for hits in results.groups.values() for h in hits} == {Rank.PREFIX}
 
 
 def test_exact_ip_and_ip_prefix(database, world):
@@ -149,9 +156,14 @@ def test_exact_ip_and_ip_prefix(database, world):
 
 
 def test_user(database, world):
-    results = _find(database, "jdoe")
-    assert set(_ids(results, "asset")) == {world["laptop"], world["decoy"]}
-    assert _hit(results, "asset", world["laptop"]).field == "user"
+    domain = _find(database, "acme\\JDOE")
+    assert _ids(domain, "asset") == [world["laptop"]]
+    assert (_hit(domain, "asset", world["laptop"]).field, _hit(domain, "asset", world["laptop"]).rank) == \
+        ("user", Rank.EXACT)
+    assert _ids(_find(database, "jdoe"), "asset") == [world["decoy"]]  # jdoe2 starts so
+    inside = _find(database, "doe")  # nothing starts so: found inside "ACME\\jdoe", "jdoe2", "Jane Doe"
+    assert set(_ids(inside, "asset")) == {world["laptop"], world["decoy"]}
+    assert _ids(inside, "ci") == [world["ci"]]
     assert _ids(_find(database, "jane doe"), "ci") == [world["ci"]]
 
 
@@ -161,6 +173,8 @@ def test_software_title_and_product_name_find_the_machines(database, world):
     assert (_hit(firefox, "asset", world["laptop"]).field, _hit(firefox, "asset", world["laptop"]).value) == \
         ("software", "Mozilla Firefox")
     assert _ids(_find(database, "LibreOffice"), "asset") == [world["decoy"]]  # by the SAM product's name
+    inside = _find(database, "office-co")  # in the middle of "libreoffice-core"
+    assert _ids(inside, "asset") == [world["decoy"]] and inside.groups["asset"][0].rank == Rank.SUBSTRING
 
 
 def test_like_wildcards_are_literal(database, world):

@@ -163,3 +163,18 @@ def test_search_from_the_header_to_the_record_in_a_browser(open_as, users, fleet
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q=hyperlink"))
     assert page.evaluate("window.__xss") is None and page.locator("[data-xss]").count() == 0
+
+
+def test_the_register_search_ignores_case_and_points_to_the_global_search(client, users, fleet, database, login):
+    from collector.models import Asset
+
+    with database.session() as session:
+        serial = session.get(Asset, fleet.asset_id).serial
+    login("auditor")
+    for query in ("lt-0001", "LT-0001", serial.lower()):  # the CI's tag, any case; the serial, any case
+        html = client.get(f"/assets?q={query}").get_data(as_text=True)
+        assert f'href="/assets/{fleet.asset_id}"' in html, query
+        assert "/search?q=" not in html.split("<main", 1)[1].split("</form>", 1)[1]  # found: no pointer
+    switch = client.get("/assets?q=core-sw-1").get_data(as_text=True)  # a switch: no asset, a device and no CI
+    assert "No assets match these filters." in switch
+    assert 'href="/search?q=core-sw-1"' in switch
