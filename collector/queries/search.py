@@ -3,8 +3,10 @@
 A query is read as every identifier it could be: text (host name, asset tag, serial, user,
 software title), a MAC in any notation or a prefix of one, an IPv4 address or a prefix of one.
 Each field is looked up through its ``lower(column)`` index (``collector/models/search.py``):
-equality, then prefix. Only when nothing matches so, a substring scan of the name fields
-(host names, names, users, software titles) follows, for queries of three characters or more. Every lookup has its own LIMIT and all of them travel as one
+equality, then prefix; a NIC's first two IPv4 addresses are indexed too. Only when nothing
+matches so does a second statement scan: the name fields (host names, names, users, software
+titles) for the text anywhere in them (three characters or more), and for an IP every NIC's
+address list. Every lookup has its own LIMIT and all of them travel as one
 UNION ALL statement, so a search costs one round trip whatever it matches.
 
 Hits are ranked: exact identifier matches first, then prefix, then substring; within a rank,
@@ -25,6 +27,7 @@ from collector.errors import FieldError, InvalidInput
 from collector.models import Asset, AssetNic, AssetSoftware, Device, Software
 from collector.models.cmdb import CiMac, ConfigurationItem
 from collector.models.sam import SamProduct, SamSoftwareProduct
+from collector.models.search import NIC_ADDRESS_SLOTS, nic_address
 
 __all__ = ["KINDS", "PER_KIND", "QUERY_MAX", "Hit", "Rank", "SearchResults", "SearchTerms", "parse_query", "search"]
 
@@ -132,6 +135,12 @@ class _Field:
     column: object
     term: str  # "text", "mac" or "ip"
     substring: bool = False
+    folded: bool = True  # compared as lower(column); False for the NIC address expressions (digits)
+    via: str | None = None  # "nic" or "ci_mac": the column is on a child table, joined to its record
+
+    @property
+    def key(self):
+        return func.lower(self.column) if self.folded else self.column
 
 
 def _fields() -> tuple[_Field, ...]:
@@ -140,14 +149,15 @@ def _fields() -> tuple[_Field, ...]:
         _Field("asset", "serial", Asset.serial, "text"),
         _Field("asset", "host name", Asset.hostname, "text", substring=True),
         _Field("asset", "user", Asset.primary_user, "text", substring=True),
-        _Field("asset", "MAC", AssetNic.mac, "mac"),
+        _Field("asset", "MAC", AssetNic.mac, "mac", via="nic"),
+        *(_Field("asset", "IP", nic_address(slot), "ip", folded=False, via="nic") for slot in NIC_ADDRESS_SLOTS),
         _Field("ci", "asset tag", ConfigurationItem.asset_tag, "text"),
         _Field("ci", "serial", ConfigurationItem.serial, "text"),
         _Field("ci", "host name", ConfigurationItem.hostname, "text", substring=True),
         _Field("ci", "name", ConfigurationItem.name, "text", substring=True),
         _Field("ci", "user", ConfigurationItem.assigned_user, "text", substring=True),
         _Field("ci", "IP", ConfigurationItem.ip, "ip"),
-        _Field("ci", "MAC", CiMac.mac, "mac"),
+        _Field("ci", "MAC", CiMac.mac, "mac", via="ci_mac"),
         _Field("device", "serial", Device.serial, "text"),
         _Field("device", "name", Device.sys_name, "text", substring=True),
         _Field("device", "IP", Device.ip, "ip"),
@@ -155,19 +165,19 @@ def _fields() -> tuple[_Field, ...]:
     )
 
 
-def _base(kind: str, column, rank: Rank, label: str):
+def _base(kind: str, column, rank: Rank, label: str, via: str | None = None):
     """SELECT kind, id, title, subtitle, field, value, rank for one field of one kind."""
     tail = (literal(label), column.label("value"), literal(int(rank)).label("rank"))
     if kind == "asset":
         query = select(literal("asset").label("kind"), Asset.id, Asset.hostname.label("title"),
                        Asset.serial.label("subtitle"), *tail)
-        return query.join(AssetNic, AssetNic.asset_id == Asset.id) if column is AssetNic.mac else query
+        return query.join(AssetNic, AssetNic.asset_id == Asset.id) if via == "nic" else query
     if kind == "ci":
         query = select(literal("ci").label("kind"), ConfigurationItem.id,
                        func.coalesce(ConfigurationItem.asset_tag, ConfigurationItem.name,
                                      ConfigurationItem.hostname).label("title"),
                        func.coalesce(ConfigurationItem.name, ConfigurationItem.hostname).label("subtitle"), *tail)
-        return query.join(CiMac, CiMac.ci_id == ConfigurationItem.id) if column is CiMac.mac else query
+        return query.join(CiMac, CiMac.ci_id == ConfigurationItem.id) if via == "ci_mac" else query
     return select(literal("device").label("kind"), Device.id,
                   func.coalesce(Device.sys_name, Device.ip, Device.mac).label("title"),
                   func.coalesce(Device.vendor, Device.oui_vendor, Device.device_type).label("subtitle"), *tail)
@@ -197,10 +207,10 @@ class _Lookups:
         value = self.values[spec.term]
         if value is None:
             return
-        key = func.lower(spec.column)
-        self.add(_base(spec.kind, spec.column, Rank.EXACT, spec.label).where(key == value))
+        key = spec.key
+        self.add(_base(spec.kind, spec.column, Rank.EXACT, spec.label, spec.via).where(key == value))
         if not (spec.term == "mac" and self.whole_mac):
-            self.add(_base(spec.kind, spec.column, Rank.PREFIX, spec.label)
+            self.add(_base(spec.kind, spec.column, Rank.PREFIX, spec.label, spec.via)
                      .where(self.prefix(key, value), key != value))
 
     def substring(self, spec: _Field) -> None:
@@ -209,18 +219,17 @@ class _Lookups:
         if spec.substring and value is not None and len(value) >= SUBSTRING_MIN:
             # The ids first: SQLite scans a covering index of the column instead of the table.
             record_id = spec.column.table.c.id
-            found = (select(record_id).where(func.lower(spec.column).like("%" + _escape_like(value) + "%", escape="\\"))
+            found = (select(record_id).where(spec.key.like("%" + _escape_like(value) + "%", escape="\\"))
                      .limit(PER_KIND + 1))
             self.add(_base(spec.kind, spec.column, Rank.SUBSTRING, spec.label).where(record_id.in_(found)))
 
     def asset_ips(self, ip: str) -> None:
-        """NIC addresses live in a JSON list; match the quoted element in its text (a bounded scan,
-        run only for a query shaped like an IPv4 address)."""
+        """Addresses after a NIC's first two, in its JSON list's text (a scan of every NIC, so part
+        of the fallback, and only for a query shaped like an IPv4 address)."""
         listed = cast(AssetNic.ipv4, Text)
         exact = '%"' + _escape_like(ip) + '"%'
-        self.add(_base("asset", listed, Rank.EXACT, "IP").join(AssetNic, AssetNic.asset_id == Asset.id)
-                 .where(listed.like(exact, escape="\\")))
-        self.add(_base("asset", listed, Rank.PREFIX, "IP").join(AssetNic, AssetNic.asset_id == Asset.id)
+        self.add(_base("asset", listed, Rank.EXACT, "IP", "nic").where(listed.like(exact, escape="\\")))
+        self.add(_base("asset", listed, Rank.PREFIX, "IP", "nic")
                  .where(listed.like('%"' + _escape_like(ip) + '%', escape="\\"), ~listed.like(exact, escape="\\")))
 
     def software(self, text: str, ranks: tuple[Rank, ...]) -> None:
@@ -266,16 +275,17 @@ def search(session: Session, raw: str | None) -> SearchResults:
     lookups = _Lookups(dialect, terms)
     for spec in _fields():
         lookups.field(spec)
-    if terms.ip is not None:
-        lookups.asset_ips(terms.ip)
     lookups.software(lookups.values["text"], (Rank.EXACT, Rank.PREFIX))
     rows = session.execute(union_all(*lookups.selects)).all()
-    if not rows and len(terms.text) >= SUBSTRING_MIN:
+    if not rows:
         fallback = _Lookups(dialect, terms)
         for spec in _fields():
             fallback.substring(spec)
+        if terms.ip is not None:
+            fallback.asset_ips(terms.ip)
         fallback.software(fallback.values["text"], (Rank.SUBSTRING,))
-        rows = session.execute(union_all(*fallback.selects)).all()
+        if fallback.selects:
+            rows = session.execute(union_all(*fallback.selects)).all()
     return _grouped(terms, rows)
 
 

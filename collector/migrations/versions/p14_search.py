@@ -26,12 +26,20 @@ _FIELDS = (
 )
 
 
+# A NIC's first two IPv4 addresses (a JSON list; ->> needs SQLite 3.38 or later).
+_NIC_SLOTS = (0, 1)
+
+
 def upgrade() -> None:
     ops = ' text_pattern_ops' if op.get_bind().dialect.name == 'postgresql' else ''
     for table, column in _FIELDS:
         op.execute(f'CREATE INDEX ix_{table}_{column}_search ON {table} (lower({column}){ops})')
+    for slot in _NIC_SLOTS:
+        op.execute(f'CREATE INDEX ix_asset_nics_ipv4_{slot}_search ON asset_nics ((ipv4 ->> {slot}){ops})')
 
 
 def downgrade() -> None:
+    for slot in _NIC_SLOTS:
+        op.execute(f'DROP INDEX ix_asset_nics_ipv4_{slot}_search')
     for table, column in _FIELDS:
         op.execute(f'DROP INDEX ix_{table}_{column}_search')

@@ -26,7 +26,7 @@ def world(database):
         session.add_all([laptop, decoy, odd])
         session.flush()
         session.add_all([
-            AssetNic(asset_id=laptop.id, name="eth0", mac=MAC, ipv4=["198.18.4.17", "198.18.9.1"], ipv6=[],
+            AssetNic(asset_id=laptop.id, name="eth0", mac=MAC, ipv4=["198.18.4.17", "198.18.9.1", "198.18.12.5"], ipv6=[],
                      observation_id=1),
             AssetNic(asset_id=decoy.id, name="eth0", mac="3c:52:82:0a:1b:2d", ipv4=["198.18.4.170"], ipv6=[],
                      observation_id=1),
@@ -153,6 +153,10 @@ def test_exact_ip_and_ip_prefix(database, world):
     second_nic_address = _find(database, "198.18.9.1")
     assert _ids(second_nic_address, "asset") == [world["laptop"]]
     assert _hit(second_nic_address, "asset", world["laptop"]).value == "198.18.9.1"
+    third = _find(database, "198.18.12.5")  # past the indexed two: the fallback reads the lists
+    assert _ids(third, "asset") == [world["laptop"]]
+    assert (_hit(third, "asset", world["laptop"]).value, _hit(third, "asset", world["laptop"]).rank) == \
+        ("198.18.12.5", Rank.EXACT)
 
 
 def test_user(database, world):
