@@ -15,6 +15,7 @@ by kind (asset, CI, device) and name. A record found by several fields keeps its
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ class SearchTerms:
     raw: str
     text: str
     mac: str | None = None  # canonical "aa:bb:cc:dd:ee:ff" or a leading part of one
-    ip: str | None = None  # an IPv4 address or a leading part of one
+    ip: str | None = None  # an IPv4 address or a leading part of one; a whole IPv6 address
 
     @property
     def mac_is_whole(self) -> bool:
@@ -117,9 +118,17 @@ def _mac_term(text: str) -> str | None:
 
 
 def _ip_term(text: str) -> str | None:
+    """An IPv4 address or its first part as typed; a whole IPv6 address in its canonical form."""
     if _IPV4.match(text):
         return text if all(int(octet) <= 255 for octet in text.split(".")) else None
-    return text if _IPV4_PREFIX.match(text) else None
+    if _IPV4_PREFIX.match(text):
+        return text
+    if ":" in text:
+        try:
+            return str(ipaddress.IPv6Address(text))
+        except ValueError:
+            return None
+    return None
 
 
 def _escape_like(text: str) -> str:

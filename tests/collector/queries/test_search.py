@@ -51,10 +51,11 @@ def world(database):
         switch = Device(mac="00:11:22:33:44:55", ip="198.18.0.1", sys_name="core-sw-1", serial="FOC1408Z61U",
                         vendor="Cisco", found_by=["snmp"])
         printer = Device(mac="00:11:22:33:44:66", ip="198.18.0.66", sys_name="PRN-3F", found_by=["arp"])
-        session.add_all([switch, printer])
+        phone = Device(mac="00:11:22:33:44:77", ip="2001:db8::7", sys_name="desk-phone", found_by=["snmp"])
+        session.add_all([switch, printer, phone])
         session.flush()
         return {"laptop": laptop.id, "decoy": decoy.id, "odd": odd.id, "ci": ci.id, "switch_ci": switch_ci.id,
-                "switch": switch.id, "printer": printer.id}
+                "switch": switch.id, "printer": printer.id, "phone": phone.id}
 
 
 def _find(database, query):
@@ -88,7 +89,14 @@ def test_a_mac_prefix_finds_every_mac_under_it(database, world, prefix):
 
 def test_an_oui_finds_devices(database, world):
     results = _find(database, "00-11-22")
-    assert set(_ids(results, "device")) == {world["switch"], world["printer"]}
+    assert set(_ids(results, "device")) == {world["switch"], world["printer"], world["phone"]}
+
+
+@pytest.mark.parametrize("query", ["2001:db8::7", "2001:DB8:0:0:0:0:0:7", "2001:0db8::0007"])
+def test_a_whole_ipv6_address_in_any_spelling(database, world, query):
+    results = _find(database, query)
+    assert _ids(results, "device") == [world["phone"]]
+    assert _hit(results, "device", world["phone"]).field == "IP"
 
 
 @pytest.mark.parametrize("query", ["smb-tag-9", "SMB-TAG-9", "Smb-Tag-9"])
