@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from sqlalchemy import Text, cast, func, literal, null, select, union_all
+from sqlalchemy import Text, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from collector.errors import FieldError, InvalidInput
@@ -266,18 +266,18 @@ class _Lookups:
         """Catalogue ids whose title, or whose SAM product's name, matches at this rank (bounded)."""
         name, product = func.lower(Software.name), func.lower(SamProduct.name)
         if rank == Rank.EXACT:
-            own, via = name == text, product == text
+            titled, named = self.equal(name, text), product == text
         elif rank == Rank.PREFIX:
-            own, via = self.prefix(name, text) & (name != text), self.prefix(product, text) & (product != text)
+            titled, named = self.prefix(name, text) & (name != text), self.prefix(product, text) & (product != text)
         elif len(text) >= SUBSTRING_MIN:
             pattern = "%" + _escape_like(text) + "%"
-            own, via = name.like(pattern, escape="\\"), product.like(pattern, escape="\\")
+            titled, named = name.like(pattern, escape="\\"), product.like(pattern, escape="\\")
         else:
             return None
         # The few products first, then their titles through the product_id index.
-        products = select(SamProduct.id).where(via).limit(_SOFTWARE_TITLES)
+        products = select(SamProduct.id).where(named).limit(_SOFTWARE_TITLES)
         by_product = select(SamSoftwareProduct.software_id).where(SamSoftwareProduct.product_id.in_(products))
-        return union_all(select(select(Software.id).where(own).limit(_SOFTWARE_TITLES).subquery()),
+        return union_all(select(select(Software.id).where(titled).limit(_SOFTWARE_TITLES).subquery()),
                          select(by_product.limit(_SOFTWARE_TITLES).subquery()))
 
 
