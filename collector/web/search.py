@@ -14,6 +14,8 @@ from collector.web.templating import can
 __all__ = ["KIND_LABELS", "record_url"]
 
 KIND_LABELS = {"asset": "Assets", "ci": "Configuration items (CMDB)", "device": "Discovered devices"}
+# How the summary line counts each kind: (one, many).
+KIND_COUNTS = {"asset": ("asset", "assets"), "ci": ("CI", "CIs"), "device": ("device", "devices")}
 RANK_LABELS = ("exact", "starts with", "contains")
 # Each kind's record page. The CI and device pages come with issue 14 item 1; until a page is
 # registered (or when the role may not open it) its hits are listed as plain text.
@@ -31,7 +33,7 @@ def record_url(kind: str, record_id: int) -> str | None:
 @allow("auditor")
 def search():
     raw = request.args.get("q", "")
-    context = {"site_search_q": raw[:QUERY_MAX], "kinds": KIND_LABELS, "ranks": RANK_LABELS, "per_kind": PER_KIND,
+    context = {"site_search_q": raw[:QUERY_MAX], "kinds": KIND_LABELS, "counted": KIND_COUNTS, "ranks": RANK_LABELS, "per_kind": PER_KIND,
                "record_url": record_url, "query_max": QUERY_MAX}
     try:
         results = run_search(request_session(), raw)

@@ -146,23 +146,37 @@ def test_nothing_found_says_so(client, users, fleet, login):
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-def test_search_from_the_header_to_the_record_in_a_browser(open_as, users, fleet):
+def test_search_from_the_header_to_the_record_in_a_browser(open_as, users, fleet, database, shots):
     pytest.importorskip("playwright.sync_api")
+    from collector.models import Asset
+
+    with database.session() as session:
+        serial = session.get(Asset, fleet.asset_id).serial
     page = open_as("auditor")
-    box = page.get_by_role("search", name="Everything", exact=True).get_by_role("searchbox")
-    box.fill("00:11:22:33:44:66")
-    box.press("Enter")  # no script: the form submits itself
+    header = page.get_by_role("search", name="Everything", exact=True)
+    header.get_by_role("searchbox").fill("00:11:22:33:44:66")
+    header.get_by_role("searchbox").press("Enter")  # no script: the form submits itself
     page.wait_for_url(re.compile(r"/search\?q="))
     assert page.get_by_role("heading", name=re.compile("Discovered devices")).count() == 1
-    assert page.get_by_role("status").inner_text().startswith("1 match")
-    page.get_by_role("search", name="Everything", exact=True).get_by_role("searchbox").fill("fin-lt-1")
-    page.get_by_role("search", name="Everything", exact=True).get_by_role("button", name="Search").click()
+    assert page.get_by_role("status").inner_text() == "1 match for “00:11:22:33:44:66”: 1 device."
+    header.get_by_role("searchbox").fill("fin-lt-1")
+    header.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"q=fin-lt-1"))
     assert "LT-0001" in page.locator("main").inner_text()
-    page.get_by_role("search", name="Everything", exact=True).get_by_role("searchbox").fill("hyperlink")
+    header.get_by_role("searchbox").fill("hyperlink")  # inside the hostile host name
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q=hyperlink"))
     assert page.evaluate("window.__xss") is None and page.locator("[data-xss]").count() == 0
+    header.get_by_role("searchbox").fill(serial.lower())
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q="))
+    page.screenshot(path=shots / "search-desktop.png", full_page=True)
+    page.locator("#found-asset").locator("xpath=..").get_by_role("link").first.click()
+    page.wait_for_url(re.compile(rf"/assets/{fleet.asset_id}$"))
+    phone = open_as("auditor", {"width": 390, "height": 844})
+    phone.goto(f"/search?q={serial}")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling page
+    phone.screenshot(path=shots / "search-phone.png", full_page=True)
 
 
 def test_the_register_search_ignores_case_and_points_to_the_global_search(client, users, fleet, database, login):
