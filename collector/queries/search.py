@@ -100,7 +100,7 @@ def parse_query(raw: str | None) -> SearchTerms | None:
     if not text:
         return None
     if len(text) > QUERY_MAX:
-        raise InvalidInput("invalid search", [FieldError("q", f"at most {QUERY_MAX} characters")])
+        raise InvalidInput("invalid search", [FieldError("q", f"must be at most {QUERY_MAX} characters")])
     if _CONTROL.search(text):
         raise InvalidInput("invalid search", [FieldError("q", "must not contain control characters")])
     lowered = text.lower()
