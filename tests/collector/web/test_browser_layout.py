@@ -61,9 +61,10 @@ _MEASURE = r"""([tokens, wrappers]) => {
     const height = range.getBoundingClientRect().height;
     if (lines(el) > 1 || height > 1.6 * lineHeight(el)) wrapped.push(describe(el));
   }
-  // A line break inside a token: between two letters or digits ("unknow/n", headers stacking
-  // letter by letter) or after the dot or colon of an address ("127./0.0.1", "00:/11"). Breaks
-  // after a hyphen or slash in free text are ordinary line breaking, not a broken token.
+  // A line break inside a token of up to 40 characters (MACs, IPv6 addresses, UUIDs, tags, header
+  // words): between two letters or digits ("unknow/n", headers stacking letter by letter) or after
+  // the dot or colon of an address ("127./0.0.1", "00:/11"). Breaks after a hyphen or slash in
+  // free text are ordinary line breaking, not a broken token.
   const broken = [];
   const alnum = /[\p{L}\p{N}]/u, separator = /[.:]/, hex = /[0-9a-fA-F]/;
   const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -71,6 +72,7 @@ _MEASURE = r"""([tokens, wrappers]) => {
     const parent = node.parentElement;
     if (!parent || parent.closest('.visually-hidden, .skip, svg, option, script, style') || !visible(parent)) continue;
     for (const m of node.textContent.matchAll(/\S{2,}/g)) {
+      if (m[0].length > 40) continue;  // longer than any address or id: may break to fit a phone
       const range = document.createRange();
       range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
       const rects = [...range.getClientRects()].filter(r => r.width > 0);
@@ -201,7 +203,7 @@ def _check_page(page, axe, label: str) -> tuple[list[str], int]:
     return problems, len(marks)
 
 
-def _check_phone_menu(page) -> None:
+def _check_phone_menu(page, shot: Path) -> None:
     """Folded navigation: a small header, "Menu" opens from the keyboard, links then work."""
     nav = page.locator("nav[aria-label=Main]")
     header = page.locator("header.top").bounding_box()
@@ -213,6 +215,7 @@ def _check_phone_menu(page) -> None:
     page.keyboard.press("Enter")
     assert nav.is_visible()
     assert page.locator("details.menu").get_attribute("open") is not None
+    page.screenshot(path=shot)
     link = nav.get_by_role("link", name="Assets", exact=True)
     box = link.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 24, box
@@ -221,10 +224,11 @@ def _check_phone_menu(page) -> None:
     assert page.locator("h1").inner_text() == "Assets" and not nav.is_visible()
 
 
-def _check_desktop_menu(page) -> None:
+def _check_desktop_menu(page, shot: Path) -> None:
     assert page.locator("nav[aria-label=Main]").is_visible()
     assert not page.locator("details.menu > summary").is_visible()
     assert page.locator("nav[aria-label=Main] a", has_text="Assets").is_visible()
+    page.screenshot(path=shot)
 
 
 @pytest.mark.parametrize("size, scheme", [("desktop", "light"), ("desktop", "dark"), ("phone", "light"),
@@ -236,7 +240,7 @@ def test_every_page_lays_out_at_each_size_and_scheme(size, scheme, open_scheme, 
     # Phones read in Paris here: the longer local-time labels ("CEST") must fit as well.
     _set_zone(database, "admin", "Europe/Paris" if size == "phone" else None)
     page = open_scheme("admin", viewport, scheme)
-    (_check_phone_menu if size == "phone" else _check_desktop_menu)(page)
+    (_check_phone_menu if size == "phone" else _check_desktop_menu)(page, layout_shots / f"{size}-{scheme}-menu.png")
     axe = axe_playwright.Axe()
     problems, marks, shots = [], 0, 0
     for endpoint, url in _pages(app, fleet, users):
@@ -250,7 +254,7 @@ def test_every_page_lays_out_at_each_size_and_scheme(size, scheme, open_scheme, 
         marks += counted
     assert not problems, "\n".join(problems)
     assert marks > 0  # the dashboard's bars at least were measured
-    assert len(list(layout_shots.glob(f"{size}-{scheme}-*.png"))) == shots
+    assert len(list(layout_shots.glob(f"{size}-{scheme}-*.png"))) == shots + 1  # and the menu
 
 
 def test_phone_times_show_the_users_zone(open_scheme, users, fleet, database):
