@@ -42,6 +42,8 @@ def time_element(value: datetime | date | str | None, zone: str = "UTC") -> Mark
     """The ``<time>`` element for ``value`` ("—" for none; a bare date stays a date, no zone)."""
     if value is None or value == "":
         return Markup("—")
+    if isinstance(value, str) and len(value) == 10:  # "2026-12-31": a day, not an instant
+        value = date.fromisoformat(value)
     if isinstance(value, date) and not isinstance(value, datetime):
         return Markup('<time class="date" datetime="{0}">{0}</time>').format(value.isoformat())
     instant = _as_utc(value)

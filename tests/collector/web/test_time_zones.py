@@ -53,6 +53,8 @@ def test_time_element_shifts_labels_and_keeps_the_utc_instant():
     assert time_element(WINTER.replace(tzinfo=None), "Europe/Paris") == time_element(WINTER, "Europe/Paris")
     assert time_element("2026-01-15T12:00:00+00:00", "Europe/Paris") == time_element(WINTER, "Europe/Paris")
     assert str(time_element(date(2026, 1, 2), "Asia/Tokyo")) == '<time class="date" datetime="2026-01-02">2026-01-02</time>'
+    assert str(time_element("2026-01-02", "Pacific/Kiritimati")) == \
+        '<time class="date" datetime="2026-01-02">2026-01-02</time>'  # a day (need-by), not shifted
     assert str(time_element(None)) == "—"
 
 
