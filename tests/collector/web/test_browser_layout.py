@@ -53,7 +53,8 @@ _MEASURE = r"""([tokens, wrappers]) => {
     return isNaN(lh) ? parseFloat(s.fontSize) * 1.45 : lh;
   };
   const visible = (el) => el.getClientRects().length > 0;
-  const describe = (el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')
+  const describe = (el) => el.tagName.toLowerCase()
+                           + (el.className ? '.' + String(el.className).split(' ').join('.') : '')
                            + ' "' + el.textContent.trim().slice(0, 40) + '"';
   const wrapped = [];
   for (const el of document.querySelectorAll(tokens)) {

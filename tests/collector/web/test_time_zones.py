@@ -52,7 +52,8 @@ def test_time_element_shifts_labels_and_keeps_the_utc_instant():
     # Naive values only come from the UTC columns (SQLite); ISO strings from JSON details.
     assert time_element(WINTER.replace(tzinfo=None), "Europe/Paris") == time_element(WINTER, "Europe/Paris")
     assert time_element("2026-01-15T12:00:00+00:00", "Europe/Paris") == time_element(WINTER, "Europe/Paris")
-    assert str(time_element(date(2026, 1, 2), "Asia/Tokyo")) == '<time class="date" datetime="2026-01-02">2026-01-02</time>'
+    assert str(time_element(date(2026, 1, 2), "Asia/Tokyo")) == \
+        '<time class="date" datetime="2026-01-02">2026-01-02</time>'
     assert str(time_element("2026-01-02", "Pacific/Kiritimati")) == \
         '<time class="date" datetime="2026-01-02">2026-01-02</time>'  # a day (need-by), not shifted
     assert str(time_element(None)) == "—"
@@ -147,7 +148,8 @@ def test_admins_set_another_users_zone_and_others_may_not(client, users, login, 
     refused = client.post(url, data={"time_zone": "EST", "csrf_token": token})
     assert refused.status_code == 422 and "time_zone" in refused.get_data(as_text=True)
     assert _zone_of(database, "operator") == "America/New_York"
-    assert client.post("/admin/users/999999/time-zone", data={"time_zone": "UTC", "csrf_token": token}).status_code == 404
+    missing = client.post("/admin/users/999999/time-zone", data={"time_zone": "UTC", "csrf_token": token})
+    assert missing.status_code == 404
 
     client.post("/logout", data={"csrf_token": token})
     token = login("operator")
