@@ -185,6 +185,8 @@ def _check_page(page, axe, label: str) -> tuple[list[str], int]:
         problems.append(f"{label}: page scrolls sideways ({found['scrollWidth']} > {found['width']}): "
                         f"{found['overflowing']}")
     problems += [f"{label}: token wraps: {w}" for w in found["wrapped"]]
+    if "<time" in page.locator("body").inner_text():  # a <time> element escaped into text
+        problems.append(f"{label}: time markup shown as text")
     problems += [f"{label}: token broken across lines: {b}" for b in found["broken"]]
     results = axe.run(page, options={"runOnly": {"type": "rule", "values": AXE_RULES}, "resultTypes": ["violations"]})
     for violation in results.response["violations"]:

@@ -94,6 +94,8 @@ def test_a_user_in_paris_sees_local_times_and_exports_stay_utc(client, users, lo
     assert '<time datetime="2026-01-15T12:00:00Z">2026-01-15 13:00 CET</time>' in page
     assert '<time datetime="2026-07-01T12:00:00Z">2026-07-01 14:00 CEST</time>' in page
     assert "2026-01-15 12:00 UTC" not in page
+    assert "&lt;time" not in page  # never escaped into text (e.g. when concatenated in a template)
+    assert re.search(r'agent <time datetime="[^"]+Z">[^<]+ (CET|CEST)</time>', page)  # an interface's source
     listing = client.get("/assets").get_data(as_text=True)
     assert '<time datetime="2026-01-15T12:00:00Z">2026-01-15 13:00 CET</time>' in listing
 
