@@ -3,7 +3,7 @@
 Each page of the web UI (the route list of test_browser.py, read from Flask's URL map) is
 opened at 1280×800 and 390×844 in both colour schemes and saved as a screenshot (to
 ``STOCKTAKE_SCREENSHOTS`` when set, else pytest's temporary directory). On each the test asserts:
-the page never scrolls sideways (wide tables scroll inside their wrapper), no MAC, IP, id, tag,
+the page never scrolls sideways (every table sits in a scroll wrapper), no MAC, IP, id, tag,
 serial or time wraps onto a second line, no word breaks across lines (headers stacking letter
 by letter, "unknow/n"), axe-core finds no violation of its form-label and colour-contrast rules, and
 chart marks keep 3:1 against the chart behind them. On a phone the navigation is folded behind
@@ -101,7 +101,8 @@ _MEASURE = r"""([tokens, wrappers]) => {
     const r = el.getBoundingClientRect();
     if (r.right > width + 1 && getComputedStyle(el).position !== 'absolute') overflowing.push(describe(el));
   }
-  return {scrollWidth: document.documentElement.scrollWidth, width, wrapped, broken,
+  const unwrapped = [...document.querySelectorAll('table')].filter(t => !t.closest(wrappers)).map(describe);
+  return {scrollWidth: document.documentElement.scrollWidth, width, wrapped, broken, unwrapped,
           overflowing: overflowing.slice(0, 5)};
 }"""
 
@@ -185,6 +186,7 @@ def _check_page(page, axe, label: str) -> tuple[list[str], int]:
         problems.append(f"{label}: page scrolls sideways ({found['scrollWidth']} > {found['width']}): "
                         f"{found['overflowing']}")
     problems += [f"{label}: token wraps: {w}" for w in found["wrapped"]]
+    problems += [f"{label}: table outside a scroll wrapper: {t}" for t in found["unwrapped"]]
     if "<time" in page.locator("body").inner_text():  # a <time> element escaped into text
         problems.append(f"{label}: time markup shown as text")
     problems += [f"{label}: token broken across lines: {b}" for b in found["broken"]]
