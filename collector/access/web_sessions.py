@@ -35,6 +35,7 @@ class LiveSession:
     username: str
     role: str
     csrf_token: str
+    time_zone: str = "UTC"  # the user's display zone (collector/access/time_zones.py)
 
 
 def start_session(session: Session, user: User, client: str | None, now: datetime | None = None,
@@ -64,7 +65,8 @@ def load_session(session: Session, cookie: str | None, now: datetime | None = No
     web_session, user = row
     if web_session.expires_at <= now or web_session.last_seen_at + IDLE_TIMEOUT <= now or not user.active:
         return None, False
-    live = LiveSession(web_session.id, user.id, user.username, user.role, web_session.csrf_token)
+    live = LiveSession(web_session.id, user.id, user.username, user.role, web_session.csrf_token,
+                       user.time_zone or "UTC")
     return live, now - web_session.last_seen_at >= _TOUCH_INTERVAL
 
 

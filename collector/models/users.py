@@ -37,6 +37,9 @@ class User(Base):
     # database, so it holds across workers and nodes.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # IANA zone the web UI shows times in (collector/access/time_zones.py); None: UTC. Exports
+    # and the API stay in UTC whatever this says.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def active(self) -> bool:

@@ -12,6 +12,7 @@ from collector.access.audit_log import append_entry
 from collector.access.enrollment import (
     create_enrollment_secret, list_enrollment_secrets, revoke_agent, revoke_enrollment_secret,
 )
+from collector.access.time_zones import time_zones
 from collector.access.users import create_user, get_user, list_users, set_password, set_role, set_user_disabled
 from collector.errors import NotFound
 from collector.extensions import get_db, request_session
@@ -72,7 +73,7 @@ def agent_revoke(agent_id: str):
 @bp.get("/admin/users")
 @allow("admin")
 def users():
-    return render_template("users.html", users=list_users(request_session()), roles=ROLES)
+    return render_template("users.html", users=list_users(request_session()), roles=ROLES, time_zones=time_zones())
 
 
 @bp.post("/admin/users")

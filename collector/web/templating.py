@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import request, url_for
 
 from collector.access.api_tokens import ROLES
 from collector.web import bp
 from collector.web.security import RULES, csrf_token, current
+from collector.web.times import time_element
 
 __all__ = ["can", "NAVIGATION"]
 
@@ -41,14 +40,6 @@ def can(endpoint: str) -> bool:
     return live is not None and ROLES.index(live.role) >= ROLES.index(minimum)
 
 
-def _when(value: datetime | str | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def _size(value: int | None) -> str:
     if value is None:
         return "—"
@@ -79,8 +70,10 @@ def _context() -> dict:
 
 
 @bp.app_template_filter("when")
-def _when_filter(value) -> str:
-    return _when(value)
+def _when_filter(value):
+    """A time as a ``<time>`` element in the signed-in user's zone (UTC when signed out)."""
+    live = current()
+    return time_element(value, live.time_zone if live else "UTC")
 
 
 @bp.app_template_filter("size")

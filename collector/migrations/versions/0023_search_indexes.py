@@ -3,14 +3,14 @@
 PostgreSQL gets ``text_pattern_ops`` so prefix LIKE uses the index under any collation;
 SQLite gets the plain expression index, which its range scans use.
 
-Revision ID: p14_search
+Revision ID: 0023
 Revises: 0022
 """
 
 from alembic import op
 
 
-revision = 'p14_search'
+revision = '0023'
 down_revision = '0022'
 branch_labels = None
 depends_on = None
