@@ -57,6 +57,8 @@ def parse_filters(args: Mapping[str, str]) -> AuditFilters:
     for name, value in raw.items():
         if len(value) > 255:
             problems.append(FieldError(name, "at most 255 characters"))
+        elif not value.isprintable():  # NUL and other controls: PostgreSQL refuses NUL in text
+            problems.append(FieldError(name, "printable characters only"))
     actor, action, object_type, text = (raw[n][:255] or None for n in ("actor", "action", "object_type", "object"))
     if action and not _ACTION.fullmatch(action):
         problems.append(FieldError("action", "an action name (lower case, digits, _), optionally ending in *"))

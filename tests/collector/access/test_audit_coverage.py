@@ -386,3 +386,11 @@ def test_the_cli_actor_is_the_login_name(harness, database):
     with database.session() as session:
         entry = session.scalars(select(AuditLogEntry).order_by(AuditLogEntry.id.desc()).limit(1)).one()
     assert (entry.actor, entry.client, entry.actor_id) == (CLI, "cli", None)
+
+
+def test_cli_verification_prints_the_entry_count_and_head_hash(harness, database):
+    harness.cli("api-token", "create", "--name", "head-check", "--quiet")
+    with database.session() as session:
+        head = session.scalars(select(AuditLogEntry).order_by(AuditLogEntry.id.desc()).limit(1)).one()
+    output = harness.cli("user", "verify-audit-log")
+    assert f"audit log intact: {head.id} entries; head entry {head.id}, hash {head.row_hash}" in output
