@@ -174,7 +174,6 @@ def sam_renewals():
                       for r in rows]}
 
 
-
 def _publisher() -> str | None:
     publisher = request.args.get("publisher") or None
     if publisher is not None and len(publisher) > 255:

@@ -20,7 +20,6 @@ __all__ = ["sam_rules_paths"]
 MAX_RULE_BODY = 16 * 1024
 
 
-
 @bp.get("/sam/rules")
 def sam_rules_index():
     current_token("auditor")

@@ -18,7 +18,6 @@ __all__ = ["suppression_paths"]
 MAX_BODY = 16 * 1024
 
 
-
 @bp.get("/suppressions")
 def suppressions_index():
     """Unexpired rules; ``?expired=true`` lists the expired ones too."""

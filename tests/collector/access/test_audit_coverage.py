@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from collector.access.audit_details import detail_items
 from collector.models import AuditLogEntry
-from tests.collector.web.conftest import PASSWORD, csrf_from, fast_passwords, login, users  # noqa: F401 - fixtures
+from tests.collector.web.conftest import PASSWORD, fast_passwords, login, users  # noqa: F401 - fixtures
 
 CLI_USER = "ops-tester"
 REGISTER = (b"Asset Tag,Name,Class,Status,Serial Number,Hostname\n"
