@@ -6,6 +6,7 @@ Production serving uses gunicorn (see ``serve --help`` and systemd/stocktake-col
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 
@@ -150,11 +151,12 @@ def enroll_secret() -> None:
 @pass_ctx
 def enroll_secret_create(ctx: _Context, name: str, expires_in_days: int | None, max_uses: int | None, quiet: bool) -> None:
     """Create a secret and print it once (only its hash is stored)."""
+    from collector.access.audit_log import cli_actor
     from collector.access.enrollment import create_enrollment_secret
 
     expires = timedelta(days=expires_in_days) if expires_in_days else None
     with ctx.db.write() as session:
-        new = _service_call(lambda: create_enrollment_secret(session, name, expires, max_uses))
+        new = _service_call(lambda: create_enrollment_secret(session, name, expires, max_uses, actor=cli_actor()))
     if quiet:
         click.echo(new.secret)
     else:
@@ -183,10 +185,11 @@ def enroll_secret_list(ctx: _Context) -> None:
 @pass_ctx
 def enroll_secret_revoke(ctx: _Context, name: str) -> None:
     """Stop NAME admitting new agents (enrolled agents keep their keys)."""
+    from collector.access.audit_log import cli_actor
     from collector.access.enrollment import revoke_enrollment_secret
 
     with ctx.db.write() as session:
-        _service_call(lambda: revoke_enrollment_secret(session, name))
+        _service_call(lambda: revoke_enrollment_secret(session, name, actor=cli_actor()))
     click.echo(f"enrollment secret {name!r} revoked")
 
 
@@ -217,10 +220,11 @@ def agent_list(ctx: _Context) -> None:
 @pass_ctx
 def agent_revoke(ctx: _Context, agent_id: str) -> None:
     """Revoke AGENT_ID's node key; it must enrol again with a valid secret."""
+    from collector.access.audit_log import cli_actor
     from collector.access.enrollment import revoke_agent
 
     with ctx.db.write() as session:
-        _service_call(lambda: revoke_agent(session, agent_id))
+        _service_call(lambda: revoke_agent(session, agent_id, actor=cli_actor()))
     click.echo(f"agent {agent_id} revoked")
 
 
@@ -239,9 +243,10 @@ def api_token() -> None:
 def api_token_create(ctx: _Context, name: str, role: str, quiet: bool) -> None:
     """Create a token and print it once (only its hash is stored)."""
     from collector.access.api_tokens import create_api_token
+    from collector.access.audit_log import cli_actor
 
     with ctx.db.write() as session:
-        new = _service_call(lambda: create_api_token(session, name, role))
+        new = _service_call(lambda: create_api_token(session, name, role, actor=cli_actor()))
     click.echo(new.token if quiet else f"API token {new.name!r} ({new.role}) created; it is shown only now:\n{new.token}")
 
 
@@ -264,9 +269,10 @@ def api_token_list(ctx: _Context) -> None:
 def api_token_revoke(ctx: _Context, name: str) -> None:
     """Revoke the token called NAME."""
     from collector.access.api_tokens import revoke_api_token
+    from collector.access.audit_log import cli_actor
 
     with ctx.db.write() as session:
-        _service_call(lambda: revoke_api_token(session, name))
+        _service_call(lambda: revoke_api_token(session, name, actor=cli_actor()))
     click.echo(f"API token {name!r} revoked")
 
 
@@ -289,6 +295,7 @@ def cmdb_import(ctx: _Context, file: str, mapping_path: str | None, fmt: str | N
 
     Prints every bad row and column and exits with status 2 if any row is bad.
     """
+    from collector.access.audit_log import cli_actor
     from collector.cmdb.importing import import_cis
     from collector.cmdb.mapping import load_mapping
     from collector.cmdb.reading import ImportLimits, guess_format
@@ -307,7 +314,8 @@ def cmdb_import(ctx: _Context, file: str, mapping_path: str | None, fmt: str | N
             data = handle.read(limits.max_bytes + 1)
         with ctx.db.session() if dry_run else ctx.db.write() as session:
             report = import_cis(session, data, fmt, mapping=mapping, dry_run=dry_run, limits=limits,
-                                progress=_progress_bar("writing CIs"))
+                                progress=_progress_bar("writing CIs"), actor=cli_actor(),
+                                file_name=os.path.basename(file))
         if report.ci_ids:
             facts_changed(ctx.db, ctx.config, utcnow(), ci_ids=report.ci_ids, source=FactSource.CMDB_IMPORT)
     except ServiceError as exc:

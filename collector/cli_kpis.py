@@ -61,7 +61,7 @@ def kpis(ctx, weeks: int, fmt: str, as_json: bool, output: str | None) -> None:
 def _export(ctx, result, fmt: str, output: str, now) -> None:
     import getpass
 
-    from collector.access.audit_log import Actor
+    from collector.access.audit_log import cli_actor
     from collector.reports.exports import record_export
     from collector.reports.files import write_export
     from collector.reports.kpi_export import kpi_export
@@ -70,7 +70,7 @@ def _export(ctx, result, fmt: str, output: str, now) -> None:
     with open(output, "w+b") as target:
         written = write_export(export, fmt, target)
     with ctx.db.write() as session:
-        record_export(session, export, fmt, Actor(None, None, "cli"), written.sha256, written.rows, written.size)
+        record_export(session, export, fmt, cli_actor(), written.sha256, written.rows, written.size)
     click.echo(f"wrote {written.rows} rows to {output} ({written.size} bytes, sha256 {written.sha256})")
 
 

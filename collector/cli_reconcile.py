@@ -48,6 +48,7 @@ def reconcile(ctx, dry_run: bool, explain_ref: str | None, rows: int, outcome: s
     out the authoritative values, and opens or resolves audit exceptions (unmanaged,
     missing, drift, duplicate, conflict, cloned identity).
     """
+    from collector.access.audit_log import cli_actor
     from collector.facts import reconcile_all
     from collector.models import utcnow
     from collector.reconcile.report import explain_ci, find_ci, reconciliation_report
@@ -62,7 +63,7 @@ def reconcile(ctx, dry_run: bool, explain_ref: str | None, rows: int, outcome: s
         click.echo(json.dumps(explanation, indent=2) if as_json else _explain_text(explanation))
         return
     try:
-        result = reconcile_all(ctx.db, ctx.config, utcnow(), dry_run=dry_run)
+        result = reconcile_all(ctx.db, ctx.config, utcnow(), dry_run=dry_run, actor=cli_actor())
     except RulesError as exc:
         raise click.ClickException(str(exc)) from None
     if result is None:

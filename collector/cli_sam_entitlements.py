@@ -22,11 +22,10 @@ _FIELD_OPTIONS = ("publisher", "product", "edition", "product_id", "metric", "qu
 
 
 def _editor():
-    from collector.access.audit_log import Actor
+    from collector.access.audit_log import cli_actor
     from collector.sam.entitlements import Editor
 
-    return Editor(Actor(None, f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}", "cli"),
-                  "admin")
+    return Editor(cli_actor(), "admin")
 
 
 def _refused(exc) -> None:

@@ -115,8 +115,6 @@ def add_commands(group: click.Group) -> None:
 
 
 def _cli_actor():
-    import os
+    from collector.access.audit_log import cli_actor
 
-    from collector.access.audit_log import Actor
-
-    return Actor(None, f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}", "cli")
+    return cli_actor()

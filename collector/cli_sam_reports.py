@@ -12,11 +12,9 @@ pass_ctx = click.pass_obj
 
 
 def _actor():
-    import getpass
+    from collector.access.audit_log import cli_actor
 
-    from collector.access.audit_log import Actor
-
-    return Actor(None, f"cli:{getpass.getuser()}", "cli")
+    return cli_actor()
 
 
 @click.command("elp")

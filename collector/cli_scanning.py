@@ -70,6 +70,7 @@ def scan_profile() -> None:
 def create(ctx, name, ranges, interface, interval_s, credentials_file, allow_public, max_addresses, agents,
            disabled) -> None:
     """Create a scan profile."""
+    from collector.access.audit_log import cli_actor
     from collector.models import utcnow
     from collector.scanning.profiles import create_profile
 
@@ -80,7 +81,7 @@ def create(ctx, name, ranges, interface, interval_s, credentials_file, allow_pub
     if credentials_file:
         data["credentials"] = _read_credentials(credentials_file)
     with ctx.db.write() as session:
-        profile = _run(lambda: create_profile(session, data, ctx.config, utcnow()))
+        profile = _run(lambda: create_profile(session, data, ctx.config, utcnow(), cli_actor()))
         click.echo(f"scan profile {profile.name!r} created (id {profile.id}): {', '.join(profile.ranges)} on "
                    f"{profile.interface} every {profile.interval_s} s, {len(profile.credentials_summary)} "
                    f"credential(s), {len(agents)} agent(s)")
@@ -117,6 +118,7 @@ def list_(ctx, as_json: bool) -> None:
 @pass_ctx
 def assign(ctx, profile: str, agents: tuple[str, ...], clear: bool) -> None:
     """Make the --agent list exactly the agents running PROFILE (name or id)."""
+    from collector.access.audit_log import cli_actor
     from collector.models import utcnow
     from collector.scanning.profiles import assign_agents, find_profile
 
@@ -124,7 +126,7 @@ def assign(ctx, profile: str, agents: tuple[str, ...], clear: bool) -> None:
         raise click.UsageError("give --agent (repeatable) or --none")
     with ctx.db.write() as session:
         found = _run(lambda: find_profile(session, profile))
-        assigned = _run(lambda: assign_agents(session, found.id, list(agents), utcnow()))
+        assigned = _run(lambda: assign_agents(session, found.id, list(agents), utcnow(), cli_actor()))
     click.echo(f"scan profile {found.name!r}: " + (", ".join(assigned) if assigned else "no agents"))
 
 
@@ -133,12 +135,13 @@ def assign(ctx, profile: str, agents: tuple[str, ...], clear: bool) -> None:
 @pass_ctx
 def delete(ctx, profile: str) -> None:
     """Delete PROFILE (name or id); its agents stop scanning it at their next check-in."""
+    from collector.access.audit_log import cli_actor
     from collector.scanning.profiles import delete_profile, find_profile
 
     with ctx.db.write() as session:
         found = _run(lambda: find_profile(session, profile))
         name = found.name
-        _run(lambda: delete_profile(session, found.id))
+        _run(lambda: delete_profile(session, found.id, cli_actor()))
     click.echo(f"scan profile {name!r} deleted")
 
 
@@ -152,6 +155,7 @@ def rotate_key(ctx) -> None:
     """
     from sqlalchemy import select
 
+    from collector.access.audit_log import append_entry, cli_actor
     from collector.models import ScanProfile
     from collector.scanning.crypto import credentials_cipher, rotate_token
 
@@ -160,4 +164,6 @@ def rotate_key(ctx) -> None:
         profiles = session.scalars(select(ScanProfile).where(ScanProfile.credentials_token.is_not(None))).all()
         for profile in profiles:
             profile.credentials_token = _run(lambda: rotate_token(cipher, profile.credentials_token, profile.name))
+        append_entry(session, "scan_credentials_rekeyed", cli_actor(), "scan_profile",
+                     {"profiles": sorted(p.name for p in profiles)})
     click.echo(f"re-encrypted the credentials of {len(profiles)} scan profile(s)")

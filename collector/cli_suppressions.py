@@ -10,9 +10,9 @@ __all__ = ["suppression"]
 
 
 def _actor():
-    from collector.access.audit_log import Actor
+    from collector.access.audit_log import cli_actor
 
-    return Actor(None, None, "cli")
+    return cli_actor()
 
 
 def _service(fn):

@@ -35,9 +35,9 @@ def _run(fn):
 
 
 def _actor():
-    from collector.access.audit_log import Actor
+    from collector.access.audit_log import cli_actor
 
-    return Actor(None, None, "cli")
+    return cli_actor()
 
 
 @click.group()
@@ -128,7 +128,11 @@ def user_verify_audit_log(ctx) -> None:
     with ctx.db.session() as session:
         report = verify_chain(session)
     if report.ok:
-        click.echo(f"audit log intact: {report.checked} entries")
+        head = f"; head entry {report.head_id}, hash {report.head_hash}" if report.head_id else ""
+        click.echo(f"audit log intact: {report.checked} entries{head}")
     else:
-        click.echo(f"audit log broken at entry {report.first_bad_id}: {report.reason}", err=True)
+        last_good = (f" (last good entry {report.head_id}, hash {report.head_hash})" if report.head_id
+                     else " (no entry before it verified)")
+        click.echo(f"audit log broken at entry {report.first_bad_id}: {report.reason}; "
+                   f"{report.checked} entries verified before it{last_good}", err=True)
         sys.exit(1)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from collector.access.audit_log import Actor
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.reconcile import store
@@ -107,14 +108,30 @@ def facts_changed(db: Database, config: CollectorConfig, now: datetime, *, asset
     return change
 
 
-def reconcile_all(db: Database, config: CollectorConfig, now: datetime, *, dry_run: bool = False) -> RunResult | None:
+def reconcile_all(db: Database, config: CollectorConfig, now: datetime, *, dry_run: bool = False,
+                  actor: Actor | None = None) -> RunResult | None:
     """A full reconciliation run, then the consumers (not for a dry run, which changed nothing).
 
-    None when another node holds the lock (as ``run_full``); a bad rules file raises RulesError."""
+    None when another node holds the lock (as ``run_full``); a bad rules file raises RulesError.
+    A run someone asked for (web, API, CLI: ``actor``) is audited, as is its refusal when busy;
+    scheduled runs pass no actor (one entry every few minutes would bury the people's)."""
     result = run_full(db, config, now, dry_run=dry_run)
+    if actor is not None and not dry_run:
+        _audit_run(db, actor, result, now)
     if result is not None and not dry_run:
         _notify(db, config, FactsChanged(FactSource.FULL_RUN, now, full=True, reconciliation=result))
     return result
+
+
+def _audit_run(db: Database, actor: Actor, result: RunResult | None, now: datetime) -> None:
+    from collector.access.audit_log import append_entry
+
+    detail = ({"busy": True} if result is None else
+              {"subjects": result.subjects, "opened": result.opened, "resolved": result.resolved,
+               "duration_ms": result.duration_ms, "outcomes": dict(result.counts)})
+    target = "reconciliation_run" if result is None else f"reconciliation_run {result.run_id}"
+    with db.write() as session:
+        append_entry(session, "reconciliation_run", actor, target, detail, now)
 
 
 def _reconcile_slice(db: Database, config: CollectorConfig, now: datetime, asset_ids: tuple[int, ...],

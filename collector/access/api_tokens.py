@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from collector.access import credentials
+from collector.access.audit_log import SYSTEM, Actor, append_entry
 from collector.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from collector.models import ApiToken, utcnow
 
@@ -39,7 +40,9 @@ class NewToken:
     token: str
 
 
-def create_api_token(session: Session, name: str, role: str, now: datetime | None = None) -> NewToken:
+def create_api_token(session: Session, name: str, role: str, now: datetime | None = None,
+                     actor: Actor = SYSTEM) -> NewToken:
+    """A new token; its plain value is returned once, never stored nor audited."""
     problems = []
     if not name or len(name) > 128 or not name.isprintable():
         problems.append(FieldError("name", "must be 1-128 printable characters"))
@@ -60,6 +63,8 @@ def create_api_token(session: Session, name: str, role: str, now: datetime | Non
         )
     )
     session.flush()
+    append_entry(session, "api_token_created", actor, f"api_token {name}",
+                 {"role": role}, now)
     return NewToken(name=name, role=role, token=token)
 
 
@@ -67,12 +72,15 @@ def list_api_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at)))
 
 
-def revoke_api_token(session: Session, name: str, now: datetime | None = None) -> ApiToken:
+def revoke_api_token(session: Session, name: str, now: datetime | None = None, actor: Actor = SYSTEM) -> ApiToken:
     token = session.scalar(select(ApiToken).where(ApiToken.name == name))
     if token is None:
         raise NotFound(f"no API token named {name!r}")
-    if token.revoked_at is None:
+    already = token.revoked_at is not None
+    if not already:
         token.revoked_at = now or utcnow()
+    append_entry(session, "api_token_revoked", actor, f"api_token {name}",
+                 {"role": token.role, "already_revoked": already}, now)
     return token
 
 

@@ -9,9 +9,11 @@ fit: edited content, a removed or inserted row, or a re-ordered id.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from collector.models import AuditLogEntry, utcnow
 
-__all__ = ["GENESIS", "Actor", "ChainReport", "append_entries", "append_entry", "entry_count", "entry_hash", "recent_entries", "verify_chain"]
+__all__ = ["GENESIS", "SYSTEM", "Actor", "ChainReport", "append_entries", "append_entry", "cli_actor", "entry_count",
+           "entry_hash", "recent_entries", "verify_chain"]
 
 GENESIS = "0" * 64
 # Distinct from reconciliation's run lock.
@@ -38,12 +41,30 @@ class Actor:
     client: str | None
 
 
+# A change no person asked for at that moment (a service called without an actor, a job).
+SYSTEM = Actor(None, "system", None)
+
+
+def cli_actor() -> Actor:
+    """The operating-system user running ``stocktake-collector``: ``cli:<login name>``."""
+    try:
+        name = os.environ.get("USER") or os.environ.get("LOGNAME") or getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (a bare container)
+        name = f"uid {os.getuid()}"
+    return Actor(None, f"cli:{name}"[:64], "cli")
+
+
 @dataclass(frozen=True)
 class ChainReport:
+    """The result of walking the chain. ``head_id``/``head_hash`` are those of the last entry that
+    verified: the head of the log when ``ok``, the last good entry before ``first_bad_id`` otherwise."""
+
     ok: bool
     checked: int
     first_bad_id: int | None = None
     reason: str | None = None
+    head_id: int | None = None
+    head_hash: str | None = None
 
 
 def _content(entry_id: int, at: datetime, actor: str | None, actor_id: int | None, action: str,
@@ -122,12 +143,14 @@ def verify_chain(session: Session) -> ChainReport:
     while True:
         rows = session.execute(select(*_COLUMNS).where(AuditLogEntry.id >= expected_id)
                                .order_by(AuditLogEntry.id).limit(_VERIFY_CHUNK)).all()
+        head = (expected_id - 1, prev_hash) if checked else (None, None)
         if not rows:
-            return ChainReport(True, checked)
+            return ChainReport(True, checked, head_id=head[0], head_hash=head[1])
         for row in rows:
             problem = _check(row, expected_id, prev_hash)
             if problem:
-                return ChainReport(False, checked, row.id, problem)
+                head = (expected_id - 1, prev_hash) if checked else (None, None)
+                return ChainReport(False, checked, row.id, problem, head[0], head[1])
             prev_hash, expected_id, checked = row.row_hash, row.id + 1, checked + 1
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collector.access import credentials
+from collector.access.audit_log import SYSTEM, Actor, append_entry
 from collector.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from collector.models import Agent, EnrollmentSecret, utcnow
 from common.schema import EnrollRequest
@@ -55,8 +56,9 @@ def create_enrollment_secret(
     expires_in: timedelta | None = None,
     max_uses: int | None = None,
     now: datetime | None = None,
+    actor: Actor = SYSTEM,
 ) -> NewSecret:
-    """Create a named secret; its plain value is returned once and never stored."""
+    """Create a named secret; its plain value is returned once and never stored (nor audited)."""
     now = now or utcnow()
     problems = []
     if not name or len(name) > 128 or not name.isprintable():
@@ -82,6 +84,8 @@ def create_enrollment_secret(
         )
     )
     session.flush()
+    append_entry(session, "enroll_secret_created", actor, f"enroll_secret {name}",
+                 {"expires_in_days": expires_in.days if expires_in else None, "max_uses": max_uses}, now)
     return NewSecret(name=name, secret=secret)
 
 
@@ -89,17 +93,24 @@ def list_enrollment_secrets(session: Session) -> list[EnrollmentSecret]:
     return list(session.scalars(select(EnrollmentSecret).order_by(EnrollmentSecret.created_at)))
 
 
-def revoke_enrollment_secret(session: Session, name: str, now: datetime | None = None) -> EnrollmentSecret:
+def revoke_enrollment_secret(session: Session, name: str, now: datetime | None = None,
+                             actor: Actor = SYSTEM) -> EnrollmentSecret:
     secret = session.scalar(select(EnrollmentSecret).where(EnrollmentSecret.name == name))
     if secret is None:
         raise NotFound(f"no enrollment secret named {name!r}")
-    if secret.revoked_at is None:
+    already = secret.revoked_at is not None
+    if not already:
         secret.revoked_at = now or utcnow()
+    append_entry(session, "enroll_secret_revoked", actor, f"enroll_secret {name}",
+                 {"uses": secret.use_count, "already_revoked": already}, now)
     return secret
 
 
-def enroll_agent(session: Session, request: EnrollRequest, now: datetime | None = None) -> EnrolledAgent:
-    """Admit an agent holding a usable enrollment secret and issue it a fresh node key."""
+def enroll_agent(session: Session, request: EnrollRequest, now: datetime | None = None,
+                 client: str | None = None) -> EnrolledAgent:
+    """Admit an agent holding a usable enrollment secret and issue it a fresh node key.
+
+    Audited as done by the secret (``enroll_secret:<name>``), from the agent's address."""
     now = now or utcnow()
     secret = session.scalar(
         select(EnrollmentSecret)
@@ -136,6 +147,9 @@ def enroll_agent(session: Session, request: EnrollRequest, now: datetime | None 
         session.flush()
     except IntegrityError:  # pragma: no cover - a 256-bit key collision
         raise Conflict("could not issue a unique node key; retry") from None
+    append_entry(session, "agent_enrolled", Actor(None, f"enroll_secret:{secret.name}"[:64], client),
+                 f"agent {agent.id}", {"hostname": request.hostname, "platform": request.platform,
+                                       "agent_version": request.agent_version, "reenrolled": reenrolled}, now)
     return EnrolledAgent(agent_id=agent.id, node_key=node_key, reenrolled=reenrolled)
 
 
@@ -165,10 +179,13 @@ def authenticate_agent(connection: Connection, node_key: str | None) -> AgentPri
     return AgentPrincipal(agent_id=row.id, last_content_hash=row.last_content_hash)
 
 
-def revoke_agent(session: Session, agent_id: str, now: datetime | None = None) -> Agent:
+def revoke_agent(session: Session, agent_id: str, now: datetime | None = None, actor: Actor = SYSTEM) -> Agent:
     agent = session.get(Agent, agent_id)
     if agent is None:
         raise NotFound(f"no agent with id {agent_id!r}")
-    if agent.revoked_at is None:
+    already = agent.revoked_at is not None
+    if not already:
         agent.revoked_at = now or utcnow()
+    append_entry(session, "agent_revoked", actor, f"agent {agent.id}",
+                 {"hostname": agent.hostname, "already_revoked": already}, now)
     return agent

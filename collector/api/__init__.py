@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from collector.api import (assets, checkin, cis, discovery, enroll, errors, health, inventory, kpis,  # noqa: E402,F401
+from collector.api import (assets, audit, checkin, cis, discovery, enroll, errors, health, inventory, kpis,  # noqa: E402,F401
                            labels, openapi, reconciliation, sam_entitlements, sam_reports, sam_rules,
                            sam_runs, scan_profiles, suppressions, workflow_oversight, workflows)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import request
 
 from collector.access.api_tokens import authenticate_api_token, needs_use_record, record_token_use, require_role
+from collector.access.audit_log import Actor
 from collector.access.enrollment import AgentPrincipal, authenticate_agent
 from collector.extensions import get_config, get_db, request_session
 from collector.models import ApiToken, utcnow
 
-__all__ = ["bearer_token", "client_address", "current_agent", "current_token"]
+__all__ = ["bearer_token", "client_address", "current_agent", "current_token", "token_actor"]
 
 
 def bearer_token() -> str | None:
@@ -43,3 +44,8 @@ def client_address() -> str:
     if hops and len(forwarded) >= hops:
         return forwarded[-hops]
     return request.remote_addr or "unknown"
+
+
+def token_actor(token: ApiToken) -> Actor:
+    """Who the audit log names for a change made with an API token: ``token:<name>``, from the client."""
+    return Actor(None, f"token:{token.name}"[:64], client_address())

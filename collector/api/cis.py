@@ -13,7 +13,7 @@ from datetime import date
 from flask import Response, jsonify, request, send_file, stream_with_context
 
 from collector.api import bp
-from collector.api.auth import current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.params import paging
 from collector.cmdb.exporting import export_csv, export_xlsx
 from collector.cmdb.importing import import_cis
@@ -70,15 +70,16 @@ def cis_export():
 
 @bp.post("/cis/import")
 def cis_import():
-    current_token("operator")
+    token = current_token("operator")
     dry_run = _flag("dry_run")
-    data, fmt, mapping = _upload(get_config().max_body_bytes)
+    data, fmt, mapping, file_name = _upload(get_config().max_body_bytes)
     limits = ImportLimits(max_bytes=get_config().max_body_bytes)
     if dry_run:
         report = import_cis(request_session(), data, fmt, mapping=mapping, dry_run=True, limits=limits)
     else:
         with get_db().write() as session:
-            report = import_cis(session, data, fmt, mapping=mapping, limits=limits)
+            report = import_cis(session, data, fmt, mapping=mapping, limits=limits, actor=token_actor(token),
+                                file_name=file_name)
         if report.ci_ids:
             facts_changed(get_db(), get_config(), utcnow(), ci_ids=report.ci_ids, source=FactSource.CMDB_IMPORT)
     if report.ok:
@@ -96,14 +97,16 @@ def _flag(name: str) -> bool:
     return value == "true"
 
 
-def _upload(limit: int) -> tuple[bytes, str, ColumnMapping | None]:
-    """The file (multipart part "file", or the raw body), its format and the optional JSON mapping."""
-    mapping_text = request.args.get("mapping")
+def _upload(limit: int) -> tuple[bytes, str, ColumnMapping | None, str | None]:
+    """The file (multipart part "file", or the raw body), its format, the optional JSON mapping and
+    the file's name (a multipart upload's, or ``?filename=``) for the audit log."""
+    mapping_text, file_name = request.args.get("mapping"), request.args.get("filename")
     if request.mimetype == "multipart/form-data":
         part = request.files.get("file")
         if part is None:
             raise BadRequest("a multipart upload needs the file in a part named 'file'")
         data, fmt = _read_capped(part.stream, limit), guess_format(part.filename, part.mimetype)
+        file_name = part.filename or file_name
         mapping_text = request.form.get("mapping", mapping_text)
     else:
         data, fmt = _read_capped(request.stream, limit), guess_format(None, request.mimetype)
@@ -111,7 +114,7 @@ def _upload(limit: int) -> tuple[bytes, str, ColumnMapping | None]:
     if fmt not in ("csv", "xlsx"):
         raise UnsupportedMediaType(f"send text/csv or {XLSX_TYPE}, or a multipart file named *.csv or *.xlsx "
                                    "(or say format=csv|xlsx)")
-    return data, fmt, mapping_from_json(mapping_text, "mapping") if mapping_text else None
+    return data, fmt, mapping_from_json(mapping_text, "mapping") if mapping_text else None, file_name
 
 
 def _read_capped(stream, limit: int) -> bytes:

@@ -34,7 +34,7 @@ def enroll():
         raise validation_error("invalid enrollment request", exc) from None
     try:
         with get_db().write() as session:
-            enrolled = enroll_agent(session, enroll_request)
+            enrolled = enroll_agent(session, enroll_request, client=client)
     except Unauthorized:
         limiter.record_failure(client)
         log.warning("enrollment refused", extra={"client": client, "hostname": enroll_request.hostname})

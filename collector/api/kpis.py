@@ -7,9 +7,8 @@ import io
 
 from flask import request, send_file
 
-from collector.access.audit_log import Actor
 from collector.api import bp
-from collector.api.auth import client_address, current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.params import positive_int
 from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_config, get_db, request_session
@@ -44,7 +43,7 @@ def kpis_export():
     spool = io.BytesIO()  # a few thousand rows at most (104 weeks): memory is the right place
     written = write_export(export, fmt, spool)
     with get_db().write() as session:
-        record_export(session, export, fmt, Actor(None, f"token:{token.name}", client_address()), written.sha256,
+        record_export(session, export, fmt, token_actor(token), written.sha256,
                       written.rows, written.size)
     spool.seek(0)
     return send_file(spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True,

@@ -232,7 +232,14 @@ def _paths() -> dict:
         **sam_report_paths(),
         **_sam_run_paths(),
         **_suppression_paths(),
+        **_audit_paths(),
     }
+
+
+def _audit_paths() -> dict:
+    from collector.api.audit import audit_paths
+
+    return audit_paths(_json, _error, _TOKEN_ERRORS)
 
 
 def _sam_entitlement_paths(page_params: list) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from collector.api import bp
-from collector.api.auth import current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.params import paging
 from collector.errors import FieldError, InvalidInput, NotFound
 from collector.extensions import get_config, get_db, request_session
@@ -36,9 +36,9 @@ def reconciliation_index():
 @bp.post("/reconciliation/runs")
 def reconciliation_run():
     """Run a full reconciliation now (``?dry_run=true`` computes without writing)."""
-    current_token("operator")
+    token = current_token("operator")
     dry_run = _choice("dry_run", ("true", "false")) == "true"
-    result = reconcile_all(get_db(), get_config(), utcnow(), dry_run=dry_run)
+    result = reconcile_all(get_db(), get_config(), utcnow(), dry_run=dry_run, actor=token_actor(token))
     if result is None:
         return {"status": "busy", "detail": "another reconciliation run holds the lock"}, 409
     return {"status": "dry run" if dry_run else "finished", "run_id": result.run_id, "subjects": result.subjects,

@@ -11,10 +11,9 @@ from datetime import date
 from flask import jsonify, request
 
 from collector.api import bp
-from collector.api.auth import client_address, current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.body import read_json_body
 from collector.api.params import paging
-from collector.access.audit_log import Actor
 from collector.cmdb.reading import XLSX_TYPE, ImportLimits, guess_format
 from collector.errors import BadRequest, FieldError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from collector.extensions import get_config, get_db, request_session
@@ -34,7 +33,7 @@ _FILTER_MAX = 255
 
 def _editor() -> Editor:
     token = current_token("admin")
-    return Editor(Actor(None, f"token:{token.name}", client_address()), token.role)
+    return Editor(token_actor(token), token.role)
 
 
 def _body() -> dict:

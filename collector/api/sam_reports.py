@@ -13,9 +13,8 @@ from decimal import Decimal
 
 from flask import request, send_file
 
-from collector.access.audit_log import Actor
 from collector.api import bp
-from collector.api.auth import client_address, current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.params import paging
 from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_db, request_session
@@ -175,10 +174,6 @@ def sam_renewals():
                       for r in rows]}
 
 
-def _actor(token) -> Actor:
-    return Actor(None, f"token:{token.name}", client_address())
-
-
 def _publisher() -> str | None:
     publisher = request.args.get("publisher") or None
     if publisher is not None and len(publisher) > 255:
@@ -195,7 +190,7 @@ def sam_elp():
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # closed by the response once sent
     written = write_elp(report, fmt, spool)
     with get_db().write() as session:
-        record_elp(session, report, fmt, written, _actor(token))
+        record_elp(session, report, fmt, written, token_actor(token))
     spool.seek(0)
     return send_file(spool, mimetype=written.media_type, as_attachment=True, download_name=written.filename,
                      max_age=0)
@@ -208,6 +203,6 @@ def sam_audit_pack():
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
     pack = write_audit_pack(request_session(), publisher, f"API token {token.name} ({token.role})", spool)
     with get_db().write() as session:
-        record_audit_pack(session, pack, _actor(token))
+        record_audit_pack(session, pack, token_actor(token))
     spool.seek(0)
     return send_file(spool, mimetype="application/zip", as_attachment=True, download_name=pack.filename, max_age=0)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
-from collector.access.audit_log import Actor
 from collector.api import bp
-from collector.api.auth import client_address, current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.body import read_json_body
 from collector.api.params import paging
 from collector.errors import FieldError, InvalidInput
@@ -19,10 +18,6 @@ from collector.sam.titles import uncovered_titles
 __all__ = ["sam_rules_paths"]
 
 MAX_RULE_BODY = 16 * 1024
-
-
-def _actor(token) -> Actor:
-    return Actor(None, f"token:{token.name}", client_address())
 
 
 @bp.get("/sam/rules")
@@ -43,7 +38,7 @@ def sam_rules_create():
     if wrapped and unknown:
         raise InvalidInput("invalid rule", unknown)
     with get_db().write() as session:
-        view = rule_view(add_rule(session, definition, _actor(token), position=position, note=note))
+        view = rule_view(add_rule(session, definition, token_actor(token), position=position, note=note))
     return view, 201
 
 
@@ -51,7 +46,7 @@ def sam_rules_create():
 def sam_rules_delete(rule_id: str):
     token = current_token("admin")
     with get_db().write() as session:
-        delete_rule(session, rule_id, _actor(token))
+        delete_rule(session, rule_id, token_actor(token))
     return "", 204
 
 
@@ -62,7 +57,7 @@ def sam_normalise():
     full = request.args.get("full", "false")
     if full not in ("true", "false"):
         raise InvalidInput("invalid query parameter", [FieldError("full", "must be true or false")])
-    return normalise_and_record(get_db(), _actor(token), full=full == "true").as_dict()
+    return normalise_and_record(get_db(), token_actor(token), full=full == "true").as_dict()
 
 
 @bp.get("/sam/titles")

@@ -5,8 +5,7 @@ The read routes (positions, evidence, reclaim, renewals) and the ELP exports are
 from __future__ import annotations
 
 from collector.api import bp
-from collector.access.audit_log import Actor
-from collector.api.auth import client_address, current_token
+from collector.api.auth import current_token, token_actor
 from collector.extensions import get_config, get_db
 from collector.sam.run import run_positions
 
@@ -17,7 +16,7 @@ __all__ = ["sam_run_paths"]
 def sam_positions_run():
     """Compute every licence position now, then raise the remediation and renewal workflows."""
     token = current_token("operator")
-    summary = run_positions(get_db(), get_config(), actor=Actor(None, f"token:{token.name}", client_address()))
+    summary = run_positions(get_db(), get_config(), actor=token_actor(token))
     if summary is None:
         return {"status": "busy", "detail": "another node is computing the licence positions"}, 409
     return {"status": "finished", **summary}, 201

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import request
 
 from collector.api import bp
-from collector.api.auth import current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.body import read_json_body
 from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_config, get_db, request_session
@@ -34,10 +34,10 @@ def scan_profiles_index():
 
 @bp.post("/scan-profiles")
 def scan_profiles_create():
-    current_token("admin")
+    token = current_token("admin")
     data = _body()
     with get_db().write() as session:
-        profile = create_profile(session, data, get_config(), utcnow())
+        profile = create_profile(session, data, get_config(), utcnow(), token_actor(token))
         view = profile_view(profile, profile_agents(session, [profile.id])[profile.id])
     return view, 201
 
@@ -51,32 +51,32 @@ def scan_profiles_show(profile_id: int):
 
 @bp.patch("/scan-profiles/<id32:profile_id>")
 def scan_profiles_update(profile_id: int):
-    current_token("admin")
+    token = current_token("admin")
     data = _body()
     with get_db().write() as session:
-        profile = update_profile(session, profile_id, data, get_config(), utcnow())
+        profile = update_profile(session, profile_id, data, get_config(), utcnow(), token_actor(token))
         view = profile_view(profile, profile_agents(session, [profile_id])[profile_id])
     return view
 
 
 @bp.delete("/scan-profiles/<id32:profile_id>")
 def scan_profiles_delete(profile_id: int):
-    current_token("admin")
+    token = current_token("admin")
     with get_db().write() as session:
-        delete_profile(session, profile_id)
+        delete_profile(session, profile_id, token_actor(token))
     return "", 204
 
 
 @bp.put("/scan-profiles/<id32:profile_id>/agents")
 def scan_profiles_assign(profile_id: int):
     """Replace the profile's agents: ``{"agents": ["<agent id>", ...]}``."""
-    current_token("admin")
+    token = current_token("admin")
     data = _body()
     unknown = [FieldError(str(key), "unknown field") for key in data if key != "agents"]
     if unknown or "agents" not in data:
         raise InvalidInput('send {"agents": [agent ids]}', unknown or [FieldError("agents", "required")])
     with get_db().write() as session:
-        agents = assign_agents(session, profile_id, data["agents"], utcnow())
+        agents = assign_agents(session, profile_id, data["agents"], utcnow(), token_actor(token))
         view = profile_view(get_profile(session, profile_id), agents)
     return view
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
-from collector.access.audit_log import Actor
 from collector.api import bp
-from collector.api.auth import client_address, current_token
+from collector.api.auth import current_token, token_actor
 from collector.api.body import read_json_body
 from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_db, request_session
@@ -17,10 +16,6 @@ from collector.reconcile.suppressions import add_suppression, delete_suppression
 __all__ = ["suppression_paths"]
 
 MAX_BODY = 16 * 1024
-
-
-def _actor(token) -> Actor:
-    return Actor(None, f"token:{token.name}", client_address())
 
 
 @bp.get("/suppressions")
@@ -39,7 +34,7 @@ def suppressions_create():
     token = current_token("admin")
     data = load_json_object(read_json_body(request, MAX_BODY, MAX_BODY).raw)
     with get_db().write() as session:
-        view = suppression_view(add_suppression(session, data, _actor(token)))
+        view = suppression_view(add_suppression(session, data, token_actor(token)))
     return view, 201
 
 
@@ -47,7 +42,7 @@ def suppressions_create():
 def suppressions_delete(rule_id: int):
     token = current_token("admin")
     with get_db().write() as session:
-        delete_suppression(session, rule_id, _actor(token))
+        delete_suppression(session, rule_id, token_actor(token))
     return "", 204
 
 

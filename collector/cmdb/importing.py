@@ -9,6 +9,7 @@ See ``collector.cmdb.planning`` for how rows find their CI (upsert by asset tag)
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from collector.access.audit_log import SYSTEM, Actor, append_entry
 from collector.cmdb.mapping import ColumnMapping
 from collector.cmdb.planning import DEFAULTS, Plan, PlannedRow, plan_import
 from collector.cmdb.reading import ImportLimits, read_sheet
@@ -35,10 +37,13 @@ _ANALYZE_AFTER = 1000  # rows written
 
 def import_cis(session: Session, data: bytes, fmt: str, *, mapping: ColumnMapping | None = None,
                dry_run: bool = False, now: datetime | None = None, limits: ImportLimits | None = None,
-               progress: Progress | None = None) -> ImportReport:
+               progress: Progress | None = None, actor: Actor = SYSTEM,
+               file_name: str | None = None) -> ImportReport:
     """Check ``data`` (``fmt`` "csv" or "xlsx") and, unless ``dry_run`` or any row is bad, store it.
 
-    ``progress(written, total)`` is called after each batch of writes. Raises
+    A stored import is one audit entry (file name, SHA-256, counts, batch), in the same
+    transaction as its rows: both or neither. A dry run or a rejected file changes nothing
+    and is not audited. ``progress(written, total)`` is called after each batch of writes. Raises
     PayloadTooLarge over the limits, and Conflict if another writer added an asset tag meanwhile.
     """
     report = ImportReport(dry_run=dry_run)
@@ -59,8 +64,18 @@ def import_cis(session: Session, data: bytes, fmt: str, *, mapping: ColumnMappin
     report.created, report.updated, report.unchanged = (plan.count(a) for a in ("create", "update", "unchanged"))
     report.preview = plan.preview()
     if not dry_run:
-        report.batch, report.ci_ids = _apply(session, plan, now or utcnow(), progress or (lambda _done, _total: None))
+        now = now or utcnow()
+        report.batch, report.ci_ids = _apply(session, plan, now, progress or (lambda _done, _total: None))
+        _audit(session, report, data, fmt, actor, file_name, now)
     return report
+
+
+def _audit(session: Session, report: ImportReport, data: bytes, fmt: str, actor: Actor, file_name: str | None,
+           now: datetime) -> None:
+    append_entry(session, "cmdb_imported", actor, f"cmdb_import {report.batch}",
+                 {"file": (file_name or "")[:255] or None, "format": fmt, "sha256": hashlib.sha256(data).hexdigest(),
+                  "bytes": len(data), "rows": report.rows, "created": report.created, "updated": report.updated,
+                  "unchanged": report.unchanged, "batch": report.batch}, now)
 
 
 def _apply(session: Session, plan: Plan, now: datetime, progress: Progress) -> tuple[str, list[int]]:

@@ -26,10 +26,10 @@ class AuditLogEntry(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     # Username at the time (kept even if the account is later removed), and its id.
-    actor: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(64), index=True)  # the audit page's filters
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(32), index=True)
-    target: Mapped[str | None] = mapped_column(String(255))
+    target: Mapped[str | None] = mapped_column(String(255), index=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     client: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -25,7 +25,7 @@ from collector.reconcile.report import OUTCOMES, last_run
 __all__ = ["DATASETS", "FORMATS", "Export", "asset_register_export", "exception_list_export",
            "reconciliation_export", "record_export"]
 
-DATASETS = ("assets", "reconciliation", "exceptions")
+DATASETS = ("assets", "reconciliation", "exceptions", "audit")  # audit: collector/reports/audit_export.py
 FORMATS = ("csv", "xlsx", "pdf")
 _CHUNK = 2000
 

@@ -3,7 +3,8 @@
 Functions take a session and plain data (an API body, CLI options) and raise
 ``ServiceError``s naming each bad field; nothing is stored when anything is wrong.
 Credentials are encrypted here, before they reach the session, and only a summary
-(name, version, SNMPv3 user) is kept in the clear.
+(name, version, SNMPv3 user) is kept in the clear; that summary is all the audit log gets.
+Every change is audited here, so the API and the CLI write the same entry.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Mapping
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from collector.access.audit_log import SYSTEM, Actor, append_entry
 from collector.config import CollectorConfig
 from collector.errors import Conflict, FieldError, InvalidInput, NotFound
 from collector.models import Agent, ScanAssignment, ScanProfile
@@ -25,7 +27,8 @@ __all__ = ["assign_agents", "create_profile", "delete_profile", "find_profile", 
            "profile_agents", "update_profile"]
 
 
-def create_profile(session: Session, data: Mapping[str, Any], config: CollectorConfig, now: datetime) -> ScanProfile:
+def create_profile(session: Session, data: Mapping[str, Any], config: CollectorConfig, now: datetime,
+                   actor: Actor = SYSTEM) -> ScanProfile:
     """A new profile from ``data``; ``agents`` (a list of agent ids) may assign it at once."""
     spec = check_profile(data, config.scan_max_addresses, extra=("agents",))
     agent_ids = _check_agents(session, data["agents"]) if "agents" in data else []
@@ -35,33 +38,54 @@ def create_profile(session: Session, data: Mapping[str, Any], config: CollectorC
     session.add(profile)
     session.flush()
     _replace_assignments(session, profile.id, agent_ids, now)
+    append_entry(session, "scan_profile_created", actor, f"scan_profile {profile.id}",
+                 {"before": None, "after": {**_audited(profile), "agents": sorted(agent_ids)}}, now)
     return profile
 
 
 def update_profile(session: Session, profile_id: int, data: Mapping[str, Any], config: CollectorConfig,
-                   now: datetime) -> ScanProfile:
+                   now: datetime, actor: Actor = SYSTEM) -> ScanProfile:
     profile = get_profile(session, profile_id)
     spec = check_profile(data, config.scan_max_addresses, current=profile)
     if spec.name != profile.name:
         _refuse_taken_name(session, spec.name)
+    before = _audited(profile)
     _apply(profile, spec, config, now)
     session.flush()
+    append_entry(session, "scan_profile_changed", actor, f"scan_profile {profile.id}",
+                 {"before": before, "after": _audited(profile),
+                  "credentials_replaced": spec.credentials is not None}, now)
     return profile
 
 
-def delete_profile(session: Session, profile_id: int) -> None:
+def delete_profile(session: Session, profile_id: int, actor: Actor = SYSTEM, now: datetime | None = None) -> None:
     profile = get_profile(session, profile_id)
+    before = {**_audited(profile), "agents": profile_agents(session, [profile.id])[profile.id]}
     session.execute(delete(ScanAssignment).where(ScanAssignment.profile_id == profile.id))
     session.delete(profile)
     session.flush()
+    append_entry(session, "scan_profile_deleted", actor, f"scan_profile {profile_id}",
+                 {"before": before, "after": None}, now)
 
 
-def assign_agents(session: Session, profile_id: int, agent_ids: Any, now: datetime) -> list[str]:
+def assign_agents(session: Session, profile_id: int, agent_ids: Any, now: datetime,
+                  actor: Actor = SYSTEM) -> list[str]:
     """Make ``agent_ids`` exactly the agents running the profile; the sorted list back."""
     profile = get_profile(session, profile_id)
     checked = _check_agents(session, agent_ids)
+    before = profile_agents(session, [profile.id])[profile.id]
     _replace_assignments(session, profile.id, checked, now)
+    append_entry(session, "scan_profile_assigned", actor, f"scan_profile {profile.id}",
+                 {"name": profile.name, "from": before, "to": sorted(checked)}, now)
     return sorted(checked)
+
+
+def _audited(profile: ScanProfile) -> dict[str, Any]:
+    """What the audit log records of a profile: never the credentials, only their summary."""
+    return {"name": profile.name, "ranges": list(profile.ranges), "interface": profile.interface,
+            "interval_s": profile.interval_s, "enabled": profile.enabled, "allow_public": profile.allow_public,
+            "max_addresses": profile.max_addresses,
+            "credentials": [entry.get("name") or entry.get("version") for entry in profile.credentials_summary or []]}
 
 
 def get_profile(session: Session, profile_id: int) -> ScanProfile:

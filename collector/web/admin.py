@@ -8,7 +8,6 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from collector.access.api_tokens import ROLES
-from collector.access.audit_log import append_entry
 from collector.access.enrollment import (
     create_enrollment_secret, list_enrollment_secrets, revoke_agent, revoke_enrollment_secret,
 )
@@ -43,8 +42,7 @@ def secret_create():
     days, uses = form_int("expires_in_days", optional=True), form_int("max_uses", optional=True)
     with get_db().write() as session:
         new = create_enrollment_secret(session, request.form.get("name", "").strip(),
-                                       timedelta(days=days) if days else None, uses)
-        append_entry(session, "enroll_secret_created", actor(), new.name, {"expires_in_days": days, "max_uses": uses})
+                                       timedelta(days=days) if days else None, uses, actor=actor())
     # Shown once, in this response only (never in a URL or a redirect).
     return _agents_page(new, 201)
 
@@ -56,8 +54,7 @@ def secret_revoke(secret_id: int):
         secret = session.get(EnrollmentSecret, secret_id)
         if secret is None:
             raise NotFound(f"no enrollment secret with id {secret_id}")
-        revoke_enrollment_secret(session, secret.name)
-        append_entry(session, "enroll_secret_revoked", actor(), secret.name)
+        revoke_enrollment_secret(session, secret.name, actor=actor())
     return redirect(url_for("web.agents", notice="secret_revoked"), 303)
 
 
@@ -65,8 +62,7 @@ def secret_revoke(secret_id: int):
 @allow("admin")
 def agent_revoke(agent_id: str):
     with get_db().write() as session:
-        revoke_agent(session, agent_id[:36])
-        append_entry(session, "agent_revoked", actor(), agent_id[:36])
+        revoke_agent(session, agent_id[:36], actor=actor())
     return redirect(url_for("web.agents", notice="agent_revoked"), 303)
 
 

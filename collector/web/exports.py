@@ -50,6 +50,11 @@ def _build(dataset: str, session) -> Export:
         return asset_register_export(session, register_filters(), by, now)
     if dataset == "reconciliation":
         return reconciliation_export(session, choice("outcome", OUTCOMES), by, now)
+    if dataset == "audit":
+        from collector.reports.audit_export import audit_export
+        from collector.web.audit import audit_filters
+
+        return audit_export(session, audit_filters(), by, now)
     if dataset == "kpis":
         report = compute_kpis(session, now, DEFAULT_WEEKS, required_fields(get_config().ci_required_fields))
         return kpi_export(report, by, now)
@@ -57,7 +62,7 @@ def _build(dataset: str, session) -> Export:
                                  choice("status", QUEUE_STATUSES, "unresolved"), by, now)
 
 
-@bp.get("/exports/<any(assets, reconciliation, exceptions, kpis):dataset>.<any(csv, xlsx, pdf):fmt>")
+@bp.get("/exports/<any(assets, reconciliation, exceptions, kpis, audit):dataset>.<any(csv, xlsx, pdf):fmt>")
 @allow("auditor")
 def export_file(dataset: str, fmt: str):
     who = actor()

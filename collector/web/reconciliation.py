@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 
-from collector.access.audit_log import append_entry
 from collector.extensions import get_config, get_db, request_session
 from collector.facts import reconcile_all
 from collector.models import utcnow
@@ -30,9 +29,5 @@ def reconciliation():
 @bp.post("/reconciliation/run")
 @allow("operator")
 def reconciliation_run():
-    result = reconcile_all(get_db(), get_config(), utcnow())
-    with get_db().write() as session:
-        detail = {"busy": True} if result is None else {"run_id": result.run_id, "opened": result.opened,
-                                                         "resolved": result.resolved}
-        append_entry(session, "reconciliation_run", actor(), "reconciliation", detail)
+    result = reconcile_all(get_db(), get_config(), utcnow(), actor=actor())
     return redirect(url_for("web.reconciliation", notice="busy" if result is None else "ran"), 303)
