@@ -8,7 +8,7 @@ gets a leading apostrophe, exactly as the CMDB export does, so a host name an ag
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from collector.cmdb.exporting import neutralise
 
@@ -22,6 +22,8 @@ def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
+        if value.tzinfo is not None:  # exports state times in UTC
+            value = value.astimezone(timezone.utc)
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()

@@ -1,32 +1,45 @@
-"""An export as PDF, drawn with reportlab's canvas: landscape A4, a provenance block on the
-first page, the header repeated on every page, long cells wrapped to a few lines.
+"""An export as PDF, drawn with reportlab's canvas page by page (no layout engine holding the
+whole table, so 100,000 rows stream): a provenance block (report, as-of, scope, who) on the
+first page, the header repeated on every page, "page X of Y" in every footer, and on the last
+page the totals, the audit entry and the SHA-256 of the data (recorded before the file is
+closed: collector/reports/sealing.py says what is hashed).
 
-The canvas writes page by page (no layout engine holding the whole table), and text uses an
-embedded TrueType font (DejaVu Sans when Debian's fonts-dejavu-core is installed, else the
-Bitstream Vera that reportlab ships), so any host name is drawn as the text it is.
+Columns are sized from the first rows' content (collector/reports/columns.py): each at least
+as wide as its widest token (MAC, IP, id, date) and sharing the rest by content; portrait when
+the table fits, landscape A4 otherwise. Cells wrap at spaces, and a token still wider than its
+column breaks by characters, so text never runs into the next column. Text uses an embedded
+TrueType font (DejaVu Sans when Debian's fonts-dejavu-core is installed, else the Bitstream
+Vera that reportlab ships), so any host name is drawn as the text it is.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
 import reportlab
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.utils import simpleSplit
+from reportlab.lib.pagesizes import A4, landscape, portrait
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from collector.reports.cells import cell_text
-from collector.reports.exports import Export
+from collector.reports.columns import measure, peek, tokens
+from collector.reports.exports import Export, producer
+from collector.reports.sealing import HASHED, RECOMPUTE, DataDigest, Seal, Sealed
 
-__all__ = ["BOLD", "FONT", "MARGIN", "PdfTable", "register_fonts", "write_pdf"]
+__all__ = ["BOLD", "FONT", "MARGIN", "PdfTable", "plan_columns", "register_fonts", "wrap_text", "write_pdf"]
 
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 _VERA = Path(reportlab.__file__).parent / "fonts"
 FONT, BOLD = "StocktakeSans", "StocktakeSans-Bold"
-_SIZE, _LEADING, MARGIN, _MAX_LINES = 7, 8.5, 28, 4
+_SIZE, _LEADING, MARGIN, _MAX_LINES, _PAD = 7, 8.5, 28, 40, 2.5
+_FOOTER_SIZE = 6.5
+_TOKEN_CAP, _CELL_CAP = 150.0, 320.0  # points: a column's floor and its content width are capped
+_PAGES_FORM = "stocktake-page-count"
+_LABEL_WIDTH = 92
 
 
 def register_fonts() -> None:
@@ -39,41 +52,111 @@ def register_fonts() -> None:
     pdfmetrics.registerFont(TTFont(BOLD, str(bold)))
 
 
+def _fit(word: str, font: str, size: float, width: float) -> int:
+    """How many leading characters of ``word`` fit in ``width`` (at least one)."""
+    low, high = 1, len(word)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if stringWidth(word[:middle], font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines no wider than ``width``: breaks at spaces, and inside a token only when the token
+    alone is wider than the column."""
+    if "\n" not in text and stringWidth(text, font, size) <= width:
+        return [text]
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in tokens(paragraph):
+            candidate = f"{line} {word}" if line else word
+            if stringWidth(candidate, font, size) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while stringWidth(word, font, size) > width:
+                cut = _fit(word, font, size, width)
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+def _measures():
+    def regular(text: str) -> float:
+        return stringWidth(text, FONT, _SIZE)
+
+    def bold(text: str) -> float:
+        return stringWidth(text, BOLD, _SIZE)
+    return regular, bold
+
+
+def plan_columns(headers: tuple[str, ...], sample: list[tuple]) -> tuple[tuple[float, float], list[float]]:
+    """The page size and column widths (points) for a table whose first rows are ``sample``."""
+    regular, bold = _measures()
+    # A date or time is one token: it never wraps between the date and the time.
+    whole = [tuple(cell_text(v).replace(" ", "\u00a0") if isinstance(v, date) else v for v in row)
+             for row in sample]
+    sizes = measure(headers, whole, regular, bold)
+    least = [min(s.least, _TOKEN_CAP) + 2 * _PAD for s in sizes]
+    most = [min(s.most, _CELL_CAP) + 2 * _PAD for s in sizes]
+    page = portrait(A4) if sum(most) <= portrait(A4)[0] - 2 * MARGIN else landscape(A4)
+    usable = page[0] - 2 * MARGIN
+    if sum(most) <= usable:
+        return page, [m * usable / sum(most) for m in most]
+    if sum(least) <= usable:
+        share = (usable - sum(least)) / (sum(most) - sum(least))
+        return page, [low + (high - low) * share for low, high in zip(least, most)]
+    return page, [low * usable / sum(least) for low in least]
+
+
 class PdfTable:
     """The table drawn page by page, its header repeated on each (the ELP subclasses it for
-    sections and "page X of Y" footers, collector/sam/elp_files.py)."""
+    sections, collector/sam/elp_files.py)."""
 
-    def __init__(self, canvas: Canvas, export: Export) -> None:
+    def __init__(self, canvas: Canvas, export: Export, columns: list[float] | None = None,
+                 pagesize: tuple[float, float] | None = None) -> None:
         self.canvas, self.export = canvas, export
-        self.width, self.height = landscape(A4)
-        weights = export.widths or (1,) * len(export.headers)
-        usable = self.width - 2 * MARGIN
-        self.columns = [usable * w / sum(weights) for w in weights]
+        self.width, self.height = pagesize or landscape(A4)
+        if columns is None:
+            weights = export.widths or (1,) * len(export.headers)
+            usable = self.width - 2 * MARGIN
+            columns = [usable * w / sum(weights) for w in weights]
+        self.columns = columns
         self.page = 1
         self.y = 0.0
 
     def _cells(self, values, font: str) -> list[list[str]]:
         cells = []
         for value, width in zip(values, self.columns):
-            lines = simpleSplit(cell_text(value), font, _SIZE, width - 4) or [""]
+            text = cell_text(value)
+            if isinstance(value, date):
+                text = text.replace(" ", "\u00a0")  # whole unless the column is narrower than a date
+            lines = wrap_text(text, font, _SIZE, width - 2 * _PAD) or [""]
             if len(lines) > _MAX_LINES:
-                lines = lines[:_MAX_LINES - 1] + [lines[_MAX_LINES - 1][:-1] + "…"]
+                lines = lines[:_MAX_LINES - 1] + ["… (the CSV holds the rest)"]
             cells.append(lines)
         return cells
 
     def _draw(self, cells: list[list[str]], font: str) -> None:
-        height = max(len(lines) for lines in cells) * _LEADING + 2
+        height = max(len(lines) for lines in cells) * _LEADING + 3
         if self.y - height < MARGIN + 12:
             self.new_page()
         x = MARGIN
         self.canvas.setFont(font, _SIZE)
         for lines, width in zip(cells, self.columns):
             for i, line in enumerate(lines):
-                self.canvas.drawString(x + 2, self.y - _SIZE - i * _LEADING, line)
+                self.canvas.drawString(x + _PAD, self.y - _SIZE - 1 - i * _LEADING, line)
             x += width
         self.y -= height
         self.canvas.setLineWidth(0.2)
-        self.canvas.line(MARGIN, self.y, self.width - MARGIN, self.y)
+        self.canvas.line(MARGIN, self.y, MARGIN + sum(self.columns), self.y)
 
     def header(self) -> None:
         self._draw(self._cells(self.export.headers, BOLD), BOLD)
@@ -82,47 +165,91 @@ class PdfTable:
         self._draw(self._cells(values, FONT), FONT)
 
     def footer(self) -> None:
-        self.canvas.setFont(FONT, 6.5)
-        text = (f"Stocktake {self.export.title} · generated {self.export.generated_at:%Y-%m-%d %H:%M UTC} "
-                f"by {self.export.generated_by} · page {self.page}")
+        scope = self.export.scope
+        scope = scope if len(scope) <= 70 else scope[:69] + "…"
+        text = (f"Stocktake {self.export.title} · {scope} · as of {self.export.generated_at:%Y-%m-%d %H:%M UTC} "
+                f"· export {self.export.export_id} · page {self.page} of ")
+        self.canvas.setFont(FONT, _FOOTER_SIZE)
         self.canvas.drawString(MARGIN, MARGIN - 12, text)
+        self.canvas.saveState()
+        self.canvas.translate(MARGIN + stringWidth(text, FONT, _FOOTER_SIZE), MARGIN - 12)
+        self.canvas.doForm(_PAGES_FORM)
+        self.canvas.restoreState()
 
-    def new_page(self) -> None:
+    def new_page(self, header: bool = True) -> None:
         self.footer()
         self.canvas.showPage()
         self.page += 1
         self.y = self.height - MARGIN
-        self.header()
+        if header:
+            self.header()
+
+    def _block(self, lines: list[tuple[str, str]], size: float = 8) -> None:
+        """Label / value lines, values wrapped to the page width, starting a page if they do not fit."""
+        wrapped = [(label, wrap_text(cell_text(value), FONT, size, self.width - 2 * MARGIN - _LABEL_WIDTH) or [""])
+                   for label, value in lines]
+        if self.y - sum(len(w) for _, w in wrapped) * (size + 3) < MARGIN + 12:
+            self.new_page(header=False)
+        for label, values in wrapped:
+            self.canvas.setFont(BOLD, size)
+            self.canvas.drawString(MARGIN, self.y - size, f"{label}:")
+            self.canvas.setFont(FONT, size)
+            for value in values:
+                self.canvas.drawString(MARGIN + _LABEL_WIDTH, self.y - size, value)
+                self.y -= size + 3
 
     def provenance(self) -> None:
         self.y = self.height - MARGIN
         self.canvas.setFont(BOLD, 13)
         self.canvas.drawString(MARGIN, self.y - 13, f"Stocktake {self.export.title}")
-        self.y -= 22
-        for label, value in self.export.provenance()[1:]:
-            self.canvas.setFont(BOLD, 8)
-            self.canvas.drawString(MARGIN, self.y - 8, f"{label}:")
-            self.canvas.setFont(FONT, 8)
-            self.canvas.drawString(MARGIN + 80, self.y - 8, cell_text(value)[:200])
-            self.y -= 11
-        self.y -= 8
+        self.y -= 24
+        self._block(self.export.provenance()[1:])
+        self.y -= 10
+
+    def closing(self, digest: DataDigest, sealed: Sealed) -> None:
+        """The totals and the seal, after the last row (so on the last page)."""
+        self.y -= 10
+        lines = [(f"Total {label.lower()}" if label == "Rows" else f"Total, {label}", str(count))
+                 for label, count in digest.totals()]
+        lines += [("Audit log entry", f"{sealed.entry_id} (recorded before this file was closed)"),
+                  ("SHA-256 of the data", sealed.data_sha256), ("What is hashed", HASHED),
+                  ("To recompute", f"{RECOMPUTE} (on the CSV export of these rows; the entry names its filters)")]
+        self._block(lines)
+
+    def finish(self) -> None:
+        """The last footer, then the page count every footer refers to."""
+        self.footer()
+        self.canvas.beginForm(_PAGES_FORM)
+        self.canvas.setFont(FONT, _FOOTER_SIZE)
+        self.canvas.drawString(0, 0, str(self.page))
+        self.canvas.endForm()
 
 
-def write_pdf(export: Export, target: BinaryIO) -> int:
-    """Write the document to ``target``; returns the number of data rows."""
-    register_fonts()
-    canvas = Canvas(target, pagesize=landscape(A4), pageCompression=1)
+def _metadata(canvas: Canvas, export: Export) -> None:
     canvas.setTitle(f"Stocktake {export.title}")
     canvas.setAuthor(export.generated_by)
-    table = PdfTable(canvas, export)
+    canvas.setCreator(producer())
+    canvas.setSubject(f"{export.title}: {export.scope}; as of {export.generated_at:%Y-%m-%d %H:%M:%S} UTC; "
+                      f"export {export.export_id}")
+
+
+def write_pdf(export: Export, target: BinaryIO, seal: Seal) -> int:
+    """Write the document to ``target``; returns the number of data rows."""
+    register_fonts()
+    digest = DataDigest(export.headers, export.count_by)
+    sample, rows = peek(export.rows())
+    pagesize, columns = plan_columns(export.headers, sample)
+    canvas = Canvas(target, pagesize=pagesize, pageCompression=1)
+    _metadata(canvas, export)
+    table = PdfTable(canvas, export, columns, pagesize)
     table.provenance()
     table.header()
-    rows = 0
-    for values in export.rows():
+    for values in rows:
+        digest.add(values)
         table.row(values)
-        rows += 1
-    if rows == 0:
+    if digest.rows == 0:
         table.row(["(no rows)"] + [""] * (len(export.headers) - 1))
-    table.footer()
+    table.closing(digest, seal(digest))
+    table.finish()
     canvas.save()
-    return rows
+    return digest.rows
