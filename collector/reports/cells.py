@@ -27,6 +27,8 @@ def cell_text(value: object) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return _ILLEGAL.sub("", str(value))
 
 
@@ -34,6 +36,8 @@ def spreadsheet_cell(value: object) -> object:
     """The value for a CSV or XLSX cell: numbers stay numbers, text is neutralised."""
     if value is None or isinstance(value, bool):
         return "" if value is None else str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 168, not 168.0: the CSV and the XLSX read back show the same text
     if isinstance(value, (int, float)):
         return value
     return neutralise(cell_text(value))

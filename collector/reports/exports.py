@@ -72,8 +72,9 @@ class Export:
 
     @property
     def scope(self) -> str:
-        """The filters in words."""
-        return "; ".join(f"{k} {v}" for k, v in self.filters.items()) if self.filters else "everything (no filters)"
+        """The filters in words: ``kind drift; status unresolved``, ``everything (no filters), sorted by hostname``."""
+        chosen = "; ".join(f"{k} {v}" for k, v in self.filters.items() if k != "sort") or "everything (no filters)"
+        return chosen + (f", sorted by {self.filters['sort']}" if "sort" in self.filters else "")
 
     def provenance(self) -> list[tuple[str, str]]:
         lines = [("Report", f"Stocktake {self.title}"),

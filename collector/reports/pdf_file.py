@@ -15,6 +15,7 @@ Vera that reportlab ships), so any host name is drawn as the text it is.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,9 +38,8 @@ _VERA = Path(reportlab.__file__).parent / "fonts"
 FONT, BOLD = "StocktakeSans", "StocktakeSans-Bold"
 _SIZE, _LEADING, MARGIN, _MAX_LINES, _PAD = 7, 8.5, 28, 40, 2.5
 _FOOTER_SIZE = 6.5
-_TOKEN_CAP, _CELL_CAP = 150.0, 320.0  # points: a column's floor and its content width are capped
+_TOKEN_CAP, _CELL_CAP = 120.0, 320.0  # points: a column's floor and its content width are capped
 _PAGES_FORM = "stocktake-page-count"
-_LABEL_WIDTH = 92
 
 
 def register_fonts() -> None:
@@ -110,10 +110,21 @@ def plan_columns(headers: tuple[str, ...], sample: list[tuple]) -> tuple[tuple[f
     usable = page[0] - 2 * MARGIN
     if sum(most) <= usable:
         return page, [m * usable / sum(most) for m in most]
+    least = _water_fill(least, usable)
+    share = (usable - sum(least)) / (sum(most) - sum(least))
+    return page, [low + (high - low) * share for low, high in zip(least, most)]
+
+
+def _water_fill(least: list[float], usable: float) -> list[float]:
+    """Floors that fit ``usable``: when they do not, only the widest are cut, to one common
+    width, so narrow columns (dates, kinds, ids) keep their tokens whole."""
     if sum(least) <= usable:
-        share = (usable - sum(least)) / (sum(most) - sum(least))
-        return page, [low + (high - low) * share for low, high in zip(least, most)]
-    return page, [low * usable / sum(least) for low in least]
+        return least
+    low, high = 0.0, max(least)
+    for _ in range(40):
+        cap = (low + high) / 2
+        low, high = (cap, high) if sum(min(w, cap) for w in least) <= usable else (low, cap)
+    return [min(w, low) for w in least]
 
 
 class PdfTable:
@@ -144,15 +155,19 @@ class PdfTable:
             cells.append(lines)
         return cells
 
-    def _draw(self, cells: list[list[str]], font: str) -> None:
+    def _draw(self, cells: list[list[str]], font: str, right: list[bool] | None = None) -> None:
+        """One row; ``right`` marks the cells drawn flush right (numbers)."""
         height = max(len(lines) for lines in cells) * _LEADING + 3
         if self.y - height < MARGIN + 12:
             self.new_page()
         x = MARGIN
         self.canvas.setFont(font, _SIZE)
-        for lines, width in zip(cells, self.columns):
+        for index, (lines, width) in enumerate(zip(cells, self.columns)):
             for i, line in enumerate(lines):
-                self.canvas.drawString(x + _PAD, self.y - _SIZE - 1 - i * _LEADING, line)
+                if right and right[index]:
+                    self.canvas.drawRightString(x + width - _PAD, self.y - _SIZE - 1 - i * _LEADING, line)
+                else:
+                    self.canvas.drawString(x + _PAD, self.y - _SIZE - 1 - i * _LEADING, line)
             x += width
         self.y -= height
         self.canvas.setLineWidth(0.2)
@@ -162,13 +177,14 @@ class PdfTable:
         self._draw(self._cells(self.export.headers, BOLD), BOLD)
 
     def row(self, values) -> None:
-        self._draw(self._cells(values, FONT), FONT)
+        right = [isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in values]
+        self._draw(self._cells(values, FONT), FONT, right)
 
     def footer(self) -> None:
         scope = self.export.scope
         scope = scope if len(scope) <= 70 else scope[:69] + "…"
         text = (f"Stocktake {self.export.title} · {scope} · as of {self.export.generated_at:%Y-%m-%d %H:%M UTC} "
-                f"· export {self.export.export_id} · page {self.page} of ")
+                f"· export {self.export.export_id} · Page {self.page} of ")
         self.canvas.setFont(FONT, _FOOTER_SIZE)
         self.canvas.drawString(MARGIN, MARGIN - 12, text)
         self.canvas.saveState()
@@ -185,17 +201,22 @@ class PdfTable:
             self.header()
 
     def _block(self, lines: list[tuple[str, str]], size: float = 8) -> None:
-        """Label / value lines, values wrapped to the page width, starting a page if they do not fit."""
-        wrapped = [(label, wrap_text(cell_text(value), FONT, size, self.width - 2 * MARGIN - _LABEL_WIDTH) or [""])
-                   for label, value in lines]
-        if self.y - sum(len(w) for _, w in wrapped) * (size + 3) < MARGIN + 12:
+        """Label / value lines, both wrapped (labels to the widest label, at most a third of the
+        page), starting a page if they do not fit."""
+        usable = self.width - 2 * MARGIN
+        label_width = min(max(stringWidth(f"{label}:", BOLD, size) for label, _ in lines) + 8, usable / 3)
+        wrapped = [(wrap_text(f"{label}:", BOLD, size, label_width - 8),
+                    wrap_text(cell_text(value), FONT, size, usable - label_width) or [""]) for label, value in lines]
+        if self.y - sum(max(len(a), len(b)) for a, b in wrapped) * (size + 3) < MARGIN + 12:
             self.new_page(header=False)
-        for label, values in wrapped:
-            self.canvas.setFont(BOLD, size)
-            self.canvas.drawString(MARGIN, self.y - size, f"{label}:")
-            self.canvas.setFont(FONT, size)
-            for value in values:
-                self.canvas.drawString(MARGIN + _LABEL_WIDTH, self.y - size, value)
+        for labels, values in wrapped:
+            for i in range(max(len(labels), len(values))):
+                if i < len(labels):
+                    self.canvas.setFont(BOLD, size)
+                    self.canvas.drawString(MARGIN, self.y - size, labels[i])
+                if i < len(values):
+                    self.canvas.setFont(FONT, size)
+                    self.canvas.drawString(MARGIN + label_width, self.y - size, values[i])
                 self.y -= size + 3
 
     def provenance(self) -> None:
@@ -248,7 +269,8 @@ def write_pdf(export: Export, target: BinaryIO, seal: Seal) -> int:
         digest.add(values)
         table.row(values)
     if digest.rows == 0:
-        table.row(["(no rows)"] + [""] * (len(export.headers) - 1))
+        table.y -= 4
+        table._block([("No rows", "nothing matched the scope above")])
     table.closing(digest, seal(digest))
     table.finish()
     canvas.save()

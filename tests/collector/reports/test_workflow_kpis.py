@@ -239,7 +239,7 @@ def test_the_csv_and_pdf_exports_carry_the_same_figures(client, database, histor
                                                     headers=make_token()).data))
     sidecar = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith(".csv.json"))))
     assert sidecar["notes"]["Approval time"] == "median 7.5 h, p90 120 h (6)"
-    assert ["disposal_lead_time_hours", "2026-W48", "2026-11-23", "all", "median", "168.0"] in rows
+    assert ["disposal_lead_time_hours", "2026-W48", "2026-11-23", "all", "median", "168"] in rows
     pdf = client.get("/api/v1/kpis/export?format=pdf&weeks=2", headers=make_token())
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout
