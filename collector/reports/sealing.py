@@ -47,10 +47,12 @@ class DataDigest:
         self._index = headers.index(count_by) if count_by in headers else None
         self.tally: Counter[str] = Counter()
         self.rows = 0
+        self.values: list[object] = []  # the last row's cells as the CSV writes them (the XLSX reuses them)
         self.header_line = self._line(headers)
 
     def _line(self, values: Iterable[object]) -> str:
-        self._writer.writerow(csv_values(values))
+        self.values = csv_values(values)
+        self._writer.writerow(self.values)
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()
@@ -70,7 +72,7 @@ class DataDigest:
         return self._hash.hexdigest()
 
     def totals(self) -> list[tuple[str, int]]:
-        """("Rows", n) then the count per value of ``count_by`` (most frequent first)."""
+        """("Rows", n) then the count per value of ``count_by`` (the most frequent, in value order)."""
         lines = [("Rows", self.rows)]
         if self._index is None:
             return lines

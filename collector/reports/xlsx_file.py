@@ -44,7 +44,8 @@ def write_xlsx(export: Export, target: BinaryIO, seal: Seal) -> int:
     sheet.append([styled_cell(sheet, header, bold) for header in export.headers])
     for row in rows:
         digest.add(row)
-        sheet.append([xlsx_cell(sheet, v) for v in row])
+        sheet.append([xlsx_cell(sheet, v) if isinstance(v, (date, Decimal)) else cell
+                      for v, cell in zip(row, digest.values)])
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(export.headers))}{digest.rows + 1}"
     _about(workbook, export, digest, seal(digest))
     workbook.save(target)
