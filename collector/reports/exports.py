@@ -92,15 +92,16 @@ class Export:
 
 
 def record_export(session: Session, export: Export, fmt: str, actor: Actor, sha256: str | None = None,
-                  rows: int = 0, size: int | None = None, completed: bool = True, *,
+                  rows: int = 0, size: int | None = None, completed: bool = True, *, filename: str | None = None,
                   data_sha256: str | None = None, totals: list[tuple[str, int]] | None = None) -> AuditLogEntry:
     """The audit entry of an export: its data hash (what is hashed is stated in the entry), rows,
     totals and provenance; the file's own hash and size when known by now (CSV: the file is
     the data; PDF, XLSX and ZIP print this entry's id, so their file hash follows in an
-    ``export_file`` entry, :func:`record_file`)."""
-    detail = {"format": fmt, "file": f"{export.file_stem}.{fmt}", "export_id": export.export_id,
-              "filters": export.filters, "scope": export.scope, "rows": rows,
-              "generated_at": export.generated_at.isoformat(), "completed": completed}
+    ``export_file`` entry, :func:`record_file`). ``filename`` is the name delivered."""
+    detail = {"format": fmt, "export_id": export.export_id, "filters": export.filters, "scope": export.scope,
+              "rows": rows, "generated_at": export.generated_at.isoformat(), "completed": completed}
+    if filename is not None:  # the name delivered (the ELP names its files itself, collector/sam/elp.py)
+        detail["file"] = filename
     if data_sha256 is not None:
         detail.update(data_sha256=data_sha256, hashed=HASHED)
     if totals is not None:
@@ -130,12 +131,19 @@ def asset_register_export(session: Session, filters: RegisterFilters, by: str, n
                   widths=(5, 12, 9, 8, 9, 8, 5, 11, 7, 7, 6, 9, 7, 5), count_by="Reconciliation")
 
 
+def _run_words(run: dict | None) -> str:
+    if run is None:
+        return "none yet"
+    finished = run["finished_at"] and f"{datetime.fromisoformat(run['finished_at']):%Y-%m-%d %H:%M:%S} UTC"
+    return f"#{run['id']} ({run['mode']}) finished {finished or 'at an unrecorded time'}"
+
+
 def reconciliation_export(session: Session, outcome: str | None, by: str, now: datetime) -> Export:
     counts = dict.fromkeys(OUTCOMES, 0)
     counts.update(session.execute(select(CiMatch.outcome, func.count()).group_by(CiMatch.outcome)).all())
     run = last_run(session)
     notes = {"Outcomes": ", ".join(f"{k} {v}" for k, v in counts.items()),
-             "Last run": f"#{run['id']} ({run['mode']}) finished {run['finished_at']}" if run else "none yet"}
+             "Last run": _run_words(run)}
     query = (select(CiMatch.id, CiMatch.subject_type, CiMatch.subject_id, CiMatch.outcome, CiMatch.ci_id,
                     ConfigurationItem.asset_tag, func.coalesce(ConfigurationItem.name, ConfigurationItem.hostname),
                     CiMatch.rule, CiMatch.explanation, CiMatch.updated_at)

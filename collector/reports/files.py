@@ -110,7 +110,7 @@ def deliver_export(export: Export, fmt: str, target: BinaryIO, actor: Actor,
             return Sealed(0, digest.sha256, digest.rows)  # the file is the data: one entry, below
         with writing() as session:
             entry = record_export(session, export, fmt, actor, rows=digest.rows, data_sha256=digest.sha256,
-                                  totals=digest.totals())
+                                  totals=digest.totals(), filename=f"{export.file_stem}.{fmt}")
             return Sealed(entry.id, digest.sha256, digest.rows)
 
     written = write_export(export, fmt, target, seal)
@@ -119,7 +119,8 @@ def deliver_export(export: Export, fmt: str, target: BinaryIO, actor: Actor,
             record_file(session, export, fmt, actor, written.entry_id, written.sha256, written.size)
             return written
         entry_id = record_export(session, export, fmt, actor, written.sha256, written.rows, written.size,
-                                 data_sha256=written.data_sha256, totals=digests[0].totals()).id
+                                 data_sha256=written.data_sha256, totals=digests[0].totals(),
+                                 filename=written.filename).id
     return WrittenFile(written.rows, written.sha256, written.size, written.filename, entry_id, written.data_sha256)
 
 

@@ -90,4 +90,4 @@ def _streamed_csv(export: Export, who, reader):
         reader.close()
         with get_db().write() as session:
             record_export(session, export, "csv", who, file_hash.hexdigest(), digest.rows, size, completed,
-                          data_sha256=digest.sha256, totals=digest.totals())
+                          data_sha256=digest.sha256, totals=digest.totals(), filename=f"{export.file_stem}.csv")
