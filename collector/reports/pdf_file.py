@@ -37,6 +37,7 @@ _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 _VERA = Path(reportlab.__file__).parent / "fonts"
 FONT, BOLD = "StocktakeSans", "StocktakeSans-Bold"
 _SIZE, _LEADING, MARGIN, _MAX_LINES, _PAD = 7, 8.5, 28, 40, 2.5
+_SMALL = 6  # the table's font when its columns do not fit at _SIZE
 _FOOTER_SIZE = 6.5
 _TOKEN_CAP, _CELL_CAP = 120.0, 320.0  # points: a column's floor and its content width are capped
 _PAGES_FORM = "stocktake-page-count"
@@ -88,31 +89,48 @@ def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
     return lines
 
 
-def _measures():
+def _measures(size: float):
     def regular(text: str) -> float:
-        return stringWidth(text, FONT, _SIZE)
+        return stringWidth(text, FONT, size)
 
     def bold(text: str) -> float:
-        return stringWidth(text, BOLD, _SIZE)
+        return stringWidth(text, BOLD, size)
     return regular, bold
 
 
-def plan_columns(headers: tuple[str, ...], sample: list[tuple]) -> tuple[tuple[float, float], list[float]]:
-    """The page size and column widths (points) for a table whose first rows are ``sample``."""
-    regular, bold = _measures()
+def plan_columns(headers: tuple[str, ...], sample: list[tuple]) -> tuple[tuple[float, float], list[float], float]:
+    """The page size, column widths (points) and font size for a table whose first rows are
+    ``sample``: 7 pt, or 6 pt when the columns' unbreakable tokens take most of landscape A4 at 7."""
     # A date or time is one token: it never wraps between the date and the time.
     whole = [tuple(cell_text(v).replace(" ", "\u00a0") if isinstance(v, date) else v for v in row)
              for row in sample]
-    sizes = measure(headers, whole, regular, bold)
+    sizes = measure(headers, whole, *_measures(_SIZE))
     least = [min(s.least, _TOKEN_CAP) + 2 * _PAD for s in sizes]
     most = [min(s.most, _CELL_CAP) + 2 * _PAD for s in sizes]
     page = portrait(A4) if sum(most) <= portrait(A4)[0] - 2 * MARGIN else landscape(A4)
     usable = page[0] - 2 * MARGIN
     if sum(most) <= usable:
-        return page, [m * usable / sum(most) for m in most]
-    least = _water_fill(least, usable)
-    share = (usable - sum(least)) / (sum(most) - sum(least))
-    return page, [low + (high - low) * share for low, high in zip(least, most)]
+        return page, [m * usable / sum(most) for m in most], _SIZE
+    # Floors taking most of the width leave the wordy columns a few words a line: smaller type then.
+    size = _SIZE if sum(least) <= 0.8 * usable else _SMALL
+    scale = size / _SIZE  # text widths scale with the font size; the padding does not
+    least = _water_fill([(w - 2 * _PAD) * scale + 2 * _PAD for w in least], usable)
+    most = [max((w - 2 * _PAD) * scale + 2 * _PAD, low) for w, low in zip(most, least)]
+    if sum(most) <= usable:
+        return page, [m * usable / sum(most) for m in most], size
+    return page, _level(least, most, usable), size
+
+
+def _level(least: list[float], most: list[float], usable: float) -> list[float]:
+    """Share the room between the floors and the content widths by raising one common level:
+    each column gets its content width if that is below the level, else the level (or its floor),
+    so the wordy columns (summary, comments) end up equally wide, not the longest one widest."""
+    low, high = 0.0, max(most)
+    for _ in range(40):
+        level = (low + high) / 2
+        low, high = (level, high) if sum(min(m, max(f, level)) for f, m in zip(least, most)) <= usable else (low, level)
+    widths = [min(m, max(f, low)) for f, m in zip(least, most)]
+    return [w + (usable - sum(widths)) / len(widths) for w in widths]
 
 
 def _water_fill(least: list[float], usable: float) -> list[float]:
@@ -132,8 +150,9 @@ class PdfTable:
     sections, collector/sam/elp_files.py)."""
 
     def __init__(self, canvas: Canvas, export: Export, columns: list[float] | None = None,
-                 pagesize: tuple[float, float] | None = None) -> None:
+                 pagesize: tuple[float, float] | None = None, size: float = _SIZE) -> None:
         self.canvas, self.export = canvas, export
+        self.size, self.leading = size, size * _LEADING / _SIZE
         self.width, self.height = pagesize or landscape(A4)
         if columns is None:
             weights = export.widths or (1,) * len(export.headers)
@@ -149,7 +168,7 @@ class PdfTable:
             text = cell_text(value)
             if isinstance(value, date):
                 text = text.replace(" ", "\u00a0")  # whole unless the column is narrower than a date
-            lines = wrap_text(text, font, _SIZE, width - 2 * _PAD) or [""]
+            lines = wrap_text(text, font, self.size, width - 2 * _PAD) or [""]
             if len(lines) > _MAX_LINES:
                 lines = lines[:_MAX_LINES - 1] + ["… (the CSV holds the rest)"]
             cells.append(lines)
@@ -157,17 +176,17 @@ class PdfTable:
 
     def _draw(self, cells: list[list[str]], font: str, right: list[bool] | None = None) -> None:
         """One row; ``right`` marks the cells drawn flush right (numbers)."""
-        height = max(len(lines) for lines in cells) * _LEADING + 3
+        height = max(len(lines) for lines in cells) * self.leading + 3
         if self.y - height < MARGIN + 12:
             self.new_page()
         x = MARGIN
-        self.canvas.setFont(font, _SIZE)
+        self.canvas.setFont(font, self.size)
         for index, (lines, width) in enumerate(zip(cells, self.columns)):
             for i, line in enumerate(lines):
                 if right and right[index]:
-                    self.canvas.drawRightString(x + width - _PAD, self.y - _SIZE - 1 - i * _LEADING, line)
+                    self.canvas.drawRightString(x + width - _PAD, self.y - self.size - 1 - i * self.leading, line)
                 else:
-                    self.canvas.drawString(x + _PAD, self.y - _SIZE - 1 - i * _LEADING, line)
+                    self.canvas.drawString(x + _PAD, self.y - self.size - 1 - i * self.leading, line)
             x += width
         self.y -= height
         self.canvas.setLineWidth(0.2)
@@ -259,10 +278,10 @@ def write_pdf(export: Export, target: BinaryIO, seal: Seal) -> int:
     register_fonts()
     digest = DataDigest(export.headers, export.count_by)
     sample, rows = peek(export.rows())
-    pagesize, columns = plan_columns(export.headers, sample)
+    pagesize, columns, size = plan_columns(export.headers, sample)
     canvas = Canvas(target, pagesize=pagesize, pageCompression=1)
     _metadata(canvas, export)
-    table = PdfTable(canvas, export, columns, pagesize)
+    table = PdfTable(canvas, export, columns, pagesize, size)
     table.provenance()
     table.header()
     for values in rows:
