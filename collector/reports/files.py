@@ -32,7 +32,7 @@ from collector.reports.pdf_file import write_pdf
 from collector.reports.sealing import HASHED, RECOMPUTE, DataDigest, Seal, Sealed
 from collector.reports.xlsx_file import write_xlsx
 
-__all__ = ["MEDIA_TYPES", "WrittenFile", "deliver_export", "sidecar", "write_export"]
+__all__ = ["MEDIA_TYPES", "WrittenFile", "deliver_export", "sidecar", "spooled", "write_export"]
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf", "zip": "application/zip",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -26,7 +26,8 @@ def _assets(session: Session, ids: list[int]) -> dict:
     rows = session.execute(select(Asset.id, Asset.hostname, Asset.serial, Asset.vendor, Asset.model)
                            .where(Asset.id.in_(ids)))
     return {("asset", i): _join(host or f"asset {i} (no host name)", serial and f"serial {serial}",
-                                " ".join(p for p in (vendor, model) if p) or None) for i, host, serial, vendor, model in rows}
+                                " ".join(p for p in (vendor, model) if p) or None)
+            for i, host, serial, vendor, model in rows}
 
 
 def _devices(session: Session, ids: list[int]) -> dict:
