@@ -24,6 +24,11 @@ def _line(at: datetime | None, author: str | None, text: str | None) -> str:
     return f"{when}{author or '?'}: {' '.join((text or '').split())}"
 
 
+def _order(entry: tuple) -> tuple[float, int]:
+    at, ident = entry[0], entry[1]
+    return (at.timestamp() if at else 0.0, ident)
+
+
 def comments_by_exception(session: Session, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -44,5 +49,5 @@ def comments_by_exception(session: Session, ids: list[int]) -> dict[int, str]:
                           .where(ExceptionComment.exception_id.in_([i for i in ids if i not in with_workflow])))
     for exception_id, at, comment_id, author, body in own:
         threads[exception_id].append((at, comment_id, author, body))
-    return {i: " | ".join(_line(at, who, text) for at, _, who, text in sorted(thread, key=lambda t: (t[0], t[1])))
+    return {i: " | ".join(_line(at, who, text) for at, _, who, text in sorted(thread, key=_order))
             for i, thread in threads.items()}

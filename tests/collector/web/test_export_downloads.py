@@ -85,3 +85,21 @@ def test_a_bad_filter_is_refused_and_nothing_is_audited(client, login, users, da
 def test_exports_need_a_signed_in_user(client, database):
     response = client.get("/exports/assets.zip")
     assert response.status_code in (302, 303, 401) and _entries(database, "export") == []
+
+
+def test_the_exception_export_carries_the_workflow_thread(client, login, users, fleet, database):
+    import csv
+
+    from collector.access.audit_log import Actor
+    from collector.workflows.loading import SHIPPED_DIR, load_templates
+    from collector.workflows.triage import comment_on_exception
+
+    with database.write() as session:
+        comment_on_exception(session, fleet.exception_id, "asked the owner to rename it", Actor(users["operator"],
+                             "operator", None), templates=load_templates([SHIPPED_DIR]))
+    login("auditor")
+    _, body = _download(client, "/exports/exceptions.csv?kind=drift")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    [row] = [r for r in rows if int(r["Id"]) == fleet.exception_id]
+    assert row["Comments"].endswith("operator: asked the owner to rename it")
+    assert row["Subject"].startswith("'" + fleet.hostname[:10])  # the host name, neutralised as a cell
