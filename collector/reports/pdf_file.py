@@ -249,8 +249,7 @@ class PdfTable:
     def closing(self, digest: DataDigest, sealed: Sealed) -> None:
         """The totals and the seal, after the last row (so on the last page)."""
         self.y -= 10
-        lines = [(f"Total {label.lower()}" if label == "Rows" else f"Total, {label}", str(count))
-                 for label, count in digest.totals()]
+        lines = [(label, str(count)) for label, count in digest.total_lines()]
         lines += [("Audit log entry", f"{sealed.entry_id} (recorded before this file was closed)"),
                   ("SHA-256 of the data", sealed.data_sha256), ("What is hashed", HASHED),
                   ("To recompute", f"{RECOMPUTE} (on the CSV export of these rows; the entry names its filters)")]

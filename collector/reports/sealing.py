@@ -81,8 +81,10 @@ class DataDigest:
         rest = self.rows - sum(count for _, count in common)
         return lines + ([(f"{self.column}: other", rest)] if rest else [])
 
-    def totals_text(self) -> str:
-        return "; ".join(f"{label} {count}" for label, count in self.totals())
+    def total_lines(self) -> list[tuple[str, int]]:
+        """The totals labelled for a page: ("Total rows", n), ("Rows with Status = open", n)..."""
+        return [("Total rows" if label == "Rows" else f"Rows with {label.replace(': ', ' = ', 1)}", count)
+                for label, count in self.totals()]
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,7 @@ def _about(workbook: Workbook, export: Export, digest: DataDigest, sealed: Seale
     sheet.column_dimensions["A"].width = 26
     sheet.column_dimensions["B"].width = 100
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    lines = [*export.provenance(), *((f"Total {label.lower()}" if label == "Rows" else f"Total, {label}", count)
-                                     for label, count in digest.totals()),
+    lines = [*export.provenance(), *digest.total_lines(),
              ("Audit log entry", sealed.entry_id), ("SHA-256 of the data", sealed.data_sha256),
              ("What is hashed", HASHED), ("To recompute from the CSV", RECOMPUTE),
              ("Data sheet", f"{_sheet_title(export.title)}: header on row 1, {digest.rows} data rows")]

@@ -317,10 +317,15 @@ def test_file_names_carry_the_filters_and_never_collide(database, register):
 
 
 def test_totals_count_the_rows_by_status(database, register):
-    _, _, _, entries = _export(database, "exceptions", "xlsx")
+    data, _, _, entries = _export(database, "exceptions", "xlsx")
     totals = entries["export"]["totals"]
     acknowledged = sum(1 for n in range(EXCEPTIONS) if n % 4 == 1)
     assert totals == {"Rows": EXCEPTIONS, "Status: acknowledged": acknowledged, "Status: open": EXCEPTIONS - acknowledged}
+    about = dict(load_workbook(io.BytesIO(data))["About"].iter_rows(values_only=True))
+    assert (about["Total rows"], about["Rows with Status = acknowledged"]) == (EXCEPTIONS, acknowledged)
+    pdf, *_ = _export(database, "exceptions", "pdf")
+    last = " ".join(_pdftotext(pdf, "-layout").split("\f")[-2].split())
+    assert f"Rows with Status = open: {EXCEPTIONS - acknowledged}" in last
 
 
 def test_long_tokens_break_inside_their_column_and_tall_cells_say_where_the_rest_is(tmp_path):
