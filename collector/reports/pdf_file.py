@@ -170,7 +170,8 @@ class PdfTable:
                 text = text.replace(" ", "\u00a0")  # whole unless the column is narrower than a date
             lines = wrap_text(text, font, self.size, width - 2 * _PAD) or [""]
             if len(lines) > _MAX_LINES:
-                lines = lines[:_MAX_LINES - 1] + ["… (the CSV holds the rest)"]
+                marker = wrap_text("… (the CSV holds the rest)", font, self.size, width - 2 * _PAD)
+                lines = lines[:_MAX_LINES - len(marker)] + marker
             cells.append(lines)
         return cells
 
