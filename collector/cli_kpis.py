@@ -62,16 +62,14 @@ def _export(ctx, result, fmt: str, output: str, now) -> None:
     import getpass
 
     from collector.access.audit_log import cli_actor
-    from collector.reports.exports import record_export
-    from collector.reports.files import write_export
+    from collector.reports.files import deliver_export
     from collector.reports.kpi_export import kpi_export
 
     export = kpi_export(result, f"stocktake-collector kpis ({getpass.getuser()})", now)
     with open(output, "w+b") as target:
-        written = write_export(export, fmt, target)
-    with ctx.db.write() as session:
-        record_export(session, export, fmt, cli_actor(), written.sha256, written.rows, written.size)
-    click.echo(f"wrote {written.rows} rows to {output} ({written.size} bytes, sha256 {written.sha256})")
+        written = deliver_export(export, fmt, target, cli_actor(), ctx.db.write)
+    click.echo(f"wrote {written.rows} rows to {output} ({written.size} bytes, sha256 {written.sha256}; "
+               f"audit entry {written.entry_id}, data sha256 {written.data_sha256})")
 
 
 def _share(complete: int, total: int, percent: float | None) -> str:

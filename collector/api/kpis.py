@@ -13,8 +13,8 @@ from collector.api.params import positive_int
 from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_config, get_db, request_session
 from collector.models import utcnow
-from collector.reports.exports import FORMATS, record_export
-from collector.reports.files import MEDIA_TYPES, write_export
+from collector.reports.exports import FORMATS
+from collector.reports.files import MEDIA_TYPES, deliver_export
 from collector.reports.kpi_export import kpi_export
 from collector.reports.kpis import DEFAULT_WEEKS, MAX_WEEKS, compute_kpis
 from collector.reports.required_fields import required_fields
@@ -37,14 +37,10 @@ def kpis_export():
     token = current_token("auditor")
     fmt = request.args.get("format", "csv")
     if fmt not in FORMATS:
-        raise InvalidInput("invalid query parameter", [FieldError("format", "must be csv, xlsx or pdf")])
+        raise InvalidInput("invalid query parameter", [FieldError("format", f"must be one of {', '.join(FORMATS)}")])
     now = utcnow()
     export = kpi_export(_kpis(now), f"API token {token.name} ({token.role})", now)
     spool = io.BytesIO()  # a few thousand rows at most (104 weeks): memory is the right place
-    written = write_export(export, fmt, spool)
-    with get_db().write() as session:
-        record_export(session, export, fmt, token_actor(token), written.sha256,
-                      written.rows, written.size)
+    written = deliver_export(export, fmt, spool, token_actor(token), get_db().write)
     spool.seek(0)
-    return send_file(spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True,
-                     download_name=f"{export.file_stem}.{fmt}", max_age=0)
+    return send_file(spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=written.filename, max_age=0)

@@ -444,12 +444,14 @@ def _kpi_paths() -> dict:
         "responses": {"200": _json(_KPIS, "The KPIs"), **_TOKEN_ERRORS, "422": _error("weeks is not 1 to 104")},
     }}, "/api/v1/kpis/export": {"get": {
         "summary": "The KPI report as a file: one row per figure (KPI, ISO week, week start, group, measure, "
-                   "value) under a provenance block; its SHA-256 goes to the audit log",
+                   "value); CSV header first, the provenance in the XLSX About sheet, the PDF and the ZIP's "
+                   ".csv.json sidecar; the data's SHA-256 goes to the audit log before the file is closed",
         "security": [{"apiToken": []}],
         "parameters": [weeks, {"name": "format", "in": "query",
-                               "schema": {"type": "string", "enum": ["csv", "xlsx", "pdf"], "default": "csv"}}],
+                               "schema": {"type": "string", "enum": ["csv", "xlsx", "pdf", "zip"], "default": "csv"}}],
         "responses": {"200": {"description": "The report", "content": {"text/csv": binary, _XLSX: binary,
-                                                                       "application/pdf": binary}},
+                                                                       "application/pdf": binary,
+                                                                       "application/zip": binary}},
                       **_TOKEN_ERRORS, "422": _error("weeks is not 1 to 104, or an unknown format")},
     }}}
 

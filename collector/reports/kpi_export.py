@@ -52,4 +52,4 @@ def kpi_export(kpis: Kpis, by: str, now: datetime) -> Export:
             yield kpi, week, _monday(week), group, measure, value
 
     return Export("kpis", "KPI report", HEADERS, iterate, now, by, {"weeks": str(kpis.weeks)}, _notes(kpis),
-                  widths=(14, 6, 6, 12, 8, 6))
+                  widths=(14, 6, 6, 12, 8, 6), count_by="KPI")

@@ -1,10 +1,10 @@
-"""Auditor exports: CSV streamed as it is read, XLSX and PDF built in a spooled temporary
-file; each records its SHA-256, who, when and with which filters in the audit log."""
+"""Auditor exports: CSV streamed as it is read, XLSX, PDF and ZIP (CSV + provenance sidecar)
+built in a spooled temporary file; each records its data hash, file hash, who, when and with
+which filters in the audit log (collector/reports/files.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
 
 from flask import Response, render_template, send_file, stream_with_context
 
@@ -20,8 +20,8 @@ from collector.reports.required_fields import required_fields
 from collector.reports.exports import (
     FORMATS, Export, asset_register_export, exception_list_export, reconciliation_export, record_export,
 )
-from collector.reports.pdf_file import write_pdf
-from collector.reports.xlsx_file import write_xlsx
+from collector.reports.files import MEDIA_TYPES, deliver_export, spooled
+from collector.reports.sealing import DataDigest
 from collector.web import bp
 from collector.web.assets import register_filters
 from collector.web.params import choice
@@ -29,10 +29,6 @@ from collector.web.security import actor, allow, current
 from collector.workflows.triage import QUEUE_STATUSES
 
 __all__: list[str] = []
-
-_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-_SPOOL = 32 * 1024 * 1024
 
 
 @bp.get("/exports")
@@ -62,7 +58,7 @@ def _build(dataset: str, session) -> Export:
                                  choice("status", QUEUE_STATUSES, "unresolved"), by, now)
 
 
-@bp.get("/exports/<any(assets, reconciliation, exceptions, kpis, audit):dataset>.<any(csv, xlsx, pdf):fmt>")
+@bp.get("/exports/<any(assets, reconciliation, exceptions, kpis, audit):dataset>.<any(csv, xlsx, pdf, zip):fmt>")
 @allow("auditor")
 def export_file(dataset: str, fmt: str):
     who = actor()
@@ -77,30 +73,26 @@ def export_file(dataset: str, fmt: str):
             raise
         headers = {"Content-Disposition": f'attachment; filename="{export.file_stem}.csv"'}
         return Response(stream_with_context(_streamed_csv(export, who, session)), headers=headers,
-                        mimetype=_TYPES["csv"])
+                        mimetype=MEDIA_TYPES["csv"])
     export = _build(dataset, request_session())
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
-    rows = (write_xlsx if fmt == "xlsx" else write_pdf)(export, spool)
-    size = spool.tell()
+    spool = spooled()
+    written = deliver_export(export, fmt, spool, who, get_db().write)
     spool.seek(0)
-    digest = hashlib.file_digest(spool, "sha256").hexdigest()
-    spool.seek(0)
-    with get_db().write() as session:
-        record_export(session, export, fmt, who, digest, rows, size)
-    return send_file(spool, mimetype=_TYPES[fmt], as_attachment=True, download_name=f"{export.file_stem}.{fmt}",
+    return send_file(spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=written.filename,
                      max_age=0)
 
 
 def _streamed_csv(export: Export, who, reader):
-    """Yield the CSV and, once it has all gone (or the client went away), audit its hash."""
-    digest, size, counter, completed = hashlib.sha256(), 0, [0], False
+    """Yield the CSV and, once it has all gone (or the client went away), audit its hashes."""
+    file_hash, size, digest, completed = hashlib.sha256(), 0, DataDigest(export.headers, export.count_by), False
     try:
-        for chunk in csv_chunks(export, counter):
-            digest.update(chunk)
+        for chunk in csv_chunks(export, digest):
+            file_hash.update(chunk)
             size += len(chunk)
             yield chunk
         completed = True
     finally:
         reader.close()
         with get_db().write() as session:
-            record_export(session, export, "csv", who, digest.hexdigest(), counter[0], size, completed)
+            record_export(session, export, "csv", who, file_hash.hexdigest(), digest.rows, size, completed,
+                          data_sha256=digest.sha256, totals=digest.totals(), filename=f"{export.file_stem}.csv")

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import zipfile
 import subprocess
 from datetime import date, datetime, timezone
 
@@ -191,9 +192,9 @@ def at_now(monkeypatch):
     monkeypatch.setattr("collector.models.utcnow", lambda: NOW)  # the CLI imports it when it runs
 
 
-def _exports(database) -> list[AuditLogEntry]:
+def _exports(database, action: str = "export") -> list[AuditLogEntry]:
     with database.session() as session:
-        return list(session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "export")))
+        return list(session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == action)))
 
 
 def test_the_api_answers_the_workflow_kpis(client, database, history, make_token, at_now):
@@ -211,32 +212,39 @@ def test_the_xlsx_export_has_dates_as_dates_and_column_widths(client, database, 
 
     response = client.get("/api/v1/kpis/export?format=xlsx&weeks=2", headers=make_token())
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
-    sheet = load_workbook(io.BytesIO(response.data)).active
+    workbook = load_workbook(io.BytesIO(response.data))
+    sheet = workbook.active
     rows = list(sheet.iter_rows(values_only=True))
-    header = rows.index(HEADERS)
-    assert ("Cycle time", "median 36 h, p90 240 h (5)") in [row[:2] for row in rows[:header]]
-    data = rows[header + 1:]
+    header = 0
+    assert rows[0] == HEADERS
+    assert ("Cycle time", "median 36 h, p90 240 h (5)") in list(workbook["About"].iter_rows(values_only=True))
+    data = rows[1:]
     assert ("cycle_time_hours", "2026-W49", datetime(2026, 11, 30), "all", "p90", 240) in data
     assert ("on_time_provisioning", None, None, "all", "percent", 66.7) in data
     cell = sheet.cell(header + 2 + data.index(("cycle_time_hours", "2026-W49", datetime(2026, 11, 30), "all",
                                                 "p90", 240)), 3)
     assert cell.is_date and cell.number_format == "yyyy-mm-dd"
     assert sheet.column_dimensions["A"].width >= len("disposal_lead_time_hours")
-    [entry] = _exports(database)
-    assert entry.target == "kpis.xlsx" and entry.detail["sha256"] == hashlib.sha256(response.data).hexdigest()
+    [entry], [file_entry] = _exports(database), _exports(database, "export_file")
+    assert file_entry.target == "kpis.xlsx" and file_entry.detail["sha256"] == hashlib.sha256(response.data).hexdigest()
+    assert file_entry.detail["export_entry"] == entry.id
     assert entry.detail["rows"] == len(data) and entry.detail["filters"] == {"weeks": "2"}
 
 
 def test_the_csv_and_pdf_exports_carry_the_same_figures(client, database, history, make_token, at_now):
     csv_body = client.get("/api/v1/kpis/export?weeks=2", headers=make_token()).data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(csv_body)))
-    assert ["# Approval time", "median 7.5 h, p90 120 h (6)"] in rows
-    assert ["disposal_lead_time_hours", "2026-W48", "2026-11-23", "all", "median", "168.0"] in rows
+    assert rows[0] == list(HEADERS)  # the header first, the provenance in the ZIP's sidecar
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/api/v1/kpis/export?weeks=2&format=zip",
+                                                    headers=make_token()).data))
+    sidecar = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith(".csv.json"))))
+    assert sidecar["notes"]["Approval time"] == "median 7.5 h, p90 120 h (6)"
+    assert ["disposal_lead_time_hours", "2026-W48", "2026-11-23", "all", "median", "168"] in rows
     pdf = client.get("/api/v1/kpis/export?format=pdf&weeks=2", headers=make_token())
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout
     assert b"Stocktake KPI report" in text and b"On-time provisioning:" in text and b"2 of 3 (66.7%)" in text
-    assert [e.target for e in _exports(database)] == ["kpis.csv", "kpis.pdf"]
+    assert [e.target for e in _exports(database)] == ["kpis.csv", "kpis.zip", "kpis.pdf"]
 
 
 @pytest.mark.parametrize("query", ["format=docx", "format=", "weeks=0"])
@@ -277,7 +285,7 @@ def test_the_cli_prints_and_exports_the_workflow_kpis(kpis_cli, client, database
     assert result.exit_code == 0, result.output
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     assert result.output.startswith("wrote ") and digest in result.output
-    [entry] = _exports(database)
+    [entry] = _exports(database, "export_file")
     assert (entry.target, entry.detail["sha256"], entry.client) == ("kpis.xlsx", digest, "cli")
 
 
