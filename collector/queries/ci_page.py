@@ -88,14 +88,14 @@ def _attributes(ci: ConfigurationItem, observed: dict, now: datetime) -> list[At
     return rows
 
 
-def _relationships(session: Session, ci_id: int) -> list[RelationshipRow]:
-    rels = list(session.scalars(select(CiRelationship).where(
+def _relationships(session: Session, ci_id: int) -> list[CiRelationship]:
+    return list(session.scalars(select(CiRelationship).where(
         or_(CiRelationship.ci_id == ci_id, CiRelationship.target_ci_id == ci_id))
         .order_by(CiRelationship.kind, CiRelationship.id)))
-    others = [("ci", r.target_ci_id if r.ci_id == ci_id else r.ci_id) for r in rels]
-    labels = describe_subjects(session, [ref for ref in others if ref[1] is not None])
-    return [RelationshipRow(r.ci_id == ci_id, r.kind, labels.get(ref) if ref[1] is not None else None, r.target,
-                            r.detail, r.source) for r, ref in zip(rels, others)]
+
+
+def _other(relationship: CiRelationship, ci_id: int) -> tuple[str, int | None]:
+    return "ci", relationship.target_ci_id if relationship.ci_id == ci_id else relationship.ci_id
 
 
 def _history(ci: ConfigurationItem, exceptions: list[AuditException], workflows: list[WorkflowInstance]) -> list[HistoryItem]:
@@ -126,12 +126,17 @@ def ci_page(session: Session, ci_id: int, now: datetime) -> CiPage:
     if ci is None:
         raise NotFound(f"no CI with id {ci_id}")
     explanation = explain_ci(session, ci)
-    labels = describe_subjects(session, [(m["subject_type"], m["subject_id"]) for m in explanation["matches"]])
+    relationships = _relationships(session, ci_id)
+    # One naming pass for matched subjects and related CIs: a query per kind, not per section.
+    labels = describe_subjects(session, [*((m["subject_type"], m["subject_id"]) for m in explanation["matches"]),
+                                         *(ref for ref in (_other(r, ci_id) for r in relationships) if ref[1])])
     matched = [(m, labels.get((m["subject_type"], m["subject_id"]))) for m in explanation["matches"]]
+    related = [RelationshipRow(r.ci_id == ci_id, r.kind, labels.get(_other(r, ci_id)), r.target, r.detail, r.source)
+               for r in relationships]
     exceptions = list(session.scalars(select(AuditException).where(AuditException.ci_id == ci_id)
                                       .order_by(AuditException.opened_at.desc(), AuditException.id.desc())))
     workflows = list(session.scalars(select(WorkflowInstance).where(WorkflowInstance.ci_id == ci_id)
                                      .order_by(WorkflowInstance.id.desc()).limit(WORKFLOW_LIMIT)))
     macs = list(session.scalars(select(CiMac.mac).where(CiMac.ci_id == ci_id).order_by(CiMac.mac)))
     return CiPage(ci, macs, _attributes(ci, explanation["observed"], now), explanation, matched,
-                  _relationships(session, ci_id), exceptions, workflows, _history(ci, exceptions, workflows))
+                  related, exceptions, workflows, _history(ci, exceptions, workflows))

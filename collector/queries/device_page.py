@@ -29,7 +29,7 @@ __all__ = ["ATTACHED_LIMIT", "DevicePage", "device_page", "sighting_in_report"]
 ATTACHED_LIMIT = 500
 # A report bigger than this (compressed) is not opened for one page view: a 65,536-device scan
 # with forwarding tables; the page then shows the device row alone and says why.
-PAYLOAD_LIMIT = 32 * 1024 * 1024
+PAYLOAD_LIMIT = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
