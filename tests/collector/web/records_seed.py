@@ -5,6 +5,7 @@ reconciliation run so exceptions carry the shapes the engine writes."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,7 +64,14 @@ def seed_records(app, database, make_agent, fleet) -> Records:
         session.add(CiRelationship(ci_id=vm.id, kind="runs_on", target_ci_id=fleet.ci_id, source="import"))
         ids = switch.id, printer.id, core.id, vm.id
     with app.app_context():
-        reconcile_all(db, app.extensions["stocktake"]["config"], utcnow())
+        # The advisory lock that serialises full runs is per PostgreSQL database, not per test
+        # schema: a parallel test session's run answers "busy" (None); wait for it.
+        for _ in range(100):
+            if reconcile_all(db, app.extensions["stocktake"]["config"], utcnow()) is not None:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("reconciliation stayed busy for 20 s")
     with database.session() as session:
         printer_exception = session.scalar(select(AuditException.id).where(
             AuditException.subject_type == "device", AuditException.subject_id == ids[1],
