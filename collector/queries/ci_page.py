@@ -98,7 +98,8 @@ def _other(relationship: CiRelationship, ci_id: int) -> tuple[str, int | None]:
     return "ci", relationship.target_ci_id if relationship.ci_id == ci_id else relationship.ci_id
 
 
-def _history(ci: ConfigurationItem, exceptions: list[AuditException], workflows: list[WorkflowInstance]) -> list[HistoryItem]:
+def _history(ci: ConfigurationItem, exceptions: list[AuditException],
+             workflows: list[WorkflowInstance]) -> list[HistoryItem]:
     origin = "imported from the register" + (f" (batch {ci.import_batch})" if ci.import_batch else "") \
         if ci.source == "import" else f"created by {ci.source}"
     items = [HistoryItem(ci.created_at, f"Record {origin}")]
@@ -108,7 +109,8 @@ def _history(ci: ConfigurationItem, exceptions: list[AuditException], workflows:
         kind = e.kind.replace("_", " ")
         items.append(HistoryItem(e.opened_at, f"{kind.capitalize()} exception opened: {e.summary}", exception_id=e.id))
         if e.acknowledged_at:
-            items.append(HistoryItem(e.acknowledged_at, f"{kind.capitalize()} exception acknowledged", exception_id=e.id))
+            items.append(HistoryItem(e.acknowledged_at, f"{kind.capitalize()} exception acknowledged",
+                                     exception_id=e.id))
         if e.resolved_at:
             note = f": {e.resolution_note}" if e.resolution_note else ""
             items.append(HistoryItem(e.resolved_at, f"{kind.capitalize()} exception resolved{note}", exception_id=e.id))

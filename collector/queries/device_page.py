@@ -27,6 +27,7 @@ from common.identity import normalize_mac
 __all__ = ["ATTACHED_LIMIT", "DevicePage", "device_page", "sighting_in_report"]
 
 ATTACHED_LIMIT = 500
+EXCEPTION_LIMIT = 100
 # A report bigger than this (compressed) is not opened for one page view: a 65,536-device scan
 # with forwarding tables; the page then shows the device row alone and says why.
 PAYLOAD_LIMIT = 8 * 1024 * 1024
@@ -98,6 +99,19 @@ def _neighbours(session: Session, sighting: dict | None) -> list[tuple[dict, int
             for n in neighbours]
 
 
+def _reconciled(session: Session, device_id: int) -> tuple[CiMatch | None, ConfigurationItem | None,
+                                                           list[AuditException]]:
+    """Its match, the CI it matched, and the exceptions about it or that CI (newest first)."""
+    match = session.scalar(select(CiMatch).where(CiMatch.subject_type == "device", CiMatch.subject_id == device_id))
+    ci = session.get(ConfigurationItem, match.ci_id) if match is not None and match.ci_id else None
+    about = and_(AuditException.subject_type == "device", AuditException.subject_id == device_id)
+    if ci is not None:
+        about = or_(about, AuditException.ci_id == ci.id)
+    exceptions = list(session.scalars(select(AuditException).where(about).order_by(
+        AuditException.opened_at.desc(), AuditException.id.desc()).limit(EXCEPTION_LIMIT)))
+    return match, ci, exceptions
+
+
 def device_page(session: Session, device_id: int) -> DevicePage:
     device = session.get(Device, device_id)
     if device is None:
@@ -111,11 +125,7 @@ def device_page(session: Session, device_id: int) -> DevicePage:
     scanner = session.scalar(select(Agent.hostname).where(Agent.id == agent_id)) if agent_id else None
     attached = list(session.scalars(select(Device).where(Device.switch_device_id == device_id)
                                     .order_by(Device.switch_port, Device.id).limit(ATTACHED_LIMIT)))
-    match = session.scalar(select(CiMatch).where(CiMatch.subject_type == "device", CiMatch.subject_id == device_id))
-    ci = session.get(ConfigurationItem, match.ci_id) if match is not None and match.ci_id else None
-    about = and_(AuditException.subject_type == "device", AuditException.subject_id == device_id)
-    exceptions = list(session.scalars(select(AuditException).where(or_(about, AuditException.ci_id == ci.id) if ci else about)
-                                      .order_by(AuditException.opened_at.desc(), AuditException.id.desc()).limit(100)))
+    match, ci, exceptions = _reconciled(session, device_id)
     refs = [("asset", device.asset_id)] if device.asset_id else []
     refs += [("ci", ci.id)] if ci else []
     return DevicePage(device, device_label(device), sighting, note, observation, scanner,

@@ -54,7 +54,8 @@ def _ref(value) -> tuple[str, int] | None:
 def _refs(evidence: dict) -> list[tuple[str, int]]:
     refs = [r for r in (_ref(evidence.get("subject")),) if r]
     refs += [("ci", i) for i in evidence.get("ci_ids") or () if isinstance(i, int)]
-    refs += [("ci", a["ci_id"]) for a in evidence.get("also") or () if isinstance(a, dict) and isinstance(a.get("ci_id"), int)]
+    refs += [("ci", a["ci_id"]) for a in evidence.get("also") or ()
+             if isinstance(a, dict) and isinstance(a.get("ci_id"), int)]
     refs += [r for s in evidence.get("subjects") or () if isinstance(s, dict) and (r := _ref(s.get("subject")))]
     return refs
 
@@ -69,7 +70,7 @@ def _differences(evidence: dict) -> EvidenceTable:
     return EvidenceTable("Register / observed", ("Attribute", "Register", "Observed", "Source", "Observed in"), rows)
 
 
-def _unmanaged(exception: AuditException, evidence: dict, subject: SubjectLabel | None) -> list[EvidenceTable]:
+def _unmanaged(evidence: dict, subject: SubjectLabel | None) -> list[EvidenceTable]:
     rows = [(Cell("Record"), Cell("no CI"), Cell(subject.title if subject else None, subject))]
     rows += [(Cell(name), Cell(None), Cell(value)) for name, value in (subject.facts if subject else ())]
     if "ip_hint" in evidence and not any(name == "IP" for name, _ in (subject.facts if subject else ())):
@@ -139,7 +140,7 @@ def evidence_tables(session: Session, exception: AuditException,
     if exception.kind == "drift" or "differences" in evidence:
         return [_differences(evidence)]
     if exception.kind == "unmanaged":
-        return _unmanaged(exception, evidence, subject)
+        return _unmanaged(evidence, subject)
     if exception.kind == "missing":
         return _missing(evidence)
     if exception.kind in ("duplicate", "conflict"):

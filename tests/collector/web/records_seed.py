@@ -58,7 +58,8 @@ def seed_records(app, database, make_agent, fleet) -> Records:
         switch = session.scalar(select(Device).where(Device.mac == SWITCH_MAC))
         printer = session.scalar(select(Device).where(Device.mac == PRINTER_MAC))
         core = session.scalar(select(Device).where(Device.mac == "00:11:22:33:44:55"))
-        vm = ConfigurationItem(asset_tag="VM-0002", name="build <i>vm</i>", ci_class="virtual_machine", status="in_stock")
+        vm = ConfigurationItem(asset_tag="VM-0002", name="build <i>vm</i>", ci_class="virtual_machine",
+                               status="in_stock")
         session.add(vm)
         session.flush()
         session.add(CiRelationship(ci_id=vm.id, kind="runs_on", target_ci_id=fleet.ci_id, source="import"))
