@@ -23,7 +23,7 @@ from collector.models.workflows import WorkflowInstance
 from collector.queries.subjects import SubjectLabel, describe_subjects
 from collector.reconcile.report import explain_ci
 
-__all__ = ["ATTRIBUTES", "AttributeRow", "CiPage", "HistoryItem", "RelationshipRow", "ci_page"]
+__all__ = ["ATTRIBUTES", "AttributeRow", "CiPage", "HistoryItem", "RelationshipRow", "ci_id_by_tag", "ci_page"]
 
 # The register's columns a person compares with what agents and scans saw, in page order.
 ATTRIBUTES = ("hostname", "fqdn", "serial", "vendor", "model", "smbios_uuid", "ip", "location", "assigned_user",
@@ -142,3 +142,10 @@ def ci_page(session: Session, ci_id: int, now: datetime) -> CiPage:
     macs = list(session.scalars(select(CiMac.mac).where(CiMac.ci_id == ci_id).order_by(CiMac.mac)))
     return CiPage(ci, macs, _attributes(ci, explanation["observed"], now), explanation, matched,
                   related, exceptions, workflows, _history(ci, exceptions, workflows))
+
+
+def ci_id_by_tag(session: Session, tag: str) -> int | None:
+    """The CI with exactly this asset tag (tags are unique; a digit-only tag is a tag, not an id)."""
+    if len(tag) > 255:
+        return None
+    return session.scalar(select(ConfigurationItem.id).where(ConfigurationItem.asset_tag == tag))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 
+from collector.errors import NotFound
 from collector.extensions import request_session
 from collector.models import utcnow
-from collector.queries.ci_page import ci_page
+from collector.queries.ci_page import ci_id_by_tag, ci_page
 from collector.queries.device_page import device_page
 from collector.web import bp
 from collector.web.security import allow
@@ -18,6 +19,16 @@ __all__: list[str] = []
 @allow("auditor")
 def ci(ci_id: int):
     return render_template("ci.html", page=ci_page(request_session(), ci_id, utcnow()))
+
+
+@bp.get("/cis/tag/<path:tag>")
+@allow("auditor")
+def ci_by_tag(tag: str):
+    """A CI by its asset tag (lists that show only the tag link here), answered with its page's address."""
+    ci_id = ci_id_by_tag(request_session(), tag)
+    if ci_id is None:
+        raise NotFound(f"no CI with asset tag {tag[:255]}")
+    return redirect(url_for("web.ci", ci_id=ci_id), 303)
 
 
 @bp.get("/devices/<int:device_id>")

@@ -206,3 +206,14 @@ def test_record_pages_need_a_session_and_answer_404_for_missing_ids(client, user
     assert client.get("/cis/99999999999999999999").status_code == 404
     assert client.get("/cis/abc").status_code == 404
     assert client.post(f"/cis/{fleet.ci_id}").status_code in (400, 405)  # read-only pages
+
+
+def test_the_register_links_each_asset_tag_to_its_ci(client, users, login, fleet, records):
+    login("auditor")
+    register = client.get("/assets").get_data(as_text=True)
+    assert 'href="/cis/tag/LT-0001"' in register
+    found = client.get("/cis/tag/LT-0001")
+    assert found.status_code == 303 and found.headers["Location"].endswith(f"/cis/{fleet.ci_id}")
+    assert client.get("/cis/tag/NO-SUCH-TAG").status_code == 404
+    assert client.get(f"/cis/tag/{fleet.ci_id}").status_code == 404  # a tag, not an id in disguise
+    assert client.get("/cis/tag/" + "x" * 300).status_code == 404
