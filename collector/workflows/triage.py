@@ -25,6 +25,8 @@ from collector.errors import Conflict, FieldError, InvalidInput, NotFound
 from collector.models import ExceptionComment, User, utcnow
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException
+from collector.queries.exception_evidence import EvidenceTable, evidence_tables
+from collector.queries.subjects import ExceptionSubject, describe_exception_subjects, exception_headline
 from collector.workflows.loading import TemplateSet
 from collector.workflows.triage_workflow import (acknowledge_through_workflow, assign_through_workflow,
                                                  comment_through_workflow, workflow_comments)
@@ -70,6 +72,9 @@ class ExceptionView:
     assignee: str | None
     acknowledged_by: str | None
     comments: list[CommentView]
+    about: ExceptionSubject  # the subject and CI, named as a person knows them
+    headline: str  # the summary with the subject's own name
+    evidence: list[EvidenceTable]
 
 
 def _filtered(query, kind: str | None, status: str, assignee_id: int | None):
@@ -86,7 +91,7 @@ def _filtered(query, kind: str | None, status: str, assignee_id: int | None):
 
 def exception_queue(session: Session, kind: str | None = None, status: str = "unresolved",
                     assignee_id: int | None = None, page: int = 1, per_page: int = 50) -> QueuePage:
-    """Newest first, with the CI's asset tag and the assignee's name."""
+    """Newest first, with the CI's asset tag, the assignee's name and the subject named (``about``)."""
     assignee = aliased(User)
     query = _filtered(select(AuditException, ConfigurationItem.asset_tag, assignee.username)
                       .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
@@ -94,7 +99,10 @@ def exception_queue(session: Session, kind: str | None = None, status: str = "un
     total = session.scalar(_filtered(select(func.count()).select_from(AuditException), kind, status, assignee_id)) or 0
     rows = session.execute(query.order_by(AuditException.opened_at.desc(), AuditException.id.desc())
                            .limit(per_page).offset((page - 1) * per_page))
-    return QueuePage([{"exception": e, "asset_tag": tag, "assignee": name} for e, tag, name in rows],
+    rows = rows.all()
+    about = describe_exception_subjects(session, [e for e, _, _ in rows])
+    return QueuePage([{"exception": e, "asset_tag": tag, "assignee": name, "about": about[e.id],
+                       "headline": exception_headline(e, about[e.id])} for e, tag, name in rows],
                      total, page, per_page)
 
 
@@ -104,8 +112,10 @@ def exception_view(session: Session, exception_id: int) -> ExceptionView:
         User.id.in_([i for i in (exception.assignee_id, exception.acknowledged_by_id) if i is not None]))).all())
     tag = session.scalar(select(ConfigurationItem.asset_tag).where(ConfigurationItem.id == exception.ci_id)) \
         if exception.ci_id else None
+    about = describe_exception_subjects(session, [exception])[exception.id]
     return ExceptionView(exception, tag, names.get(exception.assignee_id), names.get(exception.acknowledged_by_id),
-                         _comments(session, exception_id))
+                         _comments(session, exception_id), about, exception_headline(exception, about),
+                         evidence_tables(session, exception, about.subject))
 
 
 def _comments(session: Session, exception_id: int) -> list[CommentView]:
