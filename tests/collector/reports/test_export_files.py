@@ -192,9 +192,11 @@ def test_the_exception_export_names_subjects_and_carries_comments_and_notes(data
     assert commented["Comments"] == ("2026-11-30 09:00 bob: checked with the owner | "
                                      "2026-11-30 10:00 carol: ticket INC-4711 raised")
     assert commented["Resolution note"] == "note: waiting for the owner"
-    assert commented["Subject"] == "host-003, serial SN00003, Dell Latitude 7440"
+    assert commented["Subject"] == "host-003 (serial SN00003, model Dell Latitude 7440, tag LT-0003)"
     device = next(r for r in rows if r["Subject type"] == "device")
-    assert re.fullmatch(r"(printer-\d+|device \d+ \(unnamed\)), 198\.18\.1\.\d+, MAC 02:00:5e:10:00:[0-9a-f]{2}, HP",
+    # The same words as the web pages (collector.queries.subjects): name, then MAC, IP, vendor.
+    assert re.fullmatch(r"(printer-\d+|198\.18\.1\.\d+) \((MAC 02:00:5e:10:00:[0-9a-f]{2}, )?(IP 198\.18\.1\.\d+, )?"
+                        r"vendor HP.*\)",
                         device["Subject"]), device["Subject"]
     assert rows[0]["Opened (UTC)"] == "2026-11-30 08:00:00"
     hostile = next(r for r in rows if "HYPERLINK" in r["Subject"])
