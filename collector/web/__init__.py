@@ -10,7 +10,7 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 from collector.web import (  # noqa: E402,F401
     admin, assets, audit, dashboard, errors, exceptions, exports, kpis, login, network, reconciliation,
-    sam_entitlements, sam_pages, sam_titles, security, suppressions, templating, workflows,
+    sam_entitlements, sam_pages, sam_titles, saved_filters, security, suppressions, templating, workflows,
 )
 
 __all__ = ["bp"]

@@ -25,12 +25,16 @@ from collector.errors import Conflict, FieldError, InvalidInput, NotFound
 from collector.models import ExceptionComment, User, utcnow
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException
+from collector.queries.ordering import Sort, order_clauses
 from collector.workflows.loading import TemplateSet
 from collector.workflows.triage_workflow import (acknowledge_through_workflow, assign_through_workflow,
                                                  comment_through_workflow, workflow_comments)
 
 __all__ = [
+    "MINE",
+    "QUEUE_SORTS",
     "QUEUE_STATUSES",
+    "UNASSIGNED",
     "ExceptionView",
     "QueuePage",
     "acknowledge_exception",
@@ -72,27 +76,45 @@ class ExceptionView:
     comments: list[CommentView]
 
 
-def _filtered(query, kind: str | None, status: str, assignee_id: int | None):
+# Sort key -> column. Numbers and dates sort as such; the id breaks ties (collector/queries/ordering.py).
+QUEUE_SORTS = {"id": AuditException.id, "kind": AuditException.kind, "status": AuditException.status,
+               "ci": ConfigurationItem.asset_tag, "summary": AuditException.summary, "assignee": "assignee",
+               "opened": AuditException.opened_at}
+# Assignee filter values besides a user id: the signed-in person's, and nobody's.
+MINE, UNASSIGNED = "me", "none"
+
+
+def _filtered(query, kind: str | None, status: str, assignee_id: int | None, unassigned: bool = False):
     if kind:
         query = query.where(AuditException.kind == kind)
     if status == "unresolved":
         query = query.where(AuditException.open_key.is_not(None))
     elif status != "all":
         query = query.where(AuditException.status == status)
-    if assignee_id is not None:
+    if unassigned:
+        query = query.where(AuditException.assignee_id.is_(None))
+    elif assignee_id is not None:
         query = query.where(AuditException.assignee_id == assignee_id)
     return query
 
 
 def exception_queue(session: Session, kind: str | None = None, status: str = "unresolved",
-                    assignee_id: int | None = None, page: int = 1, per_page: int = 50) -> QueuePage:
-    """Newest first, with the CI's asset tag and the assignee's name."""
+                    assignee_id: int | None = None, page: int = 1, per_page: int = 50,
+                    sort: Sort = Sort("opened", True), unassigned: bool = False) -> QueuePage:
+    """One page in ``sort`` order (newest first by default), with the CI's asset tag and the
+    assignee's name. ``unassigned``: only those nobody owns (``assignee_id`` is then ignored).
+    Every sort is an ORDER BY on a column with the id as tie-breaker and LIMIT/OFFSET: the
+    opened and id orders walk an index; the others sort the filtered rows once (measured in
+    bench/web.py, sorted_list_p95_ms)."""
     assignee = aliased(User)
+    columns = {**QUEUE_SORTS, "assignee": assignee.username}
     query = _filtered(select(AuditException, ConfigurationItem.asset_tag, assignee.username)
                       .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
-                      .outerjoin(assignee, assignee.id == AuditException.assignee_id), kind, status, assignee_id)
-    total = session.scalar(_filtered(select(func.count()).select_from(AuditException), kind, status, assignee_id)) or 0
-    rows = session.execute(query.order_by(AuditException.opened_at.desc(), AuditException.id.desc())
+                      .outerjoin(assignee, assignee.id == AuditException.assignee_id), kind, status, assignee_id,
+                      unassigned)
+    total = session.scalar(_filtered(select(func.count()).select_from(AuditException), kind, status, assignee_id,
+                                     unassigned)) or 0
+    rows = session.execute(query.order_by(*order_clauses(columns, sort, AuditException.id))
                            .limit(per_page).offset((page - 1) * per_page))
     return QueuePage([{"exception": e, "asset_tag": tag, "assignee": name} for e, tag, name in rows],
                      total, page, per_page)
