@@ -42,9 +42,11 @@ def order_clauses(columns: Mapping[str, Any], sort: Sort, tie_breaker) -> tuple:
     """ORDER BY terms for ``sort`` (a key of ``columns``) with ``tie_breaker`` in the same direction."""
     column = columns[sort.key]
     terms = column if isinstance(column, tuple) else (column,)
+    # NULL is the largest value on both backends (PostgreSQL's own default, which its indexes
+    # serve; SQLite would put it first), as sort_rows does in Python.
     if sort.descending:
-        return (*(t.desc() for t in terms), tie_breaker.desc())
-    return (*(t.asc() for t in terms), tie_breaker.asc())
+        return (*(t.desc().nulls_first() for t in terms), tie_breaker.desc())
+    return (*(t.asc().nulls_last() for t in terms), tie_breaker.asc())
 
 
 def sort_rows(rows: list, keys: Mapping[str, Callable[[Any], Any]], sort: Sort, tie: Callable[[Any], Any]) -> list:

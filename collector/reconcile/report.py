@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from collector.models import Asset, Device, QuietedException
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
+from collector.queries.ordering import Sort, order_clauses
 from collector.reports import counts
 from collector.reports.counts import OpenExceptions
 
-__all__ = ["EXCEPTION_KIND_LABELS", "EXCEPTION_KINDS", "OUTCOMES", "ReportPage", "explain_ci", "find_ci", "last_run", "reconciliation_report"]
+__all__ = ["EXCEPTION_KIND_LABELS", "EXCEPTION_KINDS", "OUTCOMES", "REPORT_SORTS", "ReportPage", "explain_ci", "find_ci", "last_run", "reconciliation_report"]
 
 OUTCOMES = ("matched", "unmanaged", "duplicate")
 EXCEPTION_KINDS = ("unmanaged", "missing", "drift", "duplicate", "conflict", "cloned_identity")
@@ -57,8 +58,15 @@ def last_run(session: Session) -> dict | None:
             "subjects": run.subjects, "counts": run.counts, "duration_ms": run.duration_ms}
 
 
-def reconciliation_report(session: Session, outcome: str | None = None, page: int = 1, per_page: int = 100) -> ReportPage:
-    """Counts over everything; rows (one per observed subject) filtered by ``outcome`` and paginated."""
+# Sort key -> column(s) of the report rows; the match id breaks ties (collector/queries/ordering.py).
+REPORT_SORTS = {"outcome": (CiMatch.outcome, CiMatch.subject_type, CiMatch.subject_id),
+                "subject": (CiMatch.subject_type, CiMatch.subject_id), "ci": ConfigurationItem.asset_tag,
+                "rule": CiMatch.rule, "updated": CiMatch.updated_at}
+
+
+def reconciliation_report(session: Session, outcome: str | None = None, page: int = 1, per_page: int = 100,
+                          sort: Sort = Sort("outcome")) -> ReportPage:
+    """Counts over everything; rows (one per observed subject) filtered by ``outcome``, sorted and paginated."""
     outcome_counts = dict.fromkeys(OUTCOMES, 0)
     outcome_counts.update(session.execute(select(CiMatch.outcome, func.count()).group_by(CiMatch.outcome)).all())
     split = counts.open_exceptions(session, EXCEPTION_KINDS)
@@ -70,7 +78,7 @@ def reconciliation_report(session: Session, outcome: str | None = None, page: in
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = []
     for match, asset_tag, name, ci_hostname in session.execute(
-            query.order_by(CiMatch.outcome, CiMatch.subject_type, CiMatch.subject_id)
+            query.order_by(*order_clauses(REPORT_SORTS, sort, CiMatch.id))
             .limit(per_page).offset((page - 1) * per_page)):
         rows.append({"subject_type": match.subject_type, "subject_id": match.subject_id, "outcome": match.outcome,
                      "ci_id": match.ci_id, "asset_tag": asset_tag, "ci_name": name or ci_hostname, "rule": match.rule,
