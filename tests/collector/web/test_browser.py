@@ -23,8 +23,9 @@ pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-# Routes every signed-in role may post to: signing in and out.
-_OPEN_TO_ALL = {"web.login_submit", "web.logout"}
+# Routes every signed-in role may post to: signing in and out, and keeping one's own saved list
+# filters (a person's view of a list, not data of the estate; collector/web/saved_filters.py).
+_OPEN_TO_ALL = {"web.login_submit", "web.logout", "web.saved_filter_create", "web.saved_filter_delete"}
 _SCREENSHOTS = {"web.assets", "web.asset", "web.devices", "web.reconciliation", "web.exceptions", "web.exception",
                 "web.exports", "web.users", "web.workflows", "web.workflow", "web.kpis"}
 
