@@ -108,14 +108,24 @@ def exception_queue(session: Session, kind: str | None = None, status: str = "un
     bench/web.py, sorted_list_p95_ms)."""
     assignee = aliased(User)
     columns = {**QUEUE_SORTS, "assignee": assignee.username}
-    query = _filtered(select(AuditException, ConfigurationItem.asset_tag, assignee.username)
-                      .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
-                      .outerjoin(assignee, assignee.id == AuditException.assignee_id), kind, status, assignee_id,
-                      unassigned)
+    # The page's ids first, from narrow rows (id and the sort key; a join only when the key is
+    # the CI's tag or the assignee's name), then only those rows in full for display.
+    ids = _filtered(select(AuditException.id), kind, status, assignee_id, unassigned)
+    if sort.key == "ci":
+        ids = ids.outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
+    elif sort.key == "assignee":
+        ids = ids.outerjoin(assignee, assignee.id == AuditException.assignee_id)
+    order = order_clauses(columns, sort, AuditException.id)
+    page_ids = ids.order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
+    display_assignee = aliased(User)
+    query = (select(AuditException, ConfigurationItem.asset_tag, display_assignee.username)
+             .join(page_ids, page_ids.c.id == AuditException.id)
+             .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
+             .outerjoin(display_assignee, display_assignee.id == AuditException.assignee_id))
     total = session.scalar(_filtered(select(func.count()).select_from(AuditException), kind, status, assignee_id,
                                      unassigned)) or 0
-    rows = session.execute(query.order_by(*order_clauses(columns, sort, AuditException.id))
-                           .limit(per_page).offset((page - 1) * per_page))
+    display = {**QUEUE_SORTS, "assignee": display_assignee.username}
+    rows = session.execute(query.order_by(*order_clauses(display, sort, AuditException.id)))
     return QueuePage([{"exception": e, "asset_tag": tag, "assignee": name} for e, tag, name in rows],
                      total, page, per_page)
 
