@@ -20,7 +20,8 @@ from collector.models import Asset, Device, User
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException, CiMatch
 from collector.queries.asset_register import HEADERS as REGISTER_HEADERS, RegisterFilters, iter_register
-from collector.reconcile.report import OUTCOMES, last_run
+from collector.reconcile.report import EXCEPTION_KINDS, OUTCOMES, last_run
+from collector.reports import counts as counts_
 
 __all__ = ["DATASETS", "FORMATS", "Export", "asset_register_export", "exception_list_export",
            "reconciliation_export", "record_export"]
@@ -97,6 +98,8 @@ def reconciliation_export(session: Session, outcome: str | None, by: str, now: d
     counts.update(session.execute(select(CiMatch.outcome, func.count()).group_by(CiMatch.outcome)).all())
     run = last_run(session)
     notes = {"Outcomes": ", ".join(f"{k} {v}" for k, v in counts.items()),
+             counts_.LABELS["not_in_cmdb"]: str(counts_.not_in_cmdb(session)),
+             counts_.LABELS["without_agent"]: str(counts_.devices_without_agent(session)),
              "Last run": f"#{run['id']} ({run['mode']}) finished {run['finished_at']}" if run else "none yet"}
     query = (select(CiMatch.id, CiMatch.subject_type, CiMatch.subject_id, CiMatch.outcome, CiMatch.ci_id,
                     ConfigurationItem.asset_tag, func.coalesce(ConfigurationItem.name, ConfigurationItem.hostname),
@@ -149,5 +152,8 @@ def exception_list_export(session: Session, kind: str | None, status: str | None
     headers = ("Id", "Kind", "Status", "Asset tag", "Subject", "Summary", "Assignee", "Opened", "Acknowledged",
                "Acknowledged by", "Resolved", "Resolution note")
     filters = {k: v for k, v in (("kind", kind), ("status", status)) if v}
-    return Export("exceptions", "exception list", headers, rows, now, by, filters,
+    split = counts_.open_exceptions(session, EXCEPTION_KINDS)
+    notes = {counts_.LABELS["open_not_acknowledged"]: str(split.not_acknowledged_total),
+             counts_.LABELS["open_acknowledged"]: str(split.acknowledged_total)}
+    return Export("exceptions", "exception list", headers, rows, now, by, filters, notes,
                   widths=(3, 7, 7, 6, 6, 30, 6, 10, 10, 6, 10, 14))

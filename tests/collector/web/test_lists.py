@@ -309,6 +309,13 @@ def test_named_counts_agree_on_dashboard_reconciliation_and_devices(client, logi
     open_page = client.get("/exceptions?status=open").get_data(as_text=True)
     assert "3 exceptions" in open_page
     assert "unmanaged (not in the CMDB)" in open_page
+    from collector.reports.exports import exception_list_export, reconciliation_export
+
+    with database.session() as session:
+        report_notes = reconciliation_export(session, None, "test", T0).notes
+        exception_notes = exception_list_export(session, None, "unresolved", "test", T0).notes
+    assert report_notes["Not in the CMDB"] == "2" and report_notes["Devices without an agent"] == "2"
+    assert exception_notes == {"Open exceptions (not acknowledged)": "3", "Open exceptions (acknowledged)": "1"}
 
 
 def test_every_list_page_sorts_and_sizes(client, login, queue):
