@@ -12,8 +12,8 @@ from collector.web.listing import list_args, stay_in_range
 from collector.web.params import choice, form_int
 from collector.web.security import actor, allow, current
 from collector.workflows.triage import (
-    MINE, QUEUE_SORTS, QUEUE_STATUSES, UNASSIGNED, acknowledge_exception, assign_exception, assignable_users, comment_on_exception,
-    exception_queue, exception_view,
+    MINE, QUEUE_SORTS, QUEUE_STATUSES, UNASSIGNED, acknowledge_exception, assign_exception, assignable_users,
+    comment_on_exception, exception_queue, exception_view,
 )
 
 __all__: list[str] = []

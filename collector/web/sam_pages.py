@@ -79,8 +79,8 @@ def sam_positions():
     chart = paired_bars([(f"{name} {edition}".strip() + f" ({p.metric.replace('_', ' ')})", p.entitled, p.consumed)
                          for p, _, name, edition in rows])
     return render_template("sam_positions.html", run=run, rows=rows, filters=filters, publishers=publishers,
-                           chart=chart, formats=ELP_FORMATS, listing=listing, statuses=reading.POSITION_STATUSES, explain=explain,
-                           status=reading.position_status, no_run=reading.NO_RUN_NOTE)
+                           chart=chart, formats=ELP_FORMATS, listing=listing, statuses=reading.POSITION_STATUSES,
+                           explain=explain, status=reading.position_status, no_run=reading.NO_RUN_NOTE)
 
 
 @bp.post("/sam/positions/run")

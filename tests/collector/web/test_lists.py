@@ -338,3 +338,29 @@ def test_users_sort_in_python_like_sql(client, login, users):
     assert names == ["operator", "auditor", "admin"]
     html = client.get("/admin/users?sort=username").get_data(as_text=True)
     assert re.findall(r"<tr><td>(admin|operator|auditor)</td>", html) == ["admin", "auditor", "operator"]
+
+
+def test_sam_products_sort_by_publisher_product_and_numeric_id(client, login, database, users):
+    from collector.models.sam import SamProduct
+
+    with database.write() as session:
+        for pid, publisher, name in ((9, "beta", "zeta"), (10, "alpha", "omega"), (100, "gamma", "alpha")):
+            session.add(SamProduct(id=pid, publisher=publisher, name=name, edition=""))
+    login("auditor")
+    shown = lambda url: [int(i) for i in re.findall(r'href="/sam/products/(\d+)"', client.get(url).get_data(as_text=True))]
+    assert shown("/sam/products?sort=id") == [9, 10, 100]
+    assert shown("/sam/products?sort=-id") == [100, 10, 9]
+    assert shown("/sam/products") == [10, 9, 100]
+    assert shown("/sam/products?sort=-product") == [9, 10, 100]
+    assert client.get("/sam/products?sort=installs").status_code == 422
+
+
+def test_saved_filter_delete_needs_the_csrf_token(client, login, database, users):
+    csrf = login("operator")
+    client.post("/lists/devices/saved-filters", data={"csrf_token": csrf, "name": "switches", "query": "type=switch"})
+    with database.session() as session:
+        filter_id = session.scalar(select(SavedFilter.id))
+    assert client.post(f"/lists/saved-filters/{filter_id}/delete", data={}).status_code == 400
+    assert client.post(f"/lists/saved-filters/{filter_id}/delete", data={"csrf_token": "x" * 43}).status_code == 400
+    with database.session() as session:
+        assert session.scalar(select(SavedFilter.id)) == filter_id
