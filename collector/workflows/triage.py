@@ -25,6 +25,7 @@ from collector.errors import Conflict, FieldError, InvalidInput, NotFound
 from collector.models import ExceptionComment, User, utcnow
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException
+from collector.queries.joined_order import page_ids_by_reference
 from collector.queries.ordering import Sort, order_clauses
 from collector.workflows.loading import TemplateSet
 from collector.workflows.triage_workflow import (acknowledge_through_workflow, assign_through_workflow,
@@ -108,18 +109,20 @@ def exception_queue(session: Session, kind: str | None = None, status: str = "un
     bench/web.py, sorted_list_p95_ms)."""
     assignee = aliased(User)
     columns = {**QUEUE_SORTS, "assignee": assignee.username}
-    # The page's ids first, from narrow rows (id and the sort key; a join only when the key is
-    # the CI's tag or the assignee's name), then only those rows in full for display.
+    # The page's ids first, from narrow rows; sorted by the CI's tag or the assignee's name, the
+    # rows are split so that neither sorts the whole table (collector/queries/joined_order.py).
     ids = _filtered(select(AuditException.id), kind, status, assignee_id, unassigned)
-    if sort.key == "ci":
-        ids = ids.outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
-    elif sort.key == "assignee":
-        ids = ids.outerjoin(assignee, assignee.id == AuditException.assignee_id)
-    order = order_clauses(columns, sort, AuditException.id)
-    page_ids = ids.order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
+    offset = (page - 1) * per_page
+    if sort.key in ("ci", "assignee"):
+        fk, pk, value = ((AuditException.ci_id, ConfigurationItem.id, ConfigurationItem.asset_tag)
+                         if sort.key == "ci" else (AuditException.assignee_id, assignee.id, assignee.username))
+        page_ids = page_ids_by_reference(session, ids, AuditException.id, fk, pk, value, sort, offset, per_page)
+        chosen = AuditException.id.in_(page_ids)
+    else:
+        picked = ids.order_by(*order_clauses(columns, sort, AuditException.id)).limit(per_page).offset(offset)
+        chosen = AuditException.id.in_(picked.scalar_subquery())
     display_assignee = aliased(User)
-    query = (select(AuditException, ConfigurationItem.asset_tag, display_assignee.username)
-             .join(page_ids, page_ids.c.id == AuditException.id)
+    query = (select(AuditException, ConfigurationItem.asset_tag, display_assignee.username).where(chosen)
              .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
              .outerjoin(display_assignee, display_assignee.id == AuditException.assignee_id))
     total = session.scalar(_filtered(select(func.count()).select_from(AuditException), kind, status, assignee_id,

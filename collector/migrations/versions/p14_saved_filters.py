@@ -1,4 +1,5 @@
-"""saved filters: a person's named filter and sort for a list (issue 14, lists)
+"""lists: saved filters (a person's named filter and sort for a list), and the exception queue's
+sort indexes (kind, id) and (status, id) (issue 14, lists)
 
 Revision ID: p14_saved_filters
 Revises: 0022
@@ -29,7 +30,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_filters')),
     sa.UniqueConstraint('user_id', 'list_name', 'name', name=op.f('uq_saved_filters_user_id'))
     )
+    with op.batch_alter_table('audit_exceptions', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_exceptions_kind_id', ['kind', 'id'], unique=False)
+        batch_op.create_index('ix_audit_exceptions_status_id', ['status', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('audit_exceptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_exceptions_status_id')
+        batch_op.drop_index('ix_audit_exceptions_kind_id')
     op.drop_table('saved_filters')

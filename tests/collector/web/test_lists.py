@@ -364,3 +364,22 @@ def test_saved_filter_delete_needs_the_csrf_token(client, login, database, users
     assert client.post(f"/lists/saved-filters/{filter_id}/delete", data={"csrf_token": "x" * 43}).status_code == 400
     with database.session() as session:
         assert session.scalar(select(SavedFilter.id)) == filter_id
+
+
+def test_queue_pages_sorted_by_ci_or_assignee_walk_every_row_once(database, queue):
+    """The split walk (collector/queries/joined_order.py) across its boundary, at every page size."""
+    from collector.queries.ordering import Sort
+    from collector.workflows.triage import exception_queue
+
+    with database.session() as session:
+        for key in ("ci", "assignee"):
+            for descending in (False, True):
+                sort = Sort(key, descending)
+                whole = [r["exception"].id for r in exception_queue(session, status="all", per_page=50, sort=sort).rows]
+                assert sorted(whole) == sorted(EXCEPTION_IDS)
+                for size in (1, 2, 3):
+                    walked = []
+                    for page in range(1, 7):
+                        walked += [r["exception"].id for r in exception_queue(session, status="all", page=page,
+                                                                               per_page=size, sort=sort).rows]
+                    assert walked == whole, (key, descending, size)
