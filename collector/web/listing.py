@@ -49,7 +49,7 @@ def page_size(name: str = "per_page") -> int:
     raw = request.args.get(name, "")
     if not raw:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or int(raw) not in PAGE_SIZES:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 4 or int(raw) not in PAGE_SIZES:
         raise InvalidInput("invalid query parameter",
                            [FieldError(name, f"must be one of {', '.join(map(str, PAGE_SIZES))}")])
     return int(raw)

@@ -130,6 +130,8 @@ def test_a_page_past_the_last_redirects_to_the_last_page_and_says_so(client, log
     assert "page=1" in client.get("/exceptions?page=5").headers["Location"]
     assert client.get("/exceptions?page=0").status_code == 422
     assert client.get("/exceptions?page=x").status_code == 422
+    assert client.get("/exceptions?page=%C2%B2").status_code == 422  # "²" is a digit to str.isdigit
+    assert client.get("/exceptions?per_page=%C2%B2%C2%B2").status_code == 422
 
 
 def test_devices_sort_numeric_ids_and_every_column(client, login, database, users):
