@@ -104,9 +104,10 @@ def exception_queue(session: Session, kind: str | None = None, status: str = "un
                     sort: Sort = Sort("opened", True), unassigned: bool = False) -> QueuePage:
     """One page in ``sort`` order (newest first by default), with the CI's asset tag and the
     assignee's name. ``unassigned``: only those nobody owns (``assignee_id`` is then ignored).
-    Every sort is an ORDER BY on a column with the id as tie-breaker and LIMIT/OFFSET: the
-    opened and id orders walk an index; the others sort the filtered rows once (measured in
-    bench/web.py, sorted_list_p95_ms)."""
+    Every sort is an ORDER BY on a column with the id as tie-breaker and LIMIT/OFFSET: id,
+    opened, kind and status walk an index ((kind, id), (status, id)); CI tag and assignee walk
+    the referenced rows' order (joined_order.py); summary sorts the filtered ids once
+    (bench/web.py, sorted_list_p95_ms)."""
     assignee = aliased(User)
     columns = {**QUEUE_SORTS, "assignee": assignee.username}
     # The page's ids first, from narrow rows; sorted by the CI's tag or the assignee's name, the
