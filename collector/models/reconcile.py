@@ -57,7 +57,10 @@ class AuditException(Base):
 
     __tablename__ = "audit_exceptions"
     __table_args__ = (Index("ix_audit_exceptions_kind_status", "kind", "status"),
-                      Index("ix_audit_exceptions_subject", "subject_type", "subject_id"))
+                      Index("ix_audit_exceptions_subject", "subject_type", "subject_id"),
+                      # The queue sorted by kind or by status, ties by id (web/exceptions, issue 14).
+                      Index("ix_audit_exceptions_kind_id", "kind", "id"),
+                      Index("ix_audit_exceptions_status_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # unmanaged, missing, drift, duplicate, conflict, cloned_identity

@@ -26,8 +26,16 @@ from common.identity import normalize_serial
 
 __all__ = ["HEADERS", "SORTS", "SOURCES", "UNREGISTERED", "encode_cursor", "RegisterFilters", "RegisterPage", "iter_register", "register_page"]
 
-# Sort keys: indexed asset columns only, so a page never sorts the whole table.
-SORTS = {"hostname": Asset.hostname, "last_seen": Asset.last_seen_at}
+# Sort keys: asset columns only, so the keyset walk never joins the register. id, host name,
+# serial and last seen are indexed; model and OS sort the filtered ids once (bench/web.py,
+# sorted_list_p95_ms). Nullable text sorts as "" so that the (value, id) keyset comparison
+# never meets a NULL (which would end the walk early).
+SORTS = {"id": Asset.id, "hostname": Asset.hostname, "serial": func.coalesce(Asset.serial, ""),
+         "model": func.coalesce(Asset.model, ""), "os": func.coalesce(Asset.os_name, ""),
+         "last_seen": Asset.last_seen_at}
+# Sort key -> the page row's attribute holding its value (for the cursor).
+_SORT_FIELDS = {"id": "id", "hostname": "hostname", "serial": "serial", "model": "model", "os": "os_name",
+                "last_seen": "last_seen_at"}
 # Who reported it: its agent, or (also) a network scan that found it on the wire.
 SOURCES = ("agent", "network")
 # Status/class value for assets that match no CI.
@@ -137,10 +145,20 @@ def encode_cursor(value, asset_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([raw, asset_id]).encode()).decode().rstrip("=")
 
 
+def _cursor_of(row, sort: str) -> str:
+    value = getattr(row, _SORT_FIELDS[sort])
+    return encode_cursor("" if value is None else value, row.id)
+
+
 def _decode_cursor(cursor: str, sort: str) -> tuple:
     try:
         raw, asset_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        value = datetime.fromisoformat(raw) if sort == "last_seen" else str(raw)
+        if sort == "last_seen":
+            value = datetime.fromisoformat(raw)
+        elif sort == "id":
+            value = int(raw)
+        else:
+            value = str(raw)
         return value, int(asset_id)
     except (ValueError, TypeError):
         raise InvalidInput("invalid query parameter", [FieldError("cursor", "is not a page cursor")]) from None
@@ -190,25 +208,23 @@ def register_page(session: Session, filters: RegisterFilters, per_page: int = 50
     if before:
         rows.reverse()
     total = _total(session, f)
-    sort_index = _COLUMNS.index(SORTS[f.sort])
     first, last = (rows[0], rows[-1]) if rows else (None, None)
     has_next = more if not before else True
     has_prev = bool(after) or (bool(before) and more)
     return RegisterPage(
         rows, total,
-        encode_cursor(last[sort_index], last.id) if last is not None and has_next else None,
-        encode_cursor(first[sort_index], first.id) if first is not None and has_prev else None,
+        _cursor_of(last, f.sort) if last is not None and has_next else None,
+        _cursor_of(first, f.sort) if first is not None and has_prev else None,
     )
 
 
 def iter_register(session: Session, filters: RegisterFilters, chunk: int = 2000) -> Iterator[tuple]:
     """Every selected row, in the page order, fetched in keyset chunks (flat memory)."""
     f = filters.validated()
-    sort_index = _COLUMNS.index(SORTS[f.sort])
     cursor = None
     while True:
         rows = session.execute(_page_query(f, cursor, False, chunk)).all()
         yield from rows
         if len(rows) < chunk:
             return
-        cursor = encode_cursor(rows[-1][sort_index], rows[-1].id)
+        cursor = _cursor_of(rows[-1], f.sort)

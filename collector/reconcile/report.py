@@ -15,18 +15,28 @@ from sqlalchemy.orm import Session
 from collector.models import Asset, Device, QuietedException
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException, CiMatch, CiState, ReconcileRun
+from collector.queries.ordering import Sort, order_clauses
+from collector.reports import counts
+from collector.reports.counts import OpenExceptions
 
-__all__ = ["EXCEPTION_KINDS", "OUTCOMES", "ReportPage", "explain_ci", "find_ci", "last_run", "reconciliation_report"]
+__all__ = ["EXCEPTION_KIND_LABELS", "EXCEPTION_KINDS", "OUTCOMES", "REPORT_SORTS", "ReportPage", "explain_ci", "find_ci", "last_run", "reconciliation_report"]
 
 OUTCOMES = ("matched", "unmanaged", "duplicate")
 EXCEPTION_KINDS = ("unmanaged", "missing", "drift", "duplicate", "conflict", "cloned_identity")
+# How the UI names each kind: "unmanaged" is raised for a subject not in the CMDB
+# (collector/reports/counts.py), which is not the same as a device without an agent.
+EXCEPTION_KIND_LABELS = {kind: kind.replace("_", " ") for kind in EXCEPTION_KINDS} | {
+    "unmanaged": "unmanaged (not in the CMDB)"}
 
 
 @dataclass(frozen=True)
 class ReportPage:
     run: dict | None
     outcome_counts: dict[str, int]
-    open_exceptions: dict[str, int]
+    open_exceptions: dict[str, int]  # per kind, every open one (acknowledged too): the API's figure
+    exceptions: OpenExceptions  # the same, split: not acknowledged / acknowledged (collector/reports/counts.py)
+    not_in_cmdb: int
+    without_agent: int
     # Not raised (collector/reconcile/scoping.py): by the unmanaged policy (discovered nodes) or a rule.
     quieted: dict[str, int]
     rows: list[dict]
@@ -48,14 +58,19 @@ def last_run(session: Session) -> dict | None:
             "subjects": run.subjects, "counts": run.counts, "duration_ms": run.duration_ms}
 
 
-def reconciliation_report(session: Session, outcome: str | None = None, page: int = 1, per_page: int = 100) -> ReportPage:
-    """Counts over everything; rows (one per observed subject) filtered by ``outcome`` and paginated."""
+# Sort key -> column(s) of the report rows; the match id breaks ties (collector/queries/ordering.py).
+REPORT_SORTS = {"outcome": (CiMatch.outcome, CiMatch.subject_type, CiMatch.subject_id),
+                "subject": (CiMatch.subject_type, CiMatch.subject_id), "ci": ConfigurationItem.asset_tag,
+                "rule": CiMatch.rule, "updated": CiMatch.updated_at}
+
+
+def reconciliation_report(session: Session, outcome: str | None = None, page: int = 1, per_page: int = 100,
+                          sort: Sort = Sort("outcome")) -> ReportPage:
+    """Counts over everything; rows (one per observed subject) filtered by ``outcome``, sorted and paginated."""
     outcome_counts = dict.fromkeys(OUTCOMES, 0)
     outcome_counts.update(session.execute(select(CiMatch.outcome, func.count()).group_by(CiMatch.outcome)).all())
-    open_exceptions = dict.fromkeys(EXCEPTION_KINDS, 0)
-    open_exceptions.update(session.execute(select(AuditException.kind, func.count())
-                                           .where(AuditException.open_key.is_not(None))  # acknowledged: still open
-                                           .group_by(AuditException.kind)).all())
+    split = counts.open_exceptions(session, EXCEPTION_KINDS)
+    open_exceptions = {k: split.not_acknowledged.get(k, 0) + split.acknowledged.get(k, 0) for k in split.not_acknowledged}
     query = (select(CiMatch, ConfigurationItem.asset_tag, ConfigurationItem.name, ConfigurationItem.hostname)
              .outerjoin(ConfigurationItem, ConfigurationItem.id == CiMatch.ci_id))
     if outcome:
@@ -63,7 +78,7 @@ def reconciliation_report(session: Session, outcome: str | None = None, page: in
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = []
     for match, asset_tag, name, ci_hostname in session.execute(
-            query.order_by(CiMatch.outcome, CiMatch.subject_type, CiMatch.subject_id)
+            query.order_by(*order_clauses(REPORT_SORTS, sort, CiMatch.id))
             .limit(per_page).offset((page - 1) * per_page)):
         rows.append({"subject_type": match.subject_type, "subject_id": match.subject_id, "outcome": match.outcome,
                      "ci_id": match.ci_id, "asset_tag": asset_tag, "ci_name": name or ci_hostname, "rule": match.rule,
@@ -72,7 +87,8 @@ def reconciliation_report(session: Session, outcome: str | None = None, page: in
     _quiet_rows(session, rows)
     quieted = {"policy": 0, "suppression": 0}
     quieted.update(session.execute(select(QuietedException.source, func.count()).group_by(QuietedException.source)).all())
-    return ReportPage(last_run(session), outcome_counts, open_exceptions, quieted, rows, total, page, per_page)
+    return ReportPage(last_run(session), outcome_counts, open_exceptions, split, counts.not_in_cmdb(session),
+                      counts.devices_without_agent(session), quieted, rows, total, page, per_page)
 
 
 def _quiet_rows(session: Session, rows: list[dict]) -> None:

@@ -1,8 +1,8 @@
 """The dashboard's figures: what the fleet looks like now, in a handful of grouped counts.
 
 Every figure is one aggregate query over an indexed column or a small table, so the page
-stays quick at 100,000 assets. Open exceptions count everything reconciliation still holds
-open (``open_key`` set), acknowledged or not.
+stays quick at 100,000 assets. The named counts ("without an agent", "not in the CMDB", open
+exceptions acknowledged or not) come from collector/reports/counts.py, as on every other page.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from collector.models import Agent, Asset, Device
+from collector.models import Agent, Asset
 from collector.models.cmdb import ConfigurationItem
-from collector.models.reconcile import AuditException, CiMatch
+from collector.models.reconcile import CiMatch
+from collector.reports import counts
 from collector.reconcile.report import EXCEPTION_KINDS, OUTCOMES, last_run
 
 __all__ = ["Dashboard", "dashboard"]
@@ -25,15 +26,17 @@ __all__ = ["Dashboard", "dashboard"]
 class Dashboard:
     assets: int
     cis: int
-    unmanaged_devices: int
-    open_exceptions: dict[str, int]
-    acknowledged: int
+    without_agent: int  # devices no agent accounts for (counts.devices_without_agent)
+    not_in_cmdb: int  # observed subjects matched to no CI (counts.not_in_cmdb)
+    open_exceptions: dict[str, int]  # per kind, open and not acknowledged
+    acknowledged: int  # open, acknowledged
     outcomes: dict[str, int]
     agents: dict[str, int]  # reporting, silent, never, revoked
     last_run: dict | None
 
     @property
     def open_total(self) -> int:
+        """Open and not acknowledged: what still waits for a person."""
         return sum(self.open_exceptions.values())
 
 
@@ -47,21 +50,16 @@ def _agent_health(session: Session, now: datetime, silent_after: timedelta) -> d
 
 def dashboard(session: Session, now: datetime, silent_after: timedelta) -> Dashboard:
     """``silent_after``: an agent not heard from for this long counts as silent."""
-    open_exceptions = dict.fromkeys(EXCEPTION_KINDS, 0)
-    acknowledged = 0
-    for kind, status, count in session.execute(
-            select(AuditException.kind, AuditException.status, func.count())
-            .where(AuditException.open_key.is_not(None)).group_by(AuditException.kind, AuditException.status)):
-        open_exceptions[kind] = open_exceptions.get(kind, 0) + count
-        acknowledged += count if status == "acknowledged" else 0
+    waiting = counts.open_exceptions(session, EXCEPTION_KINDS)
     outcomes = dict.fromkeys(OUTCOMES, 0)
     outcomes.update(session.execute(select(CiMatch.outcome, func.count()).group_by(CiMatch.outcome)).all())
     return Dashboard(
         assets=session.scalar(select(func.count()).select_from(Asset)) or 0,
         cis=session.scalar(select(func.count()).select_from(ConfigurationItem)) or 0,
-        unmanaged_devices=session.scalar(select(func.count()).select_from(Device).where(Device.asset_id.is_(None))) or 0,
-        open_exceptions=open_exceptions,
-        acknowledged=acknowledged,
+        without_agent=counts.devices_without_agent(session),
+        not_in_cmdb=counts.not_in_cmdb(session),
+        open_exceptions=waiting.not_acknowledged,
+        acknowledged=waiting.acknowledged_total,
         outcomes=outcomes,
         agents=_agent_health(session, now, silent_after),
         last_run=last_run(session),

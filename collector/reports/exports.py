@@ -26,7 +26,8 @@ from collector.models import AuditLogEntry, User
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException, CiMatch
 from collector.queries.asset_register import HEADERS as REGISTER_HEADERS, RegisterFilters, iter_register
-from collector.reconcile.report import OUTCOMES, last_run
+from collector.reconcile.report import EXCEPTION_KINDS, OUTCOMES, last_run
+from collector.reports import counts as counts_
 from collector.reports.comments import comments_by_exception
 from collector.reports.sealing import HASHED
 from collector.reports.subjects import subject_words
@@ -143,6 +144,8 @@ def reconciliation_export(session: Session, outcome: str | None, by: str, now: d
     counts.update(session.execute(select(CiMatch.outcome, func.count()).group_by(CiMatch.outcome)).all())
     run = last_run(session)
     notes = {"Outcomes": ", ".join(f"{k} {v}" for k, v in counts.items()),
+             counts_.LABELS["not_in_cmdb"]: str(counts_.not_in_cmdb(session)),
+             counts_.LABELS["without_agent"]: str(counts_.devices_without_agent(session)),
              "Last run": _run_words(run)}
     query = (select(CiMatch.id, CiMatch.subject_type, CiMatch.subject_id, CiMatch.outcome, CiMatch.ci_id,
                     ConfigurationItem.asset_tag, func.coalesce(ConfigurationItem.name, ConfigurationItem.hostname),
@@ -201,5 +204,8 @@ def exception_list_export(session: Session, kind: str | None, status: str | None
             last = chunk[-1].id
 
     filters = {k: v for k, v in (("kind", kind), ("status", status)) if v}
-    return Export("exceptions", "exception list", EXCEPTION_HEADERS, rows, now, by, filters,
+    split = counts_.open_exceptions(session, EXCEPTION_KINDS)
+    notes = {counts_.LABELS["open_not_acknowledged"]: str(split.not_acknowledged_total),
+             counts_.LABELS["open_acknowledged"]: str(split.acknowledged_total)}
+    return Export("exceptions", "exception list", EXCEPTION_HEADERS, rows, now, by, filters, notes,
                   widths=(3, 6, 6, 12, 4, 3, 6, 20, 6, 8, 8, 6, 8, 10, 16), count_by="Status")

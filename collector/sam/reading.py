@@ -24,8 +24,9 @@ from collector.models.reconcile import CiMatch
 from collector.models.sam import (SamConsumption, SamEntitlement, SamPosition, SamPositionRun, SamProduct,
                                   SamReclaimCandidate, SamRenewalItem, SamSoftwareProduct)
 from collector.models.software import AssetSoftware
+from collector.queries.ordering import Sort, order_clauses
 
-__all__ = ["NO_RUN_NOTE", "POSITION_STATUSES", "RECLAIM_SORTS", "as_of_text", "iso", "iter_consumption",
+__all__ = ["NO_RUN_NOTE", "POSITION_STATUSES", "PRODUCT_SORTS", "RECLAIM_SORTS", "as_of_text", "iso", "iter_consumption",
            "latest_run", "list_consumption", "list_positions", "list_products", "list_reclaim",
            "list_renewals", "money_by_currency", "overview", "Overview", "Page", "position_history",
            "position_status", "PositionFilters", "positions_query", "product_detail", "product_installs",
@@ -207,10 +208,18 @@ def product_installs(session: Session, product_ids: list[int]) -> dict[int, tupl
     return {pid: (installs, devices) for pid, installs, devices in session.execute(query)}
 
 
-def list_products(session: Session, filters: ProductFilters, page: int, per_page: int) -> Page:
-    """A page of products (by publisher, name, edition), each with (product, installs, devices)."""
+# Sort key -> column(s) of the catalogue (collector/queries/ordering.py); the id breaks ties.
+PRODUCT_SORTS = {"publisher": (SamProduct.publisher, SamProduct.name, SamProduct.edition),
+                 "product": (SamProduct.name, SamProduct.edition), "edition": SamProduct.edition,
+                 "category": SamProduct.category, "licensable": SamProduct.licensable, "id": SamProduct.id}
+
+
+def list_products(session: Session, filters: ProductFilters, page: int, per_page: int,
+                  sort: Sort = Sort("publisher")) -> Page:
+    """A page of products (by publisher, name, edition unless ``sort`` says otherwise), each with
+    (product, installs, devices)."""
     filters = filters.validated()
-    query = select(SamProduct).order_by(SamProduct.publisher, SamProduct.name, SamProduct.edition, SamProduct.id)
+    query = select(SamProduct).order_by(*order_clauses(PRODUCT_SORTS, sort, SamProduct.id))
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
         query = query.where(or_(*(func.lower(column).like(pattern)

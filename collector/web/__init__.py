@@ -10,8 +10,8 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 from collector.web import (  # noqa: E402,F401
     admin, assets, audit, dashboard, errors, exceptions, exports, kpis, login, network, readable, reconciliation,
-    records, sam_entitlements, sam_pages, sam_titles, search, security, settings, suppressions, templating,
-    workflows,
+    records, sam_entitlements, sam_pages, sam_titles, saved_filters, search, security, settings, suppressions,
+    templating, workflows,
 )
 
 __all__ = ["bp"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import redirect, render_template, request, url_for
-from sqlalchemy import select
-
 from collector.access.api_tokens import ROLES
 from collector.access.enrollment import (
     create_enrollment_secret, list_enrollment_secrets, revoke_agent, revoke_enrollment_secret,
@@ -15,8 +13,10 @@ from collector.access.time_zones import time_zones
 from collector.access.users import create_user, get_user, list_users, set_password, set_role, set_user_disabled
 from collector.errors import NotFound
 from collector.extensions import get_db, request_session
-from collector.models import Agent, EnrollmentSecret, utcnow
+from collector.models import EnrollmentSecret, utcnow
+from collector.queries.admin_lists import AGENT_SORTS, USER_SORTS, agent_page, sorted_users
 from collector.web import bp
+from collector.web.listing import list_args, stay_in_range
 from collector.web.params import form_int
 from collector.web.security import actor, allow
 
@@ -25,9 +25,12 @@ __all__: list[str] = []
 
 def _agents_page(new_secret=None, status: int = 200):
     session = request_session()
-    agents = list(session.scalars(select(Agent).order_by(Agent.hostname, Agent.id)))
-    return render_template("agents.html", agents=agents, secrets=list_enrollment_secrets(session), now=utcnow(),
-                           new_secret=new_secret), status
+    listing = list_args("agents", tuple(AGENT_SORTS), "hostname")
+    page = agent_page(session, listing.sort, listing.page, listing.per_page)
+    if new_secret is None:  # a new secret is shown once, in this response: never redirect it away
+        stay_in_range(listing, page.total)
+    return render_template("agents.html", agents=page.rows, total=page.total, listing=listing,
+                           secrets=list_enrollment_secrets(session), now=utcnow(), new_secret=new_secret), status
 
 
 @bp.get("/admin/agents")
@@ -69,7 +72,9 @@ def agent_revoke(agent_id: str):
 @bp.get("/admin/users")
 @allow("admin")
 def users():
-    return render_template("users.html", users=list_users(request_session()), roles=ROLES, time_zones=time_zones())
+    listing = list_args("users", tuple(USER_SORTS), "username")
+    return render_template("users.html", users=sorted_users(list_users(request_session()), listing.sort), roles=ROLES,
+                           listing=listing, time_zones=time_zones())
 
 
 @bp.post("/admin/users")

@@ -4,33 +4,48 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from collector.errors import FieldError, InvalidInput
 from collector.extensions import get_db, request_session
-from collector.reconcile.report import EXCEPTION_KINDS
+from collector.reconcile.report import EXCEPTION_KIND_LABELS, EXCEPTION_KINDS
 from collector.web import bp
-from collector.web.params import choice, form_int, page_number
-from collector.web.security import actor, allow
+from collector.web.listing import list_args, stay_in_range
+from collector.web.params import choice, form_int
+from collector.web.security import actor, allow, current
 from collector.workflows.triage import (
-    QUEUE_STATUSES, acknowledge_exception, assign_exception, assignable_users, comment_on_exception,
-    exception_queue, exception_view,
+    MINE, QUEUE_SORTS, QUEUE_STATUSES, UNASSIGNED, acknowledge_exception, assign_exception, assignable_users,
+    comment_on_exception, exception_queue, exception_view,
 )
 
 __all__: list[str] = []
 
-PER_PAGE = 50
+
+
+def _assignee() -> tuple[int | None, bool, str]:
+    """``?assignee=``: a user id, ``me`` (the signed-in person) or ``none`` (unassigned)."""
+    raw = request.args.get("assignee", "")
+    if raw == MINE:
+        return current().user_id, False, raw
+    if raw == UNASSIGNED:
+        return None, True, raw
+    if raw and (not raw.isdigit() or len(raw) > 12):
+        raise InvalidInput("invalid query parameter",
+                           [FieldError("assignee", f"must be a user id, {MINE!r} or {UNASSIGNED!r}")])
+    return (int(raw) if raw else None), False, raw
 
 
 @bp.get("/exceptions")
 @allow("auditor")
 def exceptions():
     session = request_session()
-    people = assignable_users(session)
-    assignee = request.args.get("assignee", "")
-    assignee_id = int(assignee) if assignee.isdigit() and len(assignee) < 12 else None
+    listing = list_args("exceptions", tuple(QUEUE_SORTS), "-opened")
+    assignee_id, unassigned, assignee = _assignee()
     kind, status = choice("kind", EXCEPTION_KINDS), choice("status", QUEUE_STATUSES, "unresolved")
-    queue = exception_queue(session, kind, status, assignee_id, page_number(), PER_PAGE)
+    queue = exception_queue(session, kind, status, assignee_id, listing.page, listing.per_page, listing.sort,
+                            unassigned)
+    stay_in_range(listing, queue.total)
     return render_template("exceptions.html", queue=queue, kinds=EXCEPTION_KINDS, statuses=QUEUE_STATUSES,
-                           kind=kind, status=status, assignee_id=assignee_id, people=people,
-                           pages=max(1, -(-queue.total // PER_PAGE)))
+                           kind=kind, status=status, assignee=assignee, people=assignable_users(session),
+                           listing=listing, kind_labels=EXCEPTION_KIND_LABELS)
 
 
 @bp.get("/exceptions/<int:exception_id>")

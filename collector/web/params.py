@@ -25,7 +25,8 @@ def choice(name: str, allowed: tuple[str, ...], default: str | None = None) -> s
 
 def page_number(name: str = "page", maximum: int = 100_000) -> int:
     raw = request.args.get(name, "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # isascii: "²".isdigit() is true, and int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not 1 <= int(raw) <= maximum:
         raise InvalidInput("invalid query parameter", [FieldError(name, f"must be a number from 1 to {maximum}")])
     return int(raw)
 

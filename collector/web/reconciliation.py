@@ -7,23 +7,23 @@ from flask import redirect, render_template, url_for
 from collector.extensions import get_config, get_db, request_session
 from collector.facts import reconcile_all
 from collector.models import utcnow
-from collector.reconcile.report import OUTCOMES, reconciliation_report
+from collector.reconcile.report import OUTCOMES, REPORT_SORTS, reconciliation_report
 from collector.web import bp
-from collector.web.params import choice, page_number
+from collector.web.listing import list_args, stay_in_range
+from collector.web.params import choice
 from collector.web.security import actor, allow
 
 __all__: list[str] = []
-
-PER_PAGE = 50
 
 
 @bp.get("/reconciliation")
 @allow("auditor")
 def reconciliation():
     outcome = choice("outcome", OUTCOMES)
-    report = reconciliation_report(request_session(), outcome, page_number(), PER_PAGE)
-    return render_template("reconciliation.html", report=report, outcome=outcome, outcomes=OUTCOMES,
-                           pages=max(1, -(-report.total // PER_PAGE)))
+    listing = list_args("reconciliation", tuple(REPORT_SORTS), "outcome")
+    report = reconciliation_report(request_session(), outcome, listing.page, listing.per_page, listing.sort)
+    stay_in_range(listing, report.total)
+    return render_template("reconciliation.html", report=report, outcome=outcome, outcomes=OUTCOMES, listing=listing)
 
 
 @bp.post("/reconciliation/run")

@@ -20,12 +20,12 @@ from collector.sam.entitlements import (SORTS, Editor, EntitlementFilters, creat
                                         delete_entitlement, entitlement_record, get_entitlement, list_entitlements,
                                         update_entitlement)
 from collector.web import bp
-from collector.web.params import choice, page_number, text
+from collector.web.listing import ListArgs, list_args, stay_in_range
+from collector.web.params import choice, text
 from collector.web.security import actor, allow, current
 
 __all__: list[str] = []
 
-PER_PAGE = 100
 _NOTICES = {"created": "Entitlement recorded.", "saved": "Entitlement saved.", "deleted": "Entitlement deleted."}
 
 
@@ -73,22 +73,23 @@ def _editor() -> Editor:
     return Editor(actor(), current().role)
 
 
-def _filters() -> EntitlementFilters:
-    sort = choice("sort", (*SORTS, *(f"-{s}" for s in SORTS)), "product")
+def _filters(listing: ListArgs) -> EntitlementFilters:
     return EntitlementFilters(publisher=text("publisher"), product=text("product"),
                               metric=choice("metric", LICENSE_METRICS), term=choice("term", TERMS),
-                              sort=sort.lstrip("-"), descending=sort.startswith("-"))
+                              sort=listing.sort.key, descending=listing.sort.descending)
 
 
 @bp.get("/sam/entitlements")
 @allow("auditor")
 def sam_entitlements():
-    filters, page = _filters(), page_number()
-    rows, total = list_entitlements(request_session(), filters, page, PER_PAGE)
+    listing = list_args("sam_entitlements", SORTS, "product")
+    filters = _filters(listing)
+    rows, total = list_entitlements(request_session(), filters, listing.page, listing.per_page)
+    stay_in_range(listing, total)
     today = date.today()
     return render_template("sam_entitlements.html", rows=[(r, days_left(r.entitlement, today)) for r in rows],
-                           total=total, page=page, pages=max(1, (total + PER_PAGE - 1) // PER_PAGE), filters=filters,
-                           metrics=LICENSE_METRICS, terms=TERMS, sort=request.args.get("sort", "product"),
+                           total=total, listing=listing, filters=filters,
+                           metrics=LICENSE_METRICS, terms=TERMS,
                            notice=_NOTICES.get(request.args.get("notice", "")))
 
 

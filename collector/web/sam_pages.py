@@ -13,10 +13,12 @@ from collector.extensions import get_config, get_db, request_session
 from collector.models import utcnow
 from collector.sam import reading
 from collector.sam.audit_pack import record_audit_pack, write_audit_pack
+from collector.sam.list_order import POSITION_SORTS, RENEWAL_SORTS, sorted_positions, sorted_renewals
 from collector.sam.run import run_positions
 from collector.sam.elp import ELP_FORMATS, build_elp, explain, record_elp, write_elp
 from collector.web import bp
 from collector.web.charts import bars
+from collector.web.listing import list_args, stay_in_range
 from collector.web.params import choice, page_number, text
 from collector.web.sam_charts import history_charts, paired_bars
 from collector.web.security import actor, allow, current
@@ -25,7 +27,6 @@ __all__: list[str] = []
 
 PER_PAGE = 50
 _SPOOL = 32 * 1024 * 1024
-_RECLAIM_SORTS = (*reading.RECLAIM_SORTS, *(f"-{s}" for s in reading.RECLAIM_SORTS))
 
 
 @bp.get("/sam/")
@@ -44,8 +45,10 @@ def _licensable() -> bool | None:
 @allow("auditor")
 def sam_products():
     filters = reading.ProductFilters(q=text("q"), publisher=text("publisher"), licensable=_licensable())
-    page = reading.list_products(request_session(), filters, page_number(), PER_PAGE)
-    return render_template("sam_products.html", page=page, filters=filters)
+    listing = list_args("sam_products", tuple(reading.PRODUCT_SORTS), "publisher")
+    page = reading.list_products(request_session(), filters, listing.page, listing.per_page, listing.sort)
+    stay_in_range(listing, page.total)
+    return render_template("sam_products.html", page=page, filters=filters, listing=listing)
 
 
 @bp.get("/sam/products/<int:product_id>")
@@ -69,14 +72,15 @@ def sam_positions():
     session = request_session()
     filters = reading.PositionFilters(publisher=text("publisher"), metric=text("metric"),
                                       status=choice("status", reading.POSITION_STATUSES)).validated()
+    listing = list_args("sam_positions", tuple(POSITION_SORTS), "publisher")
     run = reading.latest_run(session)
-    rows = [] if run is None else reading.list_positions(session, run.id, filters)
+    rows = [] if run is None else sorted_positions(reading.list_positions(session, run.id, filters), listing.sort)
     publishers = [] if run is None else reading.run_publishers(session, run.id)
     chart = paired_bars([(f"{name} {edition}".strip() + f" ({p.metric.replace('_', ' ')})", p.entitled, p.consumed)
                          for p, _, name, edition in rows])
     return render_template("sam_positions.html", run=run, rows=rows, filters=filters, publishers=publishers,
-                           chart=chart, formats=ELP_FORMATS, statuses=reading.POSITION_STATUSES, explain=explain,
-                           status=reading.position_status, no_run=reading.NO_RUN_NOTE)
+                           chart=chart, formats=ELP_FORMATS, listing=listing, statuses=reading.POSITION_STATUSES,
+                           explain=explain, status=reading.position_status, no_run=reading.NO_RUN_NOTE)
 
 
 @bp.post("/sam/positions/run")
@@ -91,22 +95,26 @@ def sam_positions_run():
 @allow("auditor")
 def sam_reclaim():
     session = request_session()
-    sort = choice("sort", _RECLAIM_SORTS, "-freed_cost")
+    listing = list_args("sam_reclaim", reading.RECLAIM_SORTS, "-freed_cost")
     run = reading.latest_run(session)
-    page = None if run is None else reading.list_reclaim(session, run.id, sort.lstrip("-"), sort.startswith("-"),
-                                                          page_number(), PER_PAGE, text("publisher"))
+    page = None if run is None else reading.list_reclaim(session, run.id, listing.sort.key, listing.sort.descending,
+                                                          listing.page, listing.per_page, text("publisher"))
+    if page is not None:
+        stay_in_range(listing, page.total)
     total = {} if run is None else reading.reclaim_totals(session, run.id)
-    return render_template("sam_reclaim.html", run=run, page=page, sort=sort, total=total,
+    return render_template("sam_reclaim.html", run=run, page=page, listing=listing, total=total,
                            no_run=reading.NO_RUN_NOTE)
 
 
 @bp.get("/sam/renewals")
 @allow("auditor")
 def sam_renewals():
-    rows = reading.list_renewals(request_session(), utcnow().date(), publisher=text("publisher"))
+    listing = list_args("sam_renewals", tuple(RENEWAL_SORTS), "ends")
+    rows = sorted_renewals(reading.list_renewals(request_session(), utcnow().date(), publisher=text("publisher")),
+                           listing.sort)
     buckets = {name: [r for r in rows if r.bucket == name] for name in ("expired", "30 days", "60 days", "90 days",
                                                                          "later")}
-    return render_template("sam_renewals.html", buckets=buckets, total=len(rows))
+    return render_template("sam_renewals.html", buckets=buckets, total=len(rows), listing=listing)
 
 
 def _who() -> str:

@@ -8,23 +8,24 @@ from collector.extensions import get_db, request_session
 from collector.sam.admin_rules import add_rule, delete_rule, list_rules, rule_coverage, rule_from_form, rule_view
 from collector.sam.rules import SOURCES
 from collector.sam.runs import normalise_and_record
-from collector.sam.titles import uncovered_titles
+from collector.sam.titles import TITLE_SORTS, uncovered_titles
 from collector.web import bp
-from collector.web.params import page_number, text
+from collector.web.listing import list_args, stay_in_range
+from collector.web.params import text
 from collector.web.security import actor, allow
 
 __all__: list[str] = []
-
-PER_PAGE = 50
 
 
 @bp.get("/sam/titles")
 @allow("auditor")
 def sam_titles():
-    search, page = text("q"), page_number()
-    items, total = uncovered_titles(request_session(), search=search, page=page, per_page=PER_PAGE)
-    return render_template("sam_titles.html", items=items, total=total, search=search, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), sources=SOURCES,
+    search, listing = text("q"), list_args("sam_titles", tuple(TITLE_SORTS), "-devices")
+    items, total = uncovered_titles(request_session(), search=search, page=listing.page, per_page=listing.per_page,
+                                    sort=listing.sort)
+    stay_in_range(listing, total)
+    return render_template("sam_titles.html", items=items, total=total, search=search, page=listing.page,
+                           listing=listing, sources=SOURCES,
                            added=request.args.get("rule"), covered=request.args.get("covered", type=int),
                            prefill={"pattern": text("pattern", 1000), "source": request.args.get("source")})
 

@@ -7,7 +7,9 @@ from flask import redirect, render_template, request, url_for
 from collector.extensions import get_db, request_session
 from collector.models import utcnow
 from collector.reconcile.suppressions import KINDS, add_suppression, delete_suppression, list_suppressions
+from collector.queries.admin_lists import RULE_SORTS, sorted_rules
 from collector.web import bp
+from collector.web.listing import list_args
 from collector.web.security import actor, allow
 
 __all__: list[str] = []
@@ -18,9 +20,11 @@ _FORM_FIELDS = ("mac_prefix", "ip_range", "device_type", "kind", "reason", "owne
 @bp.get("/admin/suppressions")
 @allow("admin")
 def suppressions():
-    rules = list_suppressions(request_session(), utcnow(), include_expired=True)
-    return render_template("suppressions.html", rules=rules, kinds=KINDS, now=utcnow(),
-                           notice=request.args.get("notice"))
+    listing = list_args("suppressions", tuple(RULE_SORTS), "id")
+    rules = sorted_rules(list_suppressions(request_session(), utcnow(), include_expired=True), listing.sort)
+    return render_template("suppressions.html", rules=rules, kinds=KINDS, now=utcnow(), listing=listing,
+                           notice=request.args.get("notice") if request.args.get("notice") in ("added", "deleted")
+                           else None)
 
 
 @bp.post("/admin/suppressions")

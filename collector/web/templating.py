@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import request, url_for
 
 from collector.access.api_tokens import ROLES
+from collector.reconcile.report import EXCEPTION_KIND_LABELS
+from collector.reports.counts import LABELS as COUNT_LABELS
 from collector.web import bp
+from collector.web.listing import PAGE_SIZES
 from collector.web.security import RULES, csrf_token, current
 from collector.web.times import time_element
 
@@ -15,7 +18,7 @@ __all__ = ["can", "NAVIGATION"]
 NAVIGATION = (
     ("web.dashboard", "Dashboard"),
     ("web.assets", "Assets"),
-    ("web.devices", "Unmanaged devices"),
+    ("web.devices", "Devices without an agent"),
     ("web.reconciliation", "Reconciliation"),
     ("web.exceptions", "Exceptions"),
     ("web.workflows", "Workflows"),
@@ -66,7 +69,8 @@ def _context() -> dict:
     from collector.web.workflows import my_task_count
 
     return {"current_user": current(), "csrf_token": csrf_token, "can": can, "navigation": NAVIGATION,
-            "query_with": _query, "my_task_count": my_task_count}
+            "query_with": _query, "my_task_count": my_task_count, "page_sizes": PAGE_SIZES,
+            "count_labels": COUNT_LABELS, "kind_labels": EXCEPTION_KIND_LABELS}
 
 
 @bp.app_template_filter("when")

@@ -16,11 +16,13 @@ from collector.errors import FieldError, InvalidInput, NotFound, ServiceError
 from collector.extensions import get_config, get_db, request_session
 from collector.models.workflows import STAGES
 from collector.web import bp
-from collector.web.params import choice, page_number
+from collector.web.listing import list_args, stay_in_range
+from collector.web.params import choice
 from collector.web.security import allow, current
 from collector.web.task_forms import typed_values
 from collector.workflows.intake import first_task, start_with_form
-from collector.workflows.listing import SORTS, ListFilters, workflow_page
+from collector.workflows.listing import OWNERS, SORTS, ListFilters, workflow_page
+from collector.workflows.task_lists import TASK_SORTS, owned_tasks, sort_tasks
 from collector.workflows.loading import templates_for
 from collector.workflows.page import instance_page, template_fields
 from collector.workflows.reading import STATUSES, my_tasks
@@ -28,8 +30,6 @@ from collector.workflows.roles import WorkflowActor
 from collector.workflows.service import comment_on_workflow, complete_task
 
 __all__ = ["my_task_count"]
-
-PER_PAGE = 50
 
 
 def _actor() -> WorkflowActor:
@@ -60,21 +60,26 @@ def my_task_count() -> int | None:
 @allow("auditor")
 def workflows():
     templates = templates_for(get_config())
-    sort = choice("sort", (*SORTS, *(f"-{s}" for s in SORTS)), "-updated")
+    listing = list_args("workflows", tuple(SORTS), "-updated")
+    owner = choice("owner", OWNERS)
     filters = ListFilters(choice("status", STATUSES), choice("template", tuple(templates.templates)),
                           choice("stage", STAGES), _id("ci_id", request.args), _id("exception_id", request.args),
-                          sort)
-    page = workflow_page(request_session(), filters, page_number(), PER_PAGE)
+                          listing.sort.param, current().user_id if owner == "me" else None, owner == "none")
+    page = workflow_page(request_session(), filters, listing.page, listing.per_page)
+    stay_in_range(listing, page.total)
     return render_template("workflows.html", page=page, filters=filters, statuses=STATUSES, stages=STAGES,
-                           templates=templates.templates)
+                           templates=templates.templates, listing=listing, owner=owner)
 
 
 @bp.get("/workflows/mine")
 @allow("auditor")
 def my_workflow_tasks():
     # Auditors may open it (nothing is ever theirs to do); the service refuses them every task.
+    listing = list_args("my_tasks", tuple(TASK_SORTS), "due")
+    owner = choice("owner", OWNERS)
     tasks = my_tasks(request_session(), templates_for(get_config()), _actor())
-    return render_template("my_tasks.html", tasks=tasks)
+    shown = sort_tasks(owned_tasks(tasks, current().user_id, owner), listing.sort)
+    return render_template("my_tasks.html", tasks=shown, listing=listing, owner=owner, ready=len(tasks))
 
 
 def _new_page(status: int = 200, submitted=None, errors=None, message=None):

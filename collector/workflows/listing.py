@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from collector.models import AuditException, ConfigurationItem, User, WorkflowInstance
+from collector.models import AuditException, ConfigurationItem, User, WorkflowInstance, WorkflowTask
+from collector.queries.ordering import Sort, order_clauses
 
-__all__ = ["SORTS", "ListFilters", "ListPage", "workflow_page"]
+__all__ = ["OWNERS", "SORTS", "ListFilters", "ListPage", "workflow_page"]
 
-# Sort key -> column; "-key" sorts newest first.
-SORTS = {"created": WorkflowInstance.created_at, "updated": WorkflowInstance.updated_at}
+# Sort key -> column; "-key" sorts descending (newest first); the id breaks ties.
+SORTS = {"id": WorkflowInstance.id, "template": WorkflowInstance.template, "subject": WorkflowInstance.exception_id,
+         "status": WorkflowInstance.status, "stage": WorkflowInstance.stage, "initiator": User.username,
+         "need_by": WorkflowInstance.need_by, "created": WorkflowInstance.created_at,
+         "updated": WorkflowInstance.updated_at}
+# ``owner`` filter: workflows with an open task owned by the given person ("me" in the web UI),
+# or with an open task nobody owns ("none").
+OWNERS = ("me", "none")
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,8 @@ class ListFilters:
     ci_id: int | None = None
     exception_id: int | None = None
     sort: str = "-updated"
+    owner_id: int | None = None  # an open task owned by this person
+    unowned: bool = False  # an open task owned by nobody
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,15 @@ def _filtered(query, filters: ListFilters):
                           (WorkflowInstance.exception_id, filters.exception_id)):
         if value is not None:
             query = query.where(column == value)
+    if filters.owner_id is not None or filters.unowned:
+        owner = WorkflowTask.owner_id.is_(None) if filters.unowned else WorkflowTask.owner_id == filters.owner_id
+        query = query.where(exists().where(WorkflowTask.instance_id == WorkflowInstance.id,
+                                           WorkflowTask.completed_at.is_(None), owner))
     return query
 
 
 def workflow_page(session: Session, filters: ListFilters, page: int = 1, per_page: int = 50) -> ListPage:
-    column = SORTS[filters.sort.lstrip("-")]
-    order = (column.desc(), WorkflowInstance.id.desc()) if filters.sort.startswith("-") else \
-        (column.asc(), WorkflowInstance.id.asc())
+    order = order_clauses(SORTS, Sort.parse(filters.sort, tuple(SORTS), "-updated"), WorkflowInstance.id)
     query = _filtered(select(WorkflowInstance, ConfigurationItem.asset_tag, AuditException.kind, User.username)
                       .outerjoin(ConfigurationItem, ConfigurationItem.id == WorkflowInstance.ci_id)
                       .outerjoin(AuditException, AuditException.id == WorkflowInstance.exception_id)

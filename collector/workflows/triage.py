@@ -26,13 +26,18 @@ from collector.models import ExceptionComment, User, utcnow
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException
 from collector.queries.exception_evidence import EvidenceTable, evidence_tables
+from collector.queries.joined_order import page_ids_by_reference
+from collector.queries.ordering import Sort, order_clauses
 from collector.queries.subjects import ExceptionSubject, describe_exception_subjects, exception_headline
 from collector.workflows.loading import TemplateSet
 from collector.workflows.triage_workflow import (acknowledge_through_workflow, assign_through_workflow,
                                                  comment_through_workflow, workflow_comments)
 
 __all__ = [
+    "MINE",
+    "QUEUE_SORTS",
     "QUEUE_STATUSES",
+    "UNASSIGNED",
     "ExceptionView",
     "QueuePage",
     "acknowledge_exception",
@@ -77,29 +82,60 @@ class ExceptionView:
     evidence: list[EvidenceTable]
 
 
-def _filtered(query, kind: str | None, status: str, assignee_id: int | None):
+# Sort key -> column. Numbers and dates sort as such; the id breaks ties (collector/queries/ordering.py).
+QUEUE_SORTS = {"id": AuditException.id, "kind": AuditException.kind, "status": AuditException.status,
+               "ci": ConfigurationItem.asset_tag, "summary": AuditException.summary, "assignee": "assignee",
+               "opened": AuditException.opened_at}
+# Assignee filter values besides a user id: the signed-in person's, and nobody's.
+MINE, UNASSIGNED = "me", "none"
+
+
+def _filtered(query, kind: str | None, status: str, assignee_id: int | None, unassigned: bool = False):
     if kind:
         query = query.where(AuditException.kind == kind)
     if status == "unresolved":
         query = query.where(AuditException.open_key.is_not(None))
     elif status != "all":
         query = query.where(AuditException.status == status)
-    if assignee_id is not None:
+    if unassigned:
+        query = query.where(AuditException.assignee_id.is_(None))
+    elif assignee_id is not None:
         query = query.where(AuditException.assignee_id == assignee_id)
     return query
 
 
 def exception_queue(session: Session, kind: str | None = None, status: str = "unresolved",
-                    assignee_id: int | None = None, page: int = 1, per_page: int = 50) -> QueuePage:
-    """Newest first, with the CI's asset tag, the assignee's name and the subject named (``about``)."""
+                    assignee_id: int | None = None, page: int = 1, per_page: int = 50,
+                    sort: Sort = Sort("opened", True), unassigned: bool = False) -> QueuePage:
+    """One page in ``sort`` order (newest first by default), with the CI's asset tag, the
+    assignee's name and the subject named (``about``). ``unassigned``: only those nobody owns
+    (``assignee_id`` is then ignored).
+    Every sort is an ORDER BY on a column with the id as tie-breaker and LIMIT/OFFSET: id,
+    opened, kind and status walk an index ((kind, id), (status, id)); CI tag and assignee walk
+    the referenced rows' order (joined_order.py); summary sorts the filtered ids once
+    (bench/web.py, sorted_list_p95_ms)."""
     assignee = aliased(User)
-    query = _filtered(select(AuditException, ConfigurationItem.asset_tag, assignee.username)
-                      .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
-                      .outerjoin(assignee, assignee.id == AuditException.assignee_id), kind, status, assignee_id)
-    total = session.scalar(_filtered(select(func.count()).select_from(AuditException), kind, status, assignee_id)) or 0
-    rows = session.execute(query.order_by(AuditException.opened_at.desc(), AuditException.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page))
-    rows = rows.all()
+    columns = {**QUEUE_SORTS, "assignee": assignee.username}
+    # The page's ids first, from narrow rows; sorted by the CI's tag or the assignee's name, the
+    # rows are split so that neither sorts the whole table (collector/queries/joined_order.py).
+    ids = _filtered(select(AuditException.id), kind, status, assignee_id, unassigned)
+    offset = (page - 1) * per_page
+    if sort.key in ("ci", "assignee"):
+        fk, pk, value = ((AuditException.ci_id, ConfigurationItem.id, ConfigurationItem.asset_tag)
+                         if sort.key == "ci" else (AuditException.assignee_id, assignee.id, assignee.username))
+        page_ids = page_ids_by_reference(session, ids, AuditException.id, fk, pk, value, sort, offset, per_page)
+        chosen = AuditException.id.in_(page_ids)
+    else:
+        picked = ids.order_by(*order_clauses(columns, sort, AuditException.id)).limit(per_page).offset(offset)
+        chosen = AuditException.id.in_(picked.scalar_subquery())
+    display_assignee = aliased(User)
+    query = (select(AuditException, ConfigurationItem.asset_tag, display_assignee.username).where(chosen)
+             .outerjoin(ConfigurationItem, ConfigurationItem.id == AuditException.ci_id)
+             .outerjoin(display_assignee, display_assignee.id == AuditException.assignee_id))
+    total = session.scalar(_filtered(select(func.count()).select_from(AuditException), kind, status, assignee_id,
+                                     unassigned)) or 0
+    display = {**QUEUE_SORTS, "assignee": display_assignee.username}
+    rows = session.execute(query.order_by(*order_clauses(display, sort, AuditException.id))).all()
     about = describe_exception_subjects(session, [e for e, _, _ in rows])
     return QueuePage([{"exception": e, "asset_tag": tag, "assignee": name, "about": about[e.id],
                        "headline": exception_headline(e, about[e.id])} for e, tag, name in rows],

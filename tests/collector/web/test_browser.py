@@ -23,9 +23,11 @@ pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-# Routes every signed-in role may post to: signing in and out, and their own display time zone
-# (it changes how pages read for that user, never a record).
-_OPEN_TO_ALL = {"web.login_submit", "web.logout", "web.settings_time_zone"}
+# Routes every signed-in role may post to: signing in and out, their own display time zone
+# (it changes how pages read for that user, never a record) and keeping their own saved list
+# filters (a person's view of a list, not data of the estate; collector/web/saved_filters.py).
+_OPEN_TO_ALL = {"web.login_submit", "web.logout", "web.settings_time_zone", "web.saved_filter_create",
+                "web.saved_filter_delete"}
 _OWN_SETTINGS = {"web.settings"}
 _SCREENSHOTS = {"web.assets", "web.asset", "web.devices", "web.reconciliation", "web.exceptions", "web.exception",
                 "web.exports", "web.users", "web.workflows", "web.workflow", "web.kpis"}
@@ -137,7 +139,8 @@ def test_auditor_sees_no_mutating_controls_and_is_refused_every_mutating_route(o
     for endpoint, url in _pages(app, fleet, users):
         response = page.goto(url)
         assert response.status in (200, 403), (url, response.status)
-        forms = page.locator("form[method=post]:not(.whoami)")
+        # Signing out and the person's own saved list filters (.personal) are theirs to change.
+        forms = page.locator("form[method=post]:not(.whoami):not(.personal)")
         if endpoint not in _OWN_SETTINGS:
             assert forms.count() == 0, f"{url} shows a form that changes something"
         if response.status == 403:
