@@ -100,7 +100,7 @@ def test_page_size_is_kept_in_sort_filter_and_page_links(client, login, database
                                           "last_seen_at": T0 + timedelta(minutes=n)} for n in range(1, 61)])
     login("auditor")
     html = client.get("/devices?per_page=25&sort=-last_seen").get_data(as_text=True)
-    assert html.count('<tr><td>') == 25
+    assert html.count('<tr><td') == 25
     assert "Page 1 of 3" in html
     next_link = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
     assert "per_page=25" in next_link and "sort=-last_seen" in next_link
@@ -109,9 +109,9 @@ def test_page_size_is_kept_in_sort_filter_and_page_links(client, login, database
     assert re.search(r'<option value="25" selected>25</option>', html)
     assert '<input type="hidden" name="sort" value="-last_seen">' in html
     page3 = client.get(re.sub(r"(?<![_a-z])page=2", "page=3", next_link)).get_data(as_text=True)
-    assert page3.count('<tr><td>') == 10 and "Page 3 of 3" in page3
+    assert page3.count('<tr><td') == 10 and "Page 3 of 3" in page3
     bigger = client.get("/devices?per_page=100").get_data(as_text=True)
-    assert bigger.count('<tr><td>') == 60 and "Page 1 of" not in bigger
+    assert bigger.count('<tr><td') == 60 and "Page 1 of" not in bigger
 
 
 def test_a_page_past_the_last_redirects_to_the_last_page_and_says_so(client, login, database, users):
@@ -151,7 +151,7 @@ def test_devices_sort_numeric_ids_and_every_column(client, login, database, user
     for index, name in enumerate(columns):
         for descending in (False, True):
             html = client.get(f"/devices?sort={'-' if descending else ''}{name}").get_data(as_text=True)
-            shown = [int(i) for i in re.findall(r"<tr><td>(\d+)</td>", html)]
+            shown = [int(i) for i in re.findall(r"<tr><td[^>]*>(?:<a [^>]*>)?(\d+)(?:</a>)?</td>", html)]
             assert shown == _expected(table, lambda i, k=index: table[i][k], descending), name
 
 

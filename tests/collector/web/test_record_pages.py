@@ -105,7 +105,7 @@ def test_lists_link_every_record_they_mention(client, users, login, fleet, recor
     workflows = client.get("/workflows").get_data(as_text=True)
     assert f'href="/cis/{fleet.ci_id}"' in workflows and f'href="/exceptions/{fleet.exception_id}"' in workflows
     dashboard = client.get("/").get_data(as_text=True)
-    assert 'href="/exceptions?kind=unmanaged"' in dashboard
+    assert 'href="/exceptions?kind=unmanaged' in dashboard
     queue = client.get("/exceptions").get_data(as_text=True)
     assert f'href="/devices/{records.printer_id}"' in queue and f'href="/cis/{fleet.ci_id}"' in queue
 
