@@ -470,6 +470,9 @@ def main() -> int:
         from demo_sam import software_compliance  # scripts/demo_sam.py, beside this script
 
         software_compliance(base, token, secret, env_all, data_dir, first_id, _say)
+        from demo_web import daily_work  # scripts/demo_web.py: the web UI as an auditor uses it
+
+        daily_work(base, token, logins, _say)
         _operations(base, data_dir, env_all)
         _say()
         _say("== Try it ==")

@@ -110,6 +110,21 @@ def test_demo_once_shows_this_machine_with_its_packages_and_runs_again_from_scra
     assert re.search(r"Microsoft Office +ws-demo-04 +dave +200 days unused +439\.00 EUR", out)
     assert re.search(r"Oracle Java SE +entitlement \d+ +ends 2027-01-31 .*workflow \d+", out)
     assert re.search(r"wrote \d+ rows to \S+elp-microsoft\.xlsx \(\d+ bytes, sha256 [0-9a-f]{64}\)", out)
+    # Daily work in the web UI: one search finds this machine (host name in capitals) and a
+    # device by a MAC in dotted notation, the hits link to record pages that open, and the
+    # exception export's data hash equals the one its audit entry recorded.
+    assert "signed in as demo-auditor (auditor, read-only)" in out
+    host = socket.gethostname()
+    assert re.search(rf"search '{re.escape(host.upper())}': \d+ match", out)
+    assert re.search(rf"    {re.escape(host)} \(matched on host name\) -> http://127\.0\.0\.1:{port}/assets/\d+", out)
+    assert re.search(r"CI page /cis/\d+: 'CI LT-DEMO'", out)
+    if os.geteuid() == 0:
+        assert re.search(r"search '[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}': \d+ match", out)
+        assert re.search(r"device page /devices/\d+: ", out)
+    assert re.search(r"export stocktake-exceptions-status-unresolved-\d{8}T\d{6}Z-[0-9a-f]+\.csv: \d+ rows", out)
+    assert "    Id,Kind,Status,Subject,Subject type,Subject id,…" in out
+    assert re.search(r"audit entry \d+ holds its data SHA-256 [0-9a-f]{64}; recomputed from the file: the same", out)
+    assert re.search(r"audit log: \d+ entries, chain intact, head entry \d+ SHA-256 [0-9a-f]{64}", out)
     # Operations: readiness, the metrics of this very run, and a backup whose audit log verifies.
     assert "ready: ok" in out
     # this machine's report and the demo office's seven
