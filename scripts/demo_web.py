@@ -120,9 +120,9 @@ def daily_work(base: str, token: str, logins: list[tuple[str, str, str]], say: C
     with_mac = next((d for d in devices if d.get("mac")), None)
     if with_mac:
         device_hits = _search(browser, _dotted(with_mac["mac"]), say)
-        if device_hits and device_hits[0][0].startswith("/devices/"):
-            page = browser.page(device_hits[0][0])
-            say(f"  device page {device_hits[0][0]}: {_title(page)!r}")
+        device_link = next((link for link, _, _ in device_hits if link.startswith("/devices/")), None)
+        if device_link:
+            say(f"  device page {device_link}: {_title(browser.page(device_link))!r}")
 
     queue = browser.page("/exceptions?sort=kind&per_page=25")
     counted = re.search(r"(\d[\d,]*) exceptions?", re.sub(r"<[^>]+>", "", queue))
