@@ -130,12 +130,7 @@ def generate(url: str, assets: int, seed: int = 5) -> None:
         links = [{"asset_id": a, "software_id": s, "first_seen_at": NOW, "observation_id": a}
                  for a in _detailed(assets) for s in rng.sample(range(1, len(software)), SOFTWARE_PER_DETAILED)]
         _batched(session, AssetSoftware, links)
-    if db.is_sqlite:
-        with db.engine.connect() as connection:
-            connection.exec_driver_sql("ANALYZE")
-    else:
-        with db.autocommit() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    _analyze(db)
     db.dispose()
 
 
@@ -163,8 +158,7 @@ def generate_search_records(url: str, assets: int, seed: int = 7) -> None:
                     "first_seen_at": NOW, "last_seen_at": NOW}
                    for i in range(1, assets + 1)]
         _batched(session, Device, devices)
-    with (db.engine.connect() if db.is_sqlite else db.autocommit()) as connection:
-        connection.exec_driver_sql("ANALYZE")
+    _analyze(db)
     db.dispose()
 
 
