@@ -39,6 +39,7 @@ __all__ = [
     "comment_on_exception",
     "exception_view",
     "exception_queue",
+    "matching_exception_ids",
 ]
 
 # "unresolved" (open or acknowledged) is the queue's default view.
@@ -82,6 +83,11 @@ def _filtered(query, kind: str | None, status: str, assignee_id: int | None):
     if assignee_id is not None:
         query = query.where(AuditException.assignee_id == assignee_id)
     return query
+
+
+def matching_exception_ids(kind: str | None = None, status: str = "unresolved", assignee_id: int | None = None):
+    """SELECT of the ids the queue lists for this filter: bulk triage's "everything matching" (bulk_triage.py)."""
+    return _filtered(select(AuditException.id), kind, status, assignee_id)
 
 
 def exception_queue(session: Session, kind: str | None = None, status: str = "unresolved",
