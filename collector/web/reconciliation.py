@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 
 from collector.access.audit_log import append_entry
 from collector.extensions import get_config, get_db, request_session
 from collector.facts import reconcile_all
 from collector.models import utcnow
 from collector.reconcile.report import OUTCOMES, reconciliation_report
+from collector.reconcile.run_notice import run_notice
 from collector.web import bp
 from collector.web.params import choice, page_number
 from collector.web.security import actor, allow
@@ -24,7 +25,15 @@ def reconciliation():
     outcome = choice("outcome", OUTCOMES)
     report = reconciliation_report(request_session(), outcome, page_number(), PER_PAGE)
     return render_template("reconciliation.html", report=report, outcome=outcome, outcomes=OUTCOMES,
-                           pages=max(1, -(-report.total // PER_PAGE)))
+                           pages=max(1, -(-report.total // PER_PAGE)), ran=_ran())
+
+
+def _ran():
+    """The notice of the run this page was sent back from (``?notice=ran&run=<id>``)."""
+    run = request.args.get("run", "")
+    if request.args.get("notice") != "ran" or not run.isdigit() or len(run) > 18:
+        return None
+    return run_notice(request_session(), int(run))
 
 
 @bp.post("/reconciliation/run")
@@ -35,4 +44,6 @@ def reconciliation_run():
         detail = {"busy": True} if result is None else {"run_id": result.run_id, "opened": result.opened,
                                                          "resolved": result.resolved}
         append_entry(session, "reconciliation_run", actor(), "reconciliation", detail)
-    return redirect(url_for("web.reconciliation", notice="busy" if result is None else "ran"), 303)
+    if result is None:
+        return redirect(url_for("web.reconciliation", notice="busy"), 303)
+    return redirect(url_for("web.reconciliation", notice="ran", run=result.run_id), 303)

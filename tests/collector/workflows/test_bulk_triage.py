@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from collector.access.audit_log import Actor, verify_chain
 from collector.errors import Conflict, Forbidden, InvalidInput
@@ -13,21 +11,7 @@ from collector.models import AuditException, AuditLogEntry, ExceptionComment, Wo
 from collector.workflows.bulk_triage import MAX_SELECTED, QueueFilter, Selection, bulk_triage, matching_count
 from collector.workflows.triage import acknowledge_exception, exception_queue, exception_view
 from tests.collector.reconcile.fleet import NOW
-
-
-def add_exceptions(database, count: int, kind: str = "unmanaged", status: str = "open", start: int = 0,
-                   assignee_id: int | None = None) -> list[int]:
-    """``count`` exceptions written in one insert (the fleet builder opens them one run at a time)."""
-    rows = [{"kind": kind, "status": status, "open_key": None if status == "resolved" else f"{kind}:{start + n}",
-             "subject_type": "device", "subject_id": start + n, "summary": f"device {start + n} not in the register",
-             "evidence": {}, "fingerprint": "", "opened_at": NOW + timedelta(seconds=n), "updated_at": NOW,
-             "assignee_id": assignee_id} for n in range(count)]
-    with database.write() as session:
-        session.execute(insert(AuditException.__table__), rows)
-        return list(session.scalars(select(AuditException.id).where(AuditException.kind == kind,
-                                                                    AuditException.subject_id >= start,
-                                                                    AuditException.subject_id < start + count)
-                                    .order_by(AuditException.id)))
+from tests.factories import add_exceptions
 
 
 def audit(person) -> Actor:
