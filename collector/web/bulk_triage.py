@@ -49,8 +49,8 @@ def _selection(scope: str) -> Selection:
         return Selection(matching=queue_filter(), confirmed=form_int("confirmed"))
     raw = request.form.getlist("ids")
     if len(raw) > MAX_SELECTED:
-        raise InvalidInput("invalid bulk triage request; nothing was changed",
-                           [FieldError("ids", f"select at most {MAX_SELECTED} exceptions (or use everything matching)")])
+        too_many = f"select at most {MAX_SELECTED} exceptions (or use everything matching)"
+        raise InvalidInput("invalid bulk triage request; nothing was changed", [FieldError("ids", too_many)])
     if any(not r.isdigit() or len(r) > 18 for r in raw):
         raise InvalidInput("invalid bulk triage request; nothing was changed", [FieldError("ids", "must be numbers")])
     return Selection(ids=tuple(int(r) for r in raw))

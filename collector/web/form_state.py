@@ -10,6 +10,7 @@ never echoed back; not-found and not-allowed still get the error page.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -56,7 +57,9 @@ def _rejection(exc: ServiceError) -> RejectedForm:
 
 
 def keep_typed(page: Callable[..., object]):
-    """Show ``page`` (a GET view taking the same URL arguments) again when the view refuses the form."""
+    """Show ``page`` (a GET view; given the URL arguments it takes) again when the view refuses the form."""
+
+    accepts = set(inspect.signature(page).parameters)
 
     def decorate(view):
         @wraps(view)
@@ -65,7 +68,7 @@ def keep_typed(page: Callable[..., object]):
                 return view(**kwargs)
             except _KEPT as exc:
                 g.rejected_form, g.page_endpoint = _rejection(exc), f"{bp.name}.{page.__name__}"
-                response = make_response(page(**kwargs))
+                response = make_response(page(**{k: v for k, v in kwargs.items() if k in accepts}))
                 response.status_code = exc.status
                 return response
 

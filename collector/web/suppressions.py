@@ -8,6 +8,7 @@ from collector.extensions import get_db, request_session
 from collector.models import utcnow
 from collector.reconcile.suppressions import KINDS, add_suppression, delete_suppression, list_suppressions
 from collector.web import bp
+from collector.web.form_state import keep_typed
 from collector.web.security import actor, allow
 
 __all__: list[str] = []
@@ -25,6 +26,7 @@ def suppressions():
 
 @bp.post("/admin/suppressions")
 @allow("admin")
+@keep_typed(suppressions)
 def suppression_create():
     data = {key: request.form[key] for key in _FORM_FIELDS if request.form.get(key, "").strip()}
     with get_db().write() as session:

@@ -60,7 +60,8 @@ def test_everything_matching_shows_the_count_then_acts_on_the_filter(client, dat
     done = client.post("/exceptions/bulk?kind=drift&status=unresolved", data={**form, "confirmed": "4"})
     assert done.status_code == 303 and "kind=drift" in done.headers["Location"]
     with database.session() as session:
-        assigned = set(session.scalars(select(AuditException.id).where(AuditException.assignee_id == users["operator"])))
+        assigned = set(session.scalars(select(AuditException.id)
+                                       .where(AuditException.assignee_id == users["operator"])))
     assert assigned == set(drift)
 
 

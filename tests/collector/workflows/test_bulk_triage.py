@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from collector.access.audit_log import Actor, verify_chain
 from collector.errors import Conflict, Forbidden, InvalidInput
-from collector.models import AuditException, AuditLogEntry, ExceptionComment, WorkflowEvent, WorkflowInstance, WorkflowTask
+from collector.models import (AuditException, AuditLogEntry, ExceptionComment, WorkflowEvent, WorkflowInstance,
+                              WorkflowTask)
 from collector.workflows.bulk_triage import MAX_SELECTED, QueueFilter, Selection, bulk_triage, matching_count
 from collector.workflows.triage import acknowledge_exception, exception_queue, exception_view
 from tests.collector.reconcile.fleet import NOW
@@ -49,7 +50,8 @@ def test_a_thousand_acknowledged_in_one_call(database, templates, people):
         done = session.execute(select(WorkflowTask.completed_by, func.count()).where(WorkflowTask.task == "triage")
                                .group_by(WorkflowTask.completed_by)).all()
         assert done == [("alice", 1000)]
-        stages = dict(session.execute(select(WorkflowInstance.stage, func.count()).group_by(WorkflowInstance.stage)).all())
+        stages = dict(session.execute(select(WorkflowInstance.stage, func.count())
+                                      .group_by(WorkflowInstance.stage)).all())
         assert stages == {"Execution": 990, "Authorization": 10}  # identity problems wait for an admin
         ready = dict(session.execute(select(WorkflowTask.task, func.count()).where(WorkflowTask.completed_at.is_(None))
                                      .group_by(WorkflowTask.task)).all())
@@ -154,7 +156,8 @@ def test_everything_matching_is_the_pages_filter(database, templates, people):
     assert sorted(result.exception_ids) == sorted(r["exception"].id for r in page.rows) == drift
     with database.session() as session:
         counts = dict(session.execute(select(AuditException.kind, func.count())
-                                      .where(AuditException.status == "acknowledged").group_by(AuditException.kind)).all())
+                                      .where(AuditException.status == "acknowledged")
+                                      .group_by(AuditException.kind)).all())
     assert counts == {"drift": 25}
     [summary] = entries(database, "exceptions_bulk_acknowledge")
     assert summary.detail["selection"] == {"matching": {"kind": "drift", "status": "unresolved", "assignee_id": None}}
