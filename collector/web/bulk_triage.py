@@ -19,6 +19,7 @@ from collector.web.form_state import keep_typed
 from collector.web.params import form_int
 from collector.web.security import actor, allow
 from collector.workflows.bulk_triage import MAX_SELECTED, BulkResult, Selection, bulk_triage, matching_count
+from collector.workflows.triage import assignable_users
 
 __all__: list[str] = []
 
@@ -58,10 +59,10 @@ def _selection(scope: str) -> Selection:
 
 def _confirmation():
     """The count that matches now, and the same request again with that count to confirm."""
-    chosen = queue_filter()
-    count = matching_count(request_session(), chosen)
-    return render_template("exceptions_bulk_confirm.html", count=count, chosen=chosen, form=request.form,
-                           action=request.form.get("action", ""), back=_queue_url())
+    chosen, session = queue_filter(), request_session()
+    names = {p.id: p.username for p in assignable_users(session)}
+    return render_template("exceptions_bulk_confirm.html", count=matching_count(session, chosen), chosen=chosen,
+                           form=request.form, action=request.form.get("action", ""), names=names, back=_queue_url())
 
 
 def _queue_url(**extra) -> str:

@@ -25,6 +25,7 @@ from collector.workflows.events import KpiMark, NewEvent, record_events
 from collector.workflows.forms import validate_form
 from collector.workflows.loading import TemplateSet
 from collector.workflows.roles import WorkflowActor
+from collector.workflows.service import task_role
 from collector.workflows.specs import load_workflow
 from collector.workflows.tasks import due_at, open_task_specs
 
@@ -99,8 +100,6 @@ def _step(session: Session, templates: TemplateSet, instance: WorkflowInstance, 
     props = info["properties"]
     if props.get("approval") == "true" or {"check", "action", "derive"} & props.keys():
         raise Conflict(f"task {task_id!r} of workflow {instance.id} needs a person's decision per workflow")
-    from collector.workflows.service import task_role
-
     acting = permission.check(task_role(task, info), instance.initiator_id, False)
     clean = validate_form(info["fields"], data)
     kind = EventKind.RESUBMITTED if props.get("resubmission") == "true" else EventKind.TASK_COMPLETED

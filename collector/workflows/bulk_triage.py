@@ -94,6 +94,9 @@ def bulk_triage(session: Session, action: str, selection: Selection, actor: Acto
     acting = _acting(session, actor)
     assignee = _check_request(session, action, selection, note, assignee_id)
     rows = _selected_rows(session, selection)
+    if selection.matching is not None and len(rows) != selection.confirmed:  # a run committed in between
+        raise Conflict(f"the filter now matches {len(rows)} exceptions, not the {selection.confirmed} you "
+                       "confirmed; nothing was changed: review the list and confirm again")
     if action != "comment":
         _refuse_resolved(rows)
     bulk_id = uuid.uuid4().hex[:16]

@@ -54,6 +54,7 @@ def test_everything_matching_shows_the_count_then_acts_on_the_filter(client, dat
     confirm = client.post("/exceptions/bulk?kind=drift&status=unresolved", data=form)
     html = confirm.get_data(as_text=True)
     assert confirm.status_code == 200 and "Confirm: assign 4 exceptions" in html
+    assert "Assign to: <strong>operator</strong>" in html and "kind <strong>drift</strong>" in html
     assert 'name="confirmed" value="4"' in html
     with database.session() as session:
         assert session.scalar(select(func.count()).where(AuditException.assignee_id.is_not(None))) == 0
