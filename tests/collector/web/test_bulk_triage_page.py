@@ -104,12 +104,18 @@ def test_a_refused_selection_keeps_the_ticks_and_the_note(client, database, user
 
 def test_tick_every_row_on_the_page(client, database, users, login):
     ids = add_exceptions(database, 3)
-    login("operator")
+    csrf = login("operator")
     page = client.get("/exceptions?status=open").get_data(as_text=True)
     assert checked(page) == set()
     link = unescape(re.search(r'<a href="([^"]+)">Tick every row on this page</a>', page).group(1))
     assert "status=open" in link and "tick=page" in link
-    assert checked(client.get(link).get_data(as_text=True)) == set(ids)
+    ticked = client.get(link).get_data(as_text=True)
+    assert checked(ticked) == set(ids)
+    # the bulk form posts with the page's query string; a refusal shows what was posted, not "tick all"
+    action = unescape(re.search(r'<form id="bulk-form"[^>]* action="([^"]+)"', ticked).group(1))
+    refused = client.post(action, data={"csrf_token": csrf, "scope": "ticked", "ids": [str(ids[0])],
+                                        "action": "comment", "note": ""})
+    assert refused.status_code == 422 and checked(refused.get_data(as_text=True)) == {ids[0]}
 
 
 def test_auditors_see_no_bulk_controls_and_may_not_post(client, database, users, login):
