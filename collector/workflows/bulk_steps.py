@@ -9,7 +9,7 @@ triage transition is ~15 statements; 10,000 of them were minutes, not seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
@@ -27,6 +27,7 @@ from collector.workflows.loading import TemplateSet
 from collector.workflows.roles import WorkflowActor
 from collector.workflows.service import task_role
 from collector.workflows.specs import load_workflow
+from collector.workflows.step_groups import NotCopyable, Shape, mentioned_names, shape_of, transplant
 from collector.workflows.tasks import due_at, open_task_specs
 
 __all__ = ["StepOutcome", "complete_ready_task", "record_on_each", "set_owners"]
@@ -62,12 +63,17 @@ def complete_ready_task(session: Session, templates: TemplateSet, instance_ids: 
                         actor: WorkflowActor, data: dict, now: datetime) -> StepOutcome:
     """Complete ``task_id`` with ``data`` on every instance where it is ready (not approvals,
     validations, actions or derivations: those need a person per instance). Instances where the
-    task is not ready are returned, not refused: the caller decides. Raises before writing."""
+    task is not ready are returned, not refused: the caller decides. Raises before writing.
+
+    The engine runs once per group of instances in the same place (collector/workflows/step_groups.py);
+    the others get a copy of its result with their own ids and subject."""
     permission, done, not_ready = _Permission(session, actor, templates, now), [], []
+    groups: dict[tuple, _Ran] = {}
     for chunk in _chunks(sorted(set(instance_ids))):
         instances = list(session.scalars(select(WorkflowInstance).where(WorkflowInstance.id.in_(chunk))
                                          .order_by(WorkflowInstance.id).with_for_update()))
-        steps = [_step(session, templates, instance, task_id, data, permission, now) for instance in instances]
+        steps = [_grouped_step(session, templates, instance, task_id, data, permission, groups, now)
+                 for instance in instances]
         done += [s.instance.id for s in steps if s is not None]
         not_ready += [i.id for i, s in zip(instances, steps, strict=True) if s is None]
         _write(session, templates, [s for s in steps if s is not None], task_id, now)
@@ -79,13 +85,58 @@ class _Step:
     """An instance after the step, not yet written: the new state and where it now stands."""
 
     instance: WorkflowInstance  # as read (left unchanged: the rows are written with Core)
-    workflow: object
+    ready: dict  # open_task_specs after the step (the rows to open)
     state: dict
     stage: str
     status: str
     closed_at: datetime | None
     events: list[NewEvent]
     actor: WorkflowActor
+    role: str = ""  # the role the task needed
+    task_ref: str = ""  # the completed task's id in the state
+
+
+@dataclass
+class _Ran:
+    """A group's first instance: its shape before the step, and the step (None: task not ready)."""
+
+    shape: Shape
+    step: _Step | None
+
+
+def _grouped_step(session: Session, templates: TemplateSet, instance: WorkflowInstance, task_id: str, data: dict,
+                  permission: _Permission, groups: dict[tuple, _Ran], now: datetime) -> _Step | None:
+    if instance.status != InstanceStatus.RUNNING.value:
+        return None
+    mentioned = None if "spec" in instance.state else mentioned_names(session, instance.template_hash)
+    shape = shape_of(instance.state, mentioned) if mentioned is not None else None
+    if shape is None:
+        return _step(session, templates, instance, task_id, data, permission, now)
+    key = (instance.template, instance.template_hash, instance.stage, shape.key)
+    ran = groups.get(key)
+    if ran is None:
+        ran = groups[key] = _Ran(shape, _step(session, templates, instance, task_id, data, permission, now))
+        return ran.step
+    if ran.step is None:
+        return None
+    try:
+        return _copied_step(ran, instance, shape, permission)
+    except NotCopyable:
+        return _step(session, templates, instance, task_id, data, permission, now)
+
+
+def _copied_step(ran: _Ran, instance: WorkflowInstance, shape: Shape, permission: _Permission) -> _Step:
+    """The group's step applied to another of its instances: its state, events and permission."""
+    step = ran.step
+    state = transplant(ran.shape, step.state, shape)
+    own_task = shape.state["tasks"][shape.order[ran.shape.order.index(step.task_ref)]]
+    stamp = own_task["internal_data"].get("stocktake_ready_at")
+    events = [replace(e, instance_id=instance.id, template=instance.template,
+                      mark=replace(e.mark, ready_at=datetime.fromisoformat(stamp) if stamp else None)
+                      if e.task is not None else e.mark) for e in step.events]
+    acting = permission.check(step.role, instance.initiator_id, False)
+    return _Step(instance, step.ready, state, step.stage, step.status, step.closed_at, events, acting, step.role,
+                 step.task_ref)
 
 
 def _step(session: Session, templates: TemplateSet, instance: WorkflowInstance, task_id: str, data: dict,
@@ -100,7 +151,8 @@ def _step(session: Session, templates: TemplateSet, instance: WorkflowInstance, 
     props = info["properties"]
     if props.get("approval") == "true" or {"check", "action", "derive"} & props.keys():
         raise Conflict(f"task {task_id!r} of workflow {instance.id} needs a person's decision per workflow")
-    acting = permission.check(task_role(task, info), instance.initiator_id, False)
+    role = task_role(task, info)
+    acting = permission.check(role, instance.initiator_id, False)
     clean = validate_form(info["fields"], data)
     kind = EventKind.RESUBMITTED if props.get("resubmission") == "true" else EventKind.TASK_COMPLETED
     events = [NewEvent(instance.id, instance.template, instance.stage, kind.value, {"fields": clean, "evidence": None},
@@ -110,11 +162,13 @@ def _step(session: Session, templates: TemplateSet, instance: WorkflowInstance, 
     state = engine.serialize(workflow, with_spec="spec" in instance.state)
     if engine.completed(workflow):
         events.append(NewEvent(instance.id, instance.template, STAGES[-1], EventKind.CLOSED.value))
-        return _Step(instance, workflow, state, STAGES[-1], InstanceStatus.CLOSED.value, now, events, acting)
+        return _Step(instance, {}, state, STAGES[-1], InstanceStatus.CLOSED.value, now, events, acting, role,
+                     str(task.id))
     stage = engine.current_stage(workflow)
     if stage != instance.stage:
         events.append(NewEvent(instance.id, instance.template, stage, EventKind.STAGE_ENTERED.value))
-    return _Step(instance, workflow, state, stage, InstanceStatus.RUNNING.value, None, events, acting)
+    return _Step(instance, open_task_specs(workflow), state, stage, InstanceStatus.RUNNING.value, None, events, acting,
+                 role, str(task.id))
 
 
 def _write(session: Session, templates: TemplateSet, steps: list[_Step], task_id: str, now: datetime) -> None:
@@ -150,7 +204,7 @@ def _sync_task_rows(session: Session, templates: TemplateSet, steps: list[_Step]
     for step in steps:
         rows = open_rows.get(step.instance.id, [])
         owner = next((r.owner_id for r in rows if r.owner_id is not None), None)
-        ready = open_task_specs(step.workflow) if step.status == InstanceStatus.RUNNING.value else {}
+        ready = step.ready
         template = templates.get(step.instance.template)
         sla = template.stage_sla if template else {}
         for row in rows:
