@@ -12,10 +12,12 @@ first with 503 and ``Retry-After``.
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence, TypeVar
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -66,9 +68,28 @@ def is_unavailable(exc: BaseException) -> bool:
     return sqlstate.startswith(_PG_UNAVAILABLE)
 
 
+def _json_text(value) -> str:
+    """JSON columns written by orjson: the same values as json.dumps at a fraction of the cost (a
+    bulk triage writes ~100,000 JSON values: states, event details, audit details). Compact text,
+    UTF-8 rather than \\u escapes; what orjson refuses (an int beyond 64 bits) goes through json."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
+def _json_value(text: str):
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # NaN or Infinity, which json.dumps writes and orjson does not read
+        return json.loads(text)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine with the per-backend settings Stocktake relies on."""
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_deserializer", _json_value)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -218,8 +218,8 @@ def _acknowledge(session: Session, templates: TemplateSet, rows: list, acting: W
     also a comment, as on the exception's page). A workflow already past triage is left as it is."""
     kinds = {r.id: r.kind for r in rows if r.status == "open"}
     ids = sorted(kinds)
-    per_row = [("exception_acknowledged", acting.audit, f"exception {i}", {"kind": kinds[i], "bulk": bulk_id})
-               for i in ids]
+    who = acting.audit
+    per_row = [("exception_acknowledged", who, f"exception {i}", {"kind": kinds[i], "bulk": bulk_id}) for i in ids]
     result = _summary(session, acting, "acknowledge", bulk_id, selection, rows, ids, {"note": note}, now, per_row)
     workflows = open_exception_workflows(session, templates, ids, now)
     _set_columns(session, ids, now, status="acknowledged", acknowledged_at=now, acknowledged_by_id=acting.user_id)
@@ -235,8 +235,8 @@ def _assign(session: Session, templates: TemplateSet, rows: list, acting: Workfl
     target = assignee.id if assignee else None
     name = assignee.username if assignee else None
     ids = [r.id for r in rows if r.assignee_id != target]
-    per_row = [("exception_assigned", acting.audit, f"exception {i}", {"assignee": name, "bulk": bulk_id})
-               for i in ids]
+    who = acting.audit
+    per_row = [("exception_assigned", who, f"exception {i}", {"assignee": name, "bulk": bulk_id}) for i in ids]
     result = _summary(session, acting, "assign", bulk_id, selection, rows, ids, {"assignee": name, "note": note},
                       now, per_row)
     workflows = open_exception_workflows(session, templates, ids, now)
@@ -263,7 +263,8 @@ def _comment(session: Session, templates: TemplateSet, rows: list, acting: Workf
         session.execute(insert(ExceptionComment.__table__), [
             {"exception_id": i, "author_id": acting.user_id, "author": acting.username or "?", "body": note,
              "created_at": now} for i in without])
-        append_entries(session, [("exception_commented", acting.audit, f"exception {i}",
+        who = acting.audit
+        append_entries(session, [("exception_commented", who, f"exception {i}",
                                   {"comment": "exception_comments", "bulk": bulk_id}) for i in without], now)
     _set_columns(session, ids, now)
     return result
@@ -283,5 +284,6 @@ def _comment_workflows(session: Session, workflows: dict[int, int], acting: Work
     """A comment event on each workflow, and the exception's ``exception_commented`` entry."""
     record_on_each(session, _where_now(session, sorted(workflows.values())), EventKind.COMMENT.value, acting, now,
                    note=note)
-    append_entries(session, [("exception_commented", acting.audit, f"exception {e}", {"workflow": w, "bulk": bulk_id})
+    who = acting.audit
+    append_entries(session, [("exception_commented", who, f"exception {e}", {"workflow": w, "bulk": bulk_id})
                              for e, w in sorted(workflows.items())], now)

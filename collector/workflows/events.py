@@ -96,5 +96,6 @@ def record_events(session: Session, events: list[NewEvent], actor: WorkflowActor
         {"instance_id": e.instance_id, "at": now, "actor_id": actor.user_id, "actor": actor.username,
          "actor_role": actor.role, "kind": e.kind, "stage": e.stage, "task": e.task, "detail": e.detail,
          "note": e.note, "task_kpi": e.mark.kpi, "ready_at": e.mark.ready_at} for e in events])
-    append_entries(session, [(f"workflow_{e.kind}", actor.audit, f"workflow {e.instance_id}",
+    who = actor.audit  # once: a property that builds a new Actor
+    append_entries(session, [(f"workflow_{e.kind}", who, f"workflow {e.instance_id}",
                               _audit_detail(e.template, e.stage, e.task, actor, e.note, e.detail)) for e in events], now)

@@ -32,6 +32,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MENTIONED: dict[str, frozenset[str]] = {}  # template hash -> the words of its stored spec (never changed)
 _READY_AT = "stocktake_ready_at"  # engine._READY_AT: when a person's task became ready
 _IDS = ("id", "parent", "children")
+_SEEN_APART = frozenset((*_IDS, "last_state_change", "internal_data", "data", "delta"))  # a task's fields keyed apart
 
 
 class NotCopyable(Exception):
@@ -89,7 +90,7 @@ def _tree_order(state: dict) -> list[str] | None:
 
 
 def _task_key(task: dict, index: dict, mentioned: frozenset[str], values: dict) -> list:
-    other = {k: v for k, v in task.items() if k not in (*_IDS, "last_state_change", "internal_data", "data", "delta")}
+    other = {k: v for k, v in task.items() if k not in _SEEN_APART}
     internal = {k: (v if k != _READY_AT else True) for k, v in task["internal_data"].items()}  # stamped, not when
     delta = task.get("delta") or {}
     masked_delta = {**delta, "updates": _masked(delta.get("updates") or {}, mentioned, values)} if delta else {}
