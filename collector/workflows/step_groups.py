@@ -18,13 +18,13 @@ runs that instance through the engine itself.
 from __future__ import annotations
 
 import re
-import uuid
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.models import WorkflowSpec
+from collector.workflows import engine
 
 __all__ = ["NotCopyable", "Shape", "mentioned_names", "shape_of", "transplant"]
 
@@ -114,7 +114,8 @@ def _masked(data: dict, mentioned: frozenset[str], values: dict) -> dict:
 def transplant(before: Shape, after: dict, member: Shape) -> dict:
     """``member``'s state after the step that took ``before`` (same key) to ``after``."""
     ids = dict(zip(before.order, member.order, strict=True))
-    ids.update({task_id: str(uuid.uuid4()) for task_id in after["tasks"] if task_id not in ids})
+    created = [task_id for task_id in after["tasks"] if task_id not in ids]
+    ids.update(zip(created, engine.new_task_ids(len(created))))
     swap = _Swap(before.values, member.values)
     old, own = before.state["tasks"], member.state["tasks"]
     tasks = {}
