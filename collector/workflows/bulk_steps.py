@@ -2,7 +2,8 @@
 
 The same rows :func:`collector.workflows.service.complete_task`, ``set_owner`` and
 ``record_event`` write one instance at a time, written for a whole selection: instances read
-in chunks, the interpreter run per instance (its state is the instance's own), and states,
+in chunks, the interpreter run once per group of instances in the same place and its result
+copied to the rest (step_groups.py; an instance that cannot be grouped runs alone), and states,
 task rows, events and their audit entries written as multi-row statements. One at a time, a
 triage transition is ~15 statements; 10,000 of them were minutes, not seconds.
 """
