@@ -17,9 +17,10 @@ from datetime import datetime
 
 import orjson
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from collector.db import insert_rows
 from collector.models import AuditLogEntry, utcnow
 
 __all__ = ["GENESIS", "Actor", "ChainReport", "append_entries", "append_entry", "entry_count", "entry_hash", "plain_detail", "recent_entries", "verify_chain"]
@@ -128,7 +129,7 @@ def append_entries(session: Session, entries: list[tuple[str, Actor, str | None,
                      "target": target, "detail": detail, "client": actor.client, "prev_hash": prev,
                      "row_hash": row_hash})
         entry_id, prev = entry_id + 1, row_hash
-    session.execute(insert(AuditLogEntry.__table__), rows)
+    insert_rows(session, AuditLogEntry.__table__, rows)
     log.info("audit log entries %d-%d appended; head %s", rows[0]["id"], rows[-1]["id"], prev)
 
 
