@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from collector.db import insert_rows
 from collector.models import AuditException, ConfigurationItem, WorkflowInstance, WorkflowTask
 from collector.models.workflows import EventKind, InstanceStatus
 from collector.workflows import engine
@@ -103,7 +104,7 @@ def _open_tasks(session: Session, template: Template, instance_ids: list[int], n
 
     first = session.get(WorkflowInstance, instance_ids[0])
     ready = open_task_specs(load_workflow(first, session))
-    session.execute(insert(WorkflowTask.__table__), [
+    insert_rows(session, WorkflowTask.__table__, [
         {"instance_id": instance_id, "task": task, "name": spec["name"], "stage": spec["stage"], "role": spec["role"],
          "approval": spec["approval"], "ready_at": now, "owner_id": None,
          "due_at": due_at(spec["properties"], spec["stage"], template.stage_sla, now)}

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from collector.db import insert_rows
 from collector.errors import Conflict
 from collector.models import WorkflowInstance, WorkflowTask
 from collector.models.workflows import STAGES, EventKind, InstanceStatus
@@ -225,7 +226,7 @@ def _sync_task_rows(session: Session, templates: TemplateSet, steps: list[_Step]
     if withdrawn:
         session.execute(update(table).where(table.c.id == bindparam("b_id")).values(completed_at=now), withdrawn)
     if added:
-        session.execute(insert(table), added)
+        insert_rows(session, table, added)
 
 
 def set_owners(session: Session, instance_ids: list[int], owner_id: int | None) -> None:
