@@ -209,27 +209,32 @@ def insert_ignoring_conflicts(session: Session, table):
 
 
 def insert_rows(session: Session, table, rows: list[dict]) -> None:
-    """``session.execute(insert(table), rows)``, by ``COPY … FROM STDIN`` on PostgreSQL.
+    """``session.execute(insert(table), rows)`` for many rows, past SQLAlchemy's per-row work.
 
-    psycopg runs an executemany as one statement per row; a bulk triage inserts ~130,000 rows
-    (events, audit entries) and the server's per-statement work was most of its time. Values go
-    through the columns' own bind processors (UTC datetimes, JSON), so the rows are those the
-    INSERT would write. Rows that leave out a column with a Python-side default take the INSERT:
-    COPY would not apply the default."""
+    A bulk triage inserts ~130,000 rows (events, audit entries, tasks). On PostgreSQL psycopg
+    ran the executemany as one statement per row, and the server's per-statement work was most
+    of the time: the rows go by ``COPY … FROM STDIN``. On SQLite the driver's own executemany
+    takes them. Values go through the columns' own bind processors (UTC datetimes, JSON), so the
+    rows are those the INSERT writes. Rows that leave out a column with a Python-side default, or
+    that name different columns, take the INSERT: neither path applies defaults."""
     if not rows:
         return
     dialect = session.get_bind().dialect
     names = list(rows[0])
-    columns = [table.c[name] for name in names]
     defaulted = any(c.default is not None and c.name not in rows[0] for c in table.c)
-    if dialect.name != "postgresql" or defaulted or any(len(row) != len(names) for row in rows):
+    if dialect.name not in ("postgresql", "sqlite") or defaulted or any(r.keys() != rows[0].keys() for r in rows):
         session.execute(insert(table), rows)
         return
-    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    values = ([v if process is None else process(v) for v, process in zip((row[n] for n in names), processors)]
+              for row in rows)
     quote = dialect.identifier_preparer
-    sql = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) FROM STDIN"
+    target = f"{quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)})"
     session.flush()  # what the ORM holds goes in first (foreign keys)
-    with session.connection().connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([value if process is None else process(value)
-                            for value, process in zip((row[n] for n in names), processors)])
+    driver = session.connection().connection.driver_connection
+    if dialect.name == "sqlite":
+        driver.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * len(names))})", values)
+        return
+    with driver.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
