@@ -12,7 +12,9 @@ Such a name can only hold the value its instance was seeded with, so the copy pu
 instance's own value back, keeps its own task ids, ready stamps and every field the step did not
 change, and gives the tasks the step created fresh ids. Anything else (a state carrying its own
 spec, subprocesses, events, a name with two values in one instance) is not grouped: the caller
-runs that instance through the engine itself.
+runs that instance through the engine itself. The one way around the word test is a script
+that spells a data name at run time (``locals()["exception" + "_id"]``); the shipped templates
+have no scripts, and a template author adding one should name its data plainly.
 """
 
 from __future__ import annotations
