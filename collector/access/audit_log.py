@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from collector.db import insert_rows
 from collector.models import AuditLogEntry, utcnow
 
-__all__ = ["GENESIS", "Actor", "ChainReport", "append_entries", "append_entry", "entry_count", "entry_hash", "plain_detail", "recent_entries", "verify_chain"]
+__all__ = ["GENESIS", "Actor", "ChainReport", "append_entries", "append_entry", "entry_count", "entry_hash", "recent_entries", "verify_chain"]
 
 GENESIS = "0" * 64
 # Distinct from reconciliation's run lock.
@@ -60,13 +59,14 @@ _PLAIN = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUG
           | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
-def plain_detail(detail: dict | None) -> dict:
+def _plain_detail(detail: dict | None) -> dict:
     """The detail as it is stored and hashed: JSON types only, anything else as its ``str()``.
 
     orjson gives what ``json.loads(json.dumps(detail, sort_keys=True, default=str))`` gives
-    (datetimes, dataclasses and subclasses passed to ``str`` as json does) at a fifth of the cost:
-    a bulk action appends tens of thousands of entries. What orjson refuses (an int beyond 64
-    bits) goes through json."""
+    (datetimes and dataclasses passed to ``str`` as json does) at a fifth of the cost: a bulk
+    action appends tens of thousands of entries. What orjson refuses (an int beyond 64 bits)
+    goes through json. One difference: a plain ``Enum`` member (no detail holds one) becomes its
+    value, not its ``str()``."""
     try:
         return orjson.loads(orjson.dumps(detail or {}, default=str, option=_PLAIN))
     except orjson.JSONEncodeError:
@@ -96,7 +96,7 @@ def append_entry(session: Session, action: str, actor: Actor, target: str | None
     entry_id, prev = (last.id + 1, last.row_hash) if last else (1, GENESIS)
     # Microseconds survive both backends; the stored value must hash the same when read back.
     at = (now or utcnow())
-    detail = plain_detail(detail)
+    detail = _plain_detail(detail)
     target = target[:255] if target else target
     content = _content(entry_id, at, actor.username, actor.user_id, action, target, detail, actor.client)
     entry = AuditLogEntry(id=entry_id, at=at, actor=actor.username, actor_id=actor.user_id, action=action,
@@ -121,7 +121,7 @@ def append_entries(session: Session, entries: list[tuple[str, Actor, str | None,
     entry_id, prev = (last.id + 1, last.row_hash) if last else (1, GENESIS)
     at, rows = now or utcnow(), []
     for action, actor, target, detail in entries:
-        detail = plain_detail(detail)
+        detail = _plain_detail(detail)
         target = target[:255] if target else target
         content = _content(entry_id, at, actor.username, actor.user_id, action, target, detail, actor.client)
         row_hash = entry_hash(prev, content)
