@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from collector.db import insert_rows
@@ -77,9 +77,7 @@ def open_for_exceptions(session: Session, template: Template, exception_ids: lis
                      "exception_id": exception_id, "status": InstanceStatus.RUNNING.value,
                      "stage": stages[exception_id], "initiator_id": None, "need_by": None, "created_at": now,
                      "updated_at": now, "closed_at": None, "state": state, "version": 1})
-    table = WorkflowInstance.__table__  # Core: the ORM's bulk path spends more time than the insert
-    created = session.execute(insert(table).returning(table.c.exception_id, table.c.id, sort_by_parameter_order=True),
-                              rows).all()
+    created = _insert_instances(session, rows)
     events = []
     for exception_id, instance_id in created:
         result[exception_id] = instance_id
@@ -90,6 +88,21 @@ def open_for_exceptions(session: Session, template: Template, exception_ids: lis
     record_events(session, events, SYSTEM, now)
     _open_tasks(session, template, [instance_id for _, instance_id in created], now)
     return result
+
+
+def _insert_instances(session: Session, rows: list[dict]) -> list[tuple[int, int]]:
+    """(exception id, new instance id) per row, in order. PostgreSQL: ids taken from the table's
+    sequence (ascending, as the INSERT would give them) and the rows COPied; an INSERT … RETURNING
+    of 10,000 states was seconds of the server's and of psycopg's time."""
+    table = WorkflowInstance.__table__  # Core: the ORM's bulk path spends more time than the insert
+    if session.get_bind().dialect.name != "postgresql":
+        return session.execute(insert(table).returning(table.c.exception_id, table.c.id,
+                                                       sort_by_parameter_order=True), rows).all()
+    ids = sorted(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                      "FROM generate_series(1, :count)"),
+                                 {"table": table.name, "count": len(rows)}))
+    insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+    return [(row["exception_id"], i) for i, row in zip(ids, rows, strict=True)]
 
 
 def _open_tasks(session: Session, template: Template, instance_ids: list[int], now: datetime) -> None:
