@@ -5,7 +5,7 @@ One at a time, each opening was a handful of round trips (the exception, its CI,
 check, the instance, two events, two audit entries each reading the chain's head): 5,000 took
 minutes on PostgreSQL. Here the exceptions, their CIs and the running instances are read in
 chunks, the fresh state is the template's first state copied (engine.first_state), and
-instances, events and audit entries go in as multi-row inserts. The result is the same rows
+instances, events and audit entries go in as multi-row inserts (COPY on PostgreSQL). The result is the same rows
 :func:`collector.workflows.service.start_workflow` would write, with the same audit entries.
 """
 
