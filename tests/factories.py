@@ -13,7 +13,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-__all__ = ["AgentCredentials", "ReportFactory", "make_agent", "make_token"]
+__all__ = ["AgentCredentials", "ReportFactory", "add_exceptions", "make_agent", "make_token"]
+
+EXCEPTIONS_OPENED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 _VENDORS = ["Dell Inc.", "LENOVO", "HP", "Microsoft Corporation", "Apple Inc."]
 _PUBLISHERS = [
@@ -122,3 +124,22 @@ def make_token(database):
         return {"Authorization": f"Bearer {token.token}"}
 
     return make
+
+
+def add_exceptions(database, count: int, kind: str = "unmanaged", status: str = "open", start: int = 0,
+                   assignee_id: int | None = None) -> list[int]:
+    """``count`` exceptions written in one insert (the fleet builder opens them one run at a time)."""
+    from sqlalchemy import insert, select
+
+    from collector.models import AuditException
+
+    rows = [{"kind": kind, "status": status, "open_key": None if status == "resolved" else f"{kind}:{start + n}",
+             "subject_type": "device", "subject_id": start + n, "summary": f"device {start + n} not in the register",
+             "evidence": {}, "fingerprint": "", "opened_at": EXCEPTIONS_OPENED_AT + timedelta(seconds=n),
+             "updated_at": EXCEPTIONS_OPENED_AT, "assignee_id": assignee_id} for n in range(count)]
+    with database.write() as session:
+        session.execute(insert(AuditException.__table__), rows)
+        return list(session.scalars(select(AuditException.id).where(AuditException.kind == kind,
+                                                                    AuditException.subject_id >= start,
+                                                                    AuditException.subject_id < start + count)
+                                    .order_by(AuditException.id)))

@@ -9,9 +9,9 @@ from flask import Blueprint
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web-static")
 
 from collector.web import (  # noqa: E402,F401
-    admin, assets, audit, dashboard, errors, exceptions, exports, kpis, login, network, readable, reconciliation,
-    records, sam_entitlements, sam_pages, sam_titles, saved_filters, search, security, settings, suppressions,
-    templating, workflows,
+    admin, assets, audit, bulk_triage, dashboard, errors, exceptions, exports, form_state, kpis, login, network,
+    readable, reconciliation, records, sam_entitlements, sam_pages, sam_titles, saved_filters, search, security,
+    settings, suppressions, templating, workflows,
 )
 
 __all__ = ["bp"]

@@ -16,6 +16,7 @@ from collector.extensions import get_db, request_session
 from collector.models import EnrollmentSecret, utcnow
 from collector.queries.admin_lists import AGENT_SORTS, USER_SORTS, agent_page, sorted_users
 from collector.web import bp
+from collector.web.form_state import keep_typed
 from collector.web.listing import list_args, stay_in_range
 from collector.web.params import form_int
 from collector.web.security import actor, allow
@@ -41,6 +42,7 @@ def agents():
 
 @bp.post("/admin/enrollment-secrets")
 @allow("admin")
+@keep_typed(agents)
 def secret_create():
     days, uses = form_int("expires_in_days", optional=True), form_int("max_uses", optional=True)
     with get_db().write() as session:
@@ -79,6 +81,7 @@ def users():
 
 @bp.post("/admin/users")
 @allow("admin")
+@keep_typed(users)
 def user_create():
     with get_db().write() as session:
         create_user(session, request.form.get("username", ""), request.form.get("role", ""),
@@ -88,6 +91,7 @@ def user_create():
 
 @bp.post("/admin/users/<id32:user_id>/role")
 @allow("admin")
+@keep_typed(users)
 def user_role(user_id: int):
     with get_db().write() as session:
         set_role(session, user_id, request.form.get("role", ""), actor())
@@ -104,6 +108,7 @@ def user_disable(user_id: int):
 
 @bp.post("/admin/users/<id32:user_id>/password")
 @allow("admin")
+@keep_typed(users)
 def user_password(user_id: int):
     with get_db().write() as session:
         user = get_user(session, user_id)

@@ -10,6 +10,7 @@ from collector.sam.rules import SOURCES
 from collector.sam.runs import normalise_and_record
 from collector.sam.titles import TITLE_SORTS, uncovered_titles
 from collector.web import bp
+from collector.web.form_state import keep_typed
 from collector.web.listing import list_args, stay_in_range
 from collector.web.params import text
 from collector.web.security import actor, allow
@@ -32,6 +33,7 @@ def sam_titles():
 
 @bp.post("/sam/titles/rules")
 @allow("admin")
+@keep_typed(sam_titles)
 def sam_titles_add_rule():
     """Store the rule, re-normalise, and say how many titles it now covers."""
     definition = rule_from_form(request.form.to_dict())

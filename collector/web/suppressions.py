@@ -9,6 +9,7 @@ from collector.models import utcnow
 from collector.reconcile.suppressions import KINDS, add_suppression, delete_suppression, list_suppressions
 from collector.queries.admin_lists import RULE_SORTS, sorted_rules
 from collector.web import bp
+from collector.web.form_state import keep_typed
 from collector.web.listing import list_args
 from collector.web.security import actor, allow
 
@@ -29,6 +30,7 @@ def suppressions():
 
 @bp.post("/admin/suppressions")
 @allow("admin")
+@keep_typed(suppressions)
 def suppression_create():
     data = {key: request.form[key] for key in _FORM_FIELDS if request.form.get(key, "").strip()}
     with get_db().write() as session:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from datetime import datetime
+
+from flask import g, request, url_for
 
 from collector.access.api_tokens import ROLES
 from collector.reconcile.report import EXCEPTION_KIND_LABELS
@@ -61,7 +63,8 @@ def _query(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    # A refused form re-renders its page under the POST's endpoint: links go to the page (form_state.py).
+    return url_for(g.get("page_endpoint") or request.endpoint, **(request.view_args or {}), **args)
 
 
 @bp.app_context_processor

@@ -16,6 +16,7 @@ from collector.errors import FieldError, InvalidInput, NotFound, ServiceError
 from collector.extensions import get_config, get_db, request_session
 from collector.models.workflows import STAGES
 from collector.web import bp
+from collector.web.form_state import keep_typed
 from collector.web.listing import list_args, stay_in_range
 from collector.web.params import choice
 from collector.web.security import allow, current
@@ -161,12 +162,9 @@ def workflow_act(instance_id: int, task_id: str):
 
 @bp.post("/workflows/<int:instance_id>/comments")
 @allow("operator")
+@keep_typed(workflow)
 def workflow_comment(instance_id: int):
-    try:
-        with get_db().write() as session:
-            comment_on_workflow(session, instance_id, _actor(), request.form.get("body", ""))
-    except InvalidInput as exc:
-        return _instance(instance_id, exc.status, message=f"{exc.message}: the comment "
-                                                           f"{exc.fields[0].message if exc.fields else 'was refused'}")
+    with get_db().write() as session:
+        comment_on_workflow(session, instance_id, _actor(), request.form.get("body", ""))
     return redirect(url_for("web.workflow", instance_id=instance_id, notice="commented", _anchor="comments-h"), 303)
 

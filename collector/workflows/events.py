@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from collector.access.audit_log import append_entries, append_entry
+from collector.db import insert_rows
 from collector.models import WorkflowEvent, WorkflowInstance
 from collector.workflows.roles import WorkflowActor
 
@@ -92,9 +92,10 @@ def record_events(session: Session, events: list[NewEvent], actor: WorkflowActor
         return
     # The table, not the mapped class: the ORM's bulk insert groups rows by the keys they set
     # (one statement per group); one executemany over the table is one statement.
-    session.execute(insert(WorkflowEvent.__table__), [
+    insert_rows(session, WorkflowEvent.__table__, [
         {"instance_id": e.instance_id, "at": now, "actor_id": actor.user_id, "actor": actor.username,
          "actor_role": actor.role, "kind": e.kind, "stage": e.stage, "task": e.task, "detail": e.detail,
          "note": e.note, "task_kpi": e.mark.kpi, "ready_at": e.mark.ready_at} for e in events])
-    append_entries(session, [(f"workflow_{e.kind}", actor.audit, f"workflow {e.instance_id}",
+    who = actor.audit  # once: a property that builds a new Actor
+    append_entries(session, [(f"workflow_{e.kind}", who, f"workflow {e.instance_id}",
                               _audit_detail(e.template, e.stage, e.task, actor, e.note, e.detail)) for e in events], now)

@@ -46,6 +46,7 @@ __all__ = [
     "comment_on_exception",
     "exception_view",
     "exception_queue",
+    "matching_exception_ids",
 ]
 
 # "unresolved" (open or acknowledged) is the queue's default view.
@@ -102,6 +103,12 @@ def _filtered(query, kind: str | None, status: str, assignee_id: int | None, una
     elif assignee_id is not None:
         query = query.where(AuditException.assignee_id == assignee_id)
     return query
+
+
+def matching_exception_ids(kind: str | None = None, status: str = "unresolved", assignee_id: int | None = None,
+                           unassigned: bool = False):
+    """SELECT of the ids the queue lists for this filter: bulk triage's "everything matching" (bulk_triage.py)."""
+    return _filtered(select(AuditException.id), kind, status, assignee_id, unassigned)
 
 
 def exception_queue(session: Session, kind: str | None = None, status: str = "unresolved",

@@ -27,7 +27,7 @@ from collector.workflows.specs import load_workflow
 from collector.workflows.tasks import set_owner
 
 __all__ = ["TRIAGE_TASK", "acknowledge_through_workflow", "assign_through_workflow", "comment_through_workflow",
-           "exception_workflow", "sync_exception_after_task", "workflow_comments"]
+           "exception_workflow", "sync_exception_after_task", "templates_or_shipped", "workflow_comments"]
 
 TRIAGE_TASK = "triage"  # exception_resolution's first task: completing it is the acknowledgement
 EXCEPTION_TEMPLATE = "exception_resolution"
@@ -43,6 +43,11 @@ def _templates(templates: TemplateSet | None) -> TemplateSet:
     if _shipped is None:
         _shipped = load_templates([SHIPPED_DIR])
     return _shipped
+
+
+def templates_or_shipped(templates: TemplateSet | None) -> TemplateSet:
+    """What triage acts with: the given templates, else the shipped ones (bulk triage too)."""
+    return _templates(templates)
 
 
 def _actor(session: Session, actor: Actor) -> WorkflowActor:
