@@ -160,7 +160,26 @@ def test_everything_matching_is_the_pages_filter(database, templates, people):
                                       .group_by(AuditException.kind)).all())
     assert counts == {"drift": 25}
     [summary] = entries(database, "exceptions_bulk_acknowledge")
-    assert summary.detail["selection"] == {"matching": {"kind": "drift", "status": "unresolved", "assignee_id": None}}
+    assert summary.detail["selection"] == {"matching": {"kind": "drift", "status": "unresolved", "assignee_id": None,
+                                                        "unassigned": False}}
+
+
+def test_everything_unassigned_leaves_the_assigned_alone(database, templates, people):
+    """The queue's "unassigned" view (assignee=none) and its bulk action select the same rows."""
+    nobody = add_exceptions(database, 7, kind="drift")
+    owned = add_exceptions(database, 4, kind="drift", start=100, assignee_id=people["alice"].user_id)
+    unassigned = QueueFilter(kind="drift", status="unresolved", unassigned=True)
+    with database.session() as session:
+        page = exception_queue(session, "drift", "unresolved", None, 1, 1000, unassigned=True)
+        assert matching_count(session, unassigned) == page.total == 7
+    with database.write() as session:
+        result = bulk_triage(session, "acknowledge", Selection(matching=unassigned, confirmed=7),
+                             audit(people["alice"]), templates=templates, now=NOW)
+    assert sorted(result.exception_ids) == nobody
+    with database.session() as session:
+        statuses = dict(session.execute(select(AuditException.id, AuditException.status)
+                                        .where(AuditException.id.in_(nobody + owned))).all())
+    assert {statuses[i] for i in nobody} == {"acknowledged"} and {statuses[i] for i in owned} == {"open"}
 
 
 def test_a_changed_match_count_refuses_everything(database, templates, people):
