@@ -122,13 +122,20 @@ def test_the_results_escape_what_agents_reported(client, users, fleet, login):
 
 
 @pytest.mark.parametrize("query, message", [("x" * (QUERY_MAX + 1), f"at most {QUERY_MAX} characters"),
-                                            ("fin%00lt", "control characters")])
+                                            ("fin%01lt", "control characters")])
 def test_bad_queries_get_a_clear_4xx(client, users, login, query, message):
     login("auditor")
     response = client.get(f"/search?q={query}")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in html and 'id="search-q"' in html and 'aria-invalid="true"' in html
+
+
+def test_a_nul_in_the_query_is_refused_before_the_search(client, users, login):
+    """NUL is refused for every route before any view runs (collector/request_guards.py)."""
+    login("auditor")
+    response = client.get("/search?q=fin%00lt")
+    assert response.status_code == 422 and "must not contain NUL characters" in response.get_data(as_text=True)
 
 
 def test_empty_query_explains_what_can_be_searched(client, users, login):
