@@ -153,3 +153,25 @@ def test_a_copied_state_is_the_engines_own(database, templates, people):
         assert not set(copied["tasks"]) & set(after[0]["tasks"])  # no task id shared with the group's first
         kept = set(shapes[1].state["tasks"])  # its own tasks that the engine kept keep their ids
         assert set(copied["tasks"]) & kept == set(after[1]["tasks"]) & kept != set()
+
+
+def test_kept_states_are_the_stored_ones(database, templates, people):
+    """The states open_exception_workflows keeps for the step that follows (so a bulk acknowledge
+    need not read them back) equal the ones read from the database, for every instance it opened
+    and none it found running; with and without a CI (its warranty date in the seed)."""
+    ids = add_exceptions(database, 3, kind="missing") + add_exceptions(database, 2, kind="duplicate", start=500)
+    with database.write() as session:
+        builder = _Builder(session, 900)
+        ci_id = builder.ci("kept-0", serial=builder.serial(), ci_class="server")
+        session.execute(update(ConfigurationItem).where(ConfigurationItem.id == ci_id)
+                        .values(warranty_end=date(2027, 3, 1)))
+        session.execute(update(AuditException).where(AuditException.id == ids[1]).values(ci_id=ci_id))
+        earlier = open_exception_workflows(session, templates, ids[:1], OPENED)
+    kept: dict[int, dict] = {}
+    with database.write() as session:
+        opened = open_exception_workflows(session, templates, ids, NOW, kept)
+    assert set(kept) == {opened[i] for i in ids[1:]} and earlier[ids[0]] == opened[ids[0]]
+    with database.session() as session:
+        for instance_id, state in kept.items():
+            assert session.get(WorkflowInstance, instance_id).state == state
+    assert any(state["tasks"][state["root"]]["data"].get("warranty_end") == "2027-03-01" for state in kept.values())
