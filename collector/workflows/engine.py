@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # loading imports this module
     from collector.workflows.loading import Template
 
 __all__ = ["SPEC_KEYS", "ProcessSpec", "completed", "current_stage", "deserialize", "first_state", "first_state_plain",
-           "mark_ready", "new_task_ids", "new_workflow", "ready_since", "ready_tasks", "restore_spec", "run_task", "serialize",
-           "spec_document", "task_info", "task_infos"]
+           "fresh_state", "mark_ready", "new_task_ids", "new_workflow", "ready_since", "ready_tasks", "restore_spec",
+           "run_task", "serialize", "spec_document", "task_info", "task_infos"]
 
 # SpiffWorkflow logs every task state change at INFO with the task's data (form input): Stocktake
 # records its own events, and form data does not belong in the logs.
@@ -174,6 +174,13 @@ def first_state_plain(template: Template) -> bool:
     (with a seed of text, numbers and None): a bulk step may then keep it instead of reading it."""
     first = _first_state(template)
     return first is not None and first.plain
+
+
+def fresh_state(template: Template) -> dict | None:
+    """The fresh state :func:`first_state` copies for ``template`` (None if it runs the engine per
+    instance). Shared: read it, never change it."""
+    first = _first_state(template)
+    return first.state if first is not None else None
 
 
 def _copied(state: dict, seed: dict, now) -> dict:
