@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from collector.db import insert_rows
 from collector.errors import Conflict
@@ -29,7 +29,7 @@ from collector.workflows.loading import TemplateSet
 from collector.workflows.roles import WorkflowActor
 from collector.workflows.service import task_role
 from collector.workflows.specs import load_workflow
-from collector.workflows.step_groups import NotCopyable, Shape, mentioned_names, shape_of, transplant
+from collector.workflows.step_groups import CopyShapes, NotCopyable, Shape, mentioned_names, shape_of, transplant
 from collector.workflows.tasks import due_at, open_task_specs
 
 __all__ = ["StepOutcome", "complete_ready_task", "record_on_each", "set_owners"]
@@ -62,20 +62,27 @@ class _Permission:
 
 
 def complete_ready_task(session: Session, templates: TemplateSet, instance_ids: list[int], task_id: str,
-                        actor: WorkflowActor, data: dict, now: datetime) -> StepOutcome:
+                        actor: WorkflowActor, data: dict, now: datetime,
+                        states: dict[int, dict] | None = None) -> StepOutcome:
     """Complete ``task_id`` with ``data`` on every instance where it is ready (not approvals,
     validations, actions or derivations: those need a person per instance). Instances where the
     task is not ready are returned, not refused: the caller decides. Raises before writing.
 
     The engine runs once per group of instances in the same place (collector/workflows/step_groups.py);
-    the others get a copy of its result with their own ids and subject."""
+    the others get a copy of its result with their own ids and subject. ``states`` (instance id ->
+    its stored state, as open_for_exceptions keeps them) spares reading those states back; they
+    are only read, never given to the engine (which reads its instance's own from the database)."""
     permission, done, not_ready = _Permission(session, actor, templates, now), [], []
     groups: dict[tuple, _Ran] = {}
+    known = states or {}
+    copies: dict[str, CopyShapes] = {}  # template hash -> its fresh state's shape parts
     for chunk in _chunks(sorted(set(instance_ids))):
-        instances = list(session.scalars(select(WorkflowInstance).where(WorkflowInstance.id.in_(chunk))
-                                         .order_by(WorkflowInstance.id).with_for_update()))
-        steps = [_grouped_step(session, templates, instance, task_id, data, permission, groups, now)
-                 for instance in instances]
+        query = select(WorkflowInstance).where(WorkflowInstance.id.in_(chunk)).order_by(WorkflowInstance.id)
+        if all(i in known for i in chunk):
+            query = query.options(defer(WorkflowInstance.state))
+        instances = list(session.scalars(query.with_for_update()))
+        steps = [_grouped_step(session, templates, instance, known.get(instance.id), task_id, data, permission,
+                               groups, copies, now) for instance in instances]
         done += [s.instance.id for s in steps if s is not None]
         not_ready += [i.id for i, s in zip(instances, steps, strict=True) if s is None]
         _write(session, templates, [s for s in steps if s is not None], task_id, now)
@@ -106,12 +113,19 @@ class _Ran:
     step: _Step | None
 
 
-def _grouped_step(session: Session, templates: TemplateSet, instance: WorkflowInstance, task_id: str, data: dict,
-                  permission: _Permission, groups: dict[tuple, _Ran], now: datetime) -> _Step | None:
+def _grouped_step(session: Session, templates: TemplateSet, instance: WorkflowInstance, state: dict | None,
+                  task_id: str, data: dict, permission: _Permission, groups: dict[tuple, _Ran],
+                  copies: dict[str, CopyShapes], now: datetime) -> _Step | None:
     if instance.status != InstanceStatus.RUNNING.value:
         return None
-    mentioned = None if "spec" in instance.state else mentioned_names(session, instance.template_hash)
-    shape = shape_of(instance.state, mentioned) if mentioned is not None else None
+    kept, state = state is not None, instance.state if state is None else state
+    mentioned = None if "spec" in state else mentioned_names(session, instance.template_hash)
+    if mentioned is None:
+        shape = None
+    elif kept:  # opened just now: most likely a copy of the template's fresh state
+        shape = _copy_shapes(templates, instance, mentioned, copies).shape(state)
+    else:
+        shape = shape_of(state, mentioned)
     if shape is None:
         return _step(session, templates, instance, task_id, data, permission, now)
     key = (instance.template, instance.template_hash, instance.stage, shape.key)
@@ -125,6 +139,15 @@ def _grouped_step(session: Session, templates: TemplateSet, instance: WorkflowIn
         return _copied_step(ran, instance, shape, permission)
     except NotCopyable:
         return _step(session, templates, instance, task_id, data, permission, now)
+
+
+def _copy_shapes(templates: TemplateSet, instance: WorkflowInstance, mentioned: frozenset[str],
+                 copies: dict[str, CopyShapes]) -> CopyShapes:
+    if instance.template_hash not in copies:
+        template = templates.get(instance.template)
+        fresh = engine.fresh_state(template) if template and template.sha256 == instance.template_hash else None
+        copies[instance.template_hash] = CopyShapes(fresh, mentioned)
+    return copies[instance.template_hash]
 
 
 def _copied_step(ran: _Ran, instance: WorkflowInstance, shape: Shape, permission: _Permission) -> _Step:

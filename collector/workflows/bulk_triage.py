@@ -224,10 +224,12 @@ def _acknowledge(session: Session, templates: TemplateSet, rows: list, acting: W
     who = acting.audit
     per_row = [("exception_acknowledged", who, f"exception {i}", {"kind": kinds[i], "bulk": bulk_id}) for i in ids]
     result = _summary(session, acting, "acknowledge", bulk_id, selection, rows, ids, {"note": note}, now, per_row)
-    workflows = open_exception_workflows(session, templates, ids, now)
+    opened: dict[int, dict] = {}  # the states just written, not read back
+    workflows = open_exception_workflows(session, templates, ids, now, opened)
     _set_columns(session, ids, now, status="acknowledged", acknowledged_at=now, acknowledged_by_id=acting.user_id)
     plan = (note or _DEFAULT_PLAN)[:NOTE_MAX]
-    complete_ready_task(session, templates, list(workflows.values()), TRIAGE_TASK, acting, {"plan": plan}, now)
+    complete_ready_task(session, templates, list(workflows.values()), TRIAGE_TASK, acting, {"plan": plan}, now,
+                        opened)
     if note:
         _comment_workflows(session, workflows, acting, note, bulk_id, now)
     return result

@@ -22,9 +22,9 @@ import orjson
 if TYPE_CHECKING:  # loading imports this module
     from collector.workflows.loading import Template
 
-__all__ = ["SPEC_KEYS", "ProcessSpec", "completed", "current_stage", "deserialize", "first_state", "mark_ready",
-           "new_task_ids", "new_workflow", "ready_since", "ready_tasks", "restore_spec", "run_task", "serialize",
-           "spec_document", "task_info", "task_infos"]
+__all__ = ["SPEC_KEYS", "ProcessSpec", "completed", "current_stage", "deserialize", "first_state", "first_state_plain",
+           "fresh_state", "mark_ready", "new_task_ids", "new_workflow", "ready_since", "ready_tasks", "restore_spec",
+           "run_task", "serialize", "spec_document", "task_info", "task_infos"]
 
 # SpiffWorkflow logs every task state change at INFO with the task's data (form input): Stocktake
 # records its own events, and form data does not belong in the logs.
@@ -126,6 +126,7 @@ def deserialize(state: dict, spec: ProcessSpec | None = None):
 class _FirstState:
     state: dict  # the state of a fresh instance with no seed; never changed, copied per instance
     stage: str
+    plain: bool  # the state reads back from its JSON column equal (no tuples, no non-text keys)
 
 
 _FIRST_STATES: dict[tuple[str, str], _FirstState | None] = {}
@@ -153,7 +154,7 @@ def _build_first_state(template: Template) -> _FirstState | None:
     state = serialize(workflow)
     if state.get("subprocesses") or state.get("bpmn_events"):
         return None  # keyed by task ids or carrying events: not a plain copy
-    return _FirstState(state, current_stage(workflow))
+    return _FirstState(state, current_stage(workflow), orjson.loads(orjson.dumps(state)) == state)
 
 
 def first_state(template: Template, seed: dict, now) -> tuple[dict, str]:
@@ -166,6 +167,20 @@ def first_state(template: Template, seed: dict, now) -> tuple[dict, str]:
         mark_ready(workflow, now)
         return serialize(workflow), current_stage(workflow)
     return _copied(first.state, json.loads(json.dumps(seed, default=str)), now), first.stage
+
+
+def first_state_plain(template: Template) -> bool:
+    """Whether :func:`first_state` copies a fresh state that reads back from the database equal
+    (with a seed of text, numbers and None): a bulk step may then keep it instead of reading it."""
+    first = _first_state(template)
+    return first is not None and first.plain
+
+
+def fresh_state(template: Template) -> dict | None:
+    """The fresh state :func:`first_state` copies for ``template`` (None if it runs the engine per
+    instance). Shared: read it, never change it."""
+    first = _first_state(template)
+    return first.state if first is not None else None
 
 
 def _copied(state: dict, seed: dict, now) -> dict:

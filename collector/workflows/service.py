@@ -84,13 +84,13 @@ def open_exception_workflow(session: Session, templates: TemplateSet, exception_
 
 
 def open_exception_workflows(session: Session, templates: TemplateSet, exception_ids: list[int],
-                             now: datetime | None = None) -> dict[int, int]:
+                             now: datetime | None = None, states: dict[int, dict] | None = None) -> dict[int, int]:
     """:func:`open_exception_workflow` for many exceptions in a few statements (after a reconciliation
     run): exception id -> its running workflow's id. Resolved and unknown exceptions are skipped."""
     template = templates.get(EXCEPTION_TEMPLATE)
     if template is None:
         raise InvalidInput("unknown template", [FieldError("template", f"no template named {EXCEPTION_TEMPLATE!r}")])
-    return open_for_exceptions(session, template, exception_ids, now or utcnow())
+    return open_for_exceptions(session, template, exception_ids, now or utcnow(), states)
 
 
 def _subject(session: Session, template: Template, ci_id: int | None, exception_id: int | None) -> dict:

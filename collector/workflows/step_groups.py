@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from collector.models import WorkflowSpec
 from collector.workflows import engine
 
-__all__ = ["NotCopyable", "Shape", "mentioned_names", "shape_of", "transplant"]
+__all__ = ["CopyShapes", "NotCopyable", "Shape", "mentioned_names", "shape_of", "transplant"]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MENTIONED: dict[str, frozenset[str]] = {}  # template hash -> the words of its stored spec (never changed)
@@ -78,6 +78,77 @@ def shape_of(state: dict, mentioned: frozenset[str]) -> Shape | None:
         return None
     key = orjson.dumps([tasks, index.get(state.get("last_task")), rest], option=orjson.OPT_SORT_KEYS)
     return Shape(key, order, state, values)
+
+
+class CopyShapes:
+    """:func:`shape_of` for states copied from one fresh state (engine.first_state: new task ids,
+    new ready stamps, the seed as the root task's data, everything else the fresh state's own
+    objects). Walking every task of 10,000 such states was the largest part of grouping them; a
+    copy's key is the fresh state's with the root's data swapped for the seed's. A state is
+    taken for a copy only when checked to be one (same fields, the same objects, ids mapped
+    alike); anything else, or a fresh state whose other tasks hold an unread name, goes through
+    :func:`shape_of`, whose result this equals (tests/collector/workflows/test_bulk_triage_same_rows.py)."""
+
+    def __init__(self, fresh: dict | None, mentioned: frozenset[str]) -> None:
+        self.fresh, self.mentioned, self.parts = fresh, mentioned, None
+        if fresh is None or "spec" in fresh or fresh.get("subprocesses") or fresh.get("bpmn_events"):
+            return
+        self.order = _tree_order(fresh)
+        if self.order is None:
+            return
+        index = {task_id: n for n, task_id in enumerate(self.order)}
+        values: dict = {}
+        try:
+            tasks = [_task_key(fresh["tasks"][task_id], index, mentioned, values) for task_id in self.order]
+            rest = {k: v for k, v in fresh.items() if k not in ("tasks", "root", "last_task", "data")}
+            rest["data"] = _masked(fresh.get("data") or {}, mentioned, values)
+        except NotCopyable:
+            return
+        if values:  # the fresh state holds an unread name itself: the seed's could clash with it
+            return
+        self.parts = (tasks, index.get(fresh.get("last_task")), rest)
+
+    def shape(self, state: dict) -> Shape | None:
+        if self.parts is None or not self._is_copy(state):
+            return shape_of(state, self.mentioned)
+        tasks, last, rest = self.parts
+        values: dict = {}
+        root = tasks[0]
+        try:
+            data = _masked(state["tasks"][state["root"]]["data"], self.mentioned, values)
+        except NotCopyable:
+            return None
+        key = orjson.dumps([[[*root[:4], data, root[5]], *tasks[1:]], last, rest], option=orjson.OPT_SORT_KEYS)
+        order = _tree_order(state)
+        return Shape(key, order, state, values) if order is not None else shape_of(state, self.mentioned)
+
+    def _is_copy(self, state: dict) -> bool:
+        fresh = self.fresh
+        if state.keys() != fresh.keys() or len(state["tasks"]) != len(fresh["tasks"]):
+            return False
+        if any(state[k] is not v for k, v in fresh.items() if k not in ("tasks", "root", "last_task")):
+            return False
+        ids = dict(zip(fresh["tasks"], state["tasks"]))
+        if state["root"] != ids[fresh["root"]] or state["last_task"] != ids.get(fresh["last_task"]):
+            return False
+        for old, new in ids.items():
+            theirs, own = fresh["tasks"][old], state["tasks"][new]
+            if own.keys() != theirs.keys() or own["id"] != new or own["parent"] != ids.get(theirs["parent"]):
+                return False
+            if own["children"] != [ids[c] for c in theirs["children"]]:
+                return False
+            if not _same_internal(own["internal_data"], theirs["internal_data"]):
+                return False
+            if any(own[k] is not v for k, v in theirs.items()
+                   if k not in _IDS and k != "internal_data" and not (k == "data" and old == fresh["root"])):
+                return False
+        return True
+
+
+def _same_internal(own: dict, theirs: dict) -> bool:
+    """Equal but for the ready stamp's time (the key sees only that there is one)."""
+    return own is theirs or (own.keys() == theirs.keys()
+                             and all(own[k] == v for k, v in theirs.items() if k != _READY_AT))
 
 
 def _tree_order(state: dict) -> list[str] | None:

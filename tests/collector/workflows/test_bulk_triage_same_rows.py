@@ -19,7 +19,7 @@ from collector.workflows import engine
 from collector.workflows.bulk_triage import Selection, bulk_triage
 from collector.workflows.service import open_exception_workflows
 from collector.workflows.specs import load_workflow
-from collector.workflows.step_groups import mentioned_names, shape_of, transplant
+from collector.workflows.step_groups import CopyShapes, mentioned_names, shape_of, transplant
 from collector.workflows.triage import acknowledge_exception, assign_exception, comment_on_exception
 from tests.collector.reconcile.fleet import NOW, _Builder
 from tests.factories import add_exceptions
@@ -153,3 +153,52 @@ def test_a_copied_state_is_the_engines_own(database, templates, people):
         assert not set(copied["tasks"]) & set(after[0]["tasks"])  # no task id shared with the group's first
         kept = set(shapes[1].state["tasks"])  # its own tasks that the engine kept keep their ids
         assert set(copied["tasks"]) & kept == set(after[1]["tasks"]) & kept != set()
+
+
+def test_kept_states_are_the_stored_ones(database, templates, people):
+    """The states open_exception_workflows keeps for the step that follows (so a bulk acknowledge
+    need not read them back) equal the ones read from the database, for every instance it opened
+    and none it found running; with and without a CI (its warranty date in the seed)."""
+    ids = add_exceptions(database, 3, kind="missing") + add_exceptions(database, 2, kind="duplicate", start=500)
+    with database.write() as session:
+        builder = _Builder(session, 900)
+        ci_id = builder.ci("kept-0", serial=builder.serial(), ci_class="server")
+        session.execute(update(ConfigurationItem).where(ConfigurationItem.id == ci_id)
+                        .values(warranty_end=date(2027, 3, 1)))
+        session.execute(update(AuditException).where(AuditException.id == ids[1]).values(ci_id=ci_id))
+        earlier = open_exception_workflows(session, templates, ids[:1], OPENED)
+    kept: dict[int, dict] = {}
+    with database.write() as session:
+        opened = open_exception_workflows(session, templates, ids, NOW, kept)
+    assert set(kept) == {opened[i] for i in ids[1:]} and earlier[ids[0]] == opened[ids[0]]
+    with database.session() as session:
+        for instance_id, state in kept.items():
+            assert session.get(WorkflowInstance, instance_id).state == state
+    assert any(state["tasks"][state["root"]]["data"].get("warranty_end") == "2027-03-01" for state in kept.values())
+
+
+def test_a_copys_shape_is_shape_of(database, templates, people):
+    """CopyShapes (the group key of states opened just now) gives shape_of's own result for copies
+    of the fresh state, and shape_of's for a state that is not one."""
+    ids = add_exceptions(database, 2, kind="missing") + add_exceptions(database, 1, kind="duplicate", start=500)
+    with database.write() as session:
+        builder = _Builder(session, 950)
+        ci_id = builder.ci("shape-0", serial=builder.serial(), ci_class="server")
+        session.execute(update(AuditException).where(AuditException.id == ids[0]).values(ci_id=ci_id))
+        kept: dict[int, dict] = {}
+        opened = open_exception_workflows(session, templates, ids, NOW, kept)
+        template = templates.get("exception_resolution")
+        mentioned = mentioned_names(session, template.sha256)
+        copies = CopyShapes(engine.fresh_state(template), mentioned)
+        assert copies.parts is not None  # the shipped template's fresh state takes the short way
+        shapes = []
+        for exception_id in ids:
+            state = kept[opened[exception_id]]
+            fast, full = copies.shape(state), shape_of(state, mentioned)
+            assert (fast.key, fast.order, fast.values, fast.state) == (full.key, full.order, full.values, full.state)
+            shapes.append(fast)
+        assert shapes[0].key != shapes[2].key and shapes[0].values != shapes[1].values  # kinds apart, subjects own
+        moved = dict(kept[opened[ids[1]]])
+        moved["tasks"] = {k: dict(v, data=dict(v["data"])) for k, v in moved["tasks"].items()}  # equal, not shared
+        not_copy = copies.shape(moved)
+        assert not_copy.key == shape_of(moved, mentioned).key == shapes[1].key
