@@ -41,11 +41,11 @@ def test_create_list_assign_delete(run_cli, database, make_agent, tmp_path):
 
 
 def test_bad_input_exits_2_naming_each_problem(run_cli, database, tmp_path):
-    bad = run_cli("scan-profile", "create", "--name", "wan", "--range", "8.8.8.0/24", "--range", "10.0.0.0/8",
+    bad = run_cli("scan-profile", "create", "--name", "wan", "--range", "8.8.8.0/24", "--range", "198.18.0.0/15",
                   "--interface", "eth0", "--interval", "10", check=False)
     assert bad.returncode == 2
     assert "ranges[0]: 8.8.8.0/24 is public address space" in bad.stderr
-    assert "ranges[1]: 10.0.0.0/8 has 16777216 addresses" in bad.stderr and "interval_s:" in bad.stderr
+    assert "ranges[1]: 198.18.0.0/15 has 131072 addresses" in bad.stderr and "interval_s:" in bad.stderr
     weak = tmp_path / "weak.toml"
     weak.write_text('[[credential]]\nversion = "3"\nuser = "u"\nauth_key = "short"\n')
     refused = run_cli("scan-profile", "create", "--name", "v3", "--range", "198.18.0.0/24", "--interface", "eth0",

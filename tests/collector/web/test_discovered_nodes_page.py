@@ -29,15 +29,15 @@ def test_admins_add_and_delete_suppression_rules_on_the_admin_page(client, datab
 
     csrf = login("admin")
     expires = (date.today() + timedelta(days=30)).isoformat()
-    bad = client.post("/admin/suppressions", data={"csrf_token": csrf, "ip_range": "10.0.0.1/8", "owner": "net",
+    bad = client.post("/admin/suppressions", data={"csrf_token": csrf, "ip_range": "198.18.0.1/15", "owner": "net",
                                                    "reason": "guest Wi-Fi", "expires_at": expires})
     assert bad.status_code == 422 and "must be an IP network in CIDR form" in bad.get_data(as_text=True)
-    added = client.post("/admin/suppressions", data={"csrf_token": csrf, "ip_range": "10.99.0.0/16", "owner": "net",
+    added = client.post("/admin/suppressions", data={"csrf_token": csrf, "ip_range": "198.19.0.0/16", "owner": "net",
                                                      "reason": "guest Wi-Fi", "kind": "unmanaged",
                                                      "expires_at": expires})
     assert added.status_code == 303, added.get_data(as_text=True)
     page = client.get(added.headers["Location"]).get_data(as_text=True)
-    assert "10.99.0.0/16" in page and "guest Wi-Fi" in page and "Rule added" in page
+    assert "198.19.0.0/16" in page and "guest Wi-Fi" in page and "Rule added" in page
     with database.session() as session:
         rule_id = session.scalars(select(SuppressionRule.id)).one()
     deleted = client.post(f"/admin/suppressions/{rule_id}/delete", data={"csrf_token": csrf})
