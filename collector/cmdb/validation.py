@@ -6,6 +6,9 @@ recorded elsewhere) are in ``collector.cmdb.planning``.
 
 The key of a row is its asset tag; a row without one is keyed by its serial number. So an
 asset tag may appear once per file, and so may the serial of a row without an asset tag.
+
+Columns kept as attributes (``ATTRIBUTE``: a custom field no CI field holds) land in the row's
+``attributes`` value, {header: text or None}; planning merges them into the CI's.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collector.cmdb.cells import CellProblem, parse_cell
-from collector.cmdb.columns import FIELDS, IGNORE
+from collector.cmdb.columns import ATTRIBUTE, FIELDS, IGNORE
 from collector.cmdb.mapping import ColumnMapping
 from collector.cmdb.reading import Sheet, column_letter
 from collector.cmdb.report import RowIssue
@@ -45,6 +48,7 @@ class Checked:
     # and a repeated tag is a duplicate even when its first row had another problem.
     tags: set[str] = field(default_factory=set)
     first_rows: dict[str, int] = field(default_factory=dict)  # casefolded tag -> first row
+    attributes: dict[int, str] = field(default_factory=dict)  # column index -> attribute name
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
 
@@ -60,6 +64,9 @@ def resolve_headers(sheet: Sheet, mapping: ColumnMapping) -> tuple[list[str | No
         elif target is None:
             checked.errors.append(RowIssue(sheet.header_row, header, "unknown column; rename it to a known header, "
                                            "or map it to a field or to \"ignore\" in the mapping"))
+        elif target == ATTRIBUTE:
+            checked.attributes[index] = _attribute_name(header, index, checked.attributes)
+            target = None
         elif target != IGNORE and target in checked.headers:
             checked.errors.append(RowIssue(sheet.header_row, header,
                                            f"maps to {target}, like column {checked.headers[target]!r}"))
@@ -71,6 +78,12 @@ def resolve_headers(sheet: Sheet, mapping: ColumnMapping) -> tuple[list[str | No
         checked.errors.append(RowIssue(sheet.header_row, None, "missing column: a register needs an "
                                        "Asset Tag or a Serial Number column to know which CI each row is"))
     return fields, checked
+
+
+def _attribute_name(header: str, index: int, taken: dict[int, str]) -> str:
+    """The header, or for a repeated one (Snipe-IT's report writes "Address" twice) the header
+    and its column letter."""
+    return header if header not in taken.values() else f"{header} ({column_letter(index)})"
 
 
 def check_sheet(sheet: Sheet, mapping: ColumnMapping) -> Checked:
@@ -95,6 +108,9 @@ def _check_row(number: int, cells: list, fields: list[str | None], headers: list
                 checked.errors.append(RowIssue(number, column_letter(index), "value in a column without a header"))
             continue
         name = fields[index]
+        if name is None and index in checked.attributes:
+            _keep_attribute(number, index, raw, headers, mapping, checked, values)
+            continue
         if name is None:
             continue
         try:
@@ -110,6 +126,10 @@ def _check_row(number: int, cells: list, fields: list[str | None], headers: list
     for name in fields:
         if name is not None:
             values.setdefault(name, None)  # short rows: missing trailing cells are empty
+    if checked.attributes:
+        kept = values.setdefault("attributes", {})
+        for attribute in checked.attributes.values():
+            kept.setdefault(attribute, None)
     if len(checked.errors) > errors_before:
         return None
     row = CiRow(number, values)
@@ -118,6 +138,16 @@ def _check_row(number: int, cells: list, fields: list[str | None], headers: list
         checked.errors.append(RowIssue(number, column, "needs an asset tag or a usable serial number"))
         return None
     return row
+
+
+def _keep_attribute(number: int, index: int, raw, headers: list[str], mapping: ColumnMapping, checked: Checked,
+                    values: dict) -> None:
+    try:
+        parsed = parse_cell("attribute", raw, mapping)
+    except CellProblem as problem:
+        checked.errors.append(RowIssue(number, headers[index], str(problem)))
+        return
+    values.setdefault("attributes", {})[checked.attributes[index]] = parsed.value
 
 
 def _note_tag(number: int, tag: str, checked: Checked) -> None:
