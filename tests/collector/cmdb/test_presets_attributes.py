@@ -116,3 +116,4 @@ def test_the_audit_entry_names_the_preset(run_import, database):
     with database.session() as session:
         entry = session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "cmdb_imported")).one()
         assert entry.detail["preset"] == "snipeit"
+
