@@ -71,6 +71,9 @@ class ColumnMapping:
     money_grouping: bool = False  # amounts may carry thousands separators or a decimal comma
     formula_escape: str | None = None  # the exporter's own escape before = + - @ (Snipe-IT: `)
     status_reader: StatusReader | None = field(default=None, compare=False)
+    # field -> the field it is read from when the file has no column of its own: GLPI's computer
+    # Name is its host name ({"hostname": "name"}); a value that does not parse is left out.
+    derived: dict[str, str] = field(default_factory=dict)
 
     def field_for(self, header: str) -> str | None:
         """The field a header names (IGNORE to skip it, ATTRIBUTE to keep it), or None when

@@ -49,6 +49,7 @@ class Checked:
     tags: set[str] = field(default_factory=set)
     first_rows: dict[str, int] = field(default_factory=dict)  # casefolded tag -> first row
     attributes: dict[int, str] = field(default_factory=dict)  # column index -> attribute name
+    derived: dict[str, int] = field(default_factory=dict)  # field -> index of the column it is read from
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
 
@@ -77,6 +78,8 @@ def resolve_headers(sheet: Sheet, mapping: ColumnMapping) -> tuple[list[str | No
     if not {"asset_tag", "serial"} & checked.headers.keys():
         checked.errors.append(RowIssue(sheet.header_row, None, "missing column: a register needs an "
                                        "Asset Tag or a Serial Number column to know which CI each row is"))
+    checked.derived = {target: fields.index(source) for target, source in mapping.derived.items()
+                       if target not in checked.headers and source in checked.headers}
     return fields, checked
 
 
@@ -132,12 +135,24 @@ def _check_row(number: int, cells: list, fields: list[str | None], headers: list
             kept.setdefault(attribute, None)
     if len(checked.errors) > errors_before:
         return None
+    for target, index in checked.derived.items():
+        _derive(target, cells[index] if index < len(cells) else None, mapping, values)
     row = CiRow(number, values)
     if row.asset_tag is None and row.serial is None:
         column = checked.headers.get("asset_tag") or checked.headers["serial"]
         checked.errors.append(RowIssue(number, column, "needs an asset tag or a usable serial number"))
         return None
     return row
+
+
+def _derive(target: str, raw, mapping: ColumnMapping, values: dict) -> None:
+    """A field read from another column: only a clean value counts, anything else leaves it alone."""
+    try:
+        parsed = parse_cell(FIELDS[target].kind, raw, mapping)
+    except CellProblem:
+        return
+    if parsed.value is not None and parsed.warning is None:
+        values[target] = parsed.value
 
 
 def _keep_attribute(number: int, index: int, raw, headers: list[str], mapping: ColumnMapping, checked: Checked,

@@ -9,6 +9,9 @@ delimiter (";" unless changed), every value in double quotes, one value per line
 holds several, and amounts and dates in the user's display format (the default date is
 YYYY-MM-DD; give another with date_format in a --mapping file).
 
+A row's Name is also its host name (GLPI's agents and network inventory name an item by it)
+unless the file has a Hostname column or the name is not a host name ("Ada's laptop").
+
 Statuses and types are each site's own dropdowns (a fresh GLPI has none): the common English
 and French names are mapped, a status is read as "Parent > Child" by its full name, its own name,
 then its parent's, and an unknown type keeps the list's class (computer or network device).
@@ -109,6 +112,7 @@ GLPI_COMPUTERS = Preset(
     statuses=_STATUSES,
     class_fallback="computer",
     status_reader=read_status,
+    derived={"hostname": "name"},  # agents name a computer by its host name
 )
 
 GLPI_NETWORK = Preset(
@@ -119,4 +123,5 @@ GLPI_NETWORK = Preset(
     statuses=_STATUSES,
     class_fallback="network_device",
     status_reader=read_status,
+    derived={"hostname": "name"},  # the device's sysName, as GLPI's network inventory names it
 )

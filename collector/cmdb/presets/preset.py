@@ -30,6 +30,7 @@ class Preset:
     money_grouping: bool = True  # the tool formats amounts for people: 1,234.56 or 1 234,56
     formula_escape: str | None = None
     status_reader: Callable | None = field(default=None, compare=False)
+    derived: dict[str, str] = field(default_factory=dict)  # see ColumnMapping.derived
 
     def mapping(self):
         """The preset as a ``ColumnMapping`` (raises InvalidInput if its own data is wrong)."""
@@ -41,4 +42,4 @@ class Preset:
                     "unknown_columns": "keep"}
         return replace(parse_mapping(document, f"preset {self.name}"), class_fallback=self.class_fallback,
                        money_grouping=self.money_grouping, formula_escape=self.formula_escape,
-                       status_reader=self.status_reader)
+                       status_reader=self.status_reader, derived=self.derived)

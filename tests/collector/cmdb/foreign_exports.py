@@ -229,7 +229,7 @@ def glpi_computers(count: int = 200, seed: int = 25, trailing: bool = False) -> 
                   "Imaged 2024" if index % 4 == 0 else ""]
         lines.append(glpi_line(values, trailing))
         export.expected[number] = {
-            "asset_tag": tag or None, "name": f"pc-{index:04d}", "ci_class": ci_class,
+            "asset_tag": tag or None, "name": f"pc-{index:04d}", "hostname": f"pc-{index:04d}", "ci_class": ci_class,
             "status": status or "deployed", "serial": serial, "vendor": "Dell Inc.", "model": "OptiPlex 7080",
             "location": "Paris > Building A > Room 12", "assigned_user": user or None, "smbios_uuid": uuid,
             "cost": value, "purchase_date": purchased, "warranty_end": warranty_end,
@@ -257,7 +257,8 @@ def glpi_network(count: int = 60, seed: int = 26) -> Export:
                   f"198.18.200.{index + 1}"]
         lines.append(glpi_line(values))
         export.expected[index + 2] = {
-            "asset_tag": tag, "name": f"sw-{index:03d}.example.invalid", "ci_class": ci_class,
+            "asset_tag": tag, "name": f"sw-{index:03d}.example.invalid",
+            "hostname": f"sw-{index:03d}.example.invalid", "ci_class": ci_class,
             "status": status or "deployed", "serial": serial, "vendor": "Cisco", "model": "C9300-48P",
             "macs": macs, "attributes": {"Components - Firmware": "17.9.4a", "Entity": "Root entity",
                                          "Networking - IP": f"198.18.200.{index + 1}"}}

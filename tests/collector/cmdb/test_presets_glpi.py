@@ -120,3 +120,18 @@ def test_a_day_first_glpi_uses_date_format_from_a_site_mapping(run_import, store
     site = parse_mapping({"date_format": "%d-%m-%Y"})
     assert run_import(text, preset="glpi-computers", mapping=site).ok
     assert stored({2: {"purchase_date": None}})["T-1"]["purchase_date"].isoformat() == "2023-12-31"
+
+
+def test_the_name_is_the_host_name_unless_it_is_not_one_or_a_hostname_column_says(run_import, stored):
+    rows = [["Name", "Inventory number"], ["PC-0001.corp.example", "T-1"], ["Ada's laptop", "T-2"],
+            ["localhost", "T-3"]]
+    report = run_import("".join(glpi_line(row) for row in rows), preset="glpi-computers")
+    assert report.ok
+    assert not [w for w in report.warnings if w.column == "Name"]  # a name that is no host name is fine
+    cis = stored({2: {"asset_tag": None, "name": None, "hostname": None}})
+    assert [(cis[t]["name"], cis[t]["hostname"]) for t in ("T-1", "T-2", "T-3")] == [
+        ("PC-0001.corp.example", "pc-0001.corp.example"), ("Ada's laptop", None), ("localhost", None)]
+    # A Hostname column of the file's own wins over the name.
+    rows = [["Name", "Inventory number", "Hostname"], ["PC-0001.corp.example", "T-1", "pc-0001"]]
+    assert run_import("".join(glpi_line(row) for row in rows), preset="glpi-computers").updated == 1
+    assert stored({2: {"asset_tag": None, "hostname": None}})["T-1"]["hostname"] == "pc-0001"
