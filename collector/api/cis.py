@@ -1,9 +1,10 @@
 """/api/v1/cis: the CMDB register. Auditors list, read and export; operators import.
 
 An import is all or nothing: a file with any bad row is answered 422 with every
-(row, column, message) and nothing is stored. ``preset`` (snipeit, glpi-computers,
-glpi-network) reads another tool's export (collector.cmdb.presets). ``dry_run=true`` answers what would be
+(row, column, message) and nothing is stored. ``dry_run=true`` answers what would be
 created, updated and left unchanged, with the first rows' changes, and stores nothing.
+``preset`` (snipeit, glpi-computers, glpi-network) reads another tool's export
+(collector.cmdb.presets), with ``mapping`` laid over it.
 """
 
 from __future__ import annotations
