@@ -23,6 +23,8 @@ from collector.cmdb.report import RowIssue
 
 __all__ = ["CiRow", "Checked", "check_sheet", "resolve_headers"]
 
+_ATTRIBUTES_MAX, _ATTRIBUTE_HEADER_MAX = 200, 255
+
 
 @dataclass
 class CiRow:
@@ -66,7 +68,7 @@ def resolve_headers(sheet: Sheet, mapping: ColumnMapping) -> tuple[list[str | No
             checked.errors.append(RowIssue(sheet.header_row, header, "unknown column; rename it to a known header, "
                                            "or map it to a field or to \"ignore\" in the mapping"))
         elif target == ATTRIBUTE:
-            checked.attributes[index] = _attribute_name(header, index, checked.attributes)
+            _note_attribute(sheet.header_row, header, index, checked)
             target = None
         elif target != IGNORE and target in checked.headers:
             checked.errors.append(RowIssue(sheet.header_row, header,
@@ -83,10 +85,18 @@ def resolve_headers(sheet: Sheet, mapping: ColumnMapping) -> tuple[list[str | No
     return fields, checked
 
 
-def _attribute_name(header: str, index: int, taken: dict[int, str]) -> str:
-    """The header, or for a repeated one (Snipe-IT's report writes "Address" twice) the header
-    and its column letter."""
-    return header if header not in taken.values() else f"{header} ({column_letter(index)})"
+def _note_attribute(header_row: int, header: str, index: int, checked: Checked) -> None:
+    """Keep a column under its header, or for a repeated one (Snipe-IT's report writes "Address"
+    twice) its header and column letter. Each CI holds every kept column, so both are bounded."""
+    if len(header) > _ATTRIBUTE_HEADER_MAX:
+        checked.errors.append(RowIssue(header_row, column_letter(index), f"a kept column's header is longer than "
+                                       f"{_ATTRIBUTE_HEADER_MAX} characters ({len(header)})"))
+    elif len(checked.attributes) == _ATTRIBUTES_MAX:
+        checked.errors.append(RowIssue(header_row, header, f"more than {_ATTRIBUTES_MAX} columns to keep; "
+                                       "map the ones not needed to \"ignore\""))
+    else:
+        taken = checked.attributes.values()
+        checked.attributes[index] = header if header not in taken else f"{header} ({column_letter(index)})"
 
 
 def check_sheet(sheet: Sheet, mapping: ColumnMapping) -> Checked:

@@ -99,7 +99,7 @@ _NETWORK_TYPES = {
 def read_status(text: str, lookup: Callable[[str], str | None]) -> str | None:
     """A status GLPI writes by its full name, "Parent > Child": the child's, else the parent's."""
     parts = [part.strip() for part in text.split(">") if part.strip()]
-    if len(parts) < 2:
+    if len(parts) < 2 or len(text) > 255:
         return None
     return lookup(parts[-1]) or lookup(parts[0])
 

@@ -13,7 +13,6 @@ predefined MAC format) fills the CI's MACs. Snipe-IT escapes formula-looking cel
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from collector.cmdb.presets.preset import Preset
@@ -91,19 +90,22 @@ _STATUSES = {
 # The status type Snipe-IT adds in parentheses, for labels a site named itself.
 _TYPES = {"deployed": "deployed", "deployable": "in_stock", "pending": "in_stock", "archived": "retired",
           "undeployable": "in_repair"}
-_LABEL_AND_TYPE = re.compile(r"^(?P<label>.*?)\s*\((?P<type>[A-Za-z]+)\)$")
+_LONGEST = 255  # a status cell longer than any label is not read
 
 
 def read_status(text: str, lookup: Callable[[str], str | None]) -> str | None:
     """"Label (type)": deployed when Snipe-IT says so (the asset is checked out), else the label's
     status, else the type's. A plain label the tables do not know is not guessed."""
-    match = _LABEL_AND_TYPE.match(text.strip())
-    if match is None:
+    text = text.strip()
+    if len(text) > _LONGEST or not text.endswith(")"):
         return None
-    kind = match["type"].casefold()
+    label, _, kind = text[:-1].rpartition("(")
+    kind, label = kind.strip().casefold(), label.strip()
+    if kind not in _TYPES:
+        return None
     if kind == "deployed":
         return "deployed"
-    return lookup(match["label"]) if match["label"] and lookup(match["label"]) else _TYPES.get(kind)
+    return (lookup(label) if label else None) or _TYPES[kind]
 
 
 SNIPEIT = Preset(

@@ -117,3 +117,23 @@ def test_the_audit_entry_names_the_preset(run_import, database):
         entry = session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "cmdb_imported")).one()
         assert entry.detail["preset"] == "snipeit"
 
+
+
+def test_kept_columns_are_bounded_in_number_and_header_length(run_import, cmdb_state):
+    headers = ["Asset Tag"] + [f"Field {n}" for n in range(201)]
+    report = run_import(",".join(headers) + "\nA-1" + ",x" * 201 + "\n", preset="snipeit")
+    assert [(e.row, e.column, e.message) for e in report.errors] == [
+        (1, "Field 200", 'more than 200 columns to keep; map the ones not needed to "ignore"')]
+    report = run_import("Asset Tag," + "H" * 256 + "\nA-1,x\n", preset="snipeit")
+    assert [(e.row, e.column, e.message) for e in report.errors] == [
+        (1, "B", "a kept column's header is longer than 255 characters (256)")]
+    assert cmdb_state() == ([], [], [])
+
+
+def test_status_readers_take_linear_time_on_hostile_cells(run_import):
+    # "Label (type)" and "Parent > Child" are read with partition and split, not a backtracking
+    # pattern: 100,000 spaces before a missing parenthesis is refused as unknown at once.
+    hostile = "x" + " " * 100_000 + "(y"
+    for preset in ("snipeit", "glpi-computers"):
+        report = run_import(f"Asset Tag,Status\nA-1,{hostile}\n", preset=preset)
+        assert [(e.row, e.column) for e in report.errors] == [(2, "Status")]
