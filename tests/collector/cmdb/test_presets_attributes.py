@@ -137,3 +137,14 @@ def test_status_readers_take_linear_time_on_hostile_cells(run_import):
     for preset in ("snipeit", "glpi-computers"):
         report = run_import(f"Asset Tag,Status\nA-1,{hostile}\n", preset=preset)
         assert [(e.row, e.column) for e in report.errors] == [(2, "Status")]
+
+
+@pytest.mark.parametrize("preset", ["snipeit", "glpi-network"])
+def test_hostile_workbooks_are_file_problems_with_a_preset_too(run_import, cmdb_state, preset):
+    from tests.collector.cmdb.sheets import HOSTILE_SHEETS, with_sheet_xml
+
+    for name, xml in sorted(HOSTILE_SHEETS.items()):
+        report = run_import(with_sheet_xml(xml), "xlsx", preset=preset)
+        assert [(e.row, e.column) for e in report.errors] == [(None, None)], name
+        assert report.errors[0].message.startswith("the workbook's XML "), name
+    assert cmdb_state() == ([], [], [])
