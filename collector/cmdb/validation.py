@@ -136,13 +136,7 @@ def _check_row(number: int, cells: list, fields: list[str | None], headers: list
         values[name] = parsed.value
     if values.get("asset_tag"):
         _note_tag(number, values["asset_tag"], checked)
-    for name in fields:
-        if name is not None:
-            values.setdefault(name, None)  # short rows: missing trailing cells are empty
-    if checked.attributes:
-        kept = values.setdefault("attributes", {})
-        for attribute in checked.attributes.values():
-            kept.setdefault(attribute, None)
+    _fill_short_row(values, fields, checked)
     if len(checked.errors) > errors_before:
         return None
     for target, index in checked.derived.items():
@@ -153,6 +147,17 @@ def _check_row(number: int, cells: list, fields: list[str | None], headers: list
         checked.errors.append(RowIssue(number, column, "needs an asset tag or a usable serial number"))
         return None
     return row
+
+
+def _fill_short_row(values: dict, fields: list[str | None], checked: Checked) -> None:
+    """Missing trailing cells are empty, in the row's fields and its kept columns alike."""
+    for name in fields:
+        if name is not None:
+            values.setdefault(name, None)
+    if checked.attributes:
+        kept = values.setdefault("attributes", {})
+        for attribute in checked.attributes.values():
+            kept.setdefault(attribute, None)
 
 
 def _derive(target: str, raw, mapping: ColumnMapping, values: dict) -> None:
