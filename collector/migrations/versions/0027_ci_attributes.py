@@ -1,7 +1,7 @@
 """cmdb: cis.attributes, the register columns without a CI field (custom fields of a Snipe-IT or
 GLPI export kept by header name) (issue 15, register import presets)
 
-Revision ID: p15_presets
+Revision ID: 0027
 Revises: 0026
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'p15_presets'
+revision = '0027'
 down_revision = '0026'
 branch_labels = None
 depends_on = None
