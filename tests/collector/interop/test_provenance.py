@@ -38,11 +38,11 @@ def test_the_asset_api_names_the_reporting_agent_of_the_asset_and_of_each_observ
     assert history == [("stocktake", False), ("ocs", True)]  # newest first
 
 
-def _log_in(client, database):
+def _log_in(client, database, role="auditor"):
     from collector.access.users import create_user
 
     with database.write() as session:
-        create_user(session, "reader", "auditor", "correct horse battery staple")
+        create_user(session, "reader", role, "correct horse battery staple")
     page = client.get("/login")
     answer = client.post("/login", data={"username": "reader", "password": "correct horse battery staple",
                                          "csrf_token": csrf_from(page.get_data(as_text=True))})
@@ -69,3 +69,15 @@ def test_a_hostile_agent_version_is_shown_inert(client, database, config, make_s
     _log_in(client, database)
     page = client.get(f"/assets/{asset_id}").get_data(as_text=True)
     assert hostile not in page and html.escape(hostile, quote=False) in page
+
+
+def test_the_agents_list_shows_the_protocol_and_who_was_superseded(client, database, config, make_site, make_agent,
+                                                                   foreign_report, reports):
+    _ocs_asset(database, config, make_site, foreign_report)
+    native = make_agent("pc-1")
+    client.post("/api/v1/inventory", json=reports.report(native.agent_id, host_seed=1), headers=native.headers)
+    _log_in(client, database, role="admin")
+    page = client.get("/admin/agents").get_data(as_text=True)
+    rows = page.split('id="agents-h"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    ocs_row = next(row for row in rows.split("<tr>") if "ocsinventory-agent 2.10.0" in row)
+    assert '<span class="token">ocs</span>' in ocs_row and "<td>superseded</td>" in ocs_row
