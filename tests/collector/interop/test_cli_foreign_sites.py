@@ -34,8 +34,9 @@ def test_create_prints_the_secret_once_with_both_agent_config_forms(run_cli, dat
     out = run_cli("foreign-sites", "create", "paris").stdout
     secret = out.splitlines()[1]
     assert secret.startswith("stkf_")
-    assert f"server=https://stocktake.example.org/ocsinventory/{secret}" in out
-    assert "server=https://stocktake.example.org/ocsinventory\n" in out
+    for path in ("ocsinventory", "glpi"):
+        assert f"server=https://stocktake.example.org/{path}/{secret}" in out
+        assert f"server=https://stocktake.example.org/{path}\n" in out
     assert f"password={secret}" in out and "realm=Stocktake" in out and "user=paris" in out
     with database.autocommit() as connection:
         assert find_site_by_secret(connection, secret)[1] == "paris"
