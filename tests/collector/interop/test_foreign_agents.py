@@ -287,3 +287,15 @@ def test_concurrent_first_contacts_of_one_device_make_one_agent(database, make_s
         thread.join(timeout=30)
     assert errors == [] and len(results) == 4 and len(set(results)) == 1
     assert _count(database, Agent) == 1
+
+
+def test_foreign_agents_are_counted_apart_from_the_enrolled_fleet(client, database, make_site, make_agent):
+    import re
+
+    make_agent()
+    site = make_site()
+    for device in ("dev-a", "dev-b"):
+        foreign_agent_id(database, SiteAuth(site.site_id, site.name), "ocs", device, None, None, utcnow())
+    text = client.get("/metrics").get_data(as_text=True)
+    assert re.search(r"^stocktake_fleet_agents 1\.0$", text, re.M)
+    assert re.search(r"^stocktake_fleet_foreign_agents 2\.0$", text, re.M)
