@@ -211,10 +211,11 @@ def agent_list(ctx: _Context) -> None:
     from collector.models import Agent
 
     with ctx.db.session() as session:
-        click.echo(f"{'AGENT ID':<37} {'HOSTNAME':<28} {'STATE':<8} LAST SEEN")
+        click.echo(f"{'AGENT ID':<37} {'HOSTNAME':<28} {'PROTOCOL':<15} {'STATE':<10} LAST SEEN")
         for a in session.scalars(select(Agent).order_by(Agent.hostname)):
             seen = f"{a.last_seen_at:%Y-%m-%d %H:%M}" if a.last_seen_at else "never"
-            click.echo(f"{a.id:<37} {a.hostname[:28]:<28} {'revoked' if a.revoked_at else 'active':<8} {seen}")
+            state = "revoked" if a.revoked_at else ("superseded" if a.superseded_by else "active")
+            click.echo(f"{a.id:<37} {a.hostname[:28]:<28} {a.protocol:<15} {state:<10} {seen}")
 
 
 @agent.command("revoke")
@@ -430,6 +431,10 @@ _add_workflow_oversight(_workflow_commands)  # SLA breaches, delegations, trigge
 from collector.cli_sam import sam as _sam_commands  # noqa: E402  (software licence compliance)
 
 main.add_command(_sam_commands)
+
+from collector.cli_foreign_sites import foreign_sites as _foreign_site_commands  # noqa: E402  (issue 15)
+
+main.add_command(_foreign_site_commands)
 
 
 if __name__ == "__main__":  # pragma: no cover
