@@ -15,7 +15,7 @@ from flask import Request
 
 from collector.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["UploadBody", "inflate_capped", "read_capped", "read_json_body"]
+__all__ = ["UploadBody", "read_json_body"]
 
 READ_CHUNK = 64 * 1024
 
@@ -34,21 +34,20 @@ def read_json_body(request: Request, max_wire_bytes: int, max_body_bytes: int) -
     encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
         raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
-    wire = read_capped(request, max_wire_bytes)
+    if request.content_length is not None and request.content_length > max_wire_bytes:
+        raise PayloadTooLarge(f"request body exceeds {max_wire_bytes} bytes")
+    wire = _read_capped(request.stream, max_wire_bytes)
     if encoding == "gzip":
-        return UploadBody(raw=inflate_capped(wire, max_body_bytes, "gzip"), gzip_wire=wire)
+        return UploadBody(raw=_gunzip_capped(wire, max_body_bytes), gzip_wire=wire)
     if len(wire) > max_body_bytes:
         raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
     return UploadBody(raw=wire, gzip_wire=None)
 
 
-def read_capped(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` bytes (with or without Content-Length)."""
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+def _read_capped(stream, limit: int) -> bytes:
     chunks, total = [], 0
     while True:
-        chunk = request.stream.read(min(READ_CHUNK, limit + 1 - total))
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
@@ -57,13 +56,8 @@ def read_capped(request: Request, limit: int) -> bytes:
         chunks.append(chunk)
 
 
-# zlib's window bits per container: RFC 1952 gzip, RFC 1950 zlib (what OCS and GLPI agents send).
-_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "zlib": zlib.MAX_WBITS}
-
-
-def inflate_capped(data: bytes, limit: int, container: str = "gzip") -> bytes:
-    """Decompress a gzip or zlib stream, stopping at ``limit`` bytes of output (a bomb is a 413)."""
-    inflater = zlib.decompressobj(wbits=_WBITS[container])
+def _gunzip_capped(data: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     out, total = [], 0
     try:
         while data:
@@ -74,9 +68,9 @@ def inflate_capped(data: bytes, limit: int, container: str = "gzip") -> bytes:
             out.append(piece)
             data = inflater.unconsumed_tail
     except zlib.error as exc:
-        raise BadRequest(f"body is not valid {container}: {exc}") from None
+        raise BadRequest(f"body is not valid gzip: {exc}") from None
     if not inflater.eof:
-        raise BadRequest(f"{container} body is truncated")
+        raise BadRequest("gzip body is truncated")
     if inflater.unused_data:
-        raise BadRequest(f"unexpected bytes after the {container} stream")
+        raise BadRequest("unexpected bytes after the gzip stream")
     return b"".join(out)
