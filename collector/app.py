@@ -25,8 +25,10 @@ def create_app(config: CollectorConfig | None = None) -> Flask:
     admission.init_app(app, config.shed_queue_wait_ms, (config.shed_retry_after_min_s, config.shed_retry_after_max_s))
 
     from collector.api import bp as api_bp
+    from collector.api.glpi import bp as glpi_bp
     from collector.web import bp as web_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(glpi_bp)
     return app
