@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from collector.api.body import read_capped
+from collector.api.errors import register_wire_error_handler
 from collector.db import is_unavailable
 from collector.errors import BadRequest, PayloadTooLarge, ServiceError
 from collector.extensions import get_config, get_db
@@ -115,6 +116,9 @@ def _http_error(exc: HTTPException):
     headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
     message = "request body too large" if exc.code == 413 else (exc.description or exc.name)
     return _error(exc.code or 500, message, headers=headers)
+
+
+register_wire_error_handler("/glpi", _http_error)  # a wrong method or path under /glpi
 
 
 @bp.errorhandler(SQLAlchemyError)
