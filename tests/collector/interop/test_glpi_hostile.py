@@ -83,7 +83,8 @@ def test_wire_caps_hold_with_and_without_a_content_length(config, database, make
     from collector.app import create_app
 
     site = make_site()
-    client = create_app(replace(config, max_wire_bytes=4096, max_body_bytes=8192)).test_client()
+    application = create_app(replace(config, max_wire_bytes=4096, max_body_bytes=8192))
+    client = application.test_client()
     big = json.dumps({"deviceid": "x", "pad": "y" * 5000}).encode()
     declared = client.post(f"/glpi/{site.secret}", data=big, content_type="application/json",
                            headers={"GLPI-Agent-ID": AGENT_UUID})
@@ -93,6 +94,7 @@ def test_wire_caps_hold_with_and_without_a_content_length(config, database, make
                           environ_overrides={"wsgi.input_terminated": True})  # no Content-Length
     assert chunked.status_code == 413
     assert _counts(database) == (0, 0, 0, 0, 0)
+    application.extensions["stocktake"]["db"].dispose()
 
 
 def test_a_wrong_type_in_any_field_is_a_422_naming_it_and_stores_nothing(client, database, site):
