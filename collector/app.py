@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from collector import admission, extensions, metrics, routing
@@ -9,6 +11,8 @@ from collector.config import CollectorConfig, load_config
 from common.logs import configure_logging
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config: CollectorConfig | None = None) -> Flask:
@@ -29,4 +33,13 @@ def create_app(config: CollectorConfig | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    _warn_about_trusted_network(config)
     return app
+
+
+def _warn_about_trusted_network(config: CollectorConfig) -> None:
+    """Say loudly, at every start, that foreign agents are admitted without a secret (issue 15)."""
+    if config.foreign_agents_trust_network:
+        log.warning("foreign_agents_trust_network is on: OCS, FusionInventory and GLPI agent submissions WITHOUT "
+                    "a site secret are admitted; any host that reaches this collector can report inventory",
+                    extra={"event": "foreign_agents_unauthenticated", "setting": "foreign_agents_trust_network"})

@@ -422,6 +422,10 @@ from collector.cli_sam import sam as _sam_commands  # noqa: E402  (software lice
 
 main.add_command(_sam_commands)
 
+from collector.cli_foreign_sites import foreign_sites as _foreign_site_commands  # noqa: E402  (issue 15)
+
+main.add_command(_foreign_site_commands)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

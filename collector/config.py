@@ -83,6 +83,10 @@ class CollectorConfig:
     # order after every later report. Kept below the inventory interval, so that a report
     # accepted at the limit never makes the agent's next regular report "historical".
     max_clock_skew_s: int = 600
+    # Foreign agents (OCS, FusionInventory, GLPI; collector/interop/): when true, a submission
+    # without a site secret is admitted unauthenticated. Only for a network where every host
+    # that can reach the collector is trusted; start-up logs a WARNING while it is on.
+    foreign_agents_trust_network: bool = False
     # Devices of a discovery report stored per write transaction: other writers (check-ins,
     # inventory) get SQLite's lock between batches instead of waiting for the whole report.
     discovery_batch_devices: int = 2000

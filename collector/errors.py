@@ -43,7 +43,13 @@ class BadRequest(ServiceError):
 
 
 class Unauthorized(ServiceError):
+    """401; ``challenge`` is the WWW-Authenticate value (the API's bearer one unless given)."""
+
     status = 401
+
+    def __init__(self, message: str, fields: list[FieldError] | None = None, challenge: str | None = None) -> None:
+        super().__init__(message, fields)
+        self.challenge = challenge
 
 
 class Forbidden(ServiceError):

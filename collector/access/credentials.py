@@ -14,6 +14,7 @@ import secrets
 __all__ = [
     "API_TOKEN_PREFIX",
     "ENROLL_SECRET_PREFIX",
+    "FOREIGN_SITE_PREFIX",
     "MAX_CREDENTIAL_LENGTH",
     "NODE_KEY_PREFIX",
     "display_prefix",
@@ -24,6 +25,8 @@ __all__ = [
 ENROLL_SECRET_PREFIX = "stke_"
 NODE_KEY_PREFIX = "stkn_"
 API_TOKEN_PREFIX = "stka_"
+# Foreign-agent site secrets travel in URL paths: token_urlsafe's alphabet needs no escaping there.
+FOREIGN_SITE_PREFIX = "stkf_"
 MAX_CREDENTIAL_LENGTH = 256
 
 

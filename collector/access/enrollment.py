@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from collector.access import credentials
 from collector.access.audit_log import SYSTEM, Actor, append_entry
 from collector.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
-from collector.models import Agent, EnrollmentSecret, utcnow
+from collector.models import Agent, AgentProtocol, EnrollmentSecret, utcnow
 from common.schema import EnrollRequest
 
 __all__ = [
@@ -123,6 +123,9 @@ def enroll_agent(session: Session, request: EnrollRequest, now: datetime | None 
     node_key = credentials.generate(credentials.NODE_KEY_PREFIX)
     requested_id = str(request.agent_id) if request.agent_id else None
     agent = session.get(Agent, requested_id, with_for_update=True) if requested_id else None
+    if agent is not None and agent.protocol != AgentProtocol.STOCKTAKE.value:
+        # A foreign agent's id is known to whoever saw its site's traffic: it never gets a node key.
+        raise Conflict(f"agent {requested_id} is a foreign agent ({agent.protocol}); enrol without an agent id")
     if agent is not None and agent.revoked_at is None and (
         not request.node_key or credentials.hash_credential(request.node_key) != agent.node_key_hash
     ):
@@ -162,8 +165,9 @@ class AgentPrincipal:
 
 
 # Built once: every agent request runs it (building the expression cost more than executing it).
+# Foreign agents hold no key (their node_key_hash is not a digest); the protocol test says so twice.
 _BY_KEY_HASH = select(Agent.id, Agent.last_content_hash, Agent.revoked_at).where(
-    Agent.node_key_hash == bindparam("key_hash"))
+    Agent.node_key_hash == bindparam("key_hash"), Agent.protocol == AgentProtocol.STOCKTAKE.value)
 
 
 def authenticate_agent(connection: Connection, node_key: str | None) -> AgentPrincipal:

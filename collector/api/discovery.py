@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import request
 from pydantic import ValidationError
 
-from collector import metrics
 from collector.api import bp
 from collector.api.auth import current_agent, current_token
 from collector.api.body import read_json_body
@@ -13,9 +12,7 @@ from collector.api.params import paging
 from collector.api.serializers import device_summary
 from collector.errors import FieldError, Forbidden, InvalidInput
 from collector.extensions import get_config, get_db, request_session
-from collector.facts import FactSource, facts_changed
-from collector.ingest.clock import discovery_times, refuse_future_times
-from collector.ingest.discovery import store_discovery
+from collector.ingest.accepting import accept_discovery, discovery_counts
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.models import utcnow
 from collector.queries.devices import QUIET_SOURCES, list_devices
@@ -33,17 +30,10 @@ def post_discovery():
         raise validation_error("discovery report failed validation", exc) from None
     if report.agent_id != agent.agent_id:
         raise Forbidden("report agent_id does not match the authenticated agent")
-    refuse_future_times(discovery_times(report), utcnow(), config.max_clock_skew_s)
-    result = store_discovery(get_db(), agent.agent_id, report, body.raw, utcnow(),
-                             batch_size=config.discovery_batch_devices)
-    metrics.count_report("discovery", result.outcome)
+    result = accept_discovery(get_db(), config, agent.agent_id, report, body.raw, utcnow())
     if result.outcome == "duplicate":
         return {"status": "already stored", "report_id": str(report.report_id)}, 200
-    if result.unlinked_ids:
-        facts_changed(get_db(), config, utcnow(), device_ids=result.unlinked_ids, source=FactSource.DISCOVERY)
-    return {"status": "stored", "report_id": str(report.report_id), "devices": result.devices,
-            "new_devices": result.new_devices, "linked": result.linked,
-            "placed": result.placed, "device_ids": list(result.device_ids)}, 201
+    return {"status": "stored", "report_id": str(report.report_id), **discovery_counts(result)}, 201
 
 
 @bp.get("/devices")

@@ -41,7 +41,7 @@ def error_response(status: int, message: str, fields=None, headers=None):
 def _service_error(exc: ServiceError):
     headers = {}
     if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="stocktake"'
+        headers["WWW-Authenticate"] = getattr(exc, "challenge", None) or 'Bearer realm="stocktake"'
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     return error_response(exc.status, exc.message, exc.fields, headers)

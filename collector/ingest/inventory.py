@@ -21,6 +21,8 @@ from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from collector.db import insert_ignoring_conflicts
+from collector.errors import Conflict
+from collector.ingest.adoption import adopt_asset
 from collector.ingest.parsing import ParsedInventory
 from collector.ingest.bulk import bulk_for
 from collector.ingest.software import apply_software_delta, software_delta, sync_asset_software
@@ -67,13 +69,22 @@ def store_inventory(
             return IngestResult(outcome, parsed.report_id, asset_id if claimed else None, observation_id if claimed else None)
     _lock_agent(session, agent_id)
     # Core statements throughout: no ORM entities to build on the hot path.
-    last_hash, asset_id, observation_id, software_count, last_collected_at, previous_payload = session.connection().execute(
-        select(Agent.last_content_hash, Asset.id, Asset.observation_id, Asset.software_count,
-               Observation.last_collected_at, Observation.payload)
-        .outerjoin(Asset, Asset.agent_id == Agent.id)
-        .outerjoin(Observation, Observation.id == Asset.observation_id)
-        .where(Agent.id == agent_id)
-    ).one()
+    last_hash, superseded_by, asset_id, observation_id, software_count, last_collected_at, previous_payload = (
+        session.connection().execute(
+            select(Agent.last_content_hash, Agent.superseded_by, Asset.id, Asset.observation_id, Asset.software_count,
+                   Observation.last_collected_at, Observation.payload)
+            .outerjoin(Asset, Asset.agent_id == Agent.id)
+            .outerjoin(Observation, Observation.id == Asset.observation_id)
+            .where(Agent.id == agent_id)
+        ).one())
+    if superseded_by is not None:
+        raise Conflict(f"this agent was superseded by agent {superseded_by}, which now reports this machine; "
+                       "uninstall one of the two agents")
+    if asset_id is None:
+        adopted = adopt_asset(session, agent_id, parsed.validated(), now)
+        if adopted is not None:
+            asset_id, observation_id, software_count = adopted.asset_id, adopted.observation_id, adopted.software_count
+            last_collected_at, previous_payload = adopted.last_collected_at, adopted.payload
     if asset_id is not None and last_hash == parsed.content_hash:
         outcome = "unchanged"
     elif asset_id is not None and last_collected_at and parsed.collected_at < last_collected_at:

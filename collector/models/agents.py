@@ -3,13 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.models.base import Base, UtcDateTime, utcnow
 
-__all__ = ["Agent", "ApiToken", "EnrollmentSecret"]
+__all__ = ["Agent", "AgentProtocol", "ApiToken", "EnrollmentSecret", "ForeignSite"]
+
+
+class AgentProtocol(str, Enum):
+    """The wire protocol an agent speaks: Stocktake's own, or one of the foreign agents' (issue 15)."""
+
+    STOCKTAKE = "stocktake"
+    OCS = "ocs"
+    FUSIONINVENTORY = "fusioninventory"
+    GLPI = "glpi"
+
+    @property
+    def label(self) -> str:
+        return _PROTOCOL_LABELS[self]
+
+
+_PROTOCOL_LABELS = {AgentProtocol.STOCKTAKE: "Stocktake protocol", AgentProtocol.OCS: "OCS protocol",
+                    AgentProtocol.FUSIONINVENTORY: "FusionInventory protocol", AgentProtocol.GLPI: "GLPI protocol"}
+
+
+class ForeignSite(Base):
+    """A site whose foreign agents (OCS, FusionInventory, GLPI) submit with one shared secret.
+
+    Those agents cannot hold a node key; the secret (in the URL path or as the HTTP Basic
+    password) admits them, and each device id is bound to the site of its first contact.
+    Only the SHA-256 of the secret is kept, as for enrollment secrets.
+    """
+
+    __tablename__ = "foreign_sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class EnrollmentSecret(Base):
@@ -40,9 +76,16 @@ class EnrollmentSecret(Base):
 
 
 class Agent(Base):
-    """One enrolled agent, authenticated by its node key (SHA-256 stored, key shown once)."""
+    """One enrolled agent, authenticated by its node key (SHA-256 stored, key shown once).
+
+    A foreign agent (``protocol`` other than ``stocktake``) is known by the device id it sends
+    and the site whose secret admitted it; its ``node_key_hash`` is a random value that is not
+    a SHA-256 digest, so no key can ever match it on the native API. An agent whose asset was
+    adopted by an agent of another protocol (the machine changed agents) is ``superseded``.
+    """
 
     __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("protocol", "foreign_device_id", name="uq_agents_protocol_device"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     node_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -64,6 +107,12 @@ class Agent(Base):
     spool_depth: Mapped[int | None] = mapped_column(Integer)
     spool_rejected: Mapped[int | None] = mapped_column(Integer)
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    protocol: Mapped[str] = mapped_column(String(16), default=AgentProtocol.STOCKTAKE.value,
+                                          server_default=AgentProtocol.STOCKTAKE.value)
+    foreign_device_id: Mapped[str | None] = mapped_column(String(255))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("foreign_sites.id", ondelete="RESTRICT"), index=True)
+    superseded_by: Mapped[str | None] = mapped_column(String(36))
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ApiToken(Base):

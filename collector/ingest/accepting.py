@@ -1,0 +1,68 @@
+"""Accepting a report once its sender is known: the steps every ingest route shares.
+
+The native endpoints (``/api/v1/inventory``, ``/api/v1/discovery``) and the foreign agents'
+(collector/interop/) differ in how they authenticate and what they parse; from a parsed report
+on, they are the same: refuse times ahead of the collector's clock, store in one write
+transaction (a retried report id is "duplicate"), count it, and run the one "facts changed"
+step for what the report touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from collector import metrics
+from collector.config import CollectorConfig
+from collector.db import Database
+from collector.facts import FactSource, facts_changed
+from collector.ingest.clock import discovery_times, refuse_future_times
+from collector.ingest.discovery import DiscoveryResult, store_discovery
+from collector.ingest.inventory import DuplicateReport, IngestResult, store_inventory
+from collector.ingest.parsing import ParsedInventory
+from common.schema import DiscoveryReport
+
+__all__ = ["accept_discovery", "accept_inventory", "discovery_counts"]
+
+log = logging.getLogger(__name__)
+
+
+def accept_inventory(db: Database, config: CollectorConfig, agent_id: str, last_content_hash: str | None,
+                     parsed: ParsedInventory, now: datetime) -> IngestResult:
+    """Store a parsed inventory report of ``agent_id``; outcome ``duplicate`` for a retried report id."""
+    refuse_future_times([("collected_at", parsed.collected_at)], now, config.max_clock_skew_s)
+    unchanged = parsed.content_hash == last_content_hash
+    if last_content_hash is None:
+        # A first report is validated in full outside the write transaction (no lock held);
+        # later ones are validated inside it, only in what differs from the previous report.
+        parsed.validated()
+    try:
+        with db.write() as session:
+            result = store_inventory(session, agent_id, parsed, now, expect_unchanged=unchanged)
+    except DuplicateReport:
+        result = IngestResult("duplicate", parsed.report_id, None, None)
+    metrics.count_report("inventory", result.outcome)
+    if result.outcome == "duplicate":
+        return result
+    metrics.count_spool_drops(parsed.spool_dropped)
+    log.info("inventory stored", extra={"agent_id": agent_id, "report_id": parsed.report_id, "outcome": result.outcome})
+    if result.outcome == "stored":  # new or changed content: identifiers may have moved
+        facts_changed(db, config, now, asset_ids=[result.asset_id], source=FactSource.INVENTORY)
+    return result
+
+
+def accept_discovery(db: Database, config: CollectorConfig, agent_id: str, report: DiscoveryReport, raw: bytes,
+                     now: datetime) -> DiscoveryResult:
+    """Store a validated discovery report of ``agent_id`` (``raw`` is kept as its observation's payload)."""
+    refuse_future_times(discovery_times(report), now, config.max_clock_skew_s)
+    result = store_discovery(db, agent_id, report, raw, now, batch_size=config.discovery_batch_devices)
+    metrics.count_report("discovery", result.outcome)
+    if result.outcome != "duplicate" and result.unlinked_ids:
+        facts_changed(db, config, now, device_ids=result.unlinked_ids, source=FactSource.DISCOVERY)
+    return result
+
+
+def discovery_counts(result: DiscoveryResult) -> dict:
+    """What a stored discovery report's answer tells the scanner."""
+    return {"devices": result.devices, "new_devices": result.new_devices, "linked": result.linked,
+            "placed": result.placed, "device_ids": list(result.device_ids)}

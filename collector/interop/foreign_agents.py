@@ -1,0 +1,226 @@
+"""The service every foreign-agent endpoint calls: who is sending, as which agent, and storing it.
+
+OCS Inventory, FusionInventory and GLPI agents cannot enrol for a node key. They are admitted
+by their site's secret, taken from the URL path (``/ocsinventory/<secret>``) or from HTTP Basic
+(any user name, the secret as the password); with neither, the submission is refused (401)
+unless ``foreign_agents_trust_network`` is on. Each device id an agent sends becomes one row in
+``agents`` (``protocol``, ``foreign_device_id``), bound to the site of its first contact: the
+same device id under another site's secret is refused (403), so one site cannot write over
+another's machines. Converted reports then go through the native ingest steps
+(collector/ingest/accepting.py), so a foreign report is stored, de-duplicated, diffed and
+reconciled exactly like one from Stocktake's agent.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import flask
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from collector.access.audit_log import Actor, append_entry
+from collector.access.foreign_sites import find_site_by_secret
+from collector.config import CollectorConfig
+from collector.db import Database
+from collector.errors import FieldError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from collector.ingest.accepting import accept_discovery, accept_inventory, discovery_counts
+from collector.ingest.inventory import IngestResult
+from collector.ingest.parsing import parse_inventory, validation_error
+from collector.models import Agent
+from common.schema import DiscoveryReport
+
+__all__ = ["BASIC_CHALLENGE", "PROTOCOLS", "SiteAuth", "authenticate_site", "foreign_agent_id",
+           "store_foreign_discovery", "store_foreign_inventory"]
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS = ("ocs", "fusioninventory", "glpi")
+BASIC_CHALLENGE = 'Basic realm="Stocktake"'
+# A contact and the inventory after it come seconds apart: last_seen_at is written at most this
+# often by contacts alone (storing a report writes it anyway), so a PROLOG costs no write.
+_SEEN_RESOLUTION = timedelta(seconds=60)
+_MAX_DEVICE_ID = 255
+_MAX_HOSTNAME = 255
+_MAX_VERSION = 64  # agents.agent_version
+
+
+@dataclass(frozen=True)
+class SiteAuth:
+    """The site a request authenticated as; both None when the trusted-network switch admitted it."""
+
+    site_id: int | None
+    site_name: str | None
+
+
+def authenticate_site(request: flask.Request, path_secret: str | None) -> SiteAuth:
+    """The site whose secret the request carries (URL path first, else the HTTP Basic password).
+
+    A wrong or revoked secret is always 401, also on a trusted network: it is a misconfigured
+    agent its operator should hear about. Only a request with no secret at all is admitted
+    unauthenticated, and only when ``foreign_agents_trust_network`` is on.
+    """
+    from collector.extensions import get_config, get_db
+
+    secret = path_secret or _basic_password(request)
+    if secret:
+        with get_db().autocommit() as connection:
+            found = find_site_by_secret(connection, secret)
+        if found is None:
+            raise Unauthorized("unknown or revoked site secret", challenge=BASIC_CHALLENGE)
+        return SiteAuth(*found)
+    if get_config().foreign_agents_trust_network:
+        return SiteAuth(None, None)
+    raise Unauthorized("a site secret is required: put it in the server URL's path or send it as the HTTP Basic "
+                       "password (stocktake-collector foreign-sites create NAME)", challenge=BASIC_CHALLENGE)
+
+
+def _basic_password(request: flask.Request) -> str | None:
+    auth = request.authorization
+    if auth is None or auth.type != "basic":
+        return None
+    return auth.password or None
+
+
+def foreign_agent_id(db: Database, auth: SiteAuth, protocol: str, device_id: str, hostname: str | None,
+                     agent_version: str | None, now: datetime) -> str:
+    """The agents.id of this device: made on first contact and bound to the site; refused from another site."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown foreign protocol {protocol!r}")
+    device_id, hostname, agent_version = _checked_identity(device_id, hostname, agent_version)
+    for _attempt in range(2):  # a concurrent first contact of the same device wins the insert; read it then
+        try:
+            return _agent_for_device(db, auth, protocol, device_id, hostname, agent_version, now)
+        except IntegrityError:
+            continue
+    raise Forbidden("could not register this device id; retry")  # pragma: no cover - needs two lost races
+
+
+def _checked_identity(device_id, hostname, agent_version) -> tuple[str, str | None, str | None]:
+    problems = []
+    if not isinstance(device_id, str) or not 0 < len(device_id) <= _MAX_DEVICE_ID or not device_id.isprintable():
+        problems.append(FieldError("device_id", f"must be 1-{_MAX_DEVICE_ID} printable characters"))
+    if hostname is not None and (not isinstance(hostname, str) or len(hostname) > _MAX_HOSTNAME
+                                 or not hostname.isprintable()):
+        problems.append(FieldError("hostname", f"must be at most {_MAX_HOSTNAME} printable characters"))
+    if problems:
+        raise InvalidInput("invalid foreign agent identity", problems)
+    if isinstance(agent_version, str):
+        # Shown, never matched on: a long or odd User-Agent is trimmed rather than refused.
+        agent_version = "".join(c for c in agent_version if c.isprintable()).strip()[:_MAX_VERSION] or None
+    else:
+        agent_version = None
+    return device_id, (hostname.strip() or None) if hostname else None, agent_version
+
+
+def _agent_for_device(db, auth, protocol, device_id, hostname, agent_version, now) -> str:
+    with db.autocommit() as connection:
+        row = connection.execute(
+            select(Agent.id, Agent.site_id, Agent.revoked_at, Agent.hostname, Agent.agent_version, Agent.last_seen_at)
+            .where(Agent.protocol == protocol, Agent.foreign_device_id == device_id)
+        ).first()
+    if row is None:
+        return _register(db, auth, protocol, device_id, hostname, agent_version, now)
+    _check_binding(row, auth)
+    changes = {}
+    if row.site_id is None and auth.site_id is not None:
+        changes["site_id"] = auth.site_id  # first seen on a trusted network, now with its site's secret
+    if agent_version and agent_version != row.agent_version:
+        changes["agent_version"] = agent_version
+    if hostname and hostname != row.hostname:
+        changes["hostname"] = hostname
+    if changes or row.last_seen_at is None or now - row.last_seen_at >= _SEEN_RESOLUTION:
+        with db.write() as session:
+            session.execute(update(Agent.__table__).where(Agent.id == row.id).values(last_seen_at=now, **changes))
+            if "site_id" in changes:
+                append_entry(session, "foreign_agent_bound", _site_actor(auth), f"agent {row.id}",
+                             {"protocol": protocol, "site": auth.site_name}, now)
+    return row.id
+
+
+def _check_binding(row, auth: SiteAuth) -> None:
+    if row.revoked_at is not None:
+        raise Forbidden("this agent was revoked")
+    if row.site_id is not None and row.site_id != auth.site_id:
+        raise Forbidden("this device id is bound to another site; use that site's secret")
+
+
+def _register(db, auth, protocol, device_id, hostname, agent_version, now) -> str:
+    agent_id = str(uuid.uuid4())
+    with db.write() as session:
+        session.execute(insert(Agent.__table__).values(
+            id=agent_id,
+            # Not a SHA-256 digest (it has a colon): no node key can ever match it on the native API.
+            node_key_hash="foreign:" + secrets.token_hex(28),
+            hostname=hostname or device_id,
+            agent_version=agent_version,
+            protocol=protocol,
+            foreign_device_id=device_id,
+            site_id=auth.site_id,
+            enrolled_at=now,
+            key_issued_at=now,
+            last_seen_at=now,
+            reports_dropped=0,
+        ))
+        append_entry(session, "foreign_agent_registered", _site_actor(auth), f"agent {agent_id}",
+                     {"protocol": protocol, "device_id": device_id, "hostname": hostname,
+                      "agent_version": agent_version, "site": auth.site_name}, now)
+    log.info("foreign agent registered", extra={"agent_id": agent_id, "protocol": protocol, "site": auth.site_name})
+    return agent_id
+
+
+def _site_actor(auth: SiteAuth) -> Actor:
+    return Actor(None, f"foreign_site:{auth.site_name}"[:64] if auth.site_name else "foreign:trusted_network", None)
+
+
+def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str, document: dict,
+                            now: datetime) -> IngestResult:
+    """Validate an InventoryReport dict converted from a foreign payload and store it like a native report.
+
+    Outcomes as the native endpoint's: ``stored``, ``unchanged`` (same content as this agent's
+    last report; report id and collection time excluded), ``historical``, ``duplicate``.
+    Raises InvalidInput naming every bad field; nothing is stored then.
+    """
+    if document.get("agent_id") != agent_id:
+        raise Forbidden("report agent_id does not match the foreign agent")
+    body = _serialised(document, config)
+    last_hash = _last_content_hash(db, agent_id)
+    parsed = parse_inventory(body, last_hash)
+    return accept_inventory(db, config, agent_id, last_hash, parsed, now)
+
+
+def store_foreign_discovery(db: Database, config: CollectorConfig, agent_id: str, document: dict,
+                            now: datetime) -> dict:
+    """Validate a DiscoveryReport dict and store it like a native scanner's report; the native answer's fields."""
+    if document.get("agent_id") != agent_id:
+        raise Forbidden("report agent_id does not match the foreign agent")
+    body = _serialised(document, config)
+    try:
+        report = DiscoveryReport.model_validate(document)
+    except ValidationError as exc:
+        raise validation_error("discovery report failed validation", exc) from None
+    result = accept_discovery(db, config, agent_id, report, body, now)
+    if result.outcome == "duplicate":
+        return {"status": "already stored", "report_id": str(report.report_id)}
+    return {"status": "stored", "report_id": str(report.report_id), **discovery_counts(result)}
+
+
+def _serialised(document: dict, config: CollectorConfig) -> bytes:
+    try:
+        body = orjson.dumps(document)
+    except TypeError as exc:  # a converter bug (a value JSON cannot carry), not the agent's fault
+        raise InvalidInput("converted report is not JSON", [FieldError("(body)", str(exc))]) from None
+    if len(body) > config.max_body_bytes:
+        raise PayloadTooLarge(f"converted report exceeds {config.max_body_bytes} bytes")
+    return body
+
+
+def _last_content_hash(db: Database, agent_id: str) -> str | None:
+    with db.autocommit() as connection:
+        return connection.execute(select(Agent.last_content_hash).where(Agent.id == agent_id)).scalar()
