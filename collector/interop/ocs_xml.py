@@ -57,6 +57,8 @@ _VIRTUAL_DISKS = ("loop", "ram", "zram", "dm-", "md", "nbd", "sr")
 _NOT_DISKS = re.compile(r"cd|dvd|rom|floppy|tape|removable", re.IGNORECASE)
 _SPEED = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:b(?:it)?(?:ps|/s)?)?", re.IGNORECASE)
 _SPEED_FACTORS = {"": 1, "k": Decimal("0.001"), "m": 1, "g": 1000, "t": 1_000_000}
+# The OCS Windows agent's BITSWIDTH, named as the native agent names Windows architectures.
+_BITS_ARCH = {"64": "x64", "32": "x86"}
 _DATE_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y")
 
 
@@ -114,7 +116,7 @@ def inventory_report(request: OcsRequest, agent_id: str, agent_version: str | No
         "memory": _memory(reader),
         "disks": _disks(reader),
         "nics": _nics(reader),
-        "software": _software(reader),
+        "software": _software(reader, windows=_is_windows(reader)),
         "monitors": _monitors(reader),
         "batteries": _batteries(reader),
     }
@@ -221,7 +223,8 @@ def _os(reader: _Reader) -> dict[str, Any] | None:
         "name": name,
         "version": reader.text(system, "VERSION", path_o) or reader.text(hardware, "OSVERSION", path_h),
         "kernel": reader.text(system, "KERNEL_VERSION", path_o),
-        "arch": reader.text(system, "ARCH", path_o, limit=_SHORT) or reader.text(hardware, "ARCHNAME", path_h, limit=_SHORT),
+        "arch": (reader.text(system, "ARCH", path_o, limit=_SHORT) or reader.text(hardware, "ARCHNAME", path_h, limit=_SHORT)
+                 or reader.text(hardware, "ARCH", path_h, limit=_SHORT)),
     })
 
 
@@ -310,14 +313,22 @@ def _nics(reader: _Reader) -> list[dict[str, Any]]:
     return [nics[key] for key in sorted(nics, key=lambda k: (k[0], k[1] or ""))]
 
 
-def _software(reader: _Reader) -> list[dict[str, Any]]:
+def _is_windows(reader: _Reader) -> bool:
+    name = reader.text(reader.single("HARDWARE"), "OSNAME", "CONTENT.HARDWARE") or ""
+    return name.lower().startswith(("microsoft windows", "windows"))
+
+
+def _software(reader: _Reader, windows: bool) -> list[dict[str, Any]]:
+    """SOFTWARES, sorted and without exact duplicates. The OCS Windows agent sends no FROM: its
+    list is the registry's Uninstall keys, the native Windows agent's "registry" source."""
     packages = {}
     for path, software in reader.entries("SOFTWARES"):
         name = reader.text(software, "NAME", path)
         if not name:
             continue
-        source = _software_source(reader.text(software, "FROM", path, limit=_SHORT))
-        arch = reader.text(software, "ARCHITECTURE", path, limit=_SHORT) or reader.text(software, "ARCH", path, limit=_SHORT)
+        source = _software_source(reader.text(software, "FROM", path, limit=_SHORT), windows)
+        arch = (reader.text(software, "ARCHITECTURE", path, limit=_SHORT) or reader.text(software, "ARCH", path, limit=_SHORT)
+                or _BITS_ARCH.get(reader.text(software, "BITSWIDTH", path, limit=_SHORT) or ""))
         if source == "dpkg" and arch and name.endswith(f":{arch}"):
             name = name[: -len(arch) - 1]  # dpkg-query's ${binary:Package} of a Multi-Arch: same package
         publisher = reader.text(software, "PUBLISHER", path)
@@ -362,10 +373,12 @@ def _batteries(reader: _Reader) -> list[dict[str, Any]]:
     return sorted(batteries, key=lambda b: (b["name"], b.get("serial") or ""))
 
 
-def _software_source(origin: str | None) -> str:
+def _software_source(origin: str | None, windows: bool) -> str:
     """FROM as the native agent names its sources: Debian packages are "dpkg" in both."""
     origin = (origin or "").lower()
-    return {"deb": "dpkg", "rpm": "rpm", "registry": "registry", "msi": "msi", "": "ocs"}.get(origin, origin[:_SHORT])
+    if not origin:
+        return "registry" if windows else "ocs"
+    return {"deb": "dpkg"}.get(origin, origin[:_SHORT])
 
 
 def _install_date(text: str | None, source: str) -> str | None:
