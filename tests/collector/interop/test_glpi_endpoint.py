@@ -204,7 +204,23 @@ def test_a_prolog_without_agent_id_gets_the_ocs_answer(client, database, site):
     prolog = b"<REQUEST><DEVICEID>old-agent-2026-03-01</DEVICEID><QUERY>PROLOG</QUERY></REQUEST>"
     response = client.post(f"/glpi/{site.secret}", data=zlib.compress(prolog), content_type="application/x-compress")
     assert response.status_code == 200
-    assert b"<RESPONSE>SEND</RESPONSE><PROLOG_FREQ>1</PROLOG_FREQ>" in zlib.decompress(response.get_data())
+    assert b"<RESPONSE>SEND</RESPONSE>" in zlib.decompress(response.get_data())
+
+
+def test_an_xml_mode_inventory_is_stored_as_the_same_glpi_device(client, database, site):
+    from tests.collector.interop.glpi_cases import FIXTURES
+
+    xml = (FIXTURES / "ocs_windows.xml").read_bytes()
+    response = client.post(f"/glpi/{site.secret}", data=zlib.compress(xml), content_type="application/x-compress-zlib",
+                           headers={"GLPI-Agent-ID": AGENT_UUID, "User-Agent": USER_AGENT})
+    assert response.status_code == 200, response.get_data()
+    assert b"NO_ACCOUNT_UPDATE" in zlib.decompress(response.get_data())
+    # then the same agent in JSON: one agent row, keyed by its GLPI-Agent-ID
+    assert post(client, contact(), site.secret).status_code == 200
+    with database.session() as session:
+        agents = session.scalars(select(Agent)).all()
+    assert [(agent.protocol, agent.foreign_device_id) for agent in agents] == [("glpi", AGENT_UUID)]
+    assert count(database, Asset) == 1
 
 
 def test_the_routes_serve_post_only(client):
