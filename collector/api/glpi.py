@@ -26,7 +26,6 @@ from collector.api.errors import register_wire_error_handler
 from collector.db import is_unavailable
 from collector.errors import BadRequest, PayloadTooLarge, ServiceError
 from collector.extensions import get_config, get_db
-from collector.ingest.parsing import load_json_object
 from collector.interop.foreign_agents import authenticate_site
 from collector.interop.glpi_agent import GlpiRequest, handle_glpi_message, parse_agent_id
 from collector.interop.glpi_xml import handle_glpi_xml
@@ -65,7 +64,7 @@ def post_glpi(secret: str | None = None):
     if body.lstrip()[:1] == b"<":
         answer, xml = handle_glpi_xml(get_db(), config, auth, agent_uuid, request.user_agent.string, body, utcnow())
         return _reply(answer, 200, xml=xml)
-    message = GlpiRequest(auth, agent_uuid, request.user_agent.string or None, load_json_object(body))
+    message = GlpiRequest(auth, agent_uuid, request.user_agent.string or None, body)
     return _reply(orjson.dumps(handle_glpi_message(get_db(), config, message, utcnow())), 200)
 
 

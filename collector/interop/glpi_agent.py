@@ -28,9 +28,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import BadRequest, FieldError, InvalidInput
+from collector.ingest.parsing import load_json_object, validation_error
 from collector.interop.foreign_agents import (SiteAuth, foreign_agent_id, store_foreign_discovery,
                                               store_foreign_inventory)
 from collector.interop.glpi_json import agent_version, glpi_inventory_report, parse_glpi_message
@@ -56,7 +59,16 @@ class GlpiRequest:
     auth: SiteAuth
     agent_uuid: str | None  # the GLPI-Agent-ID header
     user_agent: str | None
-    document: dict
+    body: bytes  # the JSON, decompressed
+
+
+class _Envelope(BaseModel):
+    """What a message is, read without building the rest (an inventory is ~250 KB of JSON)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    action: str | None = None
+    query: str | None = None  # FusionInventory-era JSON names the action "query"
 
 
 def parse_agent_id(header: str | None) -> str | None:
@@ -71,9 +83,7 @@ def parse_agent_id(header: str | None) -> str | None:
 
 def handle_glpi_message(db: Database, config: CollectorConfig, request: GlpiRequest, now: datetime) -> dict:
     """Answer one JSON message; raises a ServiceError (4xx) for anything refused, storing nothing."""
-    action = request.document.get("action", request.document.get("query", "inventory"))
-    if not isinstance(action, str):
-        raise InvalidInput("invalid GLPI message", [FieldError("action", "must be a string")])
+    action = _action(request.body)
     if request.agent_uuid is None:
         raise BadRequest("the GLPI-Agent-ID header is required", [FieldError("GLPI-Agent-ID", "missing")])
     action = action.lower()
@@ -85,11 +95,22 @@ def handle_glpi_message(db: Database, config: CollectorConfig, request: GlpiRequ
                        [FieldError("action", "supported: contact, inventory, netdiscovery, netinventory")])
 
 
+def _action(body: bytes) -> str:
+    try:
+        envelope = _Envelope.model_validate_json(body)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] in ("json_invalid", "model_type", "model_attributes_type"):
+            load_json_object(body)  # the precise BadRequest: malformed, not UTF-8, not an object
+        raise validation_error("invalid GLPI message", exc) from None
+    return envelope.action or envelope.query or "inventory"
+
+
 def _contact(db, config, request: GlpiRequest, now: datetime) -> dict:
-    enabled = request.document.get("enabled-tasks", [])
+    document = load_json_object(request.body)  # a few hundred bytes
+    enabled = document.get("enabled-tasks", [])
     if not isinstance(enabled, list) or len(enabled) > _MAX_TASKS or not all(isinstance(t, str) for t in enabled):
         raise InvalidInput("invalid GLPI contact", [FieldError("enabled-tasks", "must be a list of task names")])
-    name, version = request.document.get("name"), request.document.get("version")
+    name, version = document.get("name"), document.get("version")
     reported = f"{name}_v{version}" if isinstance(name, str) and isinstance(version, str) else None
     foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid, None,
                      agent_version(request.user_agent, reported), now)
@@ -115,7 +136,7 @@ def expiration_hours(config: CollectorConfig) -> int:
 
 
 def _inventory(db, config, request: GlpiRequest, now: datetime) -> dict:
-    message = parse_glpi_message(request.document)
+    message = parse_glpi_message(request.body)
     version = agent_version(request.user_agent, message.content.versionclient)
     ok = {"status": "ok", "expiration": expiration_hours(config)}
     if message.itemtype in NETWORK_ITEMTYPES or message.action.lower() in _NETWORK_ACTIONS:

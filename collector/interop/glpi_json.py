@@ -29,9 +29,9 @@ from datetime import datetime, timezone
 from pydantic import ValidationError
 
 from collector.errors import FieldError, InvalidInput
-from collector.ingest.parsing import validation_error
+from collector.ingest.parsing import load_json_object, validation_error
 from collector.interop.glpi_models import (GlpiBattery, GlpiContent, GlpiCpu, GlpiMemory, GlpiMessage, GlpiMonitor,
-                                           GlpiNetwork, GlpiSoftware, GlpiStorage)
+                                           GlpiNetwork, GlpiStorage)
 from common.schema import INVENTORY_SCHEMA_VERSION
 
 __all__ = ["MiB", "agent_version", "glpi_inventory_report", "parse_glpi_message"]
@@ -54,12 +54,43 @@ _NUMBER = re.compile(r"\d+")
 _YEAR = re.compile(r"(19|20)\d\d")
 
 
-def parse_glpi_message(document: dict) -> GlpiMessage:
-    """Validate a decoded GLPI message; InvalidInput names every bad field (``content.softwares.3.name``)."""
+def parse_glpi_message(message: bytes | dict) -> GlpiMessage:
+    """Validate a GLPI message (the JSON body, or decoded); InvalidInput names every bad field
+    (``content.softwares.3.name``), BadRequest a body that is not a JSON object.
+
+    The body is validated straight from its bytes (pydantic-core's parser: no Python dict of
+    the 250 KB message is built first); its nesting depth is bounded by that parser.
+    """
+    nul = _nul_fields(message)
+    if nul:
+        raise InvalidInput("GLPI inventory failed validation", nul)
     try:
-        return GlpiMessage.model_validate(document)
+        if isinstance(message, dict):
+            return GlpiMessage.model_validate(message)
+        return GlpiMessage.model_validate_json(message)
     except ValidationError as exc:
+        if isinstance(message, bytes) and exc.errors()[0]["type"] in ("json_invalid", "model_type", "model_attributes_type"):
+            load_json_object(message)  # raises the precise BadRequest (malformed, not UTF-8, not an object)
         raise validation_error("GLPI inventory failed validation", exc) from None
+
+
+def _nul_fields(message: bytes | dict) -> list[FieldError]:
+    """Fields holding NUL. In JSON text NUL can only be written as the escape \\u0000."""
+    if isinstance(message, bytes):
+        if b"\\u0000" not in message:
+            return []
+        message = load_json_object(message)
+    found: list[FieldError] = []
+    stack: list[tuple[str, object]] = [("", message)]
+    while stack and len(found) < 50:
+        path, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            found.append(FieldError(path or "(body)", "must not contain NUL characters"))
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+    return sorted(found, key=lambda error: error.field)
 
 
 def agent_version(user_agent: str | None, versionclient: str | None) -> str | None:
@@ -86,7 +117,7 @@ def glpi_inventory_report(message: GlpiMessage, agent_id: str, version: str | No
         "memory": _memory(content),
         "disks": [disk for disk in map(_disk, content.storages) if disk],
         "nics": _nics(content.networks),
-        "software": [_software(item, content) for item in content.softwares],
+        "software": _software(content),
         "monitors": [monitor for monitor in map(_monitor, content.monitors) if monitor],
         "batteries": [_battery(index, item) for index, item in enumerate(content.batteries)],
         "users": _users(content),
@@ -212,22 +243,36 @@ def _speed(text: str | None) -> int | None:
     return speed if speed is not None and speed <= 2**31 - 1 else None
 
 
-def _software(item: GlpiSoftware, content: GlpiContent) -> dict:
-    return _without_none({
-        "name": item.name,
-        "version": item.version,
-        "publisher": item.publisher,
-        "arch": _short(item.arch),
-        "source": _source(item, content),
-        "install_date": _utc(item.install_date),
-    })
+def _software(content: GlpiContent) -> list[dict]:
+    """The package list, built with plain loops: it is most of a report (thousands of entries)."""
+    default_source, sources, dates, software = _default_source(content), {}, {}, []
+    for item in content.softwares:
+        entry = {"name": item.name}
+        if item.version:
+            entry["version"] = item.version
+        if item.publisher:
+            entry["publisher"] = item.publisher
+        if item.arch:
+            entry["arch"] = item.arch[:64]
+        origin = item.from_
+        if not origin:
+            entry["source"] = "registry" if item.guid else default_source
+        else:
+            if origin not in sources:
+                sources[origin] = _SOURCES.get(origin.lower(), _short(f"glpi-{origin.lower()}"))
+            entry["source"] = sources[origin]
+        if item.install_date:
+            if item.install_date not in dates:
+                dates[item.install_date] = _utc(item.install_date)
+            entry["install_date"] = dates[item.install_date]
+        software.append(entry)
+    return software
 
 
-def _source(item: GlpiSoftware, content: GlpiContent) -> str:
-    if item.from_:
-        return _SOURCES.get(item.from_.lower(), _short(f"glpi-{item.from_.lower()}"))
+def _default_source(content: GlpiContent) -> str:
+    """The source of packages without "from": the OS's installer database."""
     kernel = (content.operatingsystem and content.operatingsystem.kernel_name or "").lower()
-    if kernel in ("mswin32", "win32", "windows") or item.guid:
+    if kernel in ("mswin32", "win32", "windows"):
         return "registry"
     return "pkg" if kernel == "darwin" else "glpi"
 

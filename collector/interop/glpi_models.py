@@ -27,9 +27,10 @@ __all__ = [
     "GlpiOperatingSystem", "GlpiSoftware", "GlpiStorage", "GlpiUser", "GlpiVirtualMachine",
 ]
 
-_NO_NUL = r"^[^\x00]*$"
-Str = Annotated[str, StringConstraints(max_length=255, pattern=_NO_NUL)]
-LongStr = Annotated[str, StringConstraints(max_length=1024, pattern=_NO_NUL)]
+# NUL (which PostgreSQL text cannot hold) is refused for the whole message before validation
+# (glpi_json.parse_glpi_message): one scan of the body instead of a pattern per string.
+Str = Annotated[str, StringConstraints(max_length=255)]
+LongStr = Annotated[str, StringConstraints(max_length=1024)]
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 # The schema's "date" and "dateordatetime" (GLPI agents write local times without a zone;
 # newer ones may add 'T' and an offset).
