@@ -227,3 +227,20 @@ def test_the_routes_serve_post_only(client):
     response = client.get("/glpi")
     assert response.status_code == 405
     assert answer(response)["status"] == "error"
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after_in_the_agents_format(config, db_url, tmp_path):
+    import dataclasses
+
+    from collector.app import create_app
+
+    url = f"sqlite:///{tmp_path}" if db_url.startswith("sqlite") else \
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"  # nothing listens on port 1
+    application = create_app(dataclasses.replace(config, database_url=url))
+    try:
+        response = post(application.test_client(), fixture("glpi_linux.json"), "stkf_" + "x" * 43)
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) > 0
+        assert answer(response) == {"status": "error", "message": "database temporarily unavailable; retry later"}
+    finally:
+        application.extensions["stocktake"]["db"].dispose()
