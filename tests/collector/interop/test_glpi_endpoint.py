@@ -244,3 +244,37 @@ def test_an_unreachable_database_is_a_503_with_retry_after_in_the_agents_format(
         assert answer(response) == {"status": "error", "message": "database temporarily unavailable; retry later"}
     finally:
         application.extensions["stocktake"]["db"].dispose()
+
+
+@pytest.mark.parametrize("name", ["glpi_windows.json", "glpi_macos.json", "glpi_linux.json"])
+def test_the_stored_asset_holds_the_converted_report_field_by_field(client, database, site, name):
+    from datetime import datetime, timezone
+
+    from collector.interop.glpi_json import glpi_inventory_report, parse_glpi_message
+    from collector.models import AssetDisk, AssetNic
+
+    expected = glpi_inventory_report(parse_glpi_message(fixture(name)), "x", "glpi-agent 1.11",
+                                     datetime.now(timezone.utc))
+    assert post(client, fixture(name), site.secret).status_code == 200
+    host, system, cpu = expected["host"], expected["os"], expected["cpu"]
+    with database.session() as session:
+        asset = session.scalars(select(Asset)).one()
+        stored_host = {key: getattr(asset, key) for key in host}
+        if stored_host.get("smbios_uuid"):  # stored normalised (common/identity.py)
+            stored_host["smbios_uuid"] = stored_host["smbios_uuid"].upper()
+            host["smbios_uuid"] = host["smbios_uuid"].upper()
+        assert stored_host == host
+        assert (asset.os_name, asset.os_version, asset.kernel, asset.arch) == (
+            system["name"], system["version"], system["kernel"], system["arch"])
+        assert (asset.cpu_model, asset.cpu_sockets, asset.cpu_cores, asset.cpu_threads) == (
+            cpu["model"], cpu["sockets"], cpu["cores"], cpu["threads"])
+        assert asset.memory_bytes == expected["memory"]["total_bytes"]
+        assert asset.software_count == len(expected["software"])
+        nics = session.scalars(select(AssetNic).where(AssetNic.asset_id == asset.id)).all()
+        assert sorted((nic.name, nic.mac, nic.ipv4) for nic in nics) == sorted(
+            (nic["name"], nic.get("mac"), nic.get("ipv4", [])) for nic in expected["nics"])
+        disks = session.scalars(select(AssetDisk).where(AssetDisk.asset_id == asset.id)).all()
+        assert sorted((disk.name, disk.serial, disk.size_bytes) for disk in disks) == sorted(
+            (disk["name"], disk.get("serial"), disk["size_bytes"]) for disk in expected["disks"])
+        agent = session.get(Agent, asset.agent_id)
+        assert (agent.protocol, agent.agent_version) == ("glpi", "glpi-agent 1.11")
