@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select
 
 from collector.config import CollectorConfig
 from collector.db import Database
@@ -38,6 +39,8 @@ from collector.interop.foreign_agents import (SiteAuth, foreign_agent_id, store_
                                               store_foreign_inventory)
 from collector.interop.glpi_json import agent_version, glpi_inventory_report, parse_glpi_message
 from collector.interop.glpi_network import NETWORK_ITEMTYPES, glpi_discovery_report
+from collector.models import Agent
+from common.schema import DiscoveryReport, InventoryReport
 
 __all__ = ["PROTOCOL", "SUPPORTED_TASKS", "GlpiRequest", "contact_answer", "handle_glpi_message", "parse_agent_id"]
 
@@ -143,11 +146,13 @@ def _inventory(db, config, request: GlpiRequest, now: datetime) -> dict:
         if message.content.network_device is None:
             raise InvalidInput("GLPI network inventory failed validation",
                                [FieldError("content.network_device", f"required for {message.itemtype}")])
-        report = glpi_discovery_report(message, "", now)  # converted (and checked) before the agent is registered
+        report = glpi_discovery_report(message, "", now)
+        _check_before_registering(db, request.agent_uuid, DiscoveryReport, report)
         report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid, None, version, now)
         store_foreign_discovery(db, config, report["agent_id"], report, now)
         return ok
     report = glpi_inventory_report(message, "", version, now)
+    _check_before_registering(db, request.agent_uuid, InventoryReport, report)
     report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
                                           report["host"]["hostname"], version, now)
     if message.partial:
@@ -156,3 +161,16 @@ def _inventory(db, config, request: GlpiRequest, now: datetime) -> dict:
     result = store_foreign_inventory(db, config, report["agent_id"], report, now)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
+
+
+def _check_before_registering(db: Database, agent_uuid: str, model, report: dict) -> None:
+    """A device's first report is validated as Stocktake's own report before its agent row exists,
+    so that a refused first report leaves nothing behind (later ones are validated when stored)."""
+    with db.autocommit() as connection:
+        known = connection.execute(select(Agent.id).where(Agent.protocol == PROTOCOL,
+                                                          Agent.foreign_device_id == agent_uuid)).first()
+    if known is None:
+        try:
+            model.model_validate({**report, "agent_id": "pending"})
+        except ValidationError as exc:
+            raise validation_error("converted report failed validation", exc) from None

@@ -37,6 +37,7 @@ from common.schema import INVENTORY_SCHEMA_VERSION
 __all__ = ["MiB", "agent_version", "glpi_inventory_report", "parse_glpi_message"]
 
 MiB = 1024 * 1024
+_INT32_MAX = 2**31 - 1
 # GLPI agents compute disk sizes in decimal megabytes, as disk makers count (1 MB = 10^6 bytes);
 # memory sizes are binary (MiB).
 DISK_MB = 1000 * 1000
@@ -51,7 +52,7 @@ _NIC_KINDS = {"ethernet": "physical", "wifi": "wireless", "aggregate": "bond", "
               "bluetooth": "bluetooth"}
 _VERSIONED_AGENT = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 .-]*?)[_/ -]+v?(\d[\w.+-]*)")
 _NUMBER = re.compile(r"\d+")
-_YEAR = re.compile(r"(19|20)\d\d")
+_YEAR = re.compile(r"(19[89]|20\d)\d")  # 1980-2099; monitors older than 1990 are left undated
 
 
 def parse_glpi_message(message: bytes | dict) -> GlpiMessage:
@@ -164,11 +165,12 @@ def _cpu(cpus: list[GlpiCpu]) -> dict | None:
     if not cpus:
         return None
     cores = sum(cpu.core or cpu.corecount or 0 for cpu in cpus)
+    threads = sum(_threads(cpu) for cpu in cpus)
     return _without_none({
         "model": next((cpu.name for cpu in cpus if cpu.name), None),
         "sockets": len(cpus),
-        "cores": cores or None,
-        "threads": sum(_threads(cpu) for cpu in cpus) or None,
+        "cores": cores if 0 < cores <= _INT32_MAX else None,
+        "threads": threads if 0 < threads <= _INT32_MAX else None,
     })
 
 
@@ -326,7 +328,8 @@ def _wh(milliwatt_hours: int | None) -> float | None:
 
 def _year(text: str | None) -> int | None:
     match = _YEAR.search(text or "")
-    return int(match.group(0)) if match else None
+    year = int(match.group(0)) if match else None
+    return year if year is not None and 1990 <= year <= 2100 else None
 
 
 def _first_number(text: str | None) -> int | None:

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from common.schema import INT64_MAX, IpText, MacText
+from common.schema import INT32_MAX, INT64_MAX, IpText, MacText
 
 __all__ = [
     "GlpiBattery", "GlpiBios", "GlpiContent", "GlpiCpu", "GlpiDrive", "GlpiHardware", "GlpiMemory",
@@ -32,6 +32,10 @@ __all__ = [
 Str = Annotated[str, StringConstraints(max_length=255)]
 LongStr = Annotated[str, StringConstraints(max_length=1024)]
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+# Counts that land in 32-bit columns (CPU cores and threads, clock speeds).
+Count32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
+# Sizes in MB that become bytes in a 64-bit column.
+Megabytes = Annotated[int, Field(ge=0, le=INT64_MAX // (1024 * 1024))]
 # The schema's "date" and "dateordatetime" (GLPI agents write local times without a zone;
 # newer ones may add 'T' and an offset).
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -62,7 +66,7 @@ class GlpiHardware(_Section):
     name: Str | None = None
     uuid: Str | None = None
     chassis_type: Str | None = None
-    memory: Count | None = None  # MB
+    memory: Megabytes | None = None
     workgroup: Str | None = None
     lastloggeduser: Str | None = None
     vmsystem: Str | None = None
@@ -85,14 +89,14 @@ class GlpiCpu(_Section):
     name: Str | None = None
     manufacturer: Str | None = None
     arch: Str | None = None
-    core: Count | None = None  # enabled cores
-    corecount: Count | None = None  # total cores
-    thread: Count | None = None
-    speed: Count | None = None  # MHz
+    core: Count32 | None = None  # enabled cores
+    corecount: Count32 | None = None  # total cores
+    thread: Count32 | None = None
+    speed: Count32 | None = None  # MHz
 
 
 class GlpiMemory(_Section):
-    capacity: Count | None = None  # MB
+    capacity: Megabytes | None = None
     caption: Str | None = None
     description: Str | None = None
     manufacturer: Str | None = None
@@ -106,7 +110,7 @@ class GlpiMemory(_Section):
 class GlpiStorage(_Section):
     name: Str | None = None
     description: Str | None = None
-    disksize: Count | None = None  # MB
+    disksize: Megabytes | None = None
     firmware: Str | None = None
     interface: Str | None = None
     manufacturer: Str | None = None

@@ -155,3 +155,14 @@ def test_hostile_xml_is_refused_before_anything_is_stored(client, database, site
         assert response.status_code == 400
         assert "XML refused" in answer(response)["message"]
     assert _counts(database) == (0, 0, 0, 0, 0)
+
+
+def test_a_first_report_refused_after_conversion_leaves_no_agent_behind(client, database, site):
+    document = fixture("glpi_linux.json")
+    # 300 addresses on one interface: each entry is valid GLPI, the merged NIC exceeds Stocktake's 256.
+    document["content"]["networks"] = [{"description": "eno1", "mac": "3c:ec:ef:10:20:31",
+                                        "ipaddress": f"198.18.{n // 250}.{n % 250 + 1}"} for n in range(300)]
+    response = post(client, document, site.secret)
+    assert response.status_code == 422
+    assert answer(response)["fields"][0]["field"] == "nics.0.ipv4"
+    assert _counts(database) == (0, 0, 0, 0, 0)
