@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from collector.api.body import read_capped
-from collector.api.errors import register_wire_error_handler
+from collector.api.errors import DATABASE_RETRY_AFTER_S, register_wire_error_handler
 from collector.db import is_unavailable
 from collector.errors import BadRequest, PayloadTooLarge, ServiceError
 from collector.extensions import get_config, get_db
@@ -43,8 +43,6 @@ bp.before_request(refuse_nul_characters)
 # Content-Type per compression, as GLPI and its agent name them.
 _CONTENT_TYPES = {"zlib": "application/x-compress-zlib", "gzip": "application/x-compress-gzip", None: "application/json"}
 _DECLARED = (("zlib", "zlib"), ("x-compress", "zlib"), ("gzip", "gzip"))
-# Seconds an agent waits when the database cannot take the report (as collector/api/errors.py).
-_RETRY_AFTER_S = 10
 
 
 @bp.post("/glpi")
@@ -61,7 +59,7 @@ def post_glpi(secret: str | None = None):
     g.glpi_compression = _sniffed_compression(wire)
     body = decode_body(wire, config.max_body_bytes)
     agent_uuid = parse_agent_id(request.headers.get("GLPI-Agent-ID"))
-    if body.lstrip()[:1] == b"<":
+    if body[:1024].lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"<":  # XML, perhaps after a UTF-8 byte order mark
         answer, xml = handle_glpi_xml(get_db(), config, auth, agent_uuid, request.user_agent.string, body, utcnow())
         return _reply(answer, 200, xml=xml)
     message = GlpiRequest(auth, agent_uuid, request.user_agent.string or None, body)
@@ -125,7 +123,7 @@ def _database_error(exc: SQLAlchemyError):
     if not is_unavailable(exc):
         return _unexpected(exc)
     log.warning("database unavailable; answering 503", extra={"error": type(exc).__name__})
-    return _error(503, "database temporarily unavailable; retry later", headers={"Retry-After": str(_RETRY_AFTER_S)})
+    return _error(503, "database temporarily unavailable; retry later", headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
 @bp.errorhandler(Exception)
