@@ -15,9 +15,8 @@ site it first reported under (collector/interop/foreign_agents.py).
 Network devices the agent inventoried over SNMP (``itemtype`` NetworkEquipment or Printer, or
 ``action`` netdiscovery/netinventory) are stored as discovered devices. A partial inventory
 (``partial: true``: the agent postponing a full one because nothing changed, or sending the
-categories an event asked for) is acknowledged and counts as the device being seen; its
-content is not stored, since converting part of a machine as the whole would record the rest
-as removed.
+categories an event asked for) replaces the sections it carries in the machine's last stored
+report (collector/interop/glpi_partial.py); before any full inventory it is only acknowledged.
 """
 
 from __future__ import annotations
@@ -25,9 +24,11 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
@@ -39,7 +40,8 @@ from collector.interop.foreign_agents import (SiteAuth, foreign_agent_id, store_
                                               store_foreign_inventory)
 from collector.interop.glpi_json import agent_version, glpi_inventory_report, parse_glpi_message
 from collector.interop.glpi_network import NETWORK_ITEMTYPES, glpi_discovery_report
-from collector.models import Agent
+from collector.interop.glpi_partial import merge_partial
+from collector.models import Agent, Asset, Observation
 from common.schema import DiscoveryReport, InventoryReport
 
 __all__ = ["PROTOCOL", "SUPPORTED_TASKS", "GlpiRequest", "contact_answer", "handle_glpi_message", "parse_agent_id"]
@@ -146,18 +148,22 @@ def _inventory(db, config, request: GlpiRequest, now: datetime) -> dict:
         if message.content.network_device is None:
             raise InvalidInput("GLPI network inventory failed validation",
                                [FieldError("content.network_device", f"required for {message.itemtype}")])
-        report = glpi_discovery_report(message, "", now)
+        report = glpi_discovery_report(message, "pending", now)
         _check_before_registering(db, request.agent_uuid, DiscoveryReport, report)
         report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid, None, version, now)
         store_foreign_discovery(db, config, report["agent_id"], report, now)
         return ok
-    report = glpi_inventory_report(message, "", version, now)
+    report = glpi_inventory_report(message, "pending", version, now)  # agent id set below, in place
     _check_before_registering(db, request.agent_uuid, InventoryReport, report)
     report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
                                           report["host"]["hostname"], version, now)
     if message.partial:
-        log.info("partial GLPI inventory acknowledged, not stored", extra={"agent_id": report["agent_id"]})
-        return ok
+        previous = _last_report(db, report["agent_id"])
+        if previous is None:
+            log.info("partial GLPI inventory before any full one: acknowledged, not stored",
+                     extra={"agent_id": report["agent_id"]})
+            return ok
+        report = merge_partial(previous, report, set(message.content.model_fields_set))
     result = store_foreign_inventory(db, config, report["agent_id"], report, now)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
@@ -174,3 +180,14 @@ def _check_before_registering(db: Database, agent_uuid: str, model, report: dict
             model.model_validate({**report, "agent_id": "pending"})
         except ValidationError as exc:
             raise validation_error("converted report failed validation", exc) from None
+
+
+def _last_report(db: Database, agent_id: str) -> dict | None:
+    """The report last stored for this agent's asset (its observation's payload), if any."""
+    with db.autocommit() as connection:
+        payload = connection.execute(select(Observation.payload)
+                                     .join(Asset, Asset.observation_id == Observation.id)
+                                     .where(Asset.agent_id == agent_id)).scalar()
+    if not payload:
+        return None
+    return orjson.loads(zlib.decompress(payload, wbits=47))  # 47: gzip or zlib, as stored

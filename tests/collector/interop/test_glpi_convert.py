@@ -207,3 +207,26 @@ def test_over_long_strings_and_lists_are_refused():
     with pytest.raises(InvalidInput) as caught:
         parse_glpi_message(document)
     assert {error.field for error in caught.value.fields} == {"content.softwares.3.name", "content.cpus"}
+
+
+def test_a_partial_message_replaces_its_sections_and_keeps_the_rest():
+    from collector.interop.glpi_partial import merge_partial
+
+    previous = _report("glpi_linux.json")
+    message = fixture("glpi_linux.json")
+    message["partial"] = True
+    message["content"] = {key: message["content"][key] for key in ("versionclient", "hardware", "bios", "networks")}
+    message["content"]["hardware"]["memory"] = 128304  # upgraded: the total comes with HARDWARE
+    message["content"]["networks"] = message["content"]["networks"][:2]
+    partial = parse_glpi_message(message)
+    merged = merge_partial(previous, glpi_inventory_report(partial, "agent-1", "glpi-agent 1.11", NOW),
+                           set(partial.content.model_fields_set))
+    InventoryReport.model_validate(merged)
+    assert [nic["name"] for nic in merged["nics"]] == ["eno1"]  # NETWORKS came: replaced
+    assert merged["software"] == previous["software"] and merged["cpu"] == previous["cpu"]  # kept
+    assert merged["os"] == previous["os"]
+    assert merged["host"] == previous["host"]  # fqdn and domain (from OPERATINGSYSTEM) kept
+    assert merged["memory"] == {"total_bytes": 128304 * MiB, "modules": previous["memory"]["modules"]}
+    assert merged["users"] == previous["users"]
+    assert merged["report_id"] != previous["report_id"]
+    assert list(merged) == list(previous)  # same key order: same bytes when nothing changed

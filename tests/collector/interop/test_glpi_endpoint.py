@@ -173,15 +173,44 @@ def test_a_network_message_without_its_device_is_refused(client, database, site)
     assert count(database, Agent) == 0
 
 
-def test_a_partial_inventory_is_acknowledged_without_storing_a_partial_machine(client, database, site):
+def _partial(*sections: str) -> dict:
+    message = fixture("glpi_linux.json")
+    message["partial"] = True
+    message["content"] = {key: message["content"][key] for key in ("versionclient", "hardware", "bios", *sections)}
+    return message
+
+
+def test_a_partial_inventory_that_changes_nothing_is_unchanged(client, database, site):
     assert post(client, fixture("glpi_linux.json"), site.secret).status_code == 200
-    partial = fixture("glpi_linux.json")
-    partial["partial"] = True
-    partial["content"] = {key: partial["content"][key] for key in ("versionclient", "hardware", "bios")}
     before = count(database, Observation)
-    response = post(client, partial, site.secret)
+    response = post(client, _partial(), site.secret)  # nothing changed: hardware and bios only
     assert response.status_code == 200 and answer(response)["status"] == "ok"
     assert count(database, Observation) == before
+    with database.session() as session:
+        asset = session.scalars(select(Asset)).one()
+        assert (asset.software_count, asset.fqdn, asset.os_name) == (5, "build-07.lab.example.test", "Debian GNU/Linux")
+
+
+def test_a_partial_inventory_replaces_only_the_sections_it_carries(client, database, site):
+    from collector.models import AssetNic, Software
+
+    assert post(client, fixture("glpi_linux.json"), site.secret).status_code == 200
+    partial = _partial("softwares")
+    partial["content"]["softwares"] = partial["content"]["softwares"][:2] + [{"name": "htop", "version": "3.2.2", "from": "deb"}]
+    assert post(client, partial, site.secret).status_code == 200
+    with database.session() as session:
+        asset = session.scalars(select(Asset)).one()
+        assert asset.software_count == 3
+        assert "htop" in set(session.scalars(select(Software.name)))
+        # sections it did not carry are kept: NICs, CPU, OS
+        assert len(session.scalars(select(AssetNic).where(AssetNic.asset_id == asset.id)).all()) == 3
+        assert (asset.cpu_cores, asset.os_name, asset.fqdn) == (8, "Debian GNU/Linux", "build-07.lab.example.test")
+
+
+def test_a_partial_inventory_before_any_full_one_is_acknowledged_only(client, database, site):
+    response = post(client, _partial("softwares"), site.secret)
+    assert response.status_code == 200 and answer(response)["status"] == "ok"
+    assert count(database, Observation) == count(database, Asset) == 0
 
 
 def test_unsupported_actions_are_refused(client, database, site):
