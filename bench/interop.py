@@ -5,6 +5,9 @@ are written three ways and posted over loopback to one production server command
   native  POST /api/v1/inventory, gzip JSON, node key (what bench/ingest.py measures);
   glpi    POST /glpi/<site secret>, zlib JSON in GLPI's inventory format, GLPI-Agent-ID header;
   ocs     POST /ocsinventory/<site secret>, zlib OCS XML (<REQUEST><QUERY>INVENTORY ...).
+GLPI also runs a third phase, postponed: what GLPI agents send between full inventories by
+default (full-inventory-postpone), a partial message with only HARDWARE and BIOS when nothing
+changed, merged into the last stored report and recognised as unchanged.
 Each format has its own machines (distinct serials and UUIDs, so nothing is adopted across
 formats) and runs two phases: first-time (each device's first report) and unchanged (the same
 content again). Prints reports/s per format and phase, ratios to native, and the Debian OCS
@@ -114,10 +117,16 @@ def ocs_xml(report: dict) -> bytes:
     return "".join(parts).encode()
 
 
-def _requests(native, secret: str, software: int, rounds: int) -> dict[str, tuple[list, list]]:
+def glpi_postponed(message: dict) -> dict:
+    """The partial message a GLPI agent sends when no section's checksum changed."""
+    content = {key: message["content"][key] for key in ("versionclient", "hardware", "bios")}
+    return {**message, "partial": True, "content": content}
+
+
+def _requests(native, secret: str, software: int, rounds: int) -> dict[str, tuple[list, ...]]:
     """Pre-built (path, headers, body, expected) per format and phase: no JSON work during the run."""
     factory = ReportFactory(seed=11, pool_size=max(6000, software * 4))
-    built = {name: ([], []) for name in FORMATS}
+    built = {name: ([], [], []) for name in FORMATS}
     for n, (agent_id, key) in enumerate(native):
         for offset, name in enumerate(FORMATS):
             report = factory.report(agent_id, software_count=software, host_seed=n + offset * 100_000)
@@ -130,9 +139,11 @@ def _requests(native, secret: str, software: int, rounds: int) -> dict[str, tupl
             elif name == "glpi":
                 headers = {"Content-Type": "application/x-compress-zlib", "GLPI-Agent-ID": str(uuid.uuid4()),
                            "User-Agent": "GLPI-Agent_v1.11"}
-                body = zlib.compress(json.dumps(glpi_message(report)).encode(), 6)
-                first = (f"/glpi/{secret}", headers, body, None)
+                message = glpi_message(report)
+                first = (f"/glpi/{secret}", headers, zlib.compress(json.dumps(message).encode(), 6), None)
                 again = [first] * rounds  # an unchanged machine sends the same bytes again
+                postponed = zlib.compress(json.dumps(glpi_postponed(message)).encode(), 6)
+                built[name][2].extend([(f"/glpi/{secret}", headers, postponed, None)] * rounds)
             else:
                 headers = {"Content-Type": "application/x-compress", "User-Agent": "OCS-NG_unified_unix_agent_v2.10.0"}
                 first = (f"/ocsinventory/{secret}", headers, zlib.compress(ocs_xml(report), 6), None)
@@ -213,10 +224,13 @@ def main() -> None:
             server = Collector(url, workdir, args.workers, args.threads, extra_env={"STOCKTAKE_SHED_QUEUE_WAIT_MS": "0"})
             try:
                 for name in FORMATS:
-                    first, unchanged = requests[name]
+                    first, unchanged, postponed = requests[name]
                     figures[f"{name}_first_rps"] = round(len(first) / _run_phase(server.port, first, args.clients), 1)
                     figures[f"{name}_unchanged_rps"] = round(
                         len(unchanged) / _run_phase(server.port, unchanged, args.clients), 1)
+                    if postponed:
+                        figures[f"{name}_postponed_rps"] = round(
+                            len(postponed) / _run_phase(server.port, postponed, args.clients), 1)
             finally:
                 server.stop()
             stored = _observations(url)
@@ -233,9 +247,11 @@ def main() -> None:
     figures["target_rps"] = round(50 / OCS_SERVER_S_PER_INVENTORY, 1)
     figures["server"] = f"gunicorn gthread {args.workers}x{args.threads}"
     figures["clients"] = args.clients
+    figures["glpi_postponed_ratio"] = round(figures["glpi_postponed_rps"] / figures["native_unchanged_rps"], 2)
     for name in FORMATS:
         print(f"{name:<7} first-time {figures[f'{name}_first_rps']:>7} reports/s   "
               f"unchanged {figures[f'{name}_unchanged_rps']:>7} reports/s")
+    print(f"glpi    postponed (partial, nothing changed) {figures['glpi_postponed_rps']:>7} reports/s")
     print(json.dumps(figures))
 
 
