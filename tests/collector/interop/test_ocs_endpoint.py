@@ -53,9 +53,12 @@ def test_the_frequency_comes_from_the_config(config, database, make_site):
 
     from collector.app import create_app
 
-    client = create_app(replace(config, ocs_prolog_freq_hours=6)).test_client()
-    site = make_site()
-    assert "<PROLOG_FREQ>6</PROLOG_FREQ>" in reply(post(client, f"/ocsinventory/{site.secret}", prolog()))
+    app = create_app(replace(config, ocs_prolog_freq_hours=6))
+    try:
+        site = make_site()
+        assert "<PROLOG_FREQ>6</PROLOG_FREQ>" in reply(post(app.test_client(), f"/ocsinventory/{site.secret}", prolog()))
+    finally:
+        app.extensions["stocktake"]["db"].dispose()
 
 
 @pytest.mark.parametrize("value", [0, 8761])

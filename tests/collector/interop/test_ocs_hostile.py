@@ -86,10 +86,13 @@ def test_a_200_mb_zlib_bomb_is_413_and_the_live_server_keeps_serving(live_server
 def test_a_body_over_the_wire_cap_is_413(config, database, make_site):
     from collector.app import create_app
 
-    client = create_app(replace(config, max_wire_bytes=64 * 1024)).test_client()
-    site = make_site()
-    response = client.post(f"/ocsinventory/{site.secret}", data=b"<" + bytes(200 * 1024), headers=UA)
-    assert response.status_code == 413
+    app = create_app(replace(config, max_wire_bytes=64 * 1024))
+    try:
+        site = make_site()
+        response = app.test_client().post(f"/ocsinventory/{site.secret}", data=b"<" + bytes(200 * 1024), headers=UA)
+        assert response.status_code == 413
+    finally:
+        app.extensions["stocktake"]["db"].dispose()
 
 
 def _leaves(document: str) -> list[tuple[int, int, str]]:
