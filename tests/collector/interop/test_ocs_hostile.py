@@ -38,9 +38,11 @@ FLOOD = "<REQUEST><CONTENT>" + "<S/>" * 300_000 + "</CONTENT><DEVICEID>d</DEVICE
 
 
 def _row_counts(database) -> dict[str, int]:
+    """Rows in every table, in one round trip (the battery asks ~500 times)."""
+    tables = Base.metadata.sorted_tables
+    counts = [select(func.count()).select_from(table).scalar_subquery() for table in tables]
     with database.session() as session:
-        return {table.name: session.execute(select(func.count()).select_from(table)).scalar()
-                for table in Base.metadata.sorted_tables}
+        return dict(zip((table.name for table in tables), session.execute(select(*counts)).one()))
 
 
 def _post(client, path: str, xml: str):
@@ -119,9 +121,10 @@ def test_every_field_given_a_nested_element_sql_or_a_script_is_refused_by_name_o
     leaves = _leaves(WINDOWS)
     assert len(leaves) > 120
     refused_by_name, stored = set(), 0
-    escaped_script = SCRIPT.replace("<", "&lt;").replace(">", "&gt;")
+    # SQL and a script in one value: both kinds of payload reach every field, half the requests.
+    hostile_text = (SQL + SCRIPT).replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;").replace(">", "&gt;")
     for leaf in leaves:
-        for value in ("<NESTED>1</NESTED>", SQL.replace("'", "&apos;"), escaped_script):
+        for value in ("<NESTED>1</NESTED>", hostile_text):
             before = _row_counts(database)
             response = _post(client, path, _with_value(WINDOWS, leaf, value))
             assert response.status_code < 500, (leaf[2], value, response.get_data(as_text=True))
@@ -135,7 +138,7 @@ def test_every_field_given_a_nested_element_sql_or_a_script_is_refused_by_name_o
                 stored += 1
     # The fields the converter reads refuse a nested element, naming it; free text stores inertly.
     assert {"NAME", "MEMORY", "SSN", "CORES", "DISKSIZE", "MACADDR", "CAPACITY", "VERSION"} <= refused_by_name
-    assert stored > len(leaves)  # SQL and scripts in text fields are data, not errors
+    assert stored > len(leaves) // 2  # SQL and scripts in text fields are data, not errors
     with database.session() as session:
         assert session.execute(select(func.count()).select_from(Asset)).scalar() == 1
         session.execute(text("SELECT count(*) FROM assets"))  # the table is still there
