@@ -38,35 +38,24 @@ def _scalar(database, statement):
         return session.execute(statement).scalar()
 
 
-def test_prolog_is_answered_send_with_the_configured_frequency_and_registers_the_device(client, database, make_site):
+def test_prolog_is_answered_send_with_the_inventory_interval_and_registers_the_device(client, database, make_site):
     site = make_site()
     answer = reply(post(client, f"/ocsinventory/{site.secret}", prolog()))
-    assert answer.endswith("<REPLY><RESPONSE>SEND</RESPONSE><PROLOG_FREQ>24</PROLOG_FREQ></REPLY>")
+    # PROLOG_FREQ is in hours: agent_inventory_interval_s (3600 s by default) rounded up.
+    assert answer.endswith("<REPLY><RESPONSE>SEND</RESPONSE><PROLOG_FREQ>1</PROLOG_FREQ></REPLY>")
     with database.session() as session:
         agent = session.execute(select(Agent).where(Agent.foreign_device_id == DEVICE_ID)).scalar_one()
         assert (agent.protocol, agent.agent_version, agent.site_id) == ("ocs", "ocsinventory-agent-windows 2.10.1.0",
                                                                          site.site_id)
 
 
-def test_the_frequency_comes_from_the_config(config, database, make_site):
+@pytest.mark.parametrize("interval_s, hours", [(60, 1), (3600, 1), (3601, 2), (86_400, 24)])
+def test_the_frequency_is_the_native_inventory_interval_in_hours(config, interval_s, hours):
     from dataclasses import replace
 
-    from collector.app import create_app
+    from collector.interop.ocs_exchange import prolog_freq_hours
 
-    app = create_app(replace(config, ocs_prolog_freq_hours=6))
-    try:
-        site = make_site()
-        assert "<PROLOG_FREQ>6</PROLOG_FREQ>" in reply(post(app.test_client(), f"/ocsinventory/{site.secret}", prolog()))
-    finally:
-        app.extensions["stocktake"]["db"].dispose()
-
-
-@pytest.mark.parametrize("value", [0, 8761])
-def test_an_impossible_frequency_fails_start_up(config, value):
-    from dataclasses import replace
-
-    with pytest.raises(Exception, match="ocs_prolog_freq_hours"):
-        replace(config, ocs_prolog_freq_hours=value).validate()
+    assert prolog_freq_hours(replace(config, agent_inventory_interval_s=interval_s, max_clock_skew_s=0)) == hours
 
 
 @pytest.mark.parametrize("compress, content_type", [
