@@ -148,3 +148,21 @@ def test_progress_messages_of_network_tasks_store_nothing(client, database, make
 
 def test_only_post_is_served(client):
     assert client.get("/ocsinventory").status_code == 405
+
+
+def test_an_unreachable_database_is_503_with_retry_after(config, db_url, tmp_path):
+    from dataclasses import replace
+
+    from collector.app import create_app
+
+    if db_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path}"  # a directory: SQLite cannot open it
+    else:
+        url = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"  # nothing listens on port 1
+    app = create_app(replace(config, database_url=url))
+    try:
+        response = post(app.test_client(), "/ocsinventory/stkf_any", prolog())
+        assert response.status_code == 503, response.get_data(as_text=True)
+        assert int(response.headers["Retry-After"]) > 0
+    finally:
+        app.extensions["stocktake"]["db"].dispose()
