@@ -81,10 +81,20 @@ def _store_network_task(db, config, agent: OcsAgent, request: OcsRequest, now: d
     document = discovery_report(request, "", now)
     if document is None:
         return  # a START/END/progress message: nothing to store
-    if not _is_known(db, agent.protocol, request.device_id):
+    device_id = _network_task_device(agent, request.device_id)
+    if not _is_known(db, agent.protocol, device_id):
         _validate(DiscoveryReport, document, "discovery report failed validation")
-    document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id, None, agent.version, now)
+    document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, device_id, None, agent.version, now)
     store_foreign_discovery(db, config, document["agent_id"], document, now)
+
+
+def _network_task_device(agent: OcsAgent, device_id: str) -> str:
+    """FusionInventory's standalone fusioninventory-netdiscovery/-netinventory send the DEVICEID
+    "foo" (``$self->{deviceid} || 'foo'`` in their task modules): one such scanner per site, so
+    that two sites' standalone scans are two agents rather than one site's device refused (403)."""
+    if device_id == "foo":
+        return f"foo@{agent.auth.site_name or 'trusted-network'}"[:255]
+    return device_id
 
 
 def _is_known(db: Database, protocol: str, device_id: str) -> bool:

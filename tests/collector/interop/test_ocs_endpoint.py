@@ -166,3 +166,16 @@ def test_an_unreachable_database_is_503_with_retry_after(config, db_url, tmp_pat
         assert int(response.headers["Retry-After"]) > 0
     finally:
         app.extensions["stocktake"]["db"].dispose()
+
+
+def test_standalone_network_tools_device_foo_is_one_scanner_per_site(client, database, make_site):
+    """fusioninventory-netdiscovery run by hand sends DEVICEID "foo": each site gets its own."""
+    xml = (FIXTURES / "fusion_netinventory_switch.xml").read_bytes().replace(
+        b"<DEVICEID>scanner-01-2026-12-01-09-00-00</DEVICEID>", b"<DEVICEID>foo</DEVICEID>")
+    paris, lyon = make_site("paris"), make_site("lyon")
+    for site in (paris, lyon):
+        reply(post(client, f"/ocsinventory/{site.secret}", xml, headers=FUSION_UA))
+    with database.session() as session:
+        devices = session.execute(select(Agent.foreign_device_id).where(Agent.protocol == "fusioninventory")
+                                  .order_by(Agent.foreign_device_id)).scalars().all()
+    assert devices == ["foo@lyon", "foo@paris"]
