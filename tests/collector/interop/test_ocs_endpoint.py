@@ -179,3 +179,14 @@ def test_standalone_network_tools_device_foo_is_one_scanner_per_site(client, dat
         devices = session.execute(select(Agent.foreign_device_id).where(Agent.protocol == "fusioninventory")
                                   .order_by(Agent.foreign_device_id)).scalars().all()
     assert devices == ["foo@lyon", "foo@paris"]
+
+
+def test_ocs_reports_are_shed_like_native_ones_when_the_server_is_behind(client, config, database, make_site):
+    from collector import admission
+
+    site = make_site()
+    admission.note_queue_wait(config.shed_queue_wait_ms / 1000 + 1)  # what gunicorn's hook notes for a late request
+    response = post(client, f"/ocsinventory/{site.secret}", WINDOWS)
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert _scalar(database, select(func.count()).select_from(Agent)) == 0
+    assert "SEND" in reply(post(client, f"/ocsinventory/{site.secret}", prolog()))  # the next one, on time, is served
