@@ -190,3 +190,12 @@ def test_ocs_reports_are_shed_like_native_ones_when_the_server_is_behind(client,
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
     assert _scalar(database, select(func.count()).select_from(Agent)) == 0
     assert "SEND" in reply(post(client, f"/ocsinventory/{site.secret}", prolog()))  # the next one, on time, is served
+
+
+def test_a_glpi_agent_in_xml_mode_is_keyed_by_its_agent_id_as_on_glpi(client, database, make_site):
+    site = make_site()
+    headers = {"User-Agent": "GLPI-Agent_v1.11", "GLPI-Agent-ID": "3a9f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"}
+    assert "NO_ACCOUNT_UPDATE" in reply(post(client, f"/ocsinventory/{site.secret}", WINDOWS, headers=headers))
+    with database.session() as session:
+        row = session.execute(select(Agent.protocol, Agent.foreign_device_id, Agent.agent_version)).one()
+    assert tuple(row) == ("glpi", "3a9f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b", "glpi-agent 1.11")
