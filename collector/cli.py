@@ -209,10 +209,11 @@ def agent_list(ctx: _Context) -> None:
     from collector.models import Agent
 
     with ctx.db.session() as session:
-        click.echo(f"{'AGENT ID':<37} {'HOSTNAME':<28} {'STATE':<8} LAST SEEN")
+        click.echo(f"{'AGENT ID':<37} {'HOSTNAME':<28} {'PROTOCOL':<15} {'STATE':<10} LAST SEEN")
         for a in session.scalars(select(Agent).order_by(Agent.hostname)):
             seen = f"{a.last_seen_at:%Y-%m-%d %H:%M}" if a.last_seen_at else "never"
-            click.echo(f"{a.id:<37} {a.hostname[:28]:<28} {'revoked' if a.revoked_at else 'active':<8} {seen}")
+            state = "revoked" if a.revoked_at else ("superseded" if a.superseded_by else "active")
+            click.echo(f"{a.id:<37} {a.hostname[:28]:<28} {a.protocol:<15} {state:<10} {seen}")
 
 
 @agent.command("revoke")

@@ -6,23 +6,26 @@ import click
 
 __all__ = ["foreign_sites"]
 
-# Where the foreign agents' endpoint lives (collector/interop/ocs.py serves it); the site secret
-# goes after it in the path form.
-AGENT_PATH = "/ocsinventory"
+# The foreign agents' endpoints (collector/api/ocs.py, collector/api/glpi.py); the site secret goes
+# after them in the path form. OCS Inventory and FusionInventory agents speak the OCS protocol.
+AGENT_PATHS = (("ocsinventory-agent, fusioninventory-agent", "/ocsinventory"), ("glpi-agent", "/glpi"))
 BASIC_REALM = "Stocktake"
 
 
 def agent_config_lines(base_url: str, site: str, secret: str) -> list[str]:
     """The lines an admin puts in the agents' configuration files, in both forms they support."""
-    server = base_url.rstrip("/") + AGENT_PATH
-    return [
-        "Agent configuration (ocsinventory-agent.cfg, fusioninventory agent.cfg, glpi-agent agent.cfg); one form:",
-        f"  secret in the URL path:  server={server}/{secret}",
-        f"  HTTP Basic:              server={server}",
-        f"                           user={site}",
-        f"                           password={secret}",
-        f"                           realm={BASIC_REALM}",
-    ]
+    lines = []
+    for agents, path in AGENT_PATHS:
+        server = base_url.rstrip("/") + path
+        lines += [
+            f"{agents}: one of the two forms",
+            f"  secret in the URL path:  server={server}/{secret}",
+            f"  HTTP Basic:              server={server}",
+            f"                           user={site}",
+            f"                           password={secret}",
+            f"                           realm={BASIC_REALM}",
+        ]
+    return lines
 
 
 @click.group("foreign-sites")

@@ -87,9 +87,6 @@ class CollectorConfig:
     # without a site secret is admitted unauthenticated. Only for a network where every host
     # that can reach the collector is trusted; start-up logs a WARNING while it is on.
     foreign_agents_trust_network: bool = False
-    # The PROLOG_FREQ answered to OCS and FusionInventory agents (/ocsinventory): hours between
-    # their contacts when they run as daemons (cron-driven agents ignore it).
-    ocs_prolog_freq_hours: int = 24
     # Devices of a discovery report stored per write transaction: other writers (check-ins,
     # inventory) get SQLite's lock between batches instead of waiting for the whole report.
     discovery_batch_devices: int = 2000
@@ -169,8 +166,6 @@ class CollectorConfig:
                      "workflow_stale_days", "sam_positions_interval_s", "sam_unused_days"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer")
-        if not 1 <= self.ocs_prolog_freq_hours <= 8760:
-            problems.append("ocs_prolog_freq_hours must be from 1 to 8760 (a year)")
         if not 1 <= self.scan_max_addresses <= 65536:
             problems.append("scan_max_addresses must be from 1 to 65536")
         if self.shed_queue_wait_ms < 0:

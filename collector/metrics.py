@@ -104,7 +104,8 @@ class _FleetGauges:
     HELP = {"agents": "Enrolled agents (not revoked)",
             "agents_checked_in_last_hour": "Agents that checked in within the last hour",
             "spooled_reports": "Reports waiting in agents' spools, as of their last check-in",
-            "rejected_reports": "Reports agents set aside in rejected/, as of their last check-in"}
+            "rejected_reports": "Reports agents set aside in rejected/, as of their last check-in",
+            "foreign_agents": "Foreign agents (OCS, FusionInventory, GLPI) known by device id (not revoked)"}
 
     def __init__(self, values: dict[str, float]) -> None:
         self.values = values
@@ -122,11 +123,14 @@ def fleet_gauges() -> dict[str, float]:
     from sqlalchemy import func, select
 
     from collector.extensions import request_session
-    from collector.models import Agent, utcnow
+    from collector.models import Agent, AgentProtocol, utcnow
 
+    # Foreign agents neither enrol nor check in: counted apart, so the check-in share stays the native fleet's.
+    native = Agent.protocol == AgentProtocol.STOCKTAKE.value
     row = request_session().execute(select(
-        func.count(), func.count().filter(Agent.last_checkin_at >= utcnow() - timedelta(hours=1)),
+        func.count().filter(native), func.count().filter(native, Agent.last_checkin_at >= utcnow() - timedelta(hours=1)),
         func.coalesce(func.sum(Agent.spool_depth), 0), func.coalesce(func.sum(Agent.spool_rejected), 0),
+        func.count().filter(~native),
     ).select_from(Agent).where(Agent.revoked_at.is_(None))).one()
     return dict(zip(_FleetGauges.HELP, map(float, row)))
 

@@ -19,6 +19,7 @@ PACKAGES=(
   zbar-tools     # zbarimg, which decodes the asset-tag label's QR code in the tests
   ocsinventory-agent     # the real OCS Inventory agent, reporting to /ocsinventory in the interop tests
   fusioninventory-agent  # the real FusionInventory agent (OCS protocol), same tests
+  fusioninventory-agent-task-network  # its NetDiscovery/NetInventory tools and injector, same tests
   dmidecode      # both agents read SMBIOS (serial, UUID, memory slots) through it
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from dataclasses import replace
 
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -44,6 +45,9 @@ def post_ocsinventory(secret: str | None):
     body = read_xml_body(request.stream, limits, request.content_length)
     ocs_request = read_request(parse_xml(body, limits.max_depth, limits.max_elements))
     protocol, version = identify_agent(request.headers.get("User-Agent"))
+    if protocol == "glpi" and request.headers.get("GLPI-Agent-ID"):
+        # One device whichever endpoint a GLPI agent uses: /glpi keys it by this id too.
+        ocs_request = replace(ocs_request, device_id=request.headers["GLPI-Agent-ID"])
     reply = exchange(get_db(), config, OcsAgent(auth, protocol, version), ocs_request, utcnow())
     return Response(zlib.compress(reply.encode("utf-8")), status=200, content_type="application/x-compress")
 

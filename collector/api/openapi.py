@@ -216,7 +216,8 @@ def _paths() -> dict:
         },
         "/api/v1/assets/{asset_id}": {
             "get": {
-                "summary": "One asset: hardware, OS, NICs, disks, software, each with the report it came from",
+                "summary": "One asset: hardware, OS, NICs, disks, software, each with the report and agent it came from; "
+                           "reported_by: the agent reporting it now (protocol, version, label)",
                 "security": [{"apiToken": []}],
                 "parameters": [{"name": "asset_id", "in": "path", "required": True, "schema": _ID64}],
                 "responses": {"200": _json({"type": "object"}, "The asset"), **_TOKEN_ERRORS, "404": _error("No such asset")},

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from collector.models import Asset, Device, Observation
 from collector.queries.assets import AssetDetail
+from collector.queries.reporting_agents import ReportingAgent
 
 __all__ = ["asset_detail", "asset_summary", "device_summary"]
 
@@ -30,13 +31,15 @@ def asset_summary(asset: Asset) -> dict:
     }
 
 
-def source(observation: Observation | None) -> dict | None:
-    """Where a fact came from: the observation, its first report and when it was collected."""
+def source(observation: Observation | None, agents: dict[str, ReportingAgent] | None = None) -> dict | None:
+    """Where a fact came from: the observation, the agent that sent it, its first report and when it was collected."""
     if observation is None:
         return None
+    agent = (agents or {}).get(observation.agent_id)
     return {
         "observation_id": observation.id,
         "source": observation.source,
+        "agent": agent.as_dict() if agent else None,
         "report_id": observation.report_id,
         "collected_at": _iso(observation.collected_at),
         "received_at": _iso(observation.received_at),
@@ -50,14 +53,19 @@ def asset_detail(detail: AssetDetail) -> dict:
     a = detail.asset
     def provenance(observation_id: int) -> dict:
         origin = detail.sources.get(observation_id)
+        agent = detail.agents.get(origin.agent_id) if origin else None
         return {
             "observation_id": observation_id,
             "report_id": origin.report_id if origin else None,
             "collected_at": _iso(origin.collected_at) if origin else None,
+            "agent": agent.label if agent else None,
         }
 
+    reported_by = detail.agents.get(a.agent_id)
     return {
         **asset_summary(a),
+        # The agent reporting this machine now (issue 15: OCS, FusionInventory, GLPI or Stocktake's own).
+        "reported_by": reported_by.as_dict() if reported_by else None,
         "hardware": {
             "smbios_uuid": a.smbios_uuid,
             "machine_id": a.machine_id,
@@ -66,7 +74,7 @@ def asset_detail(detail: AssetDetail) -> dict:
             "bios": {"vendor": a.bios_vendor, "version": a.bios_version, "date": a.bios_date},
             "cpu": {"model": a.cpu_model, "sockets": a.cpu_sockets, "cores": a.cpu_cores, "threads": a.cpu_threads},
             "memory": {"total_bytes": a.memory_bytes, "modules": a.memory_modules or []},
-            "provenance": source(detail.observation),
+            "provenance": source(detail.observation, detail.agents),
         },
         "os": {
             "name": a.os_name,
@@ -78,7 +86,7 @@ def asset_detail(detail: AssetDetail) -> dict:
             "boot_time": _iso(a.boot_time),
             "timezone": a.timezone,
             "domain": a.domain,
-            "provenance": source(detail.observation),
+            "provenance": source(detail.observation, detail.agents),
         },
         "users": {"logged_in": a.logged_in_users or [], "primary": a.primary_user},
         "probe_errors": a.probe_errors or [],
@@ -120,7 +128,7 @@ def asset_detail(detail: AssetDetail) -> dict:
             }
             for sw, link in detail.software
         ],
-        "observations": [source(o) for o in detail.observations],
+        "observations": [source(o, detail.agents) for o in detail.observations],
     }
 
 

@@ -63,11 +63,14 @@ def adopt_asset(session: Session, agent_id: str, report: InventoryReport, now: d
     return _repoint(session, candidates[0], agent_id, protocol, now)
 
 
-def _repoint(session: Session, candidate, agent_id: str, protocol: str, now: datetime) -> AdoptedAsset:
+def _repoint(session: Session, candidate, agent_id: str, protocol: str, now: datetime) -> AdoptedAsset | None:
     old_agent = candidate.agent_id
-    # The old agent's row lock orders this after any report of it that is being stored.
+    # The old agent's row lock orders this after any report of it, or adoption from it, being stored.
     session.execute(select(Agent.id).where(Agent.id == old_agent).with_for_update())
-    session.execute(update(Asset.__table__).where(Asset.id == candidate.id).values(agent_id=agent_id))
+    moved = session.execute(update(Asset.__table__).where(Asset.id == candidate.id, Asset.agent_id == old_agent)
+                            .values(agent_id=agent_id)).rowcount
+    if moved != 1:
+        return None  # adopted meanwhile by a third agent (read before the lock): leave it there
     session.execute(update(Agent.__table__).where(Agent.id == old_agent)
                     .values(superseded_by=agent_id, superseded_at=now))
     append_entry(session, "asset_adopted", SYSTEM, f"asset {candidate.id}",

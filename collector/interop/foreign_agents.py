@@ -30,6 +30,7 @@ from collector.access.foreign_sites import find_site_by_secret
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import FieldError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from collector.extensions import get_config, get_db
 from collector.ingest.accepting import accept_discovery, accept_inventory, discovery_counts
 from collector.ingest.inventory import IngestResult
 from collector.ingest.parsing import parse_inventory, validation_error
@@ -66,8 +67,6 @@ def authenticate_site(request: flask.Request, path_secret: str | None) -> SiteAu
     agent its operator should hear about. Only a request with no secret at all is admitted
     unauthenticated, and only when ``foreign_agents_trust_network`` is on.
     """
-    from collector.extensions import get_config, get_db
-
     secret = path_secret or _basic_password(request)
     if secret:
         with get_db().autocommit() as connection:

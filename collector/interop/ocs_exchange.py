@@ -3,7 +3,9 @@
 The agents' conversation (ocsinventory-agent's Agent.pm, FusionInventory's OCS client):
 
 1. PROLOG: "may I send?". The answer ``SEND`` with ``PROLOG_FREQ`` (hours between contacts in
-   daemon mode) makes the agent collect and send its inventory; the device is registered now.
+   daemon mode: Stocktake's own agents' ``agent_inventory_interval_s``, rounded up, as the GLPI
+   endpoint's ``expiration``) makes the agent collect and send its inventory; the device is
+   registered now.
 2. INVENTORY: the whole inventory; answered ``NO_ACCOUNT_UPDATE`` (the server keeps no
    ACCOUNTINFO to push back). Stored through the native ingest path: a second identical run is
    ``unchanged``.
@@ -16,6 +18,7 @@ first inventory leaves nothing behind, not even an agent row.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +34,7 @@ from collector.interop.ocs_xml import OcsRequest, inventory_report
 from collector.models import Agent
 from common.schema import DiscoveryReport, InventoryReport
 
-__all__ = ["OcsAgent", "exchange"]
+__all__ = ["OcsAgent", "exchange", "prolog_freq_hours"]
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +53,17 @@ def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: Oc
     if request.query == "PROLOG":
         foreign_agent_id(db, agent.auth, agent.protocol, request.device_id, None, agent.version, now)
         return (f"<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>SEND</RESPONSE>"
-                f"<PROLOG_FREQ>{config.ocs_prolog_freq_hours}</PROLOG_FREQ></REPLY>")
+                f"<PROLOG_FREQ>{prolog_freq_hours(config)}</PROLOG_FREQ></REPLY>")
     if request.query == "INVENTORY":
         _store_inventory(db, config, agent, request, now)
         return "<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>NO_ACCOUNT_UPDATE</RESPONSE></REPLY>"
     _store_network_task(db, config, agent, request, now)
     return "<?xml version='1.0' encoding='UTF-8'?><REPLY></REPLY>"
+
+
+def prolog_freq_hours(config: CollectorConfig) -> int:
+    """PROLOG_FREQ counts hours: the native inventory interval, rounded up, at least one."""
+    return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
 
 
 def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime) -> None:
@@ -73,10 +81,20 @@ def _store_network_task(db, config, agent: OcsAgent, request: OcsRequest, now: d
     document = discovery_report(request, "", now)
     if document is None:
         return  # a START/END/progress message: nothing to store
-    if not _is_known(db, agent.protocol, request.device_id):
+    device_id = _network_task_device(agent, request.device_id)
+    if not _is_known(db, agent.protocol, device_id):
         _validate(DiscoveryReport, document, "discovery report failed validation")
-    document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id, None, agent.version, now)
+    document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, device_id, None, agent.version, now)
     store_foreign_discovery(db, config, document["agent_id"], document, now)
+
+
+def _network_task_device(agent: OcsAgent, device_id: str) -> str:
+    """FusionInventory's standalone fusioninventory-netdiscovery/-netinventory send the DEVICEID
+    "foo" (``$self->{deviceid} || 'foo'`` in their task modules): one such scanner per site, so
+    that two sites' standalone scans are two agents rather than one site's device refused (403)."""
+    if device_id == "foo":
+        return f"foo@{agent.auth.site_name or 'trusted-network'}"[:255]
+    return device_id
 
 
 def _is_known(db: Database, protocol: str, device_id: str) -> bool:

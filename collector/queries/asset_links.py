@@ -7,7 +7,7 @@ building 3,000 mapped instances per page view cost more than the rest of the pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from collector.errors import NotFound
 from collector.models import Asset, AssetDisk, AssetNic, AssetSoftware, Device, Observation, Software
 from collector.models.cmdb import ConfigurationItem
 from collector.models.reconcile import AuditException, CiMatch
+from collector.queries.reporting_agents import ReportingAgent, reporting_agents
 
 __all__ = ["AssetFacts", "AssetLinks", "asset_facts", "asset_links"]
 
@@ -31,6 +32,8 @@ class AssetFacts:
     software: list  # rows: name, version, publisher, source, first_seen_at
     observations: list[Observation]
     sources: dict[int, Observation]
+    # The agents that reported the asset and its observations (protocol and version), by agent id.
+    agents: dict[str, ReportingAgent] = field(default_factory=dict)
 
 
 def asset_facts(session: Session, asset_id: int) -> AssetFacts:
@@ -47,7 +50,8 @@ def asset_facts(session: Session, asset_id: int) -> AssetFacts:
                                         .order_by(Observation.id.desc()).limit(RECENT_OBSERVATIONS)))
     wanted = {asset.observation_id, *(row.observation_id for row in (*nics, *disks))} - {None}
     sources = {o.id: o for o in session.scalars(select(Observation).where(Observation.id.in_(wanted)))}
-    return AssetFacts(asset, sources.get(asset.observation_id), nics, disks, software, observations, sources)
+    agents = reporting_agents(session, [asset.agent_id, *(o.agent_id for o in (*observations, *sources.values()))])
+    return AssetFacts(asset, sources.get(asset.observation_id), nics, disks, software, observations, sources, agents)
 
 
 @dataclass(frozen=True)

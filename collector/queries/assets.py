@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import FieldError, InvalidInput, NotFound
 from collector.models import Asset, AssetDisk, AssetNic, AssetSoftware, Observation, Software
+from collector.queries.reporting_agents import ReportingAgent, reporting_agents
 from common.identity import normalize_mac, normalize_serial
 
 __all__ = ["AssetDetail", "AssetFilters", "AssetPage", "get_asset_detail", "list_assets"]
@@ -53,6 +54,8 @@ class AssetDetail:
     observations: list[Observation]
     # Every observation a shown fact came from, by id.
     sources: dict[int, Observation]
+    # The agents that reported the asset and its observations, by agent id.
+    agents: dict[str, ReportingAgent] = field(default_factory=dict)
 
 
 def list_assets(session: Session, filters: AssetFilters, page: int, per_page: int) -> AssetPage:
@@ -97,6 +100,7 @@ def get_asset_detail(session: Session, asset_id: int) -> AssetDetail:
     wanted |= {link.observation_id for _, link in software}
     wanted.discard(None)
     sources = {o.id: o for o in session.scalars(select(Observation).where(Observation.id.in_(wanted)))}
+    agents = reporting_agents(session, [asset.agent_id, *(o.agent_id for o in (*observations, *sources.values()))])
     return AssetDetail(
         asset=asset,
         observation=sources.get(asset.observation_id),
@@ -105,4 +109,5 @@ def get_asset_detail(session: Session, asset_id: int) -> AssetDetail:
         software=software,
         observations=observations,
         sources=sources,
+        agents=agents,
     )

@@ -136,3 +136,23 @@ def test_uuid_and_serial_must_both_agree(client, database, config, make_site, ma
     native = make_agent("pc-1")
     _post_native(client, native, _with_host(reports.report(native.agent_id, host_seed=1), serial="OTHER-SERIAL-1"))
     assert len(_assets(database)) == 2
+
+
+def test_an_asset_adopted_meanwhile_by_a_third_agent_stays_with_it(client, database, make_site, make_agent, reports):
+    """Two agents adopting one asset at once: the second read the candidate before the first committed."""
+    from collections import namedtuple
+
+    from collector.ingest.adoption import _repoint
+
+    native = make_agent("pc-1")
+    asset_id = _post_native(client, native, reports.report(native.agent_id, host_seed=1)).get_json()["asset_id"]
+    glpi = _ocs_agent(database, make_site, device="g-1", protocol="glpi")
+    ocs = _ocs_agent(database, make_site, device="o-1")
+    with database.write() as session:  # the first adoption, committed
+        session.execute(Asset.__table__.update().where(Asset.id == asset_id).values(agent_id=glpi))
+    stale = namedtuple("Candidate", "id agent_id protocol")(asset_id, native.agent_id, "stocktake")
+    with database.write() as session:
+        assert _repoint(session, stale, ocs, "ocs", utcnow()) is None
+    assert _assets(database) == [(asset_id, glpi)]
+    with database.session() as session:
+        assert session.get(Agent, native.agent_id).superseded_by is None

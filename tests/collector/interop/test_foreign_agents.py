@@ -264,3 +264,38 @@ def test_an_invalid_discovery_report_names_the_field(database, config, make_site
         store_foreign_discovery(database, config, agent_id, document, utcnow())
     assert any(f.field.startswith("devices.0") for f in caught.value.fields)
     assert _count(database, Observation) == 0
+
+
+def test_concurrent_first_contacts_of_one_device_make_one_agent(database, make_site):
+    import threading
+
+    site = make_site()
+    auth = SiteAuth(site.site_id, site.name)
+    barrier, results, errors = threading.Barrier(4, timeout=10), [], []
+
+    def contact():
+        try:
+            barrier.wait()
+            results.append(foreign_agent_id(database, auth, "glpi", "race-1", "race-1", None, utcnow()))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=contact) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and len(results) == 4 and len(set(results)) == 1
+    assert _count(database, Agent) == 1
+
+
+def test_foreign_agents_are_counted_apart_from_the_enrolled_fleet(client, database, make_site, make_agent):
+    import re
+
+    make_agent()
+    site = make_site()
+    for device in ("dev-a", "dev-b"):
+        foreign_agent_id(database, SiteAuth(site.site_id, site.name), "ocs", device, None, None, utcnow())
+    text = client.get("/metrics").get_data(as_text=True)
+    assert re.search(r"^stocktake_fleet_agents 1\.0$", text, re.M)
+    assert re.search(r"^stocktake_fleet_foreign_agents 2\.0$", text, re.M)

@@ -10,6 +10,7 @@ lives in the test's tmp directory; their system configuration under /etc is not 
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 from pathlib import Path
@@ -136,3 +137,33 @@ def test_fusioninventory_agent_reports_this_machine_as_the_native_agent_does(liv
     _run(command, tmp_path, log)
     assert _outcomes(database, agent_id) == ["stored", "unchanged"]
     assert (tmp_path / "fusion-var").is_dir()  # its state stayed in tmp
+
+
+@pytest.mark.skipif(OCS_AGENT is None, reason="ocsinventory-agent is not installed (scripts/bootstrap-debian.sh installs it)")
+def test_ocsinventory_agent_authenticates_with_http_basic_as_documented(live_server, database, make_site, tmp_path):
+    """docs/migrating-from-ocs-glpi.md: a plain URL with user, password and realm=Stocktake; the
+    agent (2.10, Ocsinventory::Agent::Encrypt) takes user and password base64-encoded."""
+    site = make_site("ocs-basic")
+    log = tmp_path / "ocs.log"
+    _run([OCS_AGENT, "--server", f"{live_server.url}/ocsinventory", "--nolocal", "--user", _base64("paris"),
+          "--password", _base64(site.secret), "--realm", "Stocktake", "--basevardir", str(tmp_path / "ocs-var"),
+          "--logfile", str(log)], tmp_path, log)
+    agent_id, _ = _foreign_agent(database, "ocs")
+    assert _outcomes(database, agent_id) == ["stored"]
+    with database.session() as session:
+        assert session.execute(select(Agent.site_id).where(Agent.id == agent_id)).scalar() == site.site_id
+
+
+@pytest.mark.skipif(FUSION_AGENT is None or not (FUSION_LIB / "setup.pm").exists(),
+                    reason="fusioninventory-agent is not installed (scripts/bootstrap-debian.sh installs it)")
+def test_fusioninventory_agent_authenticates_with_http_basic_as_documented(live_server, database, make_site, tmp_path):
+    """Fusion answers the Basic challenge with the realm it names: user and password suffice."""
+    site = make_site("fusion-basic")
+    _run(_fusion_command(tmp_path) + ["--server", f"{live_server.url}/ocsinventory", "--user", "paris",
+                                      "--password", site.secret], tmp_path, tmp_path / "fusion.log")
+    agent_id, _ = _foreign_agent(database, "fusioninventory")
+    assert _outcomes(database, agent_id) == ["stored"]
+
+
+def _base64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
