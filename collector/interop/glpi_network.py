@@ -23,7 +23,8 @@ NETWORK_ITEMTYPES = frozenset({"NetworkEquipment", "Printer"})
 # network_device.type -> common/device_types.py. GLPI's "Networking" covers switches and routers
 # alike; switch is the common case and what makes Stocktake read the port tables.
 _DEVICE_TYPES = {"Networking": "switch", "Printer": "printer", "Storage": "storage", "Power": "ups",
-                 "Phone": "ip_phone", "Video": "camera", "KVM": "kvm"}
+                 "Phone": "ip_phone", "Video": "camera", "KVM": "kvm",
+                 "Computer": "server"}  # as collector/interop/ocs_netdiscovery.py maps COMPUTER
 
 
 def glpi_discovery_report(message: GlpiMessage, agent_id: str, now: datetime) -> dict:
