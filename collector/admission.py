@@ -24,7 +24,8 @@ from collector import metrics
 
 __all__ = ["AGENT_ENDPOINTS", "init_app", "note_queue_wait", "queue_wait"]
 
-AGENT_ENDPOINTS = frozenset({"api.post_inventory", "api.post_discovery", "api.checkin"})
+# Foreign agents (OCS, FusionInventory) are agent traffic too: shed like the native reports.
+AGENT_ENDPOINTS = frozenset({"api.post_inventory", "api.post_discovery", "api.checkin", "ocs.post_ocsinventory"})
 _local = threading.local()
 _random = random.Random()
 

@@ -17,6 +17,10 @@ PACKAGES=(
   chromium       # the real browser the web UI tests drive through Playwright
   poppler-utils  # pdftotext, which reads the PDF exports back in the tests
   zbar-tools     # zbarimg, which decodes the asset-tag label's QR code in the tests
+  ocsinventory-agent     # the real OCS Inventory agent, reporting to /ocsinventory in the interop tests
+  fusioninventory-agent  # the real FusionInventory agent (OCS protocol), same tests
+  fusioninventory-agent-task-network  # its NetDiscovery/NetInventory tools and injector, same tests
+  dmidecode      # both agents read SMBIOS (serial, UUID, memory slots) through it
 )
 
 missing=()

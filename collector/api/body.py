@@ -15,7 +15,7 @@ from flask import Request
 
 from collector.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["UploadBody", "read_json_body"]
+__all__ = ["UploadBody", "inflate_capped", "read_capped", "read_json_body"]
 
 READ_CHUNK = 64 * 1024
 
@@ -36,7 +36,7 @@ def read_json_body(request: Request, max_wire_bytes: int, max_body_bytes: int) -
         raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
     if request.content_length is not None and request.content_length > max_wire_bytes:
         raise PayloadTooLarge(f"request body exceeds {max_wire_bytes} bytes")
-    wire = _read_capped(request.stream, max_wire_bytes)
+    wire = read_capped(request.stream, max_wire_bytes)
     if encoding == "gzip":
         return UploadBody(raw=_gunzip_capped(wire, max_body_bytes), gzip_wire=wire)
     if len(wire) > max_body_bytes:
@@ -44,7 +44,8 @@ def read_json_body(request: Request, max_wire_bytes: int, max_body_bytes: int) -
     return UploadBody(raw=wire, gzip_wire=None)
 
 
-def _read_capped(stream, limit: int) -> bytes:
+def read_capped(stream, limit: int) -> bytes:
+    """The whole stream, refusing (413) once it passes ``limit`` bytes."""
     chunks, total = [], 0
     while True:
         chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
@@ -57,7 +58,16 @@ def _read_capped(stream, limit: int) -> bytes:
 
 
 def _gunzip_capped(data: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    return inflate_capped(data, limit, wbits=16 + zlib.MAX_WBITS, label="gzip")
+
+
+def inflate_capped(data: bytes, limit: int, wbits: int, label: str) -> bytes:
+    """Inflate ``data`` (gzip: wbits 16+15, zlib RFC 1950: 15) to at most ``limit`` bytes.
+
+    ``max_length`` keeps each step's output bounded, so a bomb stops at the cap instead of
+    filling the worker's memory; the stream must end exactly where the data does.
+    """
+    inflater = zlib.decompressobj(wbits=wbits)
     out, total = [], 0
     try:
         while data:
@@ -68,9 +78,9 @@ def _gunzip_capped(data: bytes, limit: int) -> bytes:
             out.append(piece)
             data = inflater.unconsumed_tail
     except zlib.error as exc:
-        raise BadRequest(f"body is not valid gzip: {exc}") from None
+        raise BadRequest(f"body is not valid {label}: {exc}") from None
     if not inflater.eof:
-        raise BadRequest("gzip body is truncated")
+        raise BadRequest(f"{label} body is truncated")
     if inflater.unused_data:
-        raise BadRequest("unexpected bytes after the gzip stream")
+        raise BadRequest(f"unexpected bytes after the {label} stream")
     return b"".join(out)

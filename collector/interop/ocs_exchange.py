@@ -1,0 +1,112 @@
+"""One exchange of the OCS Inventory protocol: a parsed ``<REQUEST>`` in, a ``<REPLY>`` out.
+
+The agents' conversation (ocsinventory-agent's Agent.pm, FusionInventory's OCS client):
+
+1. PROLOG: "may I send?". The answer ``SEND`` with ``PROLOG_FREQ`` (hours between contacts in
+   daemon mode: Stocktake's own agents' ``agent_inventory_interval_s``, rounded up, as the GLPI
+   endpoint's ``expiration``) makes the agent collect and send its inventory; the device is
+   registered now.
+2. INVENTORY: the whole inventory; answered ``NO_ACCOUNT_UPDATE`` (the server keeps no
+   ACCOUNTINFO to push back). Stored through the native ingest path: a second identical run is
+   ``unchanged``.
+3. NETDISCOVERY / SNMPQUERY (FusionInventory's network tasks): results as discovery reports.
+
+A report is converted and validated in full before a new device is registered, so a refused
+first inventory leaves nothing behind, not even an agent row.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from collector.config import CollectorConfig
+from collector.db import Database
+from collector.ingest.parsing import validation_error
+from collector.interop.foreign_agents import SiteAuth, foreign_agent_id, store_foreign_discovery, store_foreign_inventory
+from collector.interop.ocs_netdiscovery import discovery_report
+from collector.interop.ocs_xml import OcsRequest, inventory_report
+from collector.models import Agent
+from common.schema import DiscoveryReport, InventoryReport
+
+__all__ = ["OcsAgent", "exchange", "prolog_freq_hours"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OcsAgent:
+    """Who is talking: the site its secret named, and the protocol and version its User-Agent says."""
+
+    auth: SiteAuth
+    protocol: str
+    version: str | None
+
+
+def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: OcsRequest, now: datetime) -> str:
+    """Handle one request; the reply XML (uncompressed)."""
+    if request.query == "PROLOG":
+        foreign_agent_id(db, agent.auth, agent.protocol, request.device_id, None, agent.version, now)
+        return (f"<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>SEND</RESPONSE>"
+                f"<PROLOG_FREQ>{prolog_freq_hours(config)}</PROLOG_FREQ></REPLY>")
+    if request.query == "INVENTORY":
+        _store_inventory(db, config, agent, request, now)
+        return "<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>NO_ACCOUNT_UPDATE</RESPONSE></REPLY>"
+    _store_network_task(db, config, agent, request, now)
+    return "<?xml version='1.0' encoding='UTF-8'?><REPLY></REPLY>"
+
+
+def prolog_freq_hours(config: CollectorConfig) -> int:
+    """PROLOG_FREQ counts hours: the native inventory interval, rounded up, at least one."""
+    return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
+
+
+def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime) -> None:
+    document = inventory_report(request, "", agent.version, now)
+    if not _is_known(db, agent.protocol, request.device_id):
+        _validate(InventoryReport, document, "inventory report failed validation")
+    document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id,
+                                            document["host"]["hostname"], agent.version, now)
+    result = store_foreign_inventory(db, config, document["agent_id"], document, now)
+    log.info("OCS inventory", extra={"agent_id": document["agent_id"], "protocol": agent.protocol,
+                                     "outcome": result.outcome})
+
+
+def _store_network_task(db, config, agent: OcsAgent, request: OcsRequest, now: datetime) -> None:
+    document = discovery_report(request, "", now)
+    if document is None:
+        return  # a START/END/progress message: nothing to store
+    device_id = _network_task_device(agent, request.device_id)
+    if not _is_known(db, agent.protocol, device_id):
+        _validate(DiscoveryReport, document, "discovery report failed validation")
+    document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, device_id, None, agent.version, now)
+    store_foreign_discovery(db, config, document["agent_id"], document, now)
+
+
+def _network_task_device(agent: OcsAgent, device_id: str) -> str:
+    """FusionInventory's standalone fusioninventory-netdiscovery/-netinventory send the DEVICEID
+    "foo" (``$self->{deviceid} || 'foo'`` in their task modules): one such scanner per site, so
+    that two sites' standalone scans are two agents rather than one site's device refused (403)."""
+    if device_id == "foo":
+        return f"foo@{agent.auth.site_name or 'trusted-network'}"[:255]
+    return device_id
+
+
+def _is_known(db: Database, protocol: str, device_id: str) -> bool:
+    with db.autocommit() as connection:
+        return connection.execute(
+            select(Agent.id).where(Agent.protocol == protocol, Agent.foreign_device_id == device_id)
+        ).first() is not None
+
+
+def _validate(model, document: dict, message: str) -> None:
+    """Validate with a placeholder agent id (the real one does not exist yet)."""
+    try:
+        model.model_validate({**document, "agent_id": "pending"})
+    except ValidationError as exc:
+        raise validation_error(message, exc) from None

@@ -1,0 +1,117 @@
+"""collector.interop.safe_xml: bounded inflation, defused parsing, typed child values."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+
+import pytest
+
+from collector.errors import BadRequest, PayloadTooLarge
+from collector.interop.safe_xml import XmlLimits, child_int, child_text, decode_body, parse_xml, read_xml_body
+
+DOC = b"<REQUEST><QUERY>PROLOG</QUERY><DEVICEID>pc-2026-01-01-00-00-00</DEVICEID></REQUEST>"
+
+
+@pytest.mark.parametrize("wire", [DOC, zlib.compress(DOC), gzip.compress(DOC), b"\n  " + DOC])
+def test_plain_zlib_and_gzip_bodies_decode_to_the_same_xml(wire):
+    assert decode_body(wire, 1024).strip() == DOC
+
+
+def test_the_wire_cap_refuses_before_reading_everything():
+    stream = io.BytesIO(b"<a>" + b"x" * 5000 + b"</a>")
+    with pytest.raises(PayloadTooLarge):
+        read_xml_body(stream, XmlLimits(max_wire_bytes=1000, max_inflated_bytes=10_000))
+    # It stopped at the cap (plus one read), not at the end of the stream.
+    assert stream.tell() <= 1001
+
+
+def test_a_declared_length_over_the_cap_is_refused_unread():
+    stream = io.BytesIO(DOC)
+    with pytest.raises(PayloadTooLarge):
+        read_xml_body(stream, XmlLimits(1000, 1000), content_length=10_000)
+    assert stream.tell() == 0
+
+
+def test_a_zlib_bomb_stops_at_the_inflated_cap():
+    bomb = zlib.compress(b"<" + b"A" * 20_000_000, 9)  # 20 MB of output from ~20 KB
+    assert len(bomb) < 100_000
+    with pytest.raises(PayloadTooLarge, match="decompressed body exceeds 1000000"):
+        decode_body(bomb, 1_000_000)
+
+
+@pytest.mark.parametrize("wire, message", [
+    (zlib.compress(DOC)[:-6], "zlib body is truncated"),
+    (zlib.compress(DOC) + b"junk", "unexpected bytes after the zlib stream"),
+    (b"\x78\x9c" + b"\xff" * 20, "not valid zlib"),
+    (b"", "empty request body"),
+])
+def test_damaged_compressed_bodies_are_400(wire, message):
+    with pytest.raises(BadRequest, match=message):
+        decode_body(wire, 10_000)
+
+
+def test_plain_bodies_over_the_inflated_cap_are_413():
+    with pytest.raises(PayloadTooLarge):
+        decode_body(b"<a>" + b" " * 2000 + b"</a>", 1000)
+
+
+@pytest.mark.parametrize("document, refusal", [
+    (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+     b"<REQUEST>&lol2;</REQUEST>", "DTDForbidden"),
+    (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><REQUEST>&x;</REQUEST>',
+     "DTDForbidden"),
+    (b'<?xml version="1.0"?><!DOCTYPE REQUEST SYSTEM "http://127.0.0.1:9/x.dtd"><REQUEST/>', "DTDForbidden"),
+])
+def test_dtds_entities_and_external_references_are_refused(document, refusal):
+    with pytest.raises(BadRequest, match=refusal):
+        parse_xml(document)
+
+
+def test_entity_references_without_a_dtd_are_malformed_not_resolved():
+    with pytest.raises(BadRequest, match="malformed XML"):
+        parse_xml(b"<REQUEST>&lol;</REQUEST>")
+
+
+def test_depth_and_element_limits_stop_the_parse():
+    deep = b"<a>" * 10_000 + b"</a>" * 10_000
+    with pytest.raises(BadRequest, match="nesting deeper than 32"):
+        parse_xml(deep)
+    wide = b"<a>" + b"<b/>" * 1001 + b"</a>"
+    with pytest.raises(BadRequest, match="more than 1000 elements"):
+        parse_xml(wide, max_elements=1000)
+    assert len(parse_xml(b"<a>" + b"<b/>" * 999 + b"</a>", max_elements=1000)) == 999
+
+
+@pytest.mark.parametrize("document", [b"<a>", b"not xml", b"<a></b>", b"<a>\xff\xfe</a>",
+                                      b'<?xml version="1.0" encoding="x-nonsense"?><a/>', b"<a>&#0;</a>"])
+def test_malformed_documents_are_400(document):
+    with pytest.raises(BadRequest):
+        parse_xml(document)
+
+
+def test_child_text_reads_stripped_text_and_names_the_field_when_refusing():
+    root = parse_xml(b"<H><NAME>  pc01 </NAME><EMPTY/><NESTED><X>1</X></NESTED><TWICE>1</TWICE><TWICE>2</TWICE></H>")
+    assert child_text(root, "NAME", "HARDWARE.NAME") == "pc01"
+    assert child_text(root, "EMPTY", "HARDWARE.EMPTY") is None
+    assert child_text(root, "ABSENT", "HARDWARE.ABSENT") is None
+    with pytest.raises(BadRequest) as nested:
+        child_text(root, "NESTED", "HARDWARE.NESTED")
+    assert nested.value.fields[0].field == "HARDWARE.NESTED"
+    with pytest.raises(BadRequest, match="more than once"):
+        child_text(root, "TWICE", "HARDWARE.TWICE")
+    with pytest.raises(BadRequest, match="longer than 2"):
+        child_text(root, "NAME", "HARDWARE.NAME", max_length=2)
+
+
+@pytest.mark.parametrize("text, expected", [("4096", 4096), (" 0 ", 0), ("", None)])
+def test_child_int_accepts_whole_numbers(text, expected):
+    assert child_int(parse_xml(f"<H><MEMORY>{text}</MEMORY></H>".encode()), "MEMORY", "HARDWARE.MEMORY") == expected
+
+
+@pytest.mark.parametrize("text", ["4 GB", "1_000", "1.5", "\u0661\u0662", "-1", "99999999999999999999", "0x10"])
+def test_child_int_refuses_anything_else_naming_the_field(text):
+    with pytest.raises(BadRequest) as refused:
+        child_int(parse_xml(f"<H><MEMORY>{text}</MEMORY></H>".encode()), "MEMORY", "HARDWARE.MEMORY")
+    assert refused.value.fields[0].field == "HARDWARE.MEMORY"
