@@ -303,7 +303,7 @@ def cmdb_import(ctx: _Context, file: str, preset: str | None, mapping_path: str 
     """Import FILE, updating CIs by asset tag: every row or none.
 
     Prints every bad row and column and exits with status 2 if any row is bad.
-    See docs/migrating-register.md for what each preset maps.
+    See docs/migrating-from-ocs-glpi.md (section 7) for what each preset maps.
     """
     from collector.access.audit_log import cli_actor
     from collector.cmdb.importing import import_cis

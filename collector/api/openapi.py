@@ -324,7 +324,7 @@ def _cmdb_paths(page_params: list) -> dict:
                  "description": "JSON column mapping: {columns, date_format, classes, statuses, unknown_columns}; "
                                 "with a preset, laid over it"},
                 {"name": "preset", "in": "query", "schema": {"type": "string", "enum": list(PRESET_NAMES)},
-                 "description": "the file is another tool's export (docs/migrating-register.md); its columns, "
+                 "description": "the file is another tool's export (docs/migrating-from-ocs-glpi.md (section 7)); its columns, "
                                 "categories and statuses are mapped and other columns kept as CI attributes"},
             ],
             "requestBody": {"required": True, "content": {

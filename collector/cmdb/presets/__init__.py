@@ -3,7 +3,7 @@
 ``stocktake-collector cmdb import --preset NAME`` (and the API's ``preset``) reads the file with
 the preset's column, category and status mapping; a site's ``--mapping`` is laid over it. Every
 column the preset does not place in a CI field is kept on the CI as an attribute, by header.
-The presets are registered here, explicitly; docs/migrating-register.md says what each maps.
+The presets are registered here, explicitly; docs/migrating-from-ocs-glpi.md (section 7) says what each maps.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Generated Snipe-IT and GLPI exports, written the way each tool writes them, with what each
 row should become in the CMDB.
 
-The formats follow each tool's export code (see docs/migrating-register.md): Snipe-IT's Custom
+The formats follow each tool's export code (see docs/migrating-from-ocs-glpi.md (section 7)): Snipe-IT's Custom
 Asset Report is comma-separated with a UTF-8 byte-order mark, statuses as "Label (type)",
 amounts with a thousands separator, and formula-looking cells escaped with a backtick; its asset
 list export uses the page's column titles. GLPI's list export is ";"-separated, every value in
