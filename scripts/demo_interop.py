@@ -60,9 +60,13 @@ def foreign_agent(base: str, token: str, env: dict, data_dir: Path, first_asset_
         say("  no asset reported over the OCS protocol: see the collector log")
         return
     reporter = (asset.get("reported_by") or {}).get("label", "?")
-    joined = "the same asset" if asset["id"] == first_asset_id else "a new asset"
-    say(f"  asset {asset['id']} {asset.get('hostname')}: reported by {reporter}; {joined} as Stocktake's own agent's "
-        f"report (asset {first_asset_id})")
+    say(f"  asset {asset['id']} {asset.get('hostname')}: reported by {reporter}")
+    if asset["id"] == first_asset_id:
+        say(f"    the same asset as Stocktake's own agent's reports (asset {first_asset_id}): matched by SMBIOS UUID "
+            "and serial, so the machine's history goes on")
+    else:
+        say(f"    a second asset beside Stocktake's own agent's (asset {first_asset_id}): this machine shows no SMBIOS "
+            "UUID and serial (a container or a VM without DMI), and one machine is only recognised by both")
     memory = ((asset.get("hardware") or {}).get("memory") or {}).get("total_bytes") or 0
     say(f"    {asset.get('software_count') or 0} packages, {memory // 2**20} MiB of memory, "
         f"{len(asset.get('nics') or [])} NICs, {len(asset.get('disks') or [])} disks")
