@@ -31,9 +31,11 @@ from collector.errors import BadRequest, FieldError, PayloadTooLarge
 
 __all__ = [
     "XmlLimits",
+    "as_int",
     "child_int",
     "child_text",
     "decode_body",
+    "element_text",
     "parse_xml",
     "read_xml_body",
 ]
@@ -182,7 +184,11 @@ def child_text(parent: Element, tag: str, field: str, max_length: int = 1024) ->
         return None
     if len(found) > 1:
         raise _field_error(field, "appears more than once")
-    element = found[0]
+    return element_text(found[0], field, max_length)
+
+
+def element_text(element: Element, field: str, max_length: int = 1024) -> str | None:
+    """``child_text``'s checks on an element already found (None when empty)."""
     if len(element):
         raise _field_error(field, "must be text, not nested elements")
     text = (element.text or "").strip()
@@ -193,7 +199,11 @@ def child_text(parent: Element, tag: str, field: str, max_length: int = 1024) ->
 
 def child_int(parent: Element, tag: str, field: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int | None:
     """``child_text`` as a whole number within [minimum, maximum] (None when absent or empty)."""
-    text = child_text(parent, tag, field, max_length=32)
+    return as_int(child_text(parent, tag, field, max_length=32), field, minimum, maximum)
+
+
+def as_int(text: str | None, field: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int | None:
+    """A whole number in ASCII digits within [minimum, maximum]; None stays None."""
     if text is None:
         return None
     if not _INTEGER.fullmatch(text):
