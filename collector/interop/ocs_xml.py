@@ -196,10 +196,10 @@ class _Reader:
             text = child.text
             if len(child) or (text and len(text) > 1024):
                 try:
-                    element_text(child, f"{path}.{tag}")  # names the problem
+                    text = element_text(child, f"{path}.{tag}")  # the full checks, naming the problem
                 except BadRequest as exc:
                     self.errors.extend(exc.fields)
-                continue
+                    continue
             text = text.strip() if text else ""
             if text:
                 values[tag] = text

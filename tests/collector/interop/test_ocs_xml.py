@@ -264,3 +264,12 @@ def test_the_fusioninventory_linux_fixture_converts_field_by_field():
     flat = repr(report)
     for absent in ("postgres -D", "2026-12-06 09:14", "801234", "2026-11-30", "root", "a8c01e0f"):
         assert absent not in flat  # processes, access log, free space, boot time, last user, host id
+
+
+def test_software_values_padded_past_the_length_check_are_kept_and_repeats_named():
+    padded = " " * 1100 + "7-Zip"
+    report = _inventory(f"<HARDWARE><NAME>pc</NAME></HARDWARE><SOFTWARES><NAME>{padded}</NAME></SOFTWARES>")
+    assert report["software"] == [{"name": "7-Zip", "source": "ocs"}]
+    with pytest.raises(BadRequest) as refused:
+        _inventory("<HARDWARE><NAME>pc</NAME></HARDWARE><SOFTWARES><NAME>a</NAME><NAME>b</NAME><NAME>c</NAME></SOFTWARES>")
+    assert [f.field for f in refused.value.fields] == ["CONTENT.SOFTWARES.0.NAME"]
