@@ -474,9 +474,6 @@ def main() -> int:
 
         daily_work(base, token, logins, _say)
         _operations(base, data_dir, env_all)
-        from demo_foreign import ocs_agent_reports  # scripts/demo_foreign.py: a real OCS agent reports here
-
-        ocs_agent_reports(base, token, env_all, data_dir, _say)
         _say()
         _say("== Try it ==")
         _say(f"  web UI: {base}/  (demo logins, new passwords each run)")
