@@ -29,12 +29,14 @@ def create_app(config: CollectorConfig | None = None) -> Flask:
     admission.init_app(app, config.shed_queue_wait_ms, (config.shed_retry_after_min_s, config.shed_retry_after_max_s))
 
     from collector.api import bp as api_bp
+    from collector.api.glpi import bp as glpi_bp
     from collector.api.ocs import bp as ocs_bp
     from collector.web import bp as web_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(ocs_bp)  # /ocsinventory: the OCS protocol, off /api/v1 (issue 15)
+    app.register_blueprint(glpi_bp)  # /glpi: the GLPI agent's native protocol, off /api/v1 (issue 15)
     _warn_about_trusted_network(config)
     return app
 

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 import click
 
+from collector.cmdb.presets import PRESET_NAMES
+
 __all__ = ["main"]
 
 
@@ -286,15 +288,22 @@ def cmdb() -> None:
 
 @cmdb.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--preset", type=click.Choice(PRESET_NAMES),
+              help="FILE is another tool's export: snipeit (Snipe-IT's hardware export or Custom Asset "
+                   "Report), glpi-computers or glpi-network (GLPI's Computers or Network devices list). "
+                   "Its columns, categories and statuses are mapped; other columns are kept as attributes.")
 @click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False),
-              help="TOML or JSON column mapping: [columns], date_format, [classes], [statuses].")
+              help="TOML or JSON column mapping: [columns], date_format, [classes], [statuses], "
+                   "unknown_columns. With --preset, it is laid over the preset's.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from the file name.")
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change; store nothing.")
 @pass_ctx
-def cmdb_import(ctx: _Context, file: str, mapping_path: str | None, fmt: str | None, dry_run: bool) -> None:
+def cmdb_import(ctx: _Context, file: str, preset: str | None, mapping_path: str | None, fmt: str | None,
+                dry_run: bool) -> None:
     """Import FILE, updating CIs by asset tag: every row or none.
 
     Prints every bad row and column and exits with status 2 if any row is bad.
+    See docs/migrating-from-ocs-glpi.md (section 7) for what each preset maps.
     """
     from collector.access.audit_log import cli_actor
     from collector.cmdb.importing import import_cis
@@ -314,7 +323,7 @@ def cmdb_import(ctx: _Context, file: str, mapping_path: str | None, fmt: str | N
         with open(file, "rb") as handle:
             data = handle.read(limits.max_bytes + 1)
         with ctx.db.session() if dry_run else ctx.db.write() as session:
-            report = import_cis(session, data, fmt, mapping=mapping, dry_run=dry_run, limits=limits,
+            report = import_cis(session, data, fmt, mapping=mapping, preset=preset, dry_run=dry_run, limits=limits,
                                 progress=_progress_bar("writing CIs"), actor=cli_actor(),
                                 file_name=os.path.basename(file))
         if report.ci_ids:

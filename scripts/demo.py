@@ -474,6 +474,9 @@ def main() -> int:
 
         daily_work(base, token, logins, _say)
         _operations(base, data_dir, env_all)
+        from demo_interop import foreign_agent  # scripts/demo_interop.py: a real OCS agent; last, it takes the asset
+
+        foreign_agent(base, token, env_all, data_dir, first_id, _say)
         _say()
         _say("== Try it ==")
         _say(f"  web UI: {base}/  (demo logins, new passwords each run)")

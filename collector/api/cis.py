@@ -3,6 +3,8 @@
 An import is all or nothing: a file with any bad row is answered 422 with every
 (row, column, message) and nothing is stored. ``dry_run=true`` answers what would be
 created, updated and left unchanged, with the first rows' changes, and stores nothing.
+``preset`` (snipeit, glpi-computers, glpi-network) reads another tool's export
+(collector.cmdb.presets), with ``mapping`` laid over it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collector.api.params import paging
 from collector.cmdb.exporting import export_csv, export_xlsx
 from collector.cmdb.importing import import_cis
 from collector.cmdb.mapping import ColumnMapping, mapping_from_json
+from collector.cmdb.presets import get_preset
 from collector.cmdb.queries import CiDetail, CiFilters, CiLink, get_ci_detail, list_cis
 from collector.cmdb.reading import XLSX_TYPE, ImportLimits, guess_format
 from collector.errors import BadRequest, FieldError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -73,13 +76,15 @@ def cis_import():
     token = current_token("operator")
     dry_run = _flag("dry_run")
     data, fmt, mapping, file_name = _upload(get_config().max_body_bytes)
+    preset = _preset()
     limits = ImportLimits(max_bytes=get_config().max_body_bytes)
     if dry_run:
-        report = import_cis(request_session(), data, fmt, mapping=mapping, dry_run=True, limits=limits)
+        report = import_cis(request_session(), data, fmt, mapping=mapping, preset=preset, dry_run=True,
+                            limits=limits)
     else:
         with get_db().write() as session:
-            report = import_cis(session, data, fmt, mapping=mapping, limits=limits, actor=token_actor(token),
-                                file_name=file_name)
+            report = import_cis(session, data, fmt, mapping=mapping, preset=preset, limits=limits,
+                                actor=token_actor(token), file_name=file_name)
         if report.ci_ids:
             facts_changed(get_db(), get_config(), utcnow(), ci_ids=report.ci_ids, source=FactSource.CMDB_IMPORT)
     if report.ok:
@@ -95,6 +100,15 @@ def _flag(name: str) -> bool:
     if value not in ("true", "false"):
         raise InvalidInput("invalid query parameter", [FieldError(name, "must be true or false")])
     return value == "true"
+
+
+def _preset() -> str | None:
+    """The ``preset`` query parameter or multipart field; 422 naming the presets when unknown."""
+    name = request.form.get("preset") if request.mimetype == "multipart/form-data" else None
+    name = name or request.args.get("preset") or None
+    if name is not None:
+        get_preset(name)
+    return name
 
 
 def _upload(limit: int) -> tuple[bytes, str, ColumnMapping | None, str | None]:
@@ -143,7 +157,8 @@ def ci_detail(detail: CiDetail) -> dict:
         "fqdn": ci.fqdn, "smbios_uuid": ci.smbios_uuid, "ip": ci.ip, "macs": detail.macs,
         "department": ci.department, "cost": str(ci.cost) if ci.cost is not None else None,
         "purchase_date": _iso(ci.purchase_date), "po_number": ci.po_number, "supplier": ci.supplier,
-        "warranty_end": _iso(ci.warranty_end), "notes": ci.notes, "import_batch": ci.import_batch,
+        "warranty_end": _iso(ci.warranty_end), "notes": ci.notes, "attributes": ci.attributes or {},
+        "import_batch": ci.import_batch,
         "created_at": ci.created_at.isoformat(),
         "relationships": [_link(link) for link in detail.links],
         "related_from": [_link(link) for link in detail.linked_from],

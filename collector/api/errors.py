@@ -9,6 +9,7 @@ the path is under /api/ and leaves the web UI's pages HTML (issue 16).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,11 +56,24 @@ def _http_error(exc: HTTPException):
     return error_response(exc.code or 500, _message(exc), headers=headers)
 
 
+# Foreign agents' wire paths (/glpi, /ocsinventory) answer routing errors in their own format:
+# path prefix -> handler, registered by their blueprints (register_wire_error_handler).
+_WIRE_HANDLERS: dict[str, Callable[[HTTPException], object]] = {}
+
+
+def register_wire_error_handler(prefix: str, handler: Callable[[HTTPException], object]) -> None:
+    """Answer routing errors (404, 405) under ``prefix`` with ``handler`` instead of an HTML page."""
+    _WIRE_HANDLERS[prefix] = handler
+
+
 @bp.app_errorhandler(HTTPException)
 def _app_http_error(exc: HTTPException):
     """Errors Flask raises before (or outside) the API blueprint; also a 500 it wraps."""
     if request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/"):
         return _http_error(exc)  # a 500 here was logged by Flask already
+    for prefix, handler in _WIRE_HANDLERS.items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return handler(exc)
     return exc  # Werkzeug's page, as before, for everything outside the API
 
 

@@ -13,6 +13,7 @@ from collector.api import bp
 from common.schema import CheckinRequest, DiscoveryReport, EnrollRequest, InventoryReport
 
 from collector.api.sam_reports_openapi import sam_report_paths
+from collector.cmdb.presets import PRESET_NAMES
 from collector.routing import ID32_MAX, ID64_MAX
 
 REF = "#/components/schemas/{model}"
@@ -320,12 +321,17 @@ def _cmdb_paths(page_params: list) -> dict:
                 {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]},
                  "description": "overrides the type guessed from Content-Type or the file name"},
                 {"name": "mapping", "in": "query", "schema": {"type": "string"},
-                 "description": "JSON column mapping: {columns, date_format, classes, statuses}"},
+                 "description": "JSON column mapping: {columns, date_format, classes, statuses, unknown_columns}; "
+                                "with a preset, laid over it"},
+                {"name": "preset", "in": "query", "schema": {"type": "string", "enum": list(PRESET_NAMES)},
+                 "description": "the file is another tool's export (docs/migrating-from-ocs-glpi.md (section 7)); its columns, "
+                                "categories and statuses are mapped and other columns kept as CI attributes"},
             ],
             "requestBody": {"required": True, "content": {
                 "text/csv": binary, _XLSX: binary,
                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                    "file": {"type": "string", "format": "binary"}, "mapping": {"type": "string"}}}}}},
+                    "file": {"type": "string", "format": "binary"}, "mapping": {"type": "string"},
+                    "preset": {"type": "string", "enum": list(PRESET_NAMES)}}}}}},
             "responses": {
                 "200": _json(_IMPORT_REPORT, "Imported, or the dry run's preview"),
                 "400": _error("Multipart upload without a 'file' part"),
@@ -335,7 +341,8 @@ def _cmdb_paths(page_params: list) -> dict:
                 "415": _error("Neither CSV nor XLSX"),
                 "422": _json({**_IMPORT_REPORT, "properties": {"error": {"type": "string"},
                                                                **_IMPORT_REPORT["properties"]}},
-                             "Bad rows, columns or encoding (every problem listed), or a bad mapping (`fields`); nothing stored"),
+                             "Bad rows, columns or encoding (every problem listed), or a bad mapping or unknown "
+                             "preset (`fields`); nothing stored"),
             },
         }},
     }

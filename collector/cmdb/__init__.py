@@ -4,4 +4,5 @@
 site's own header names, ``reading`` turns CSV or XLSX bytes into cells, ``cells`` checks one
 value, ``validation`` checks every row, ``planning`` compares rows with the CMDB, and
 ``importing`` runs it all in one transaction. ``exporting`` writes the same columns back out.
+``presets`` describes other tools' exports (Snipe-IT, GLPI) as mappings for the same import.
 """

@@ -34,8 +34,12 @@ _FORMULA = re.compile(r"^(=|[+\-@](?![\d.\s]*$))")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$")
 _MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_GROUP_SPACES = re.compile(r"[\s\u00a0\u202f']")  # 1 234.56, 1'234.56
+_COMMA_GROUPS = re.compile(r"^\d{1,3}(,\d{3})+$")
+_DOT_GROUPS = re.compile(r"^\d{1,3}(\.\d{3}){2,}$")  # 1.234.567 ("1.234" stays ambiguous)
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 _MAC_SPLIT = re.compile(r"[;,\s]+")
-_TEXT_MAX, _NOTES_MAX = 255, 10_000
+_TEXT_MAX, _NOTES_MAX, _ATTRIBUTE_MAX = 255, 10_000, 2_000
 _YEARS = range(1970, 2101)
 
 
@@ -64,6 +68,8 @@ def parse_cell(kind: str, raw: object, mapping: ColumnMapping) -> Parsed:
     if raw is None or raw == "":
         return _EMPTY
     if type(raw) is str:  # most cells: skip the checks for XLSX-native values
+        if mapping.formula_escape and raw.startswith(mapping.formula_escape):
+            raw = _foreign_escape(raw, mapping.formula_escape)
         text = _text(raw)
         return _PARSERS[kind](text, mapping) if text is not None else _EMPTY
     if isinstance(raw, Formula):
@@ -110,6 +116,12 @@ def _unescape_or_refuse(text: str) -> str:
         raise CellProblem(f"formula not allowed: {_clip(text)}; a cell may not start with = + - @ "
                           "(prefix it with ' to store it as text)")
     return text
+
+
+def _foreign_escape(raw: str, escape: str) -> str:
+    """Another exporter's formula escape (Snipe-IT writes `=SUM(..) for =SUM(..)) as ours (')."""
+    rest = raw[len(escape):]
+    return "'" + rest if rest[:1] in FORMULA_PREFIXES else raw
 
 
 def _line(text: str, limit: int = _TEXT_MAX) -> str:
@@ -179,6 +191,9 @@ def _macs(text: str, _mapping) -> Parsed:
 
 def _ci_class(text: str, mapping: ColumnMapping) -> Parsed:
     value = mapping.ci_class(text)
+    if value is None and mapping.class_fallback:
+        return Parsed(mapping.class_fallback, f"no class for {_clip(text)}; stored as {mapping.class_fallback} "
+                      "(add the spelling under [classes] in a mapping to choose)")
     if value is None:
         raise CellProblem(f"unknown class {_clip(text)}; use one of {', '.join(CI_CLASSES)} "
                           "(or add the spelling under [classes] in the mapping)")
@@ -191,6 +206,28 @@ def _ci_status(text: str, mapping: ColumnMapping) -> Parsed:
         raise CellProblem(f"unknown status {_clip(text)}; use one of {', '.join(CI_STATUSES)} "
                           "(or add the spelling under [statuses] in the mapping)")
     return Parsed(value)
+
+
+def _money_cell(text: str, mapping: ColumnMapping) -> Parsed:
+    return Parsed(_money(_ungrouped(text) if mapping.money_grouping else text))
+
+
+def _ungrouped(text: str) -> str:
+    """An amount as another tool formats it ("1,234.56", "1 234,56", "1.234,56") as 1234.56.
+
+    A comma alone is a decimal comma before one or two digits and a thousands separator before
+    groups of three; anything else ambiguous is left for ``_money`` to refuse."""
+    plain = _GROUP_SPACES.sub("", text.strip().strip("$€£¥").strip())
+    if "," in plain and "." in plain:
+        decimal = max(plain.rfind(","), plain.rfind("."))
+        return plain[:decimal].replace(",", "").replace(".", "") + "." + plain[decimal + 1:]
+    if _COMMA_GROUPS.match(plain):
+        return plain.replace(",", "")
+    if _DECIMAL_COMMA.match(plain):
+        return plain.replace(",", ".")
+    if _DOT_GROUPS.match(plain):
+        return plain.replace(".", "")
+    return plain
 
 
 def _money(text: str, _mapping=None) -> Decimal:
@@ -233,6 +270,14 @@ def _plausible(value: date, text: str) -> date:
     return value
 
 
+def _attribute(text: str, _mapping) -> Parsed:
+    """A kept column: lines trimmed (GLPI puts one value per line in a cell), at most 2,000 characters."""
+    value = "\n".join(line for line in (part.strip() for part in text.splitlines()) if line)
+    if len(value) > _ATTRIBUTE_MAX:
+        raise CellProblem(f"longer than {_ATTRIBUTE_MAX} characters ({len(value)})")
+    return Parsed(value or None)
+
+
 def _runs_on(text: str, _mapping) -> Parsed:
     return Parsed(_line(text))
 
@@ -255,7 +300,8 @@ _PARSERS = {
     "macs": _macs,
     "class": _ci_class,
     "status": _ci_status,
-    "money": lambda text, mapping: Parsed(_money(text)),
+    "money": _money_cell,
+    "attribute": _attribute,
     "date": _date,
     "runs_on": _runs_on,
     "connected_to": _connected_to,

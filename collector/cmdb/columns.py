@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from collector.models.cmdb import CiClass, CiStatus
 
 __all__ = [
+    "ATTRIBUTE",
     "CLASS_SPELLINGS",
     "COLUMNS",
     "DEFAULT_HEADERS",
@@ -26,6 +27,9 @@ __all__ = [
 ]
 
 IGNORE = "ignore"  # mapping target for a column the import should skip
+# Mapping target for a column kept on the CI under its own header (cis.attributes): a register's
+# custom fields ("RAM", "Entity") that no CI field holds.
+ATTRIBUTE = "attribute"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collector.access.audit_log import SYSTEM, Actor, append_entry
+from collector.cmdb.columns import ATTRIBUTE
 from collector.cmdb.mapping import ColumnMapping
 from collector.cmdb.planning import DEFAULTS, Plan, PlannedRow, plan_import
+from collector.cmdb.presets import preset_mapping
 from collector.cmdb.reading import ImportLimits, read_sheet
 from collector.cmdb.report import ImportReport
 from collector.cmdb.stored import STORED, chunks
@@ -36,23 +38,27 @@ _ANALYZE_AFTER = 1000  # rows written
 
 
 def import_cis(session: Session, data: bytes, fmt: str, *, mapping: ColumnMapping | None = None,
-               dry_run: bool = False, now: datetime | None = None, limits: ImportLimits | None = None,
-               progress: Progress | None = None, actor: Actor = SYSTEM,
+               preset: str | None = None, dry_run: bool = False, now: datetime | None = None,
+               limits: ImportLimits | None = None, progress: Progress | None = None, actor: Actor = SYSTEM,
                file_name: str | None = None) -> ImportReport:
     """Check ``data`` (``fmt`` "csv" or "xlsx") and, unless ``dry_run`` or any row is bad, store it.
 
-    A stored import is one audit entry (file name, SHA-256, counts, batch), in the same
+    ``preset`` names another tool's export format (``collector.cmdb.presets``; InvalidInput for
+    an unknown name); ``mapping``, a site's own, is laid over it.
+    A stored import is one audit entry (file name, SHA-256, preset, counts, batch), in the same
     transaction as its rows: both or neither. A dry run or a rejected file changes nothing
     and is not audited. ``progress(written, total)`` is called after each batch of writes. Raises
     PayloadTooLarge over the limits, and Conflict if another writer added an asset tag meanwhile.
     """
     report = ImportReport(dry_run=dry_run)
+    mapping = preset_mapping(preset).overlay(mapping) if preset else mapping or ColumnMapping()
     sheet = read_sheet(data, fmt, limits or ImportLimits())
     report.rows, report.errors = len(sheet.rows), list(sheet.issues)
     if report.errors:
         return report
-    checked = check_sheet(sheet, mapping or ColumnMapping())
+    checked = check_sheet(sheet, mapping)
     report.columns = {header: name for name, header in checked.headers.items()}
+    report.columns.update((name, ATTRIBUTE) for name in checked.attributes.values())
     report.errors, report.warnings = checked.errors, checked.warnings
     if not checked.headers.keys() & {"asset_tag", "serial"}:
         return report
@@ -66,14 +72,15 @@ def import_cis(session: Session, data: bytes, fmt: str, *, mapping: ColumnMappin
     if not dry_run:
         now = now or utcnow()
         report.batch, report.ci_ids = _apply(session, plan, now, progress or (lambda _done, _total: None))
-        _audit(session, report, data, fmt, actor, file_name, now)
+        _audit(session, report, data, fmt, preset, actor, file_name, now)
     return report
 
 
-def _audit(session: Session, report: ImportReport, data: bytes, fmt: str, actor: Actor, file_name: str | None,
-           now: datetime) -> None:
+def _audit(session: Session, report: ImportReport, data: bytes, fmt: str, preset: str | None, actor: Actor,
+           file_name: str | None, now: datetime) -> None:
     append_entry(session, "cmdb_imported", actor, f"cmdb_import {report.batch}",
-                 {"file": (file_name or "")[:255] or None, "format": fmt, "sha256": hashlib.sha256(data).hexdigest(),
+                 {"file": (file_name or "")[:255] or None, "format": fmt, "preset": preset,
+                  "sha256": hashlib.sha256(data).hexdigest(),
                   "bytes": len(data), "rows": report.rows, "created": report.created, "updated": report.updated,
                   "unchanged": report.unchanged, "batch": report.batch}, now)
 
@@ -109,7 +116,8 @@ def _write_cis(session: Session, writes: list[PlannedRow], now: datetime, batch:
         new = [p for p in chunk if p.ci is None]
         if new:
             rows = [{**{name: p.row.values.get(name) for name in STORED}, **_defaults(p), **stamp,
-                     "created_at": now, "source": "import"} for p in new]
+                     "attributes": p.changes.get("attributes", (None, None))[1], "created_at": now,
+                     "source": "import"} for p in new]
             created = session.execute(insert(ConfigurationItem).returning(ConfigurationItem.id,
                                                                           sort_by_parameter_order=True), rows)
             ids.update(zip((p.row.row for p in new), created.scalars()))

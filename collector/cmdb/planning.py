@@ -7,7 +7,9 @@ creates one; if several CIs share the serial the row is refused (add an asset ta
 
 Only the columns present in the file are compared and written; an empty cell clears the
 field, except that an asset tag is never cleared and an empty class or status keeps the
-CI's (a new CI gets computer / deployed, with a warning). Relationships (``runs_on``,
+CI's (a new CI gets computer / deployed, with a warning). Attributes work the same way, one
+per column: the file's attribute columns replace those keys (an empty cell removes its key)
+and the CI keeps the attributes other files gave it. Relationships (``runs_on``,
 ``connected_to``) name CIs by asset tag, in the file or already in the CMDB.
 """
 
@@ -25,7 +27,7 @@ from collector.cmdb.stored import SerialOwner, StoredCi, load_by_id, load_by_tag
 from collector.cmdb.validation import Checked, CiRow
 from collector.models.cmdb import CiClass, CiStatus
 
-__all__ = ["DEFAULTS", "Plan", "PlannedRow", "plan_import"]
+__all__ = ["DEFAULTS", "Plan", "PlannedRow", "merged_attributes", "plan_import"]
 
 # What a new CI gets when the file leaves its class or status empty (the model's defaults).
 DEFAULTS = {"ci_class": CiClass.COMPUTER.value, "status": CiStatus.DEPLOYED.value}
@@ -148,6 +150,12 @@ def _link_tags(row: CiRow) -> list[str]:
 def _changes(row: CiRow, ci: StoredCi | None, checked: Checked, plan: Plan) -> dict[str, tuple[object, object]]:
     changes = {}
     for name, new in row.values.items():
+        if name == "attributes":
+            old = ci.values["attributes"] if ci is not None else None
+            new = merged_attributes(old, new)
+            if old != new:
+                changes[name] = (old, new)
+            continue
         if new is None and (name in DEFAULTS or name == "asset_tag"):
             if ci is None and name in DEFAULTS:
                 plan.warnings.append(RowIssue(row.row, checked.headers[name],
@@ -159,6 +167,13 @@ def _changes(row: CiRow, ci: StoredCi | None, checked: Checked, plan: Plan) -> d
         if old != new:
             changes[name] = (old, new)
     return changes
+
+
+def merged_attributes(stored: dict | None, columns: dict[str, str | None]) -> dict[str, str] | None:
+    """The CI's attributes with the file's columns laid over them; None when none are left."""
+    kept = {key: value for key, value in (stored or {}).items() if key not in columns}
+    kept.update((key, value) for key, value in columns.items() if value is not None)
+    return dict(sorted(kept.items())) or None
 
 
 def _shown(name: str, value: object) -> object:

@@ -20,9 +20,10 @@ from collector.models.cmdb import CiMac, CiRelationship, ConfigurationItem
 __all__ = ["LINKS", "STORED", "SerialOwner", "StoredCi", "chunks", "load_by_id", "load_by_tag", "serial_owners",
            "tags_in_cmdb"]
 
-# Fields kept outside the cis row (ci_macs, ci_relationships), and those in it.
+# Fields kept outside the cis row (ci_macs, ci_relationships), and those in it: the register's
+# columns, and the attributes (columns without a CI field, by header; collector.cmdb.attributes).
 LINKS = ("macs", "runs_on", "connected_to")
-STORED = tuple(column.field for column in COLUMNS if column.field not in LINKS)
+STORED = (*(column.field for column in COLUMNS if column.field not in LINKS), "attributes")
 _CHUNK = 500
 
 

@@ -77,6 +77,9 @@ class ConfigurationItem(Base):
     supplier: Mapped[str | None] = mapped_column(String(255))
     warranty_end: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Register columns without a CI field (a Snipe-IT custom field, GLPI's Entity...), kept by
+    # header name: {"RAM": "16 GB"}. None when there are none.
+    attributes: Mapped[dict | None] = mapped_column(JSON)
     # Where the record came from: "import" (the register) or "reconcile" (accepted from discovery).
     source: Mapped[str] = mapped_column(String(32), default="import")
     import_batch: Mapped[str | None] = mapped_column(String(64))

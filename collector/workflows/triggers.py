@@ -137,7 +137,7 @@ def open_exception_workflows(session: Session, templates: TemplateSet, template_
     result = TriggerResult()
     exceptions = list(session.scalars(select(AuditException).where(AuditException.id.in_(list(exception_ids)))
                                       .order_by(AuditException.id)))
-    running = _running_by_key(session, template_name)
+    running = _running_by_key(session, template_name, exceptions)
     openers, joiners = {}, []
     for exception in exceptions:
         key = _exception_key(exception.ci_id, exception.subject_type, exception.subject_id, exception.kind)
@@ -188,18 +188,51 @@ def _exception_key(ci_id, subject_type, subject_id, kind) -> tuple:
     return ("ci", ci_id, kind) if ci_id is not None else (subject_type, subject_id, kind)
 
 
-def _running_by_key(session: Session, template_name: str) -> dict:
-    rows = session.execute(select(WorkflowInstance.id, AuditException.id, AuditException.ci_id,
-                                  AuditException.subject_type, AuditException.subject_id, AuditException.kind)
-                           .join(AuditException, AuditException.id == WorkflowInstance.exception_id)
-                           .where(WorkflowInstance.template == template_name,
-                                  WorkflowInstance.status == InstanceStatus.RUNNING.value)
-                           .order_by(WorkflowInstance.id))
+def _running_by_key(session: Session, template_name: str, exceptions: list) -> dict:
+    """The running workflows of the template whose opening exception shares a key with ``exceptions``.
+
+    Only this batch's keys are looked up (by CI, else by subject, both indexed): reading every
+    running workflow per batch made a first scan of 65,536 unmanaged devices quadratic (minutes).
+    Template and status are checked on the few rows found, so that the planner drives the query
+    from the exception ids' index, not from the status index that matches every running workflow.
+    """
+    ci_ids = sorted({e.ci_id for e in exceptions if e.ci_id is not None})
+    subjects = {(e.subject_type, e.subject_id) for e in exceptions if e.ci_id is None}
+    candidates = []
+    for chunk in _id_chunks(ci_ids):
+        candidates += session.execute(_KEY_COLUMNS.where(AuditException.ci_id.in_(chunk))).all()
+    for subject_type in sorted({t for t, _ in subjects}, key=str):
+        ids = sorted(i for t, i in subjects if t == subject_type and i is not None)
+        matches = [AuditException.subject_id.in_(chunk) for chunk in _id_chunks(ids)]
+        if (subject_type, None) in subjects:
+            matches.append(AuditException.subject_id.is_(None))
+        for match in matches:
+            candidates += session.execute(_KEY_COLUMNS.where(AuditException.ci_id.is_(None),
+                                                             AuditException.subject_type == subject_type, match)).all()
+    by_exception = {row[0]: row for row in candidates}
     keys, ids = {}, set()
-    for instance_id, exception_id, ci_id, subject_type, subject_id, kind in rows:
+    instances = []
+    for chunk in _id_chunks(sorted(by_exception)):
+        instances += session.execute(select(WorkflowInstance.id, WorkflowInstance.exception_id, WorkflowInstance.template,
+                                            WorkflowInstance.status)
+                                     .where(WorkflowInstance.exception_id.in_(chunk))).all()
+    for instance_id, exception_id, template, status in sorted(instances):
+        if template != template_name or status != InstanceStatus.RUNNING.value:
+            continue
+        _, ci_id, subject_type, subject_id, kind = by_exception[exception_id]
         keys.setdefault(_exception_key(ci_id, subject_type, subject_id, kind), instance_id)
         ids.add(exception_id)
     return {"keys": keys, "ids": ids}
+
+
+_KEY_COLUMNS = select(AuditException.id, AuditException.ci_id, AuditException.subject_type, AuditException.subject_id,
+                      AuditException.kind)
+_ID_CHUNK = 1000  # ids per IN (...): well under SQLite's bound-parameter limit
+
+
+def _id_chunks(ids: list[int]):
+    for start in range(0, len(ids), _ID_CHUNK):
+        yield ids[start:start + _ID_CHUNK]
 
 
 # --- starting, once per subject -----------------------------------------------------------------

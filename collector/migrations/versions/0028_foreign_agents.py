@@ -1,16 +1,16 @@
 """foreign agents (issue 15): sites with a shared secret, and agents.protocol, foreign_device_id,
 site_id, superseded_by/_at (a machine that changed agents keeps one asset)
 
-Revision ID: p15_foreign
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'p15_foreign'
-down_revision = '0026'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
