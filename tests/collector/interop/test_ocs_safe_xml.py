@@ -115,3 +115,42 @@ def test_child_int_refuses_anything_else_naming_the_field(text):
     with pytest.raises(BadRequest) as refused:
         child_int(parse_xml(f"<H><MEMORY>{text}</MEMORY></H>".encode()), "MEMORY", "HARDWARE.MEMORY")
     assert refused.value.fields[0].field == "HARDWARE.MEMORY"
+
+
+def _utf16(text: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-16"?>' + text).encode("utf-16")
+
+
+def test_utf16_documents_take_the_counting_parser_and_get_the_same_limits_and_refusals():
+    # NUL bytes: the count of "<" bytes says nothing, so elements are counted as parsed.
+    assert [child.text for child in parse_xml(_utf16("<a><b>\u00e9t\u00e9</b></a>"))] == ["\u00e9t\u00e9"]
+    with pytest.raises(BadRequest, match="nesting deeper than 32"):
+        parse_xml(_utf16("<a>" * 40 + "</a>" * 40))
+    with pytest.raises(BadRequest, match="more than 10 elements"):
+        parse_xml(_utf16("<a>" + "<b/>" * 10 + "</a>"), max_elements=10)
+    with pytest.raises(BadRequest, match="DTDForbidden"):
+        parse_xml(_utf16('<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'))
+
+
+@pytest.mark.parametrize("depth, refused", [(32, False), (33, True)])
+def test_the_depth_limit_is_exact_on_the_direct_path(depth, refused):
+    document = b"<a>" * depth + b"</a>" * depth
+    if refused:
+        with pytest.raises(BadRequest, match="nesting deeper than 32"):
+            parse_xml(document)
+    else:
+        assert parse_xml(document).tag == "a"
+    # The counting path (taken when "<" bytes outnumber the allowed elements) draws the same line.
+    if refused:
+        with pytest.raises(BadRequest, match="nesting deeper than 32"):
+            parse_xml(document, max_elements=depth)
+    else:
+        assert parse_xml(document, max_elements=depth).tag == "a"
+
+
+def test_attributes_text_and_tails_survive_the_direct_path():
+    root = parse_xml(b'<R k="v"><A>one</A> tail <B x="1" y="2"/><C><![CDATA[<not-a-tag>]]></C></R>')
+    assert root.attrib == {"k": "v"}
+    assert [(c.tag, c.text, c.attrib) for c in root] == [("A", "one", {}), ("B", None, {"x": "1", "y": "2"}),
+                                                        ("C", "<not-a-tag>", {})]
+    assert root[0].tail == " tail "

@@ -231,3 +231,45 @@ def test_bad_network_task_fields_are_named():
     assert sorted(f.field for f in refused.value.fields) == [
         "CONTENT.DEVICE.0.INFO.NAME", "CONTENT.DEVICE.0.PORTS.PORT.0.CONNECTIONS.CONNECTION.0.MAC.0",
         "CONTENT.DEVICE.0.PORTS.PORT.0.IFNUMBER"]
+
+
+def test_the_fusioninventory_linux_fixture_converts_field_by_field():
+    request = _request((FIXTURES / "fusion_linux.xml").read_bytes())
+    report = inventory_report(request, "agent-1", "fusioninventory-agent 2.6", NOW, report_id=REPORT_ID)
+    InventoryReport.model_validate(report)
+    assert report["host"] == {
+        "hostname": "db-prod-03", "fqdn": "db-prod-03.dc1.example.org", "domain": "dc1.example.org",
+        "smbios_uuid": "4C4C4544-0058-4B10-8032-B7C04F514833", "serial": "7XK2QH3", "vendor": "Dell Inc.",
+        "model": "PowerEdge R650", "chassis_type": "Rack Mount Chassis", "bios_vendor": "Dell Inc.",
+        "bios_version": "2.19.1", "bios_date": "05/12/2023"}
+    # OPERATINGSYSTEM wins over HARDWARE's OS fields (Fusion puts the kernel in OSVERSION).
+    assert report["os"] == {"name": "Debian GNU/Linux", "version": "12.8", "kernel": "6.1.0-28-amd64", "arch": "x86_64"}
+    # Two CPUS entries, CORE per socket and THREAD = logical CPUs per socket (siblings).
+    assert report["cpu"] == {"model": "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz", "sockets": 2, "cores": 32, "threads": 64}
+    assert report["memory"]["total_bytes"] == 257641 * 1024 * 1024
+    assert [(m["slot"], m["size_bytes"], m["part_number"], m["serial"]) for m in report["memory"]["modules"]] == [
+        ("A1", 128 * 1024**3, "HMABAGR7C4R4N-XS", "3A1B2C3D"), ("B1", 128 * 1024**3, "HMABAGR7C4R4N-XS", "3A1B2C3E")]
+    assert report["disks"] == [
+        {"name": "nvme0n1", "model": "Dell Ent NVMe CM6 RI 3.84TB", "serial": "Y0R0A03ZT1ZE",
+         "size_bytes": 3_840_755_000_000, "type": "nvme"},
+        {"name": "sda", "model": "MZ7L3960HCJR0D3", "serial": "S6KNNE0T812345", "size_bytes": 960_197_000_000}]
+    assert report["nics"] == [
+        {"name": "docker0", "mac": "02:42:c6:13:11:01", "ipv4": ["198.19.17.1"], "ipv6": [], "virtual": True},
+        {"name": "eno1", "mac": "b0:26:28:aa:10:01", "ipv4": ["198.18.20.15"], "ipv6": ["fe80::b226:28ff:feaa:1001"],
+         "speed_mbps": 25000, "virtual": False}]
+    assert [(s["name"], s["version"], s["publisher"], s["arch"], s["source"]) for s in report["software"]] == [
+        ("openssh-server", "1:9.2p1-2+deb12u3", "Debian", "amd64", "dpkg"),
+        ("postgresql-15", "15.10-0+deb12u1", "Debian", "amd64", "dpkg"),
+        ("tzdata", "2024b-0+deb12u1", "Debian", "all", "dpkg")]
+    flat = repr(report)
+    for absent in ("postgres -D", "2026-12-06 09:14", "801234", "2026-11-30", "root", "a8c01e0f"):
+        assert absent not in flat  # processes, access log, free space, boot time, last user, host id
+
+
+def test_software_values_padded_past_the_length_check_are_kept_and_repeats_named():
+    padded = " " * 1100 + "7-Zip"
+    report = _inventory(f"<HARDWARE><NAME>pc</NAME></HARDWARE><SOFTWARES><NAME>{padded}</NAME></SOFTWARES>")
+    assert report["software"] == [{"name": "7-Zip", "source": "ocs"}]
+    with pytest.raises(BadRequest) as refused:
+        _inventory("<HARDWARE><NAME>pc</NAME></HARDWARE><SOFTWARES><NAME>a</NAME><NAME>b</NAME><NAME>c</NAME></SOFTWARES>")
+    assert [f.field for f in refused.value.fields] == ["CONTENT.SOFTWARES.0.NAME"]
