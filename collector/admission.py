@@ -24,8 +24,10 @@ from collector import metrics
 
 __all__ = ["AGENT_ENDPOINTS", "init_app", "note_queue_wait", "queue_wait"]
 
-# Foreign agents (OCS, FusionInventory) are agent traffic too: shed like the native reports.
-AGENT_ENDPOINTS = frozenset({"api.post_inventory", "api.post_discovery", "api.checkin", "ocs.post_ocsinventory"})
+# Foreign agents (OCS, FusionInventory, GLPI) are agent traffic too: shed like the native reports. Their
+# agents act on the status and Retry-After alone (they retry at their next run), so the body stays the API's.
+AGENT_ENDPOINTS = frozenset({"api.post_inventory", "api.post_discovery", "api.checkin", "ocs.post_ocsinventory",
+                             "glpi.post_glpi"})
 _local = threading.local()
 _random = random.Random()
 

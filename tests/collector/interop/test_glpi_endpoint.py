@@ -307,3 +307,13 @@ def test_the_stored_asset_holds_the_converted_report_field_by_field(client, data
             (disk["name"], disk.get("serial"), disk["size_bytes"]) for disk in expected["disks"])
         agent = session.get(Agent, asset.agent_id)
         assert (agent.protocol, agent.agent_version) == ("glpi", "glpi-agent 1.11")
+
+
+def test_glpi_reports_are_shed_like_native_ones_when_the_server_is_behind(client, config, database, site):
+    from collector import admission
+
+    admission.note_queue_wait(config.shed_queue_wait_ms / 1000 + 1)  # what gunicorn's hook notes for a late request
+    response = post(client, fixture("glpi_linux.json"), site.secret)
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert count(database, Agent) == 0 and count(database, Asset) == 0
+    assert answer(post(client, contact(), site.secret))["status"] == "ok"  # the next one, on time, is served
