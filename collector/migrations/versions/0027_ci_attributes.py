@@ -15,11 +15,14 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite has had ADD/DROP COLUMN since 3.35), not batch mode:
+# batch mode reflects cis, whose lower(...) search indexes (0023) SQLAlchemy cannot reflect on SQLite,
+# and a batch drop_column would recreate the table without them.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('cis', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('attributes', sa.JSON(), nullable=True))
+    op.add_column('cis', sa.Column('attributes', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('cis', schema=None) as batch_op:
-        batch_op.drop_column('attributes')
+    op.drop_column('cis', 'attributes')
