@@ -8,8 +8,10 @@ Debian agents twice (``ocsinventory-agent --local=DIR``, ``fusioninventory-agent
 and diffing:
 
 - ocsinventory-agent 2.10: ``DRIVES/FREE`` and ``HARDWARE/DESCRIPTION`` ("x86_64/<uptime>");
+  posting to a server, also ``HARDWARE/CHECKSUM`` (a bit per section changed since its last run);
 - fusioninventory-agent 2.6: ``ACCESSLOG/LOGDATE``, ``DRIVES/FREE``, ``OPERATINGSYSTEM/BOOT_TIME``,
-  and whole ``PROCESSES`` and ``ENVS`` entries (their number and order change);
+  ``HARDWARE/ETIME`` (the run's seconds, sent only when at least one), and whole ``PROCESSES``
+  and ``ENVS`` entries (their number and order change);
 - GLPI agent JSON: ``drives[].free``, ``operatingsystem.boot_time``, ``accesslog.logdate``.
 
 Only what the converters never read is blanked (collector/interop/ocs_xml.py and glpi_json.py
@@ -56,10 +58,18 @@ class _Rule:
     pattern: re.Pattern[bytes]
     scope: bytes | None = None
     valid: Callable[[bytes], bool] = lambda value: True
+    # Left out altogether (an element sent only sometimes) rather than replaced by a blank.
+    optional: bool = False
 
 
 def _xml_value(tag: bytes, scope: bytes | None = None) -> _Rule:
     return _Rule(re.compile(b"<" + tag + b">(" + _TEXT + b")</" + tag + b">"), scope)
+
+
+def _xml_optional(tag: bytes, scope: bytes) -> _Rule:
+    """An element present in some runs only: left out with the white space before it, and only
+    after a sibling's end tag or the scope's start tag (never inside an element read as text)."""
+    return _Rule(re.compile(rb"(\s*<" + tag + b">" + _TEXT + b"</" + tag + b">)"), scope, optional=True)
 
 
 def _xml_entries(tag: bytes) -> _Rule:
@@ -82,12 +92,14 @@ def _validates(adapter: TypeAdapter, convert: Callable[[bytes], object]) -> Call
 
 _OCS_RULES = (
     _xml_value(b"FREE"),  # DRIVES: free space (never read by ocs_xml)
+    _xml_value(b"CHECKSUM"),  # HARDWARE: which sections changed since the agent's last run
     _xml_value(b"DESCRIPTION", scope=b"HARDWARE"),  # "x86_64/00-00-00 00:48:08": architecture and uptime
     _xml_value(b"LOGDATE"),  # ACCESSLOG (FusionInventory): this run's time
     _xml_value(b"BOOT_TIME"),  # OPERATINGSYSTEM (FusionInventory)
     _xml_value(b"LASTDATE"),  # HARDWARE (OCS Windows agent): this run's time
     _xml_value(b"DATELASTLOGGEDUSER"),
     _xml_value(b"LASTLOGGEDUSER"),
+    _xml_optional(b"ETIME", scope=b"HARDWARE"),  # FusionInventory: the run's seconds, sent when >= 1
     _xml_entries(b"PROCESSES"),
     _xml_entries(b"ENVS"),
 )
@@ -124,15 +136,18 @@ def _blanked_hash(body: bytes, context: str, rules: tuple[_Rule, ...]) -> str | 
             value = match.group(1)
             if not _inert(value) or not rule.valid(value):
                 return None
-            spans.append(match.span(1))
+            if rule.optional and not _after_sibling(body, match.start(1), region[0]):
+                return None
+            spans.append((*match.span(1), rule.optional))
     spans.sort()
     digest = hashlib.sha256(context.encode("utf-8", "replace") + _BLANK)
     view, position = memoryview(body), 0
-    for start, end in spans:
+    for start, end, optional in spans:
         if start < position:
             return None  # overlapping rules: not expected of any agent; no fast path
         digest.update(view[position:start])
-        digest.update(_BLANK)
+        if not optional:
+            digest.update(_BLANK)
         position = end
     digest.update(view[position:])
     return digest.hexdigest()
@@ -151,6 +166,14 @@ def _scope(body: bytes, tag: bytes | None) -> tuple[int, int] | None:
     start = body.find(start_tag) + len(start_tag)
     end = body.find(b"</" + tag + b">", start)
     return (start, end) if end != -1 else None
+
+
+def _after_sibling(body: bytes, start: int, scope_start: int) -> bool:
+    """Whether ``start`` follows an end tag (or the scope's start tag) directly: an element there is
+    a child of an element that holds elements, whose text no converter reads."""
+    if start == scope_start:
+        return True
+    return body[start - 1:start] == b">" and body[body.rfind(b"<", 0, start) + 1:][:1] == b"/"
 
 
 def _inert(value: bytes) -> bool:
