@@ -24,6 +24,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from collector import metrics
 from collector.access.audit_log import Actor, append_entry
@@ -211,37 +212,56 @@ def store_unchanged_by_wire(db: Database, auth: SiteAuth, protocol: str, device_
     """
     if wire_hash is None:
         return None
+    report_id = str(uuid.uuid4())
+    # One pooled connection (each checkout costs a ping) for the lookup and, on PostgreSQL, the
+    # single statement of the native unchanged path, which autocommits on its own.
     with db.autocommit() as connection:
         row = connection.execute(
             select(Agent.id, Agent.site_id, Agent.revoked_at, Agent.superseded_by, Agent.last_wire_hash,
                    Agent.last_content_hash)
             .where(Agent.protocol == protocol, Agent.foreign_device_id == device_id)
         ).first()
+        content_hash = _wire_content_hash(row, auth, wire_hash)
+        if content_hash is None:
+            return None
+        result = None if db.is_sqlite else _record_unchanged_at_once(connection, row.id, content_hash, report_id, now)
+    if result is None:  # SQLite, or the content moved while the statement waited for the agent's row
+        result = _record_unchanged_locked(db, row.id, content_hash, report_id, now)
+    if result is not None:
+        metrics.count_report("inventory", result.outcome)
+        metrics.count_foreign_wire_unchanged(protocol)
+        log.info("inventory stored", extra={"agent_id": row.id, "report_id": report_id,
+                                            "outcome": result.outcome, "wire_hash": True})
+    return result
+
+
+def _wire_content_hash(row, auth: SiteAuth, wire_hash: str) -> str | None:
+    """The content hash this wire hash stands for, if it is still the agent's; None otherwise."""
     if row is None or row.revoked_at is not None or row.superseded_by is not None or row.site_id != auth.site_id:
         return None
     stored_wire, _, content_hash = (row.last_wire_hash or "").partition(":")
     if not content_hash or stored_wire != wire_hash or content_hash != row.last_content_hash:
         return None
-    result = _record_unchanged(db, row.id, content_hash, now)
-    if result is not None:
-        metrics.count_report("inventory", result.outcome)
-        metrics.count_foreign_wire_unchanged(protocol)
-        log.info("inventory stored", extra={"agent_id": row.id, "report_id": result.report_id,
-                                            "outcome": result.outcome, "wire_hash": True})
-    return result
+    return content_hash
 
 
-def _record_unchanged(db: Database, agent_id: str, content_hash: str, now: datetime) -> IngestResult | None:
-    """The native unchanged path with a new report id and time; None if the content moved meanwhile."""
-    parsed = ParsedInventory(body=b"", report_id=str(uuid.uuid4()), collected_at=now, content_hash=content_hash,
+def _record_unchanged_at_once(connection, agent_id: str, content_hash: str, report_id: str,
+                              now: datetime) -> IngestResult | None:
+    """PostgreSQL: the native single statement, which re-checks the content hash under the row lock."""
+    with Session(bind=connection) as session:
+        fast = bulk_for(session).record_unchanged(session, agent_id, report_id, content_hash, now, now)
+    if fast is None:
+        return None
+    asset_id, observation_id, claimed = fast
+    return IngestResult("unchanged" if claimed else "duplicate", report_id, asset_id, observation_id)
+
+
+def _record_unchanged_locked(db: Database, agent_id: str, content_hash: str, report_id: str,
+                             now: datetime) -> IngestResult | None:
+    """The general path: lock the agent, re-check, then store_inventory (which sees the same hash)."""
+    parsed = ParsedInventory(body=b"", report_id=report_id, collected_at=now, content_hash=content_hash,
                              spool_dropped=0, agent_id=None)
     with db.write() as session:
-        # PostgreSQL: one statement that re-checks the content hash under the agent's row lock.
-        fast = bulk_for(session).record_unchanged(session, agent_id, parsed.report_id, content_hash, now, now)
-        if fast is not None:
-            asset_id, observation_id, claimed = fast
-            return IngestResult("unchanged" if claimed else "duplicate", parsed.report_id, asset_id, observation_id)
-        # SQLite, or a race: lock the agent, re-check, then the general path (which sees the same hash).
         locked = session.execute(
             select(Agent.last_content_hash, Asset.id).outerjoin(Asset, Asset.agent_id == Agent.id)
             .where(Agent.id == agent_id).with_for_update(of=Agent)
