@@ -310,3 +310,36 @@ def test_the_second_run_of_the_debian_fusioninventory_agent_is_recognised_unpars
     real_agents._run(command, tmp_path, tmp_path / "fusion.log")
     assert _live_wire_unchanged(live_server, "fusioninventory") == before + 1
     assert _outcomes(database, "fusioninventory") == ["stored", "unchanged"]
+
+
+def _last_wire_hash(database, protocol: str) -> str | None:
+    with database.session() as session:
+        return session.execute(select(Agent.last_wire_hash).where(Agent.protocol == protocol)).scalar()
+
+
+def test_a_refused_report_leaves_no_wire_hash_and_is_refused_again(client, database, make_site):
+    site = make_site()
+    assert _post_ocs(client, site.secret, OCS_BODY).status_code == 200
+    stored = _last_wire_hash(database, "ocs")
+    assert stored is not None
+    # A value of the wrong type is refused (4xx, nothing stored): the stored hash stays as it was.
+    bad = OCS_BODY.replace(b"<MEMORY>32510</MEMORY>", b"<MEMORY>many</MEMORY>", 1)
+    assert bad != OCS_BODY
+    for _attempt in range(2):
+        assert _post_ocs(client, site.secret, bad).status_code in (400, 422)
+    assert _last_wire_hash(database, "ocs") == stored
+    assert _outcomes(database, "ocs") == ["stored"]
+
+
+def test_a_glpi_partial_message_is_never_recognised_by_its_bytes(client, database, make_site):
+    site = make_site()
+    assert _post_glpi(client, site.secret, GLPI_MESSAGE).status_code == 200
+    stored = _last_wire_hash(database, "glpi")
+    partial = {**GLPI_MESSAGE, "partial": True,
+               "content": {key: GLPI_MESSAGE["content"][key] for key in ("versionclient", "hardware", "bios")}}
+    before = _wire_unchanged(client, "glpi")
+    for _attempt in range(2):
+        assert _post_glpi(client, site.secret, partial).status_code == 200
+    assert _wire_unchanged(client, "glpi") == before
+    assert _last_wire_hash(database, "glpi") == stored
+    assert _outcomes(database, "glpi") == ["stored", "unchanged", "unchanged"]
