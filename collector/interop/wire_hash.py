@@ -8,7 +8,8 @@ Debian agents twice (``ocsinventory-agent --local=DIR``, ``fusioninventory-agent
 and diffing:
 
 - ocsinventory-agent 2.10: ``DRIVES/FREE`` and ``HARDWARE/DESCRIPTION`` ("x86_64/<uptime>");
-  posting to a server, also ``HARDWARE/CHECKSUM`` (a bit per section changed since its last run);
+  posting to a server, also ``HARDWARE/CHECKSUM`` (a bit per section changed since its last run,
+  which FusionInventory sends only in some runs);
 - fusioninventory-agent 2.6: ``ACCESSLOG/LOGDATE``, ``DRIVES/FREE``, ``OPERATINGSYSTEM/BOOT_TIME``,
   ``HARDWARE/ETIME`` (the run's seconds, sent only when at least one), and whole ``PROCESSES``
   and ``ENVS`` entries (their number and order change);
@@ -95,7 +96,9 @@ def _validates(adapter: TypeAdapter, convert: Callable[[bytes], object]) -> Call
 
 _OCS_RULES = (
     _xml_value(b"FREE"),  # DRIVES: free space (never read by ocs_xml)
-    _xml_value(b"CHECKSUM"),  # HARDWARE: which sections changed since the agent's last run
+    # HARDWARE: a bit per section changed since the agent's last run (FusionInventory sends it
+    # only sometimes)
+    _xml_optional(b"CHECKSUM", scope=b"HARDWARE"),
     _xml_value(b"DESCRIPTION", scope=b"HARDWARE"),  # "x86_64/00-00-00 00:48:08": architecture and uptime
     _xml_value(b"LOGDATE"),  # ACCESSLOG (FusionInventory): this run's time
     _xml_value(b"BOOT_TIME"),  # OPERATINGSYSTEM (FusionInventory)

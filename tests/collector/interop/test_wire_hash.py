@@ -45,7 +45,7 @@ OCS_BODY = re.sub(rb"<!--.*?-->\n", b"", (FIXTURES / "ocs_windows.xml").read_byt
     b"</CONTENT>", FUSION_SECTIONS, 1).replace(b"</HARDWARE>", b"  <ETIME>2</ETIME>\n    </HARDWARE>", 1)
 CONTEXT = "ocs|ocs|ocsinventory-agent 2.10.0|device"
 # Tags whose values the hash ignores; DESCRIPTION only inside HARDWARE (elsewhere it is read).
-OCS_BLANKED = {"FREE", "CHECKSUM", "LOGDATE", "BOOT_TIME", "DATELASTLOGGEDUSER", "LASTLOGGEDUSER", "HARDWARE.DESCRIPTION",
+OCS_BLANKED = {"FREE", "HARDWARE.CHECKSUM", "LOGDATE", "BOOT_TIME", "DATELASTLOGGEDUSER", "LASTLOGGEDUSER", "HARDWARE.DESCRIPTION",
                "HARDWARE.ETIME", "PROCESSES.CMD", "PROCESSES.CPUUSAGE", "PROCESSES.PID", "ENVS.KEY", "ENVS.VAL"}
 _LEAF = re.compile(rb"<([A-Z_0-9]+)>([^<]*)</\1>")
 
@@ -65,7 +65,7 @@ def _ocs_mutations(body: bytes):
         tag, text = match.group(1).decode(), match.group(2)
         changed = body[:match.start(2)] + (text + b"9" if text else b"7") + body[match.end(2):]
         section = _section(body, match.start())
-        yield (tag if section == tag or tag in {"FREE", "CHECKSUM", "LOGDATE", "BOOT_TIME", "DATELASTLOGGEDUSER", "LASTLOGGEDUSER"}
+        yield (tag if section == tag or tag in {"FREE", "LOGDATE", "BOOT_TIME", "DATELASTLOGGEDUSER", "LASTLOGGEDUSER"}
                else f"{section}.{tag}"), changed
 
 
@@ -92,9 +92,9 @@ def test_ocs_hash_ignores_the_number_and_order_of_processes_and_environment_entr
         assert convert_ocs(body) == convert_ocs(OCS_BODY)
 
 
-def test_fusions_run_time_may_be_there_or_not_but_only_where_no_text_is_read():
+def test_fusions_run_time_and_checksum_may_be_there_or_not_but_only_where_no_text_is_read():
     base_hash = ocs_wire_hash(OCS_BODY, CONTEXT, MAX_ELEMENTS)
-    without = OCS_BODY.replace(b"\n      <ETIME>2</ETIME>", b"")
+    without = OCS_BODY.replace(b"\n      <ETIME>2</ETIME>", b"").replace(b"\n      <CHECKSUM>262143</CHECKSUM>", b"")
     assert without != OCS_BODY and ocs_wire_hash(without, CONTEXT, MAX_ELEMENTS) == base_hash
     assert convert_ocs(without) == convert_ocs(OCS_BODY)
     inside_text = without.replace(b"<NAME>FIN-LT-0421</NAME>", b"<NAME><ETIME>2</ETIME>FIN-LT-0421</NAME>", 1)
