@@ -185,6 +185,18 @@ def _run_phase(port: int, requests: list, clients: int) -> float:
     return time.perf_counter() - started
 
 
+def _wire_unchanged(port: int) -> dict[str, int]:
+    """Foreign inventories the server recognised from their bytes (stocktake_foreign_wire_unchanged_total)."""
+    import re
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    connection.close()
+    return {protocol: int(float(value)) for protocol, value in
+            re.findall(r'^stocktake_foreign_wire_unchanged_total\{protocol="(\w+)"\} (\S+)$', text, re.M)}
+
+
 def _observations(url: str) -> dict[str, int]:
     """Observations per agent protocol: first-time reports add one each, unchanged ones none."""
     from sqlalchemy import func, select
@@ -231,6 +243,7 @@ def main() -> None:
                     if postponed:
                         figures[f"{name}_postponed_rps"] = round(
                             len(postponed) / _run_phase(server.port, postponed, args.clients), 1)
+                wire = _wire_unchanged(server.port)
             finally:
                 server.stop()
             stored = _observations(url)
@@ -243,6 +256,8 @@ def main() -> None:
     for name in ("glpi", "ocs"):
         for phase in ("first", "unchanged"):
             figures[f"{name}_{phase}_ratio"] = round(figures[f"{name}_{phase}_rps"] / figures[f"native_{phase}_rps"], 2)
+    for name in ("glpi", "ocs"):  # every unchanged foreign report should have been recognised unparsed
+        figures[f"{name}_wire_unchanged"] = wire.get(name, 0)
     figures["ocs_server_s_per_inventory_recorded"] = OCS_SERVER_S_PER_INVENTORY
     figures["target_rps"] = round(50 / OCS_SERVER_S_PER_INVENTORY, 1)
     figures["server"] = f"gunicorn gthread {args.workers}x{args.threads}"
@@ -252,6 +267,7 @@ def main() -> None:
         print(f"{name:<7} first-time {figures[f'{name}_first_rps']:>7} reports/s   "
               f"unchanged {figures[f'{name}_unchanged_rps']:>7} reports/s")
     print(f"glpi    postponed (partial, nothing changed) {figures['glpi_postponed_rps']:>7} reports/s")
+    print(f"unchanged recognised from the bytes: glpi {figures['glpi_wire_unchanged']}, ocs {figures['ocs_wire_unchanged']}")
     print(json.dumps(figures))
 
 

@@ -18,6 +18,8 @@ What is measured:
 - ``stocktake_fleet_*`` gauges read from the database at scrape time (so every node agrees):
   agents, agents checked in within the hour, reports waiting in agents' spools, reports agents
   set aside in ``rejected/`` (refused or failed on too often: each one needs a human);
+- ``stocktake_foreign_wire_unchanged_total``: foreign agents' (OCS, FusionInventory, GLPI)
+  inventories recognised as unchanged from their raw bytes, per protocol, never parsed;
 - ``stocktake_load_shed_total``: requests answered 503 with Retry-After instead of served;
 - ``stocktake_reconciliation_duration_seconds``: per mode (full, incremental).
 """
@@ -32,7 +34,7 @@ from flask import Flask, Response, g, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest)
 
-__all__ = ["count_report", "count_shed", "count_spool_drops", "init_app", "observe_reconciliation", "render"]
+__all__ = ["count_foreign_wire_unchanged", "count_report", "count_shed", "count_spool_drops", "init_app", "observe_reconciliation", "render"]
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Latency buckets around the targets that matter here (p95 < 500 ms for agents, pages < 1 s).
@@ -44,6 +46,8 @@ LATENCY = Histogram("stocktake_http_request_duration_seconds", "Time to answer a
 IN_FLIGHT = Gauge("stocktake_http_requests_in_flight", "Requests being served now", multiprocess_mode="livesum")
 REPORTS = Counter("stocktake_reports", "Agent reports ingested", ("kind", "outcome"))
 SPOOL_DROPPED = Counter("stocktake_agent_spool_dropped", "Reports agents dropped from a full spool")
+FOREIGN_WIRE_UNCHANGED = Counter("stocktake_foreign_wire_unchanged",
+                                 "Foreign agents' inventories recognised as unchanged from their raw bytes", ("protocol",))
 SHED = Counter("stocktake_load_shed", "Requests answered 503 with Retry-After to shed load", ("route",))
 RECONCILIATION = Histogram("stocktake_reconciliation_duration_seconds", "Duration of reconciliation runs",
                            ("mode",), buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600))
@@ -160,6 +164,10 @@ def _bearer_matches(token: str) -> bool:
 
 def count_report(kind: str, outcome: str) -> None:
     REPORTS.labels(kind, outcome).inc()
+
+
+def count_foreign_wire_unchanged(protocol: str) -> None:
+    FOREIGN_WIRE_UNCHANGED.labels(protocol).inc()
 
 
 def count_spool_drops(dropped: int) -> None:

@@ -24,7 +24,9 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from collector import metrics
 from collector.access.audit_log import Actor, append_entry
 from collector.access.foreign_sites import find_site_by_secret
 from collector.config import CollectorConfig
@@ -32,13 +34,14 @@ from collector.db import Database
 from collector.errors import FieldError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
 from collector.extensions import get_config, get_db
 from collector.ingest.accepting import accept_discovery, accept_inventory, discovery_counts
-from collector.ingest.inventory import IngestResult
-from collector.ingest.parsing import parse_inventory, validation_error
-from collector.models import Agent
+from collector.ingest.bulk import bulk_for
+from collector.ingest.inventory import IngestResult, store_inventory
+from collector.ingest.parsing import ParsedInventory, parse_inventory, validation_error
+from collector.models import Agent, Asset
 from common.schema import DiscoveryReport
 
 __all__ = ["BASIC_CHALLENGE", "PROTOCOLS", "SiteAuth", "authenticate_site", "foreign_agent_id",
-           "store_foreign_discovery", "store_foreign_inventory"]
+           "store_foreign_discovery", "store_foreign_inventory", "store_unchanged_by_wire"]
 
 log = logging.getLogger(__name__)
 
@@ -179,19 +182,101 @@ def _site_actor(auth: SiteAuth) -> Actor:
 
 
 def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str, document: dict,
-                            now: datetime) -> IngestResult:
+                            now: datetime, wire_hash: str | None = None) -> IngestResult:
     """Validate an InventoryReport dict converted from a foreign payload and store it like a native report.
 
     Outcomes as the native endpoint's: ``stored``, ``unchanged`` (same content as this agent's
     last report; report id and collection time excluded), ``historical``, ``duplicate``.
-    Raises InvalidInput naming every bad field; nothing is stored then.
+    Raises InvalidInput naming every bad field; nothing is stored then. ``wire_hash`` is the
+    raw body's (collector/interop/wire_hash.py): kept once the report is stored, so that the
+    same body next time is recognised without parsing (``store_unchanged_by_wire``).
     """
     if document.get("agent_id") != agent_id:
         raise Forbidden("report agent_id does not match the foreign agent")
     body = _serialised(document, config)
     last_hash = _last_content_hash(db, agent_id)
     parsed = parse_inventory(body, last_hash)
-    return accept_inventory(db, config, agent_id, last_hash, parsed, now)
+    result = accept_inventory(db, config, agent_id, last_hash, parsed, now)
+    if wire_hash is not None and result.outcome in ("stored", "unchanged"):
+        _remember_wire_hash(db, agent_id, wire_hash, parsed.content_hash)
+    return result
+
+
+def store_unchanged_by_wire(db: Database, auth: SiteAuth, protocol: str, device_id: str, wire_hash: str | None,
+                            now: datetime) -> IngestResult | None:
+    """Record an inventory as ``unchanged`` when its wire hash is the one its agent's last stored
+    report had and that report's content is still the agent's; None otherwise (parse it then).
+
+    Nothing is refused here: an unknown device, another site's device, a revoked agent, a hash
+    that differs all answer None, and the full path gives the precise answer.
+    """
+    if wire_hash is None:
+        return None
+    report_id = str(uuid.uuid4())
+    # One pooled connection (each checkout costs a ping) for the lookup and, on PostgreSQL, the
+    # single statement of the native unchanged path, which autocommits on its own.
+    with db.autocommit() as connection:
+        row = connection.execute(
+            select(Agent.id, Agent.site_id, Agent.revoked_at, Agent.superseded_by, Agent.last_wire_hash,
+                   Agent.last_content_hash)
+            .where(Agent.protocol == protocol, Agent.foreign_device_id == device_id)
+        ).first()
+        content_hash = _wire_content_hash(row, auth, wire_hash)
+        if content_hash is None:
+            return None
+        result = None if db.is_sqlite else _record_unchanged_at_once(connection, row.id, content_hash, report_id, now)
+    if result is None:  # SQLite, or the content moved while the statement waited for the agent's row
+        result = _record_unchanged_locked(db, row.id, content_hash, report_id, now)
+    if result is not None:
+        metrics.count_report("inventory", result.outcome)
+        metrics.count_foreign_wire_unchanged(protocol)
+        log.info("inventory stored", extra={"agent_id": row.id, "report_id": report_id,
+                                            "outcome": result.outcome, "wire_hash": True})
+    return result
+
+
+def _wire_content_hash(row, auth: SiteAuth, wire_hash: str) -> str | None:
+    """The content hash this wire hash stands for, if it is still the agent's; None otherwise."""
+    if row is None or row.revoked_at is not None or row.superseded_by is not None or row.site_id != auth.site_id:
+        return None
+    stored_wire, _, content_hash = (row.last_wire_hash or "").partition(":")
+    if not content_hash or stored_wire != wire_hash or content_hash != row.last_content_hash:
+        return None
+    return content_hash
+
+
+def _record_unchanged_at_once(connection, agent_id: str, content_hash: str, report_id: str,
+                              now: datetime) -> IngestResult | None:
+    """PostgreSQL: the native single statement, which re-checks the content hash under the row lock."""
+    with Session(bind=connection) as session:
+        fast = bulk_for(session).record_unchanged(session, agent_id, report_id, content_hash, now, now)
+    if fast is None:
+        return None
+    asset_id, observation_id, claimed = fast
+    return IngestResult("unchanged" if claimed else "duplicate", report_id, asset_id, observation_id)
+
+
+def _record_unchanged_locked(db: Database, agent_id: str, content_hash: str, report_id: str,
+                             now: datetime) -> IngestResult | None:
+    """The general path: lock the agent, re-check, then store_inventory (which sees the same hash)."""
+    parsed = ParsedInventory(body=b"", report_id=report_id, collected_at=now, content_hash=content_hash,
+                             spool_dropped=0, agent_id=None)
+    with db.write() as session:
+        locked = session.execute(
+            select(Agent.last_content_hash, Asset.id).outerjoin(Asset, Asset.agent_id == Agent.id)
+            .where(Agent.id == agent_id).with_for_update(of=Agent)
+        ).first()
+        if locked is None or locked[0] != content_hash or locked[1] is None:
+            return None
+        return store_inventory(session, agent_id, parsed, now)
+
+
+def _remember_wire_hash(db: Database, agent_id: str, wire_hash: str, content_hash: str) -> None:
+    """Keep "<wire hash>:<content hash>" while that content is still the agent's last."""
+    with db.write() as session:
+        session.execute(update(Agent.__table__)
+                        .where(Agent.id == agent_id, Agent.last_content_hash == content_hash)
+                        .values(last_wire_hash=f"{wire_hash}:{content_hash}"))
 
 
 def store_foreign_discovery(db: Database, config: CollectorConfig, agent_id: str, document: dict,

@@ -37,10 +37,11 @@ from collector.db import Database
 from collector.errors import BadRequest, FieldError, InvalidInput
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.interop.foreign_agents import (SiteAuth, foreign_agent_id, store_foreign_discovery,
-                                              store_foreign_inventory)
+                                              store_foreign_inventory, store_unchanged_by_wire)
 from collector.interop.glpi_json import agent_version, glpi_inventory_report, parse_glpi_message
 from collector.interop.glpi_network import NETWORK_ITEMTYPES, glpi_discovery_report
 from collector.interop.glpi_partial import merge_partial
+from collector.interop.wire_hash import glpi_wire_hash
 from collector.models import Agent, Asset, Observation
 from common.schema import DiscoveryReport, InventoryReport
 
@@ -87,7 +88,15 @@ def parse_agent_id(header: str | None) -> str | None:
 
 
 def handle_glpi_message(db: Database, config: CollectorConfig, request: GlpiRequest, now: datetime) -> dict:
-    """Answer one JSON message; raises a ServiceError (4xx) for anything refused, storing nothing."""
+    """Answer one JSON message; raises a ServiceError (4xx) for anything refused, storing nothing.
+
+    An inventory whose wire hash is its device's last stored one is recorded unchanged unparsed.
+    """
+    wire_hash = None
+    if request.agent_uuid is not None and b'"content"' in request.body:  # not for CONTACT messages
+        wire_hash = glpi_wire_hash(request.body, f"glpi|{request.user_agent}|{request.agent_uuid}")
+        if store_unchanged_by_wire(db, request.auth, PROTOCOL, request.agent_uuid, wire_hash, now) is not None:
+            return {"status": "ok", "expiration": expiration_hours(config)}
     action = _action(request.body)
     if request.agent_uuid is None:
         raise BadRequest("the GLPI-Agent-ID header is required", [FieldError("GLPI-Agent-ID", "missing")])
@@ -95,7 +104,7 @@ def handle_glpi_message(db: Database, config: CollectorConfig, request: GlpiRequ
     if action == "contact":
         return _contact(db, config, request, now)
     if action in ("inventory", "netinventory", "netdiscovery"):
-        return _inventory(db, config, request, now)
+        return _inventory(db, config, request, now, wire_hash)
     raise InvalidInput(f"action {action[:40]!r} is not supported by this server",
                        [FieldError("action", "supported: contact, inventory, netdiscovery, netinventory")])
 
@@ -140,7 +149,7 @@ def expiration_hours(config: CollectorConfig) -> int:
     return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
 
 
-def _inventory(db, config, request: GlpiRequest, now: datetime) -> dict:
+def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str | None) -> dict:
     message = parse_glpi_message(request.body)
     version = agent_version(request.user_agent, message.content.versionclient)
     ok = {"status": "ok", "expiration": expiration_hours(config)}
@@ -164,7 +173,8 @@ def _inventory(db, config, request: GlpiRequest, now: datetime) -> dict:
                      extra={"agent_id": report["agent_id"]})
             return ok
         report = merge_partial(previous, report, set(message.content.model_fields_set))
-    result = store_foreign_inventory(db, config, report["agent_id"], report, now)
+        wire_hash = None  # a partial report's content also depends on the last one: never by wire
+    result = store_foreign_inventory(db, config, report["agent_id"], report, now, wire_hash)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
 

@@ -34,9 +34,11 @@ from collector.interop.ocs_xml import OcsRequest, inventory_report
 from collector.models import Agent
 from common.schema import DiscoveryReport, InventoryReport
 
-__all__ = ["OcsAgent", "exchange", "prolog_freq_hours"]
+__all__ = ["INVENTORY_REPLY", "OcsAgent", "exchange", "prolog_freq_hours"]
 
 log = logging.getLogger(__name__)
+
+INVENTORY_REPLY = "<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>NO_ACCOUNT_UPDATE</RESPONSE></REPLY>"
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,17 @@ class OcsAgent:
     version: str | None
 
 
-def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: OcsRequest, now: datetime) -> str:
-    """Handle one request; the reply XML (uncompressed)."""
+def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: OcsRequest, now: datetime,
+             wire_hash: str | None = None) -> str:
+    """Handle one request; the reply XML (uncompressed). ``wire_hash``: the body's, kept with a
+    stored inventory (collector/interop/wire_hash.py)."""
     if request.query == "PROLOG":
         foreign_agent_id(db, agent.auth, agent.protocol, request.device_id, None, agent.version, now)
         return (f"<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>SEND</RESPONSE>"
                 f"<PROLOG_FREQ>{prolog_freq_hours(config)}</PROLOG_FREQ></REPLY>")
     if request.query == "INVENTORY":
-        _store_inventory(db, config, agent, request, now)
-        return "<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>NO_ACCOUNT_UPDATE</RESPONSE></REPLY>"
+        _store_inventory(db, config, agent, request, now, wire_hash)
+        return INVENTORY_REPLY
     _store_network_task(db, config, agent, request, now)
     return "<?xml version='1.0' encoding='UTF-8'?><REPLY></REPLY>"
 
@@ -66,13 +70,13 @@ def prolog_freq_hours(config: CollectorConfig) -> int:
     return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
 
 
-def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime) -> None:
+def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime, wire_hash: str | None) -> None:
     document = inventory_report(request, "", agent.version, now)
     if not _is_known(db, agent.protocol, request.device_id):
         _validate(InventoryReport, document, "inventory report failed validation")
     document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id,
                                             document["host"]["hostname"], agent.version, now)
-    result = store_foreign_inventory(db, config, document["agent_id"], document, now)
+    result = store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash)
     log.info("OCS inventory", extra={"agent_id": document["agent_id"], "protocol": agent.protocol,
                                      "outcome": result.outcome})
 

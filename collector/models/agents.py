@@ -113,6 +113,9 @@ class Agent(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("foreign_sites.id", ondelete="RESTRICT"), index=True)
     superseded_by: Mapped[str | None] = mapped_column(String(36))
     superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Foreign agents: "<wire hash>:<content hash>" of the last body that validated and was stored
+    # (collector/interop/wire_hash.py); valid only while the content hash is still the agent's.
+    last_wire_hash: Mapped[str | None] = mapped_column(String(129))
 
 
 class ApiToken(Base):

@@ -1,0 +1,25 @@
+"""foreign agents' wire hash (issue 15): agents.last_wire_hash, so an unchanged OCS, FusionInventory
+or GLPI inventory is recognised from its raw bytes without parsing
+
+Revision ID: p15_perf
+Revises: 0028
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'p15_perf'
+down_revision = '0028'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_wire_hash', sa.String(length=129), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.drop_column('last_wire_hash')
