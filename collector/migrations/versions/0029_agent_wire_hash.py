@@ -1,7 +1,7 @@
 """foreign agents' wire hash (issue 15): agents.last_wire_hash, so an unchanged OCS, FusionInventory
 or GLPI inventory is recognised from its raw bytes without parsing
 
-Revision ID: p15_perf
+Revision ID: 0029
 Revises: 0028
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'p15_perf'
+revision = '0029'
 down_revision = '0028'
 branch_labels = None
 depends_on = None
