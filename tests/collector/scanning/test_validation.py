@@ -89,9 +89,22 @@ def test_public_space_only_when_allowed_and_ceiling_from_config():
     assert "cover 256 addresses" in _problems(GOOD, ceiling=100)["ranges"]  # the default cap is the ceiling
 
 
-# check_range only classifies a range a profile names (it sends nothing): private space is what
-# real sites configure, so it must pass; every test that sends uses 198.18.0.0/15 in namespaces.
+class _NoNetwork:
+    """Stands in for socket.socket: any attempt to open one fails the test."""
+
+    def __init__(self, *args, **kwargs):
+        raise AssertionError("check_range opened a socket; it must only classify the range")
+
+
+# check_range only classifies a range a profile names: private space is what real sites configure,
+# so it must pass. These ranges are data, never a target: sockets are disabled while they are
+# checked, so the test fails if validation ever sends anything. Every test that sends uses
+# 198.18.0.0/15 in namespaces it creates.
 @pytest.mark.parametrize("cidr", ["10.1.0.0/24", "172.16.5.0/24", "192.168.1.0/24", "100.64.0.0/24",
                                   "169.254.0.0/24", "198.19.255.0/24"])
-def test_internal_space_needs_no_permission(cidr):
+def test_internal_space_needs_no_permission_and_nothing_is_sent(cidr, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(socket, "socket", _NoNetwork)
     assert str(check_range(cidr)) == cidr
+    assert check_profile({**GOOD, "ranges": [cidr]}, 4096).ranges == [cidr]
