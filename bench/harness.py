@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import http.client
 import os
+import queue
+import threading
 import socket
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("STOCKTAKE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-__all__ = ["PG_URL", "ROOT", "Collector", "free_port", "percentile", "prepare_database"]
+__all__ = ["PG_URL", "ROOT", "Collector", "free_port", "percentile", "post_all", "prepare_database"]
 
 
 def prepare_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
@@ -113,3 +115,51 @@ def percentile(values: list[float], fraction: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def post_all(port: int, requests: list[tuple], clients: int,
+             accept: Callable[[tuple, int, bytes], bool]) -> tuple[float, list[float]]:
+    """POST every request (path, headers, body, and anything ``accept`` needs) once from ``clients``
+    keep-alive connections to loopback.
+
+    Returns the wall time and each request's latency; exits naming the first answer ``accept``
+    (request, status, body) refused, so that a benchmark never reports the speed of failures.
+    """
+    work: queue.Queue = queue.Queue()
+    for item in requests:
+        work.put(item)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        mine = []
+        while True:
+            try:
+                item = work.get_nowait()
+            except queue.Empty:
+                break
+            path, headers, body = item[:3]
+            started = time.perf_counter()
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            mine.append(time.perf_counter() - started)
+            if not accept(item, response.status, payload):
+                with lock:
+                    failures.append(f"{path.split('/')[1]} {response.status} {payload[:200]!r}")
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"bench: {len(failures)} requests failed, e.g. {failures[0]}")
+    return wall, latencies

@@ -17,21 +17,17 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.client
 import json
-import queue
 import statistics
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Collector, prepare_database  # noqa: E402
+from bench.harness import Collector, post_all, prepare_database  # noqa: E402
 from tests.factories import ReportFactory  # noqa: E402
 
 def _enroll_agents(url: str, count: int) -> list[tuple[str, str]]:
@@ -72,44 +68,10 @@ def _bodies(agents, software: int, changed_packages: int, rounds: int):
 
 def _run_phase(port: int, bodies, clients: int, expect: str) -> tuple[float, list[float]]:
     """Send every body once from `clients` keep-alive connections; return wall time and latencies."""
-    work: queue.Queue = queue.Queue()
-    for item in bodies:
-        work.put(item)
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = []
-        while True:
-            try:
-                key, body = work.get_nowait()
-            except queue.Empty:
-                break
-            started = time.perf_counter()
-            connection.request("POST", "/api/v1/inventory", body=body, headers={
-                "Authorization": f"Bearer {key}", "Content-Type": "application/json", "Content-Encoding": "gzip"})
-            response = connection.getresponse()
-            payload = response.read()
-            mine.append(time.perf_counter() - started)
-            if response.status != 201 or json.loads(payload)["status"] != expect:
-                with lock:
-                    failures.append(f"{response.status} {payload[:200]!r}")
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"bench: {len(failures)} requests failed, e.g. {failures[0]}")
-    return wall, latencies
+    requests = [("/api/v1/inventory", {"Authorization": f"Bearer {key}", "Content-Type": "application/json",
+                                       "Content-Encoding": "gzip"}, body) for key, body in bodies]
+    return post_all(port, requests, clients,
+                    lambda _request, status, payload: status == 201 and json.loads(payload)["status"] == expect)
 
 
 def _percentile(values: list[float], fraction: float) -> float:

@@ -25,11 +25,8 @@ import argparse
 import gzip
 import http.client
 import json
-import queue
 import sys
 import tempfile
-import threading
-import time
 import uuid
 import zlib
 from pathlib import Path
@@ -38,7 +35,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Collector, prepare_database  # noqa: E402
+from bench.harness import Collector, post_all, prepare_database  # noqa: E402
 from tests.factories import ReportFactory  # noqa: E402
 
 OCS_SERVER_S_PER_INVENTORY = 1.4
@@ -154,35 +151,13 @@ def _requests(native, secret: str, software: int, rounds: int) -> dict[str, tupl
 
 
 def _run_phase(port: int, requests: list, clients: int) -> float:
-    """Send every request once from ``clients`` keep-alive connections; the wall time."""
-    work: queue.Queue = queue.Queue()
-    for item in requests:
-        work.put(item)
-    failures: list[str] = []
+    """Send every (path, headers, body, expected) once from ``clients`` keep-alive connections; the
+    wall time. An answer must be a success holding ``expected`` (when given)."""
+    def accept(request, status: int, payload: bytes) -> bool:
+        expected = request[3]
+        return status < 300 and (expected is None or expected in payload)
 
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        while True:
-            try:
-                path, headers, body, expected = work.get_nowait()
-            except queue.Empty:
-                break
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            if response.status >= 300 or (expected is not None and expected not in payload):
-                failures.append(f"{path.split('/')[1]} {response.status} {payload[:200]!r}")
-        connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise SystemExit(f"bench: {len(failures)} requests failed, e.g. {failures[0]}")
-    return time.perf_counter() - started
+    return post_all(port, requests, clients, accept)[0]
 
 
 def _wire_unchanged(port: int) -> dict[str, int]:
