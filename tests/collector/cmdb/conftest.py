@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from datetime import datetime, timezone
 
 import pytest
@@ -58,3 +62,16 @@ def ci(database):
             return item, macs, links
 
     return get
+
+
+@pytest.fixture
+def cmdb_cli(db_url, database, tmp_path):
+    """`stocktake-collector cmdb ...` run as a user would: a subprocess on the test database."""
+    env = {**os.environ, "STOCKTAKE_DATABASE_URL": db_url, "STOCKTAKE_DATA_DIR": str(tmp_path)}
+    env.pop("STOCKTAKE_CONFIG", None)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "collector.cli", "cmdb", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    return run

@@ -1,25 +1,9 @@
 """stocktake-collector cmdb import / export, run as a user would (subprocess, real database)."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 
 SAMPLE = Path(__file__).resolve().parents[3] / "scripts" / "sample-cmdb.csv"
-
-
-@pytest.fixture
-def cmdb_cli(db_url, database, tmp_path):
-    env = {**os.environ, "STOCKTAKE_DATABASE_URL": db_url, "STOCKTAKE_DATA_DIR": str(tmp_path)}
-    env.pop("STOCKTAKE_CONFIG", None)
-
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "collector.cli", "cmdb", *args], env=env, capture_output=True,
-                              text=True, timeout=60)
-
-    return run
 
 
 def test_dry_run_then_import_then_export_round_trip(cmdb_cli, tmp_path, cmdb_state):

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.collector.cmdb.foreign_exports import GLPI_COMPUTER_HEADERS, glpi_computers, snipeit_report, with_row
-
-
-@pytest.fixture
-def cmdb_cli(db_url, database, tmp_path):
-    env = {**os.environ, "STOCKTAKE_DATABASE_URL": db_url, "STOCKTAKE_DATA_DIR": str(tmp_path)}
-    env.pop("STOCKTAKE_CONFIG", None)
-
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "collector.cli", "cmdb", *args], env=env, capture_output=True,
-                              text=True, timeout=120)
-
-    return run
 
 
 def test_dry_run_import_and_reimport_of_a_snipe_it_report(cmdb_cli, tmp_path, cmdb_state):
