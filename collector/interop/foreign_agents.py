@@ -14,6 +14,7 @@ reconciled exactly like one from Stocktake's agent.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -88,6 +89,26 @@ def _basic_password(request: flask.Request) -> str | None:
     if auth is None or auth.type != "basic":
         return None
     return auth.password or None
+
+
+def report_interval_hours(config: CollectorConfig) -> int:
+    """Hours between a foreign agent's contacts (OCS PROLOG_FREQ, GLPI ``expiration``): Stocktake's
+    own agents' inventory interval, rounded up, at least one."""
+    return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
+
+
+def check_before_registering(db: Database, protocol: str, device_id: str, model, document: dict) -> None:
+    """A device's first report is validated as Stocktake's own (``model``) before its agent row
+    exists, so that a refused first report leaves nothing behind; a known device's reports are
+    validated when stored."""
+    with db.autocommit() as connection:
+        known = connection.execute(select(Agent.id).where(Agent.protocol == protocol,
+                                                          Agent.foreign_device_id == device_id)).first()
+    if known is None:
+        try:
+            model.model_validate({**document, "agent_id": "pending"})
+        except ValidationError as exc:
+            raise validation_error("converted report failed validation", exc) from None
 
 
 def foreign_agent_id(db: Database, auth: SiteAuth, protocol: str, device_id: str, hostname: str | None,

@@ -22,7 +22,6 @@ report (collector/interop/glpi_partial.py); before any full inventory it is only
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -36,13 +35,14 @@ from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import BadRequest, FieldError, InvalidInput
 from collector.ingest.parsing import load_json_object, validation_error
-from collector.interop.foreign_agents import (SiteAuth, foreign_agent_id, store_foreign_discovery,
-                                              store_foreign_inventory, store_unchanged_by_wire)
+from collector.interop.foreign_agents import (SiteAuth, check_before_registering, foreign_agent_id,
+                                              report_interval_hours, store_foreign_discovery, store_foreign_inventory,
+                                              store_unchanged_by_wire)
 from collector.interop.glpi_json import agent_version, glpi_inventory_report, parse_glpi_message
 from collector.interop.glpi_network import NETWORK_ITEMTYPES, glpi_discovery_report
 from collector.interop.glpi_partial import merge_partial
 from collector.interop.wire_hash import glpi_wire_hash
-from collector.models import Agent, Asset, Observation
+from collector.models import Asset, Observation
 from common.schema import DiscoveryReport, InventoryReport
 
 __all__ = ["PROTOCOL", "SUPPORTED_TASKS", "GlpiRequest", "contact_answer", "handle_glpi_message", "parse_agent_id"]
@@ -96,7 +96,7 @@ def handle_glpi_message(db: Database, config: CollectorConfig, request: GlpiRequ
     if request.agent_uuid is not None and b'"content"' in request.body:  # not for CONTACT messages
         wire_hash = glpi_wire_hash(request.body, f"glpi|{request.user_agent}|{request.agent_uuid}")
         if store_unchanged_by_wire(db, request.auth, PROTOCOL, request.agent_uuid, wire_hash, now) is not None:
-            return {"status": "ok", "expiration": expiration_hours(config)}
+            return {"status": "ok", "expiration": report_interval_hours(config)}
     action = _action(request.body)
     if request.agent_uuid is None:
         raise BadRequest("the GLPI-Agent-ID header is required", [FieldError("GLPI-Agent-ID", "missing")])
@@ -133,7 +133,7 @@ def _contact(db, config, request: GlpiRequest, now: datetime) -> dict:
 
 def contact_answer(config: CollectorConfig, enabled_tasks: list[str]) -> dict:
     """GLPI's CONTACT answer: status, expiration (hours), supported tasks, disabled ones."""
-    answer: dict = {"status": "ok", "expiration": expiration_hours(config)}
+    answer: dict = {"status": "ok", "expiration": report_interval_hours(config)}
     tasks = {task: {"server": "glpi"} for task in enabled_tasks if task in SUPPORTED_TASKS}
     if tasks:
         answer["tasks"] = tasks
@@ -144,26 +144,21 @@ def contact_answer(config: CollectorConfig, enabled_tasks: list[str]) -> dict:
     return answer
 
 
-def expiration_hours(config: CollectorConfig) -> int:
-    """How long the agent waits before its next contact: Stocktake's own agents' inventory interval."""
-    return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
-
-
 def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str | None) -> dict:
     message = parse_glpi_message(request.body)
     version = agent_version(request.user_agent, message.content.versionclient)
-    ok = {"status": "ok", "expiration": expiration_hours(config)}
+    ok = {"status": "ok", "expiration": report_interval_hours(config)}
     if message.itemtype in NETWORK_ITEMTYPES or message.action.lower() in _NETWORK_ACTIONS:
         if message.content.network_device is None:
             raise InvalidInput("GLPI network inventory failed validation",
                                [FieldError("content.network_device", f"required for {message.itemtype}")])
         report = glpi_discovery_report(message, "pending", now)
-        _check_before_registering(db, request.agent_uuid, DiscoveryReport, report)
+        check_before_registering(db, PROTOCOL, request.agent_uuid, DiscoveryReport, report)
         report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid, None, version, now)
         store_foreign_discovery(db, config, report["agent_id"], report, now)
         return ok
     report = glpi_inventory_report(message, "pending", version, now)  # agent id set below, in place
-    _check_before_registering(db, request.agent_uuid, InventoryReport, report)
+    check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report)
     report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
                                           report["host"]["hostname"], version, now)
     if message.partial:
@@ -177,19 +172,6 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
     result = store_foreign_inventory(db, config, report["agent_id"], report, now, wire_hash)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
-
-
-def _check_before_registering(db: Database, agent_uuid: str, model, report: dict) -> None:
-    """A device's first report is validated as Stocktake's own report before its agent row exists,
-    so that a refused first report leaves nothing behind (later ones are validated when stored)."""
-    with db.autocommit() as connection:
-        known = connection.execute(select(Agent.id).where(Agent.protocol == PROTOCOL,
-                                                          Agent.foreign_device_id == agent_uuid)).first()
-    if known is None:
-        try:
-            model.model_validate({**report, "agent_id": "pending"})
-        except ValidationError as exc:
-            raise validation_error("converted report failed validation", exc) from None
 
 
 def _last_report(db: Database, agent_id: str) -> dict | None:

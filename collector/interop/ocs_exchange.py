@@ -18,23 +18,18 @@ first inventory leaves nothing behind, not even an agent row.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import ValidationError
-from sqlalchemy import select
-
 from collector.config import CollectorConfig
 from collector.db import Database
-from collector.ingest.parsing import validation_error
-from collector.interop.foreign_agents import SiteAuth, foreign_agent_id, store_foreign_discovery, store_foreign_inventory
+from collector.interop.foreign_agents import (SiteAuth, check_before_registering, foreign_agent_id, report_interval_hours,
+                                              store_foreign_discovery, store_foreign_inventory)
 from collector.interop.ocs_netdiscovery import discovery_report
 from collector.interop.ocs_xml import OcsRequest, inventory_report
-from collector.models import Agent
 from common.schema import DiscoveryReport, InventoryReport
 
-__all__ = ["INVENTORY_REPLY", "OcsAgent", "exchange", "prolog_freq_hours"]
+__all__ = ["INVENTORY_REPLY", "OcsAgent", "exchange"]
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +52,7 @@ def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: Oc
     if request.query == "PROLOG":
         foreign_agent_id(db, agent.auth, agent.protocol, request.device_id, None, agent.version, now)
         return (f"<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>SEND</RESPONSE>"
-                f"<PROLOG_FREQ>{prolog_freq_hours(config)}</PROLOG_FREQ></REPLY>")
+                f"<PROLOG_FREQ>{report_interval_hours(config)}</PROLOG_FREQ></REPLY>")
     if request.query == "INVENTORY":
         _store_inventory(db, config, agent, request, now, wire_hash)
         return INVENTORY_REPLY
@@ -65,15 +60,9 @@ def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: Oc
     return "<?xml version='1.0' encoding='UTF-8'?><REPLY></REPLY>"
 
 
-def prolog_freq_hours(config: CollectorConfig) -> int:
-    """PROLOG_FREQ counts hours: the native inventory interval, rounded up, at least one."""
-    return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
-
-
 def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime, wire_hash: str | None) -> None:
     document = inventory_report(request, "", agent.version, now)
-    if not _is_known(db, agent.protocol, request.device_id):
-        _validate(InventoryReport, document, "inventory report failed validation")
+    check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document)
     document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id,
                                             document["host"]["hostname"], agent.version, now)
     result = store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash)
@@ -86,8 +75,7 @@ def _store_network_task(db, config, agent: OcsAgent, request: OcsRequest, now: d
     if document is None:
         return  # a START/END/progress message: nothing to store
     device_id = _network_task_device(agent, request.device_id)
-    if not _is_known(db, agent.protocol, device_id):
-        _validate(DiscoveryReport, document, "discovery report failed validation")
+    check_before_registering(db, agent.protocol, device_id, DiscoveryReport, document)
     document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, device_id, None, agent.version, now)
     store_foreign_discovery(db, config, document["agent_id"], document, now)
 
@@ -99,18 +87,3 @@ def _network_task_device(agent: OcsAgent, device_id: str) -> str:
     if device_id == "foo":
         return f"foo@{agent.auth.site_name or 'trusted-network'}"[:255]
     return device_id
-
-
-def _is_known(db: Database, protocol: str, device_id: str) -> bool:
-    with db.autocommit() as connection:
-        return connection.execute(
-            select(Agent.id).where(Agent.protocol == protocol, Agent.foreign_device_id == device_id)
-        ).first() is not None
-
-
-def _validate(model, document: dict, message: str) -> None:
-    """Validate with a placeholder agent id (the real one does not exist yet)."""
-    try:
-        model.model_validate({**document, "agent_id": "pending"})
-    except ValidationError as exc:
-        raise validation_error(message, exc) from None

@@ -53,9 +53,9 @@ def test_prolog_is_answered_send_with_the_inventory_interval_and_registers_the_d
 def test_the_frequency_is_the_native_inventory_interval_in_hours(config, interval_s, hours):
     from dataclasses import replace
 
-    from collector.interop.ocs_exchange import prolog_freq_hours
+    from collector.interop.foreign_agents import report_interval_hours
 
-    assert prolog_freq_hours(replace(config, agent_inventory_interval_s=interval_s, max_clock_skew_s=0)) == hours
+    assert report_interval_hours(replace(config, agent_inventory_interval_s=interval_s, max_clock_skew_s=0)) == hours
 
 
 @pytest.mark.parametrize("compress, content_type", [
