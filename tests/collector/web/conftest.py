@@ -168,9 +168,27 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("screenshots")
+class Screenshots:
+    """Saves pages for a person to review, only when ``STOCKTAKE_SCREENSHOTS`` names a folder.
+
+    Nothing asserts on the images, and a full-page capture can take many seconds on a loaded
+    2-core machine (one timed out at 30 s in CI), so the suite does not take them by default.
+    """
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def take(self, page, name: str, full_page: bool = False) -> None:
+        if self.folder is not None:
+            page.screenshot(path=self.folder / name, full_page=full_page)
+
+
+@pytest.fixture(scope="session")
+def shots() -> Screenshots:
+    target = os.environ.get("STOCKTAKE_SCREENSHOTS")
+    return Screenshots(Path(target) if target else None)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def test_auditor_filters_verifies_and_exports_by_keyboard(open_as, users, seeded
     assert rows.count() == 2 and "2 matching entries" in page.inner_text("p.summary[role=status]")
     assert rows.nth(0).locator("td").nth(4).inner_text() == "exception 5"
     assert rows.nth(0).locator("dt").first.inner_text() == "comment"
-    page.screenshot(path=shots / "audit-filtered.png", full_page=True)
+    shots.take(page, "audit-filtered.png", full_page=True)
 
     page.click("text=Verify the chain")
     result = page.inner_text("#chain-result")
@@ -49,4 +49,4 @@ def test_audit_page_fits_a_phone(open_as, users, seeded, shots):
     assert page.locator("tbody tr").count() == len(SEEDED)
     # The table scrolls inside its wrapper; the page itself does not scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    page.screenshot(path=shots / "audit-phone.png", full_page=True)
+    shots.take(page, "audit-phone.png", full_page=True)

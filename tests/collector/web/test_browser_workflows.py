@@ -176,7 +176,7 @@ def test_new_hire_provisioning_end_to_end(open_as, users, olga, laptop, client, 
     _complete(operator, "Validate: the user shows in the agent's report")
     assert operator.locator("#workflow-error").inner_text().startswith("validation fails: ")
     assert operator.locator("#workflow-stage").inner_text() == "Validation"
-    operator.screenshot(path=shots / "workflow-validation-1280.png", full_page=True)
+    shots.take(operator, "workflow-validation-1280.png", full_page=True)
 
     # The agent's next report names the new user; a reconciliation run from the web matches it.
     _send(client, laptop.agent, {**laptop.report, "report_id": str(uuid.uuid4()),
@@ -217,7 +217,7 @@ def test_new_hire_provisioning_end_to_end(open_as, users, olga, laptop, client, 
         auditor.goto(path)
         _assert_fits(auditor)
     auditor.goto(workflow_url)
-    auditor.screenshot(path=shots / "workflow-closed-390.png", full_page=True)
+    shots.take(auditor, "workflow-closed-390.png", full_page=True)
 
 
 def test_rejection_returns_to_the_initiator_who_resubmits(open_as, users, laptop, database, shots):
@@ -253,5 +253,5 @@ def test_rejection_returns_to_the_initiator_who_resubmits(open_as, users, laptop
     assert operator.locator("#workflow-stage").inner_text() == "Execution"
     assert "resubmitted: Revise and resubmit" in operator.locator(".history-table").inner_text()
     _assert_fits(operator)
-    operator.screenshot(path=shots / "workflow-resubmitted-390.png", full_page=True)
+    shots.take(operator, "workflow-resubmitted-390.png", full_page=True)
 

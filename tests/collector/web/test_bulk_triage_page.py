@@ -150,7 +150,7 @@ def test_in_a_browser_without_script(open_as, server, database, users, shots):
     page.click("form.bulk button[type=submit]")
     page.wait_for_url(re.compile(r"notice=bulk"))
     assert "2 exceptions acknowledged" in page.inner_text("p.notice")
-    page.screenshot(path=str(shots / "bulk-ticked.png"), full_page=True)
+    shots.take(page, "bulk-ticked.png", full_page=True)
     page.check("input[name=scope][value=matching]")
     page.select_option("#bulk-action", "comment")
     page.fill("#bulk-note", "all of them")
@@ -181,7 +181,7 @@ def test_a_thousand_acknowledged_in_the_browser(open_as, server, database, users
     page.click("text=Acknowledge all 1000")
     page.wait_for_url(re.compile(r"notice=bulk"), timeout=120_000)
     assert "1000 exceptions acknowledged" in page.inner_text("p.notice")
-    page.screenshot(path=str(shots / "bulk-thousand.png"), full_page=False)
+    shots.take(page, "bulk-thousand.png", full_page=False)
     after = statuses(database)
     assert {after[i] for i in ids} == {"acknowledged"} and {after[i] for i in others} == {"open"}
     with database.session() as session:

@@ -177,13 +177,13 @@ def test_search_from_the_header_to_the_record_in_a_browser(open_as, users, fleet
     header.get_by_role("searchbox").fill(serial.lower())
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q="))
-    page.screenshot(path=shots / "search-desktop.png", full_page=True)
+    shots.take(page, "search-desktop.png", full_page=True)
     page.locator("#found-asset").locator("xpath=..").get_by_role("link").first.click()
     page.wait_for_url(re.compile(rf"/assets/{fleet.asset_id}$"))
     phone = open_as("auditor", {"width": 390, "height": 844})
     phone.goto(f"/search?q={serial}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling page
-    phone.screenshot(path=shots / "search-phone.png", full_page=True)
+    shots.take(phone, "search-phone.png", full_page=True)
 
 
 def test_the_register_search_ignores_case_and_points_to_the_global_search(client, users, fleet, database, login):
