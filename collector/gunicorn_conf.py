@@ -6,6 +6,7 @@
   dropped when it exits.
 - No control socket: gunicorn's default one is per user (``~/.gunicorn/gunicorn.ctl``), so a
   second instance started by the same user would take the first one's over.
+- Garbage collection tuned per worker once the app is loaded (``tune_garbage_collection``).
 """
 
 from __future__ import annotations
@@ -41,8 +42,32 @@ def on_exit(server) -> None:
         shutil.rmtree(made, ignore_errors=True)
 
 
+# The youngest generation is collected after this many net allocations (CPython's default: 700).
+GC_GEN0_THRESHOLD = 50_000
+
+
+def tune_garbage_collection() -> None:
+    """Freeze what loading the app allocated and collect the young generation less often.
+
+    A first inventory builds some 100,000 short-lived objects (an OCS report's 9,000 XML
+    elements, 1,500 packages' dicts, pydantic's models); at CPython's default threshold that
+    runs ~150 young collections per request, and the older generations they trigger walk
+    every object the loaded app holds (SQLAlchemy's and pydantic's schemas, Flask's map).
+    gc.freeze() moves those to a permanent generation no collection walks, and a threshold of
+    50,000 lets a request's garbage die young by reference counting: first-time OCS ingest
+    took ~30% less CPU in-process (bench/interop.py has the served figures). Cycles are still
+    collected, a few times per request instead of a hundred.
+    """
+    import gc
+
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
 def post_worker_init(worker) -> None:
-    """Measure how long each request waits for a thread (gthread workers), for load shedding.
+    """Tune garbage collection, and measure how long each request waits for a thread (gthread
+    workers), for load shedding.
 
     gthread's main thread queues each readable connection to its thread pool; the time between
     that and a thread picking it up is the server's queueing delay, which ``collector/admission.py``
@@ -50,6 +75,7 @@ def post_worker_init(worker) -> None:
     """
     import time
 
+    tune_garbage_collection()
     if not (hasattr(worker, "enqueue_req") and hasattr(worker, "handle")):
         return
     from collector.admission import note_queue_wait
