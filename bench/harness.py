@@ -21,7 +21,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("STOCKTAKE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-__all__ = ["PG_URL", "ROOT", "Collector", "free_port", "percentile", "post_all", "prepare_database"]
+__all__ = ["PG_URL", "ROOT", "Collector", "free_port", "percentile", "post_all", "prepare_database", "wait_facts_drained"]
 
 
 def prepare_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
@@ -108,6 +108,30 @@ class Collector:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+def wait_facts_drained(port: int, timeout_s: float = 300.0) -> float:
+    """Seconds until the server's batched reconciliation has caught up (``stocktake_facts_pending_subjects``
+    is 0 in every worker: collector/facts_batching.py). A phase that stores new facts adds this to
+    its wall time, so that its figure includes the reconciliation the reports caused."""
+    import re
+
+    started = time.monotonic()
+    deadline = started + timeout_s
+    pending = None
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", "/metrics")
+            text = connection.getresponse().read().decode()
+        finally:
+            connection.close()
+        found = re.search(r"^stocktake_facts_pending_subjects(?:\{[^}]*\})? (\S+)$", text, re.M)
+        pending = float(found.group(1)) if found else 0.0
+        if pending == 0:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise SystemExit(f"bench: {pending} subjects still waiting for reconciliation after {timeout_s} s")
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Collector, post_all, prepare_database  # noqa: E402
+from bench.harness import Collector, post_all, prepare_database, wait_facts_drained  # noqa: E402
 from tests.factories import ReportFactory  # noqa: E402
 
 def _enroll_agents(url: str, count: int) -> list[tuple[str, str]]:
@@ -67,11 +67,13 @@ def _bodies(agents, software: int, changed_packages: int, rounds: int):
 
 
 def _run_phase(port: int, bodies, clients: int, expect: str) -> tuple[float, list[float]]:
-    """Send every body once from `clients` keep-alive connections; return wall time and latencies."""
+    """Send every body once from `clients` keep-alive connections; return the wall time (until the
+    reconciliation the reports caused has run too: it is batched after the answers) and latencies."""
     requests = [("/api/v1/inventory", {"Authorization": f"Bearer {key}", "Content-Type": "application/json",
                                        "Content-Encoding": "gzip"}, body) for key, body in bodies]
-    return post_all(port, requests, clients,
-                    lambda _request, status, payload: status == 201 and json.loads(payload)["status"] == expect)
+    wall, latencies = post_all(port, requests, clients,
+                               lambda _request, status, payload: status == 201 and json.loads(payload)["status"] == expect)
+    return wall + wait_facts_drained(port), latencies
 
 
 def _percentile(values: list[float], fraction: float) -> float:

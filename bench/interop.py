@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Collector, post_all, prepare_database  # noqa: E402
+from bench.harness import Collector, post_all, prepare_database, wait_facts_drained  # noqa: E402
 from tests.factories import ReportFactory  # noqa: E402
 
 OCS_SERVER_S_PER_INVENTORY = 1.4
@@ -152,12 +152,14 @@ def _requests(native, secret: str, software: int, rounds: int) -> dict[str, tupl
 
 def _run_phase(port: int, requests: list, clients: int) -> float:
     """Send every (path, headers, body, expected) once from ``clients`` keep-alive connections; the
-    wall time. An answer must be a success holding ``expected`` (when given)."""
+    wall time until the last answer and the reconciliation the reports caused. An answer must be
+    a success holding ``expected`` (when given)."""
     def accept(request, status: int, payload: bytes) -> bool:
         expected = request[3]
         return status < 300 and (expected is None or expected in payload)
 
-    return post_all(port, requests, clients, accept)[0]
+    # Until the reconciliation these reports caused has run too (batched after the answers).
+    return post_all(port, requests, clients, accept)[0] + wait_facts_drained(port)
 
 
 def _wire_unchanged(port: int) -> dict[str, int]:

@@ -60,6 +60,10 @@ class CollectorConfig:
     # After a CMDB import, the subjects matched to the changed CIs are reconciled at once (collector/facts.py)
     # unless there are more than this many; a bigger import is left to the next full run.
     reconcile_changed_cis_max_subjects: int = 1000
+    # After an agent's report is stored, its reconciliation and the consumers (workflow triggers,
+    # licence positions) run on a background thread together with the other reports of this
+    # window, not inside the request (collector/facts_batching.py); 0 runs them in the request.
+    facts_batch_window_ms: int = 200
     # Job runners on other nodes stand by and try to take over the schedule this often.
     jobs_standby_poll_s: int = 30
     # Scan profiles: the Fernet key encrypting SNMP credentials at rest (a file, default
@@ -168,6 +172,8 @@ class CollectorConfig:
                 problems.append(f"{name} must be a positive integer")
         if not 1 <= self.scan_max_addresses <= 65536:
             problems.append("scan_max_addresses must be from 1 to 65536")
+        if not 0 <= self.facts_batch_window_ms <= 60_000:
+            problems.append("facts_batch_window_ms must be from 0 (in the request) to 60000")
         if self.shed_queue_wait_ms < 0:
             problems.append("shed_queue_wait_ms must be 0 (off) or more")
         if not 1 <= self.shed_retry_after_min_s <= self.shed_retry_after_max_s <= 3600:

@@ -49,6 +49,9 @@ SPOOL_DROPPED = Counter("stocktake_agent_spool_dropped", "Reports agents dropped
 FOREIGN_WIRE_UNCHANGED = Counter("stocktake_foreign_wire_unchanged",
                                  "Foreign agents' inventories recognised as unchanged from their raw bytes", ("protocol",))
 SHED = Counter("stocktake_load_shed", "Requests answered 503 with Retry-After to shed load", ("route",))
+FACTS_PENDING = Gauge("stocktake_facts_pending_subjects",
+                      "Reported assets and devices waiting for their batched reconciliation (collector/facts_batching.py)",
+                      multiprocess_mode="livesum")
 RECONCILIATION = Histogram("stocktake_reconciliation_duration_seconds", "Duration of reconciliation runs",
                            ("mode",), buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600))
 
@@ -181,3 +184,7 @@ def count_shed(route: str) -> None:
 
 def observe_reconciliation(mode: str, seconds: float) -> None:
     RECONCILIATION.labels(mode).observe(seconds)
+
+
+def set_facts_pending(subjects: int) -> None:
+    FACTS_PENDING.set(subjects)

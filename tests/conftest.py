@@ -165,7 +165,10 @@ def _truncate(raw, cursor, tables: list[str], attempts: int = 3) -> None:
 def config(db_url, tmp_path):
     from collector.config import CollectorConfig
 
-    return CollectorConfig(data_dir=str(tmp_path / "var"), database_url=db_url, log_format="text", log_level="WARNING")
+    # facts_batch_window_ms=0: a report's reconciliation runs inside the request, so a test can
+    # assert on it at once; tests/collector/test_facts_batching.py covers the batched default.
+    return CollectorConfig(data_dir=str(tmp_path / "var"), database_url=db_url, log_format="text", log_level="WARNING",
+                           facts_batch_window_ms=0)
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 The native endpoints (``/api/v1/inventory``, ``/api/v1/discovery``) and the foreign agents'
 (collector/interop/) differ in how they authenticate and what they parse; from a parsed report
 on, they are the same: refuse times ahead of the collector's clock, store in one write
-transaction (a retried report id is "duplicate"), count it, and run the one "facts changed"
-step for what the report touched.
+transaction (a retried report id is "duplicate"), count it, and hand what the report touched to the
+"facts changed" step (batched off the request: collector/facts_batching.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import datetime
 from collector import metrics
 from collector.config import CollectorConfig
 from collector.db import Database
-from collector.facts import FactSource, facts_changed
+from collector.facts import FactSource
+from collector.facts_batching import report_facts_changed
 from collector.ingest.clock import discovery_times, refuse_future_times
 from collector.ingest.discovery import DiscoveryResult, store_discovery
 from collector.ingest.inventory import DuplicateReport, IngestResult, store_inventory
@@ -47,7 +48,7 @@ def accept_inventory(db: Database, config: CollectorConfig, agent_id: str, last_
     metrics.count_spool_drops(parsed.spool_dropped)
     log.info("inventory stored", extra={"agent_id": agent_id, "report_id": parsed.report_id, "outcome": result.outcome})
     if result.outcome == "stored":  # new or changed content: identifiers may have moved
-        facts_changed(db, config, now, asset_ids=[result.asset_id], source=FactSource.INVENTORY)
+        report_facts_changed(db, config, now, asset_ids=[result.asset_id], source=FactSource.INVENTORY)
     return result
 
 
@@ -58,7 +59,7 @@ def accept_discovery(db: Database, config: CollectorConfig, agent_id: str, repor
     result = store_discovery(db, agent_id, report, raw, now, batch_size=config.discovery_batch_devices)
     metrics.count_report("discovery", result.outcome)
     if result.outcome != "duplicate" and result.unlinked_ids:
-        facts_changed(db, config, now, device_ids=result.unlinked_ids, source=FactSource.DISCOVERY)
+        report_facts_changed(db, config, now, device_ids=result.unlinked_ids, source=FactSource.DISCOVERY)
     return result
 
 

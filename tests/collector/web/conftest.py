@@ -143,7 +143,7 @@ def server(db_url, database, tmp_path_factory):
     from collector.config import CollectorConfig
 
     app = create_app(CollectorConfig(data_dir=str(tmp_path_factory.mktemp("web-var")), database_url=db_url,
-                                     log_format="text", log_level="WARNING"))
+                                     log_format="text", log_level="WARNING", facts_batch_window_ms=0))
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
