@@ -78,6 +78,12 @@ class ParsedInventory:
                 raise validation_error("inventory report failed validation", exc) from None
         return self._report
 
+    def adopt_validated(self, report: InventoryReport) -> None:
+        """Take ``report`` as this body's validation: the caller validated the very document this
+        body was serialised from (a foreign agent's first report, collector/interop/), so the
+        ~1,500 packages are not validated twice."""
+        self._report = report
+
     def validated_subset(self, software_indices: list[int]) -> InventoryReport:
         """The report validated with only these software entries (the others were validated
         before, identical, in the previous report); its ``software`` holds just those."""

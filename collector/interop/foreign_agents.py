@@ -39,7 +39,7 @@ from collector.ingest.bulk import bulk_for
 from collector.ingest.inventory import IngestResult, store_inventory
 from collector.ingest.parsing import ParsedInventory, parse_inventory, validation_error
 from collector.models import Agent, Asset
-from common.schema import DiscoveryReport
+from common.schema import DiscoveryReport, InventoryReport
 
 __all__ = ["BASIC_CHALLENGE", "PROTOCOLS", "SiteAuth", "authenticate_site", "foreign_agent_id",
            "store_foreign_discovery", "store_foreign_inventory", "store_unchanged_by_wire"]
@@ -97,18 +97,20 @@ def report_interval_hours(config: CollectorConfig) -> int:
     return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
 
 
-def check_before_registering(db: Database, protocol: str, device_id: str, model, document: dict) -> None:
+def check_before_registering(db: Database, protocol: str, device_id: str, model, document: dict):
     """A device's first report is validated as Stocktake's own (``model``) before its agent row
     exists, so that a refused first report leaves nothing behind; a known device's reports are
-    validated when stored."""
+    validated when stored. Returns the validated first report (its agent id "pending"), which
+    ``store_foreign_inventory`` takes instead of validating it again; None for a known device."""
     with db.autocommit() as connection:
         known = connection.execute(select(Agent.id).where(Agent.protocol == protocol,
                                                           Agent.foreign_device_id == device_id)).first()
-    if known is None:
-        try:
-            model.model_validate({**document, "agent_id": "pending"})
-        except ValidationError as exc:
-            raise validation_error("converted report failed validation", exc) from None
+    if known is not None:
+        return None
+    try:
+        return model.model_validate({**document, "agent_id": "pending"})
+    except ValidationError as exc:
+        raise validation_error("converted report failed validation", exc) from None
 
 
 def foreign_agent_id(db: Database, auth: SiteAuth, protocol: str, device_id: str, hostname: str | None,
@@ -203,7 +205,8 @@ def _site_actor(auth: SiteAuth) -> Actor:
 
 
 def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str, document: dict,
-                            now: datetime, wire_hash: str | None = None) -> IngestResult:
+                            now: datetime, wire_hash: str | None = None,
+                            validated: InventoryReport | None = None) -> IngestResult:
     """Validate an InventoryReport dict converted from a foreign payload and store it like a native report.
 
     Outcomes as the native endpoint's: ``stored``, ``unchanged`` (same content as this agent's
@@ -211,12 +214,15 @@ def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str
     Raises InvalidInput naming every bad field; nothing is stored then. ``wire_hash`` is the
     raw body's (collector/interop/wire_hash.py): kept once the report is stored, so that the
     same body next time is recognised without parsing (``store_unchanged_by_wire``).
+    ``validated``: this same document as ``check_before_registering`` validated it (a first report).
     """
     if document.get("agent_id") != agent_id:
         raise Forbidden("report agent_id does not match the foreign agent")
     body = _serialised(document, config)
     last_hash = _last_content_hash(db, agent_id)
     parsed = parse_inventory(body, last_hash)
+    if validated is not None:
+        parsed.adopt_validated(validated.model_copy(update={"agent_id": agent_id}))
     result = accept_inventory(db, config, agent_id, last_hash, parsed, now)
     if wire_hash is not None and result.outcome in ("stored", "unchanged"):
         _remember_wire_hash(db, agent_id, wire_hash, parsed.content_hash)

@@ -158,7 +158,7 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
         store_foreign_discovery(db, config, report["agent_id"], report, now)
         return ok
     report = glpi_inventory_report(message, "pending", version, now)  # agent id set below, in place
-    check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report)
+    validated = check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report)
     report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
                                           report["host"]["hostname"], version, now)
     if message.partial:
@@ -169,7 +169,8 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
             return ok
         report = merge_partial(previous, report, set(message.content.model_fields_set))
         wire_hash = None  # a partial report's content also depends on the last one: never by wire
-    result = store_foreign_inventory(db, config, report["agent_id"], report, now, wire_hash)
+        validated = None  # merged: not the document validated above
+    result = store_foreign_inventory(db, config, report["agent_id"], report, now, wire_hash, validated)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
 

@@ -62,10 +62,10 @@ def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: Oc
 
 def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime, wire_hash: str | None) -> None:
     document = inventory_report(request, "", agent.version, now)
-    check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document)
+    validated = check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document)
     document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id,
                                             document["host"]["hostname"], agent.version, now)
-    result = store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash)
+    result = store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash, validated)
     log.info("OCS inventory", extra={"agent_id": document["agent_id"], "protocol": agent.protocol,
                                      "outcome": result.outcome})
 
