@@ -63,7 +63,7 @@ class CollectorConfig:
     # After an agent's report is stored, its reconciliation and the consumers (workflow triggers,
     # licence positions) run on a background thread together with the other reports of this
     # window, not inside the request (collector/facts_batching.py); 0 runs them in the request.
-    facts_batch_window_ms: int = 200
+    facts_batch_window_ms: int = 1000
     # Job runners on other nodes stand by and try to take over the schedule this often.
     jobs_standby_poll_s: int = 30
     # Scan profiles: the Fernet key encrypting SNMP credentials at rest (a file, default
