@@ -41,6 +41,21 @@ def free_udp_port() -> int:
         return sock.getsockname()[1]
 
 
+def _distinct_free_udp_ports(count: int) -> list[int]:
+    """``count`` different free ports: ports freed one by one may come back twice (the sweep's
+    results are keyed by address, so a repeat made 39 results of 40 requests once)."""
+    sockets = []
+    try:
+        for _ in range(count):  # held open together, so the kernel hands out each once
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def start_snmpd(directory: Path, config: str, argv_prefix: tuple[str, ...] = ()) -> subprocess.Popen:
     """net-snmp's agent in the foreground with ``config``; its state stays in ``directory``."""
     if not os.path.exists(SNMPD):
@@ -137,7 +152,7 @@ def test_a_sweep_whose_targets_all_answered_ends_at_once(agent_port):
 
 
 def test_requests_are_paced_and_silent_addresses_get_their_timeout():
-    closed = [("127.0.0.1", free_udp_port()) for _ in range(40)]  # nothing listens: no answer
+    closed = [("127.0.0.1", port) for port in _distinct_free_udp_ports(40)]  # nothing listens: no answer
     started = time.monotonic()
     results = _sweep(closed, [COMMUNITY], timeout_s=0.3, retries=0, rate_pps=100)
     elapsed = time.monotonic() - started
