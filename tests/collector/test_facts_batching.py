@@ -31,10 +31,12 @@ def seen():
 
 
 @pytest.fixture
-def batched_app(config, database):
-    """An app whose reports' facts wait for a batch (a long window: the test decides when it runs)."""
+def batched_app(config, database, monkeypatch):
+    """An app whose reports' facts wait for a batch (a long window, no early run when reports
+    pause: the test decides when it runs)."""
     from collector.app import create_app
 
+    monkeypatch.setattr(facts_batching, "QUIET_S", LONG_WINDOW_MS / 1000)
     application = create_app(replace(config, facts_batch_window_ms=LONG_WINDOW_MS))
     application.config["TESTING"] = True
     db = application.extensions["stocktake"]["db"]
@@ -122,14 +124,31 @@ def test_a_full_batch_runs_without_waiting_for_the_window(database, config, monk
     db = Database(config.effective_database_url)
     ran = []
     monkeypatch.setattr(facts_batching, "facts_changed", lambda *a, **k: ran.append(len(k["asset_ids"])))
-    batcher = facts_batching.FactsBatcher(db, config, window_s=3600, max_subjects=10)
+    batcher = facts_batching.FactsBatcher(db, config, window_s=3600, max_subjects=10, quiet_s=3600)
     try:
         batcher.submit(FactSource.INVENTORY, _now(), range(10), [])
-        assert batcher.flush(10)  # an hour's window, yet it ran: the batch was full
+        assert batcher.flush(10)  # an hour to wait either way, yet it ran: the batch was full
     finally:
         batcher.stop()
         db.dispose()
     assert ran == [10]
+
+
+def test_a_batch_runs_when_reports_pause_without_waiting_for_the_window(database, config, monkeypatch):
+    from collector.db import Database
+
+    db = Database(config.effective_database_url)
+    ran = []
+    monkeypatch.setattr(facts_batching, "facts_changed", lambda *a, **k: ran.append(sorted(k["asset_ids"])))
+    batcher = facts_batching.FactsBatcher(db, config, window_s=3600, quiet_s=0.05)
+    try:
+        batcher.submit(FactSource.INVENTORY, _now(), [1], [])
+        batcher.submit(FactSource.INVENTORY, _now(), [2], [])
+        assert batcher.flush(10)  # an hour's window, yet it ran: nothing more came for 50 ms
+    finally:
+        batcher.stop()
+        db.dispose()
+    assert ran == [[1, 2]]
 
 
 def test_window_zero_reconciles_inside_the_request(client, make_agent, reports, database, seen):
