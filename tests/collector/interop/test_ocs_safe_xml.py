@@ -154,3 +154,29 @@ def test_attributes_text_and_tails_survive_the_direct_path():
     assert [(c.tag, c.text, c.attrib) for c in root] == [("A", "one", {}), ("B", None, {"x": "1", "y": "2"}),
                                                         ("C", "<not-a-tag>", {})]
     assert root[0].tail == " tail "
+
+
+_FORCES_DEFUSED = b"<!-- <!DOCTYPE in a comment takes defusedxml's parser -->"
+
+
+@pytest.mark.parametrize("document", [
+    b'<R k="v"><A>one &amp; &#x263A; &lt;two&gt;</A> tail <B x="1"/><?pi data?><C><![CDATA[<x>]]></C></R>',
+    '<?xml version="1.0" encoding="ISO-8859-1"?><R><N>caf\u00e9</N></R>'.encode("latin-1"),
+    '<?xml version="1.0" encoding="windows-1252"?><R><N>\u20ac 5</N></R>'.encode("cp1252"),
+    b"\xef\xbb\xbf<R><N>with a byte order mark</N></R>",
+])
+def test_the_c_parser_and_the_defused_parser_build_the_same_tree(document):
+    """Bodies without a document type declaration are built by ElementTree's C parser; the same
+    body read by defusedxml's parser (a DOCTYPE in a comment sends it there) gives the same tree."""
+    from xml.etree.ElementTree import tostring
+
+    direct = parse_xml(document)
+    defused = parse_xml(document + _FORCES_DEFUSED)  # a comment after the root element
+    assert tostring(direct) == tostring(defused)
+
+
+@pytest.mark.parametrize("document", [b"<R>&lol;</R>", b"<!doctype R><R/>", b"<R><!ENTITY x 'y'></R>",
+                                      b"<R>&#0;</R>"])
+def test_without_a_doctype_undeclared_entities_and_stray_declarations_are_malformed(document):
+    with pytest.raises(BadRequest, match="malformed XML"):
+        parse_xml(document)
