@@ -21,7 +21,7 @@ from collector.api.errors import DATABASE_RETRY_AFTER_S, error_response
 from collector.db import is_unavailable
 from collector.errors import ServiceError
 from collector.extensions import get_config, get_db
-from collector.interop.foreign_agents import authenticate_site, store_unchanged_by_wire
+from collector.interop.foreign_agents import ForeignDevice, authenticate_site, store_unchanged_by_wire
 from collector.interop.ocs_exchange import INVENTORY_REPLY, OcsAgent, exchange
 from collector.interop.ocs_xml import identify_agent, read_request
 from collector.interop.safe_xml import XmlLimits, parse_xml, read_xml_body
@@ -47,14 +47,16 @@ def post_ocsinventory(secret: str | None):
     protocol, version = identify_agent(request.headers.get("User-Agent"))
     # An unchanged inventory is recognised from its bytes, unparsed (collector/interop/wire_hash.py).
     wire = ocs_inventory_key(body, protocol, version, request.headers.get("GLPI-Agent-ID"), limits.max_elements)
-    if wire is not None and store_unchanged_by_wire(get_db(), auth, protocol, *wire, utcnow()) is not None:
+    # The device's agents row, read once for the wire check and every later step that needs it.
+    device = ForeignDevice(get_db(), protocol, wire[0]) if wire is not None else None
+    if wire is not None and store_unchanged_by_wire(get_db(), auth, protocol, *wire, utcnow(), device) is not None:
         return _zlib_reply(INVENTORY_REPLY)
     ocs_request = read_request(parse_xml(body, limits.max_depth, limits.max_elements))
     if protocol == "glpi" and request.headers.get("GLPI-Agent-ID"):
         # One device whichever endpoint a GLPI agent uses: /glpi keys it by this id too.
         ocs_request = replace(ocs_request, device_id=request.headers["GLPI-Agent-ID"])
     reply = exchange(get_db(), config, OcsAgent(auth, protocol, version), ocs_request, utcnow(),
-                     wire_hash=wire[1] if wire is not None else None)
+                     wire_hash=wire[1] if wire is not None else None, device=device)
     return _zlib_reply(reply)
 
 

@@ -41,7 +41,7 @@ from collector.ingest.parsing import ParsedInventory, parse_inventory, validatio
 from collector.models import Agent, Asset
 from common.schema import DiscoveryReport, InventoryReport
 
-__all__ = ["BASIC_CHALLENGE", "PROTOCOLS", "SiteAuth", "authenticate_site", "foreign_agent_id",
+__all__ = ["BASIC_CHALLENGE", "PROTOCOLS", "ForeignDevice", "SiteAuth", "authenticate_site", "foreign_agent_id",
            "store_foreign_discovery", "store_foreign_inventory", "store_unchanged_by_wire"]
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,49 @@ class SiteAuth:
 
     site_id: int | None
     site_name: str | None
+
+
+_DEVICE_COLUMNS = (Agent.id, Agent.site_id, Agent.revoked_at, Agent.superseded_by, Agent.hostname,
+                   Agent.agent_version, Agent.last_seen_at, Agent.last_wire_hash, Agent.last_content_hash)
+_UNREAD = object()
+
+
+class ForeignDevice:
+    """A device id as one request sees it: its ``agents`` row, read once and shared by the steps
+    that need it (the wire check, the first-report check, registration, the last content hash),
+    each of which used to check out a pooled connection and read it again."""
+
+    def __init__(self, db: Database, protocol: str, device_id: str) -> None:
+        self.db, self.protocol, self.device_id = db, protocol, device_id
+        self._row = _UNREAD
+        # After foreign_agent_id: the agent's id and its last content hash (None when just registered).
+        self.agent_id: str | None = None
+        self.last_content_hash: str | None = None
+
+    def row(self, connection=None):
+        """The agents row (None for a device never seen), read on first use, on ``connection`` if given."""
+        if self._row is _UNREAD:
+            query = select(*_DEVICE_COLUMNS).where(Agent.protocol == self.protocol,
+                                                   Agent.foreign_device_id == self.device_id)
+            if connection is not None:
+                self._row = connection.execute(query).first()
+            else:
+                with self.db.autocommit() as fresh:
+                    self._row = fresh.execute(query).first()
+        return self._row
+
+    def forget(self) -> None:
+        """Read the row again next time (another request registered the device meanwhile)."""
+        self._row = _UNREAD
+
+    def matches(self, db: Database, protocol: str, device_id: str) -> bool:
+        return self.db is db and self.protocol == protocol and self.device_id == device_id
+
+
+def _device(db: Database, protocol: str, device_id: str, device: ForeignDevice | None) -> ForeignDevice:
+    """The caller's ForeignDevice when it is this one, else a fresh one."""
+    return device if device is not None and device.matches(db, protocol, device_id) else \
+        ForeignDevice(db, protocol, device_id)
 
 
 def authenticate_site(request: flask.Request, path_secret: str | None) -> SiteAuth:
@@ -97,15 +140,13 @@ def report_interval_hours(config: CollectorConfig) -> int:
     return max(1, math.ceil(config.agent_inventory_interval_s / 3600))
 
 
-def check_before_registering(db: Database, protocol: str, device_id: str, model, document: dict):
+def check_before_registering(db: Database, protocol: str, device_id: str, model, document: dict,
+                             device: ForeignDevice | None = None):
     """A device's first report is validated as Stocktake's own (``model``) before its agent row
     exists, so that a refused first report leaves nothing behind; a known device's reports are
     validated when stored. Returns the validated first report (its agent id "pending"), which
     ``store_foreign_inventory`` takes instead of validating it again; None for a known device."""
-    with db.autocommit() as connection:
-        known = connection.execute(select(Agent.id).where(Agent.protocol == protocol,
-                                                          Agent.foreign_device_id == device_id)).first()
-    if known is not None:
+    if _device(db, protocol, device_id, device).row() is not None:
         return None
     try:
         return model.model_validate({**document, "agent_id": "pending"})
@@ -114,15 +155,18 @@ def check_before_registering(db: Database, protocol: str, device_id: str, model,
 
 
 def foreign_agent_id(db: Database, auth: SiteAuth, protocol: str, device_id: str, hostname: str | None,
-                     agent_version: str | None, now: datetime) -> str:
-    """The agents.id of this device: made on first contact and bound to the site; refused from another site."""
+                     agent_version: str | None, now: datetime, device: ForeignDevice | None = None) -> str:
+    """The agents.id of this device: made on first contact and bound to the site; refused from another site.
+    ``device`` (the request's ForeignDevice) learns the id and the agent's last content hash."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown foreign protocol {protocol!r}")
     device_id, hostname, agent_version = _checked_identity(device_id, hostname, agent_version)
+    device = _device(db, protocol, device_id, device)
     for _attempt in range(2):  # a concurrent first contact of the same device wins the insert; read it then
         try:
-            return _agent_for_device(db, auth, protocol, device_id, hostname, agent_version, now)
+            return _agent_for_device(device, auth, hostname, agent_version, now)
         except IntegrityError:
+            device.forget()
             continue
     raise Forbidden("could not register this device id; retry")  # pragma: no cover - needs two lost races
 
@@ -144,15 +188,15 @@ def _checked_identity(device_id, hostname, agent_version) -> tuple[str, str | No
     return device_id, (hostname.strip() or None) if hostname else None, agent_version
 
 
-def _agent_for_device(db, auth, protocol, device_id, hostname, agent_version, now) -> str:
-    with db.autocommit() as connection:
-        row = connection.execute(
-            select(Agent.id, Agent.site_id, Agent.revoked_at, Agent.hostname, Agent.agent_version, Agent.last_seen_at)
-            .where(Agent.protocol == protocol, Agent.foreign_device_id == device_id)
-        ).first()
+def _agent_for_device(device: ForeignDevice, auth, hostname, agent_version, now) -> str:
+    db, protocol, device_id = device.db, device.protocol, device.device_id
+    row = device.row()
     if row is None:
-        return _register(db, auth, protocol, device_id, hostname, agent_version, now)
+        device.agent_id = _register(db, auth, protocol, device_id, hostname, agent_version, now)
+        device.last_content_hash = None
+        return device.agent_id
     _check_binding(row, auth)
+    device.agent_id, device.last_content_hash = row.id, row.last_content_hash
     changes = {}
     if row.site_id is None and auth.site_id is not None:
         changes["site_id"] = auth.site_id  # first seen on a trusted network, now with its site's secret
@@ -206,7 +250,8 @@ def _site_actor(auth: SiteAuth) -> Actor:
 
 def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str, document: dict,
                             now: datetime, wire_hash: str | None = None,
-                            validated: InventoryReport | None = None) -> IngestResult:
+                            validated: InventoryReport | None = None,
+                            device: ForeignDevice | None = None) -> IngestResult:
     """Validate an InventoryReport dict converted from a foreign payload and store it like a native report.
 
     Outcomes as the native endpoint's: ``stored``, ``unchanged`` (same content as this agent's
@@ -215,11 +260,13 @@ def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str
     raw body's (collector/interop/wire_hash.py): kept once the report is stored, so that the
     same body next time is recognised without parsing (``store_unchanged_by_wire``).
     ``validated``: this same document as ``check_before_registering`` validated it (a first report).
+    ``device``: the request's ForeignDevice, which knows the agent's last content hash.
     """
     if document.get("agent_id") != agent_id:
         raise Forbidden("report agent_id does not match the foreign agent")
     body = _serialised(document, config)
-    last_hash = _last_content_hash(db, agent_id)
+    known = device is not None and device.db is db and device.agent_id == agent_id
+    last_hash = device.last_content_hash if known else _last_content_hash(db, agent_id)
     parsed = parse_inventory(body, last_hash)
     if validated is not None:
         parsed.adopt_validated(validated.model_copy(update={"agent_id": agent_id}))
@@ -230,24 +277,22 @@ def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str
 
 
 def store_unchanged_by_wire(db: Database, auth: SiteAuth, protocol: str, device_id: str, wire_hash: str | None,
-                            now: datetime) -> IngestResult | None:
+                            now: datetime, device: ForeignDevice | None = None) -> IngestResult | None:
     """Record an inventory as ``unchanged`` when its wire hash is the one its agent's last stored
     report had and that report's content is still the agent's; None otherwise (parse it then).
 
     Nothing is refused here: an unknown device, another site's device, a revoked agent, a hash
-    that differs all answer None, and the full path gives the precise answer.
+    that differs all answer None, and the full path gives the precise answer. ``device`` (the
+    request's ForeignDevice) keeps the row read here for the full path's steps.
     """
     if wire_hash is None:
         return None
     report_id = str(uuid.uuid4())
+    device = _device(db, protocol, device_id, device)
     # One pooled connection (each checkout costs a ping) for the lookup and, on PostgreSQL, the
     # single statement of the native unchanged path, which autocommits on its own.
     with db.autocommit() as connection:
-        row = connection.execute(
-            select(Agent.id, Agent.site_id, Agent.revoked_at, Agent.superseded_by, Agent.last_wire_hash,
-                   Agent.last_content_hash)
-            .where(Agent.protocol == protocol, Agent.foreign_device_id == device_id)
-        ).first()
+        row = device.row(connection)
         content_hash = _wire_content_hash(row, auth, wire_hash)
         if content_hash is None:
             return None

@@ -35,9 +35,9 @@ from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import BadRequest, FieldError, InvalidInput
 from collector.ingest.parsing import load_json_object, validation_error
-from collector.interop.foreign_agents import (SiteAuth, check_before_registering, foreign_agent_id,
-                                              report_interval_hours, store_foreign_discovery, store_foreign_inventory,
-                                              store_unchanged_by_wire)
+from collector.interop.foreign_agents import (ForeignDevice, SiteAuth, check_before_registering,
+                                              foreign_agent_id, report_interval_hours, store_foreign_discovery,
+                                              store_foreign_inventory, store_unchanged_by_wire)
 from collector.interop.glpi_json import agent_version, glpi_inventory_report, parse_glpi_message
 from collector.interop.glpi_network import NETWORK_ITEMTYPES, glpi_discovery_report
 from collector.interop.glpi_partial import merge_partial
@@ -92,10 +92,12 @@ def handle_glpi_message(db: Database, config: CollectorConfig, request: GlpiRequ
 
     An inventory whose wire hash is its device's last stored one is recorded unchanged unparsed.
     """
-    wire_hash = None
+    wire_hash, device = None, None
     if request.agent_uuid is not None and b'"content"' in request.body:  # not for CONTACT messages
         wire_hash = glpi_wire_hash(request.body, f"glpi|{request.user_agent}|{request.agent_uuid}")
-        if store_unchanged_by_wire(db, request.auth, PROTOCOL, request.agent_uuid, wire_hash, now) is not None:
+        device = ForeignDevice(db, PROTOCOL, request.agent_uuid)  # its row read once for every step
+        if store_unchanged_by_wire(db, request.auth, PROTOCOL, request.agent_uuid, wire_hash, now,
+                                   device) is not None:
             return {"status": "ok", "expiration": report_interval_hours(config)}
     action = _action(request.body)
     if request.agent_uuid is None:
@@ -104,7 +106,7 @@ def handle_glpi_message(db: Database, config: CollectorConfig, request: GlpiRequ
     if action == "contact":
         return _contact(db, config, request, now)
     if action in ("inventory", "netinventory", "netdiscovery"):
-        return _inventory(db, config, request, now, wire_hash)
+        return _inventory(db, config, request, now, wire_hash, device)
     raise InvalidInput(f"action {action[:40]!r} is not supported by this server",
                        [FieldError("action", "supported: contact, inventory, netdiscovery, netinventory")])
 
@@ -144,7 +146,8 @@ def contact_answer(config: CollectorConfig, enabled_tasks: list[str]) -> dict:
     return answer
 
 
-def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str | None) -> dict:
+def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str | None,
+               device: ForeignDevice | None) -> dict:
     message = parse_glpi_message(request.body)
     version = agent_version(request.user_agent, message.content.versionclient)
     ok = {"status": "ok", "expiration": report_interval_hours(config)}
@@ -158,9 +161,11 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
         store_foreign_discovery(db, config, report["agent_id"], report, now)
         return ok
     report = glpi_inventory_report(message, "pending", version, now)  # agent id set below, in place
-    validated = check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report)
+    if device is None:
+        device = ForeignDevice(db, PROTOCOL, request.agent_uuid)  # one read of its row for every step
+    validated = check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report, device)
     report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
-                                          report["host"]["hostname"], version, now)
+                                          report["host"]["hostname"], version, now, device)
     if message.partial:
         previous = _last_report(db, report["agent_id"])
         if previous is None:
@@ -170,7 +175,7 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
         report = merge_partial(previous, report, set(message.content.model_fields_set))
         wire_hash = None  # a partial report's content also depends on the last one: never by wire
         validated = None  # merged: not the document validated above
-    result = store_foreign_inventory(db, config, report["agent_id"], report, now, wire_hash, validated)
+    result = store_foreign_inventory(db, config, report["agent_id"], report, now, wire_hash, validated, device)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
 

@@ -23,8 +23,8 @@ from datetime import datetime
 
 from collector.config import CollectorConfig
 from collector.db import Database
-from collector.interop.foreign_agents import (SiteAuth, check_before_registering, foreign_agent_id, report_interval_hours,
-                                              store_foreign_discovery, store_foreign_inventory)
+from collector.interop.foreign_agents import (ForeignDevice, SiteAuth, check_before_registering, foreign_agent_id,
+                                              report_interval_hours, store_foreign_discovery, store_foreign_inventory)
 from collector.interop.ocs_netdiscovery import discovery_report
 from collector.interop.ocs_xml import OcsRequest, inventory_report
 from common.schema import DiscoveryReport, InventoryReport
@@ -46,26 +46,30 @@ class OcsAgent:
 
 
 def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: OcsRequest, now: datetime,
-             wire_hash: str | None = None) -> str:
+             wire_hash: str | None = None, device: ForeignDevice | None = None) -> str:
     """Handle one request; the reply XML (uncompressed). ``wire_hash``: the body's, kept with a
-    stored inventory (collector/interop/wire_hash.py)."""
+    stored inventory (collector/interop/wire_hash.py); ``device``: its device as the wire check
+    read it (used when it is this request's)."""
     if request.query == "PROLOG":
         foreign_agent_id(db, agent.auth, agent.protocol, request.device_id, None, agent.version, now)
         return (f"<?xml version='1.0' encoding='UTF-8'?><REPLY><RESPONSE>SEND</RESPONSE>"
                 f"<PROLOG_FREQ>{report_interval_hours(config)}</PROLOG_FREQ></REPLY>")
     if request.query == "INVENTORY":
-        _store_inventory(db, config, agent, request, now, wire_hash)
+        _store_inventory(db, config, agent, request, now, wire_hash, device)
         return INVENTORY_REPLY
     _store_network_task(db, config, agent, request, now)
     return "<?xml version='1.0' encoding='UTF-8'?><REPLY></REPLY>"
 
 
-def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime, wire_hash: str | None) -> None:
+def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime, wire_hash: str | None,
+                     device: ForeignDevice | None) -> None:
     document = inventory_report(request, "", agent.version, now)
-    validated = check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document)
+    if device is None or not device.matches(db, agent.protocol, request.device_id):
+        device = ForeignDevice(db, agent.protocol, request.device_id)  # one read of its row for every step
+    validated = check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document, device)
     document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id,
-                                            document["host"]["hostname"], agent.version, now)
-    result = store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash, validated)
+                                            document["host"]["hostname"], agent.version, now, device)
+    result = store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash, validated, device)
     log.info("OCS inventory", extra={"agent_id": document["agent_id"], "protocol": agent.protocol,
                                      "outcome": result.outcome})
 

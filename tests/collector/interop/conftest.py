@@ -39,3 +39,22 @@ def foreign_report(reports):
 
 def basic(secret: str, user: str = "any") -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
+
+
+@pytest.fixture
+def agents_reads(database):
+    """Counts the statements that read the agents table during the test (SELECTs only)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    reads = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many):
+        flat = " ".join(statement.split())
+        if flat.startswith("SELECT") and "FROM agents" in flat:
+            reads.append(flat)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    yield reads
+    event.remove(Engine, "before_cursor_execute", count)
+

@@ -317,3 +317,17 @@ def test_glpi_reports_are_shed_like_native_ones_when_the_server_is_behind(client
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
     assert count(database, Agent) == 0 and count(database, Asset) == 0
     assert answer(post(client, contact(), site.secret))["status"] == "ok"  # the next one, on time, is served
+
+
+def test_an_inventory_reads_its_device_row_once_for_every_step(client, database, site, agents_reads):
+    """As on /ocsinventory: one read of the device's agents row per inventory, first or changed."""
+    assert post(client, fixture("glpi_linux.json"), site.secret).status_code == 200
+    first = [read for read in agents_reads if "agents.foreign_device_id" in read]
+    agents_reads.clear()
+    changed = fixture("glpi_linux.json")
+    changed["content"]["softwares"].append({"name": "htop", "version": "3.2.2-2", "from": "deb"})
+    assert post(client, changed, site.secret).status_code == 200
+    again = [read for read in agents_reads if "agents.foreign_device_id" in read]
+    assert (len(first), len(again)) == (1, 1), (first, again)
+    assert not any(read.startswith("SELECT agents.last_content_hash FROM agents") for read in agents_reads)
+    assert count(database, Observation) == 2

@@ -199,3 +199,18 @@ def test_a_glpi_agent_in_xml_mode_is_keyed_by_its_agent_id_as_on_glpi(client, da
     with database.session() as session:
         row = session.execute(select(Agent.protocol, Agent.foreign_device_id, Agent.agent_version)).one()
     assert tuple(row) == ("glpi", "3a9f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b", "glpi-agent 1.11")
+
+
+def test_an_inventory_reads_its_device_row_once_for_every_step(client, database, make_site, agents_reads):
+    """The wire check, the first-report check, registration and the last content hash share one
+    read of the device's agents row (each used to check out a connection and read it again)."""
+    site = make_site()
+    path = f"/ocsinventory/{site.secret}"
+    reply(post(client, path, WINDOWS))  # first: unknown device, registered
+    first = [read for read in agents_reads if "agents.foreign_device_id" in read]
+    agents_reads.clear()
+    reply(post(client, path, WINDOWS.replace(b"<VERSION>133.0</VERSION>", b"<VERSION>134.0</VERSION>")))  # changed
+    changed = [read for read in agents_reads if "agents.foreign_device_id" in read]
+    assert (len(first), len(changed)) == (1, 1), (first, changed)
+    assert not any(read.startswith("SELECT agents.last_content_hash FROM agents") for read in agents_reads)
+    assert _scalar(database, select(func.count()).select_from(ReportReceipt).where(ReportReceipt.outcome == "stored")) == 2
