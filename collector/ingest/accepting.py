@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def accept_inventory(db: Database, config: CollectorConfig, agent_id: str, last_content_hash: str | None,
-                     parsed: ParsedInventory, now: datetime) -> IngestResult:
-    """Store a parsed inventory report of ``agent_id``; outcome ``duplicate`` for a retried report id."""
+                     parsed: ParsedInventory, now: datetime, wire_hash: str | None = None) -> IngestResult:
+    """Store a parsed inventory report of ``agent_id``; outcome ``duplicate`` for a retried report id.
+    ``wire_hash``: a foreign agent's raw body's, kept with the stored content (store_inventory)."""
     refuse_future_times([("collected_at", parsed.collected_at)], now, config.max_clock_skew_s)
     unchanged = parsed.content_hash == last_content_hash
     if last_content_hash is None:
@@ -39,7 +40,7 @@ def accept_inventory(db: Database, config: CollectorConfig, agent_id: str, last_
         parsed.validated()
     try:
         with db.write() as session:
-            result = store_inventory(session, agent_id, parsed, now, expect_unchanged=unchanged)
+            result = store_inventory(session, agent_id, parsed, now, expect_unchanged=unchanged, wire_hash=wire_hash)
     except DuplicateReport:
         result = IngestResult("duplicate", parsed.report_id, None, None)
     metrics.count_report("inventory", result.outcome)

@@ -48,7 +48,8 @@ class IngestResult:
 
 
 def store_inventory(
-    session: Session, agent_id: str, parsed: ParsedInventory, now: datetime, expect_unchanged: bool = False
+    session: Session, agent_id: str, parsed: ParsedInventory, now: datetime, expect_unchanged: bool = False,
+    wire_hash: str | None = None,
 ) -> IngestResult:
     """Store one parsed report for an authenticated agent inside the caller's transaction.
 
@@ -57,9 +58,11 @@ def store_inventory(
     content, last for new content, where a conflict raises DuplicateReport so that the
     caller's transaction rolls the work back. ``expect_unchanged`` (the hash matched at
     authentication) tries the backend's single-statement path first, which re-checks the
-    hash under the agent's row lock.
+    hash under the agent's row lock. ``wire_hash`` (a foreign agent's raw body's,
+    collector/interop/wire_hash.py) is kept on the agent with the content hash it stands for,
+    in this transaction, when the report is stored or unchanged.
     """
-    if expect_unchanged and not parsed.spool_dropped:
+    if expect_unchanged and not parsed.spool_dropped and wire_hash is None:
         fast = bulk_for(session).record_unchanged(
             session, agent_id, parsed.report_id, parsed.content_hash, parsed.collected_at, now
         )
@@ -105,6 +108,8 @@ def store_inventory(
     agent_changes = {"last_seen_at": now}
     if outcome == "stored":
         agent_changes["last_content_hash"] = parsed.content_hash
+    if wire_hash is not None and outcome != "historical":  # this content is now the agent's last
+        agent_changes["last_wire_hash"] = f"{wire_hash}:{parsed.content_hash}"
     if parsed.spool_dropped:
         agent_changes["reports_dropped"] = _saturating_add(Agent.reports_dropped, parsed.spool_dropped)
         log.warning("agent spool dropped reports", extra={"agent_id": agent_id, "dropped": parsed.spool_dropped})

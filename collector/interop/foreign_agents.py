@@ -270,10 +270,7 @@ def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str
     parsed = parse_inventory(body, last_hash)
     if validated is not None:
         parsed.adopt_validated(validated.model_copy(update={"agent_id": agent_id}))
-    result = accept_inventory(db, config, agent_id, last_hash, parsed, now)
-    if wire_hash is not None and result.outcome in ("stored", "unchanged"):
-        _remember_wire_hash(db, agent_id, wire_hash, parsed.content_hash)
-    return result
+    return accept_inventory(db, config, agent_id, last_hash, parsed, now, wire_hash)
 
 
 def store_unchanged_by_wire(db: Database, auth: SiteAuth, protocol: str, device_id: str, wire_hash: str | None,
@@ -341,14 +338,6 @@ def _record_unchanged_locked(db: Database, agent_id: str, content_hash: str, rep
         if locked is None or locked[0] != content_hash or locked[1] is None:
             return None
         return store_inventory(session, agent_id, parsed, now)
-
-
-def _remember_wire_hash(db: Database, agent_id: str, wire_hash: str, content_hash: str) -> None:
-    """Keep "<wire hash>:<content hash>" while that content is still the agent's last."""
-    with db.write() as session:
-        session.execute(update(Agent.__table__)
-                        .where(Agent.id == agent_id, Agent.last_content_hash == content_hash)
-                        .values(last_wire_hash=f"{wire_hash}:{content_hash}"))
 
 
 def store_foreign_discovery(db: Database, config: CollectorConfig, agent_id: str, document: dict,
