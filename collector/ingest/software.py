@@ -13,6 +13,7 @@ Two ways to find the difference:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,8 +61,11 @@ def software_identity(item: SoftwareItem) -> Identity:
     return (item.name, item.version or None, item.publisher or None, item.arch or None, item.source)
 
 
+# A fleet reports the same packages again and again: a new machine's 1,500 keys cost ~1.2 ms
+# of hashing, ~0.1 ms from here. ~400 bytes an entry, so ~13 MB per worker when full.
+@functools.lru_cache(maxsize=32_768)
 def software_key(identity: Identity) -> str:
-    """The catalogue's indexed key for an identity: blake2b-128 of its fields."""
+    """The catalogue's indexed key for an identity: blake2b-128 of its fields (a pure function, cached)."""
     raw = "\x1f".join(part or "" for part in identity)
     return hashlib.blake2b(raw.encode("utf-8"), digest_size=16).hexdigest()
 
