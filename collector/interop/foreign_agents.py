@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collector import metrics
-from collector.access.audit_log import Actor, append_entry
+from collector.access.audit_log import Actor, append_entries, append_entry
 from collector.access.foreign_sites import find_site_by_secret
 from collector.config import CollectorConfig
 from collector.db import Database
@@ -237,9 +237,10 @@ def _register(db, auth, protocol, device_id, hostname, agent_version, now) -> st
             last_seen_at=now,
             reports_dropped=0,
         ))
-        append_entry(session, "foreign_agent_registered", _site_actor(auth), f"agent {agent_id}",
-                     {"protocol": protocol, "device_id": device_id, "hostname": hostname,
-                      "agent_version": agent_version, "site": auth.site_name}, now)
+        # append_entries: a Core insert, no ORM unit of work for the one row (a first report's path).
+        append_entries(session, [("foreign_agent_registered", _site_actor(auth), f"agent {agent_id}",
+                                   {"protocol": protocol, "device_id": device_id, "hostname": hostname,
+                                    "agent_version": agent_version, "site": auth.site_name})], now)
     log.info("foreign agent registered", extra={"agent_id": agent_id, "protocol": protocol, "site": auth.site_name})
     return agent_id
 
