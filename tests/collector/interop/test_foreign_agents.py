@@ -122,6 +122,24 @@ def test_a_device_id_gets_one_agent_bound_to_its_first_site(database, make_site)
     assert foreign_agent_id(database, auth, "glpi", "pc-0001-2026-12-06-10-00-00", None, None, utcnow()) != first
 
 
+def test_registering_a_device_is_audited_on_the_chain(database, make_site):
+    from collector.access.audit_log import verify_chain
+
+    paris = SiteAuth(make_site("paris").site_id, "paris")  # the site's creation is audited too
+    agent_id = foreign_agent_id(database, paris, "ocs", "pc-0002-2026-12-06-10-00-00", "pc-0002",
+                                "ocsinventory-agent 2.10.0", utcnow())
+    foreign_agent_id(database, paris, "ocs", "pc-0002-2026-12-06-10-00-00", "pc-0002", None, utcnow())
+    with database.session() as session:
+        entries = session.execute(select(AuditLogEntry.action, AuditLogEntry.actor, AuditLogEntry.target,
+                                         AuditLogEntry.detail)
+                                  .where(AuditLogEntry.action == "foreign_agent_registered")).all()
+        report = verify_chain(session)
+    assert entries == [("foreign_agent_registered", "foreign_site:paris", f"agent {agent_id}",
+                        {"protocol": "ocs", "device_id": "pc-0002-2026-12-06-10-00-00", "hostname": "pc-0002",
+                         "agent_version": "ocsinventory-agent 2.10.0", "site": "paris"})]  # once, not per contact
+    assert report.ok and report.checked >= 2
+
+
 def test_a_device_first_seen_on_a_trusted_network_is_bound_when_it_brings_a_secret(database, make_site):
     site = make_site("paris")
     agent_id = foreign_agent_id(database, SiteAuth(None, None), "glpi", "dev-1", "dev-1", None, utcnow())
