@@ -102,7 +102,7 @@ def test_the_loader_stores_the_fleet_with_keys_indexes_and_sequences(fleet, tmp_
             if kind == "postgresql":
                 constraints = {row[0] for row in connection.exec_driver_sql(
                     "SELECT conname FROM pg_constraint WHERE conrelid = 'asset_software'::regclass")}
-                assert constraints == {"pk_asset_software", "fk_asset_software_asset_id_assets"}
+                assert constraints == {"pk_asset_software"}  # what migration 0030 leaves, restored after the load
     finally:
         db.dispose()
         drop()
