@@ -15,19 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 import collector.facts_batching as facts_batching
-from collector.facts import FactSource, register_consumer, unregister_consumer
+from collector.facts import FactSource
 from collector.models.reconcile import AuditException, ReconcileRun
+from tests.collector.test_facts import seen  # noqa: F401  (fixture: the consumer recording every change)
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG_WINDOW_MS = 30_000  # longer than any test takes to post its reports: the run waits for stop()
-
-
-@pytest.fixture
-def seen():
-    changes = []
-    register_consumer("test-batch-recorder", lambda _db, _config, change: changes.append(change))
-    yield changes
-    unregister_consumer("test-batch-recorder")
 
 
 @pytest.fixture
