@@ -9,8 +9,10 @@ per section entry: ``HARDWARE``, ``BIOS`` and ``OPERATINGSYSTEM`` once, ``CPUS``
 
 Units, as the agents write them (checked against the Debian packages' output):
 ``HARDWARE/MEMORY`` and ``MEMORIES/CAPACITY`` are MiB; ``STORAGES/DISKSIZE`` is decimal
-MB (10^6 bytes, "274877.906944" from ocsinventory-agent, "274877" from Fusion); NETWORKS
-``SPEED`` is "1000 Mbps", "1 Gb/s" or a bare number of Mbit/s.
+MB (10^6 bytes, "274877.906944" from ocsinventory-agent, "274877" from Fusion), except
+from the OCS Windows agent, whose SysInfo divides WMI's Win32_DiskDrive.Size by its
+ONE_MEGABYTE, 1,048,576: MiB there; NETWORKS ``SPEED`` is "1000 Mbps", "1 Gb/s" or a bare
+number of Mbit/s.
 
 Only what Stocktake's schema has a place for is carried (docs/migrating-from-ocs-glpi.md
 lists what is not). Volatile values (free disk space, uptime, last logged-in user,
@@ -46,9 +48,10 @@ MB = 1000 * 1000
 _NAME, _SHORT = 255, 64  # common/schema.py's Name and ShortText bounds
 # User-Agent → (protocol, agent name). OCS: "OCS-NG_unified_unix_agent_v2.10.0",
 # "OCS-NG_windows_client_v2.9.0.0"; Fusion: "FusionInventory-Agent_v2.6"; GLPI: "GLPI-Agent_v1.4".
+WINDOWS_AGENT = "ocsinventory-agent-windows"
 _USER_AGENTS = (
     (re.compile(r"OCS-NG_unified_unix_agent_v([\w.\-]{1,32})"), "ocs", "ocsinventory-agent"),
-    (re.compile(r"OCS-NG_windows_client_v([\w.\-]{1,32})"), "ocs", "ocsinventory-agent-windows"),
+    (re.compile(r"OCS-NG_windows_client_v([\w.\-]{1,32})"), "ocs", WINDOWS_AGENT),
     (re.compile(r"FusionInventory-Agent_v([\w.\-]{1,32})"), "fusioninventory", "fusioninventory-agent"),
     (re.compile(r"GLPI-Agent_v([\w.\-]{1,32})"), "glpi", "glpi-agent"),
 )
@@ -115,7 +118,7 @@ def inventory_report(request: OcsRequest, agent_id: str, agent_version: str | No
         "os": _os(reader),
         "cpu": _cpu(reader),
         "memory": _memory(reader),
-        "disks": _disks(reader),
+        "disks": _disks(reader, _disk_size_unit(agent_version)),
         "nics": _nics(reader),
         "software": _software(reader, windows=_is_windows(reader)),
         "monitors": _monitors(reader),
@@ -316,13 +319,19 @@ def _memory(reader: _Reader) -> dict[str, Any] | None:
     return {"total_bytes": megabytes * MIB, "modules": modules}
 
 
-def _disks(reader: _Reader) -> list[dict[str, Any]]:
+def _disk_size_unit(agent_version: str | None) -> int:
+    """Bytes per DISKSIZE unit: MiB from the OCS Windows agent (identified by its User-Agent,
+    ``identify_agent``), decimal MB from the Unix, FusionInventory and GLPI agents."""
+    return MIB if (agent_version or "").startswith(WINDOWS_AGENT + " ") else MB
+
+
+def _disks(reader: _Reader, unit: int) -> list[dict[str, Any]]:
     """Physical disks only, as the native agent lists them: no virtual block devices,
     optical drives or empty readers (no size)."""
     disks = {}
     for path, storage in reader.entries("STORAGES"):
         name = reader.text(storage, "NAME", path)
-        size = reader.size(storage, "DISKSIZE", path, MB)
+        size = reader.size(storage, "DISKSIZE", path, unit)
         kind = reader.text(storage, "TYPE", path, limit=_SHORT) or ""
         if not name or not size or name.startswith(_VIRTUAL_DISKS) or _NOT_DISKS.search(kind):
             continue

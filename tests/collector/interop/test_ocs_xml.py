@@ -49,9 +49,10 @@ def test_the_windows_fixture_converts_field_by_field():
             for m in report["memory"]["modules"]] == [
         ("ChannelA-DIMM0", 16 * 1024**3, "LPDDR5", 4800, "Samsung"),
         ("ChannelB-DIMM0", 16 * 1024**3, "LPDDR5", 4800, "Samsung")]
-    # DISKSIZE is decimal MB; the CD-ROM is not a disk.
+    # The Windows agent's DISKSIZE is MiB (WMI's Size / 1,048,576: a 1 TB disk's 1,000,204,886,016
+    # bytes are 953869); the CD-ROM is not a disk.
     assert report["disks"] == [{"name": "\\\\.\\PHYSICALDRIVE0", "model": "Samsung SSD 980 PRO 1TB",
-                                "serial": "S5GXNF0W123456A", "size_bytes": 1_024_209_000_000}]
+                                "serial": "S5GXNF0W123456A", "size_bytes": 953_869 * 1024 * 1024}]
     # One NIC per interface: the IPv6 entry of the Ethernet adapter merged into it; sorted by name.
     assert report["nics"] == [
         {"name": "Hyper-V Virtual Ethernet Adapter", "mac": "00:15:5d:01:02:03", "ipv4": ["198.19.240.1"], "ipv6": [],
@@ -273,3 +274,13 @@ def test_software_values_padded_past_the_length_check_are_kept_and_repeats_named
     with pytest.raises(BadRequest) as refused:
         _inventory("<HARDWARE><NAME>pc</NAME></HARDWARE><SOFTWARES><NAME>a</NAME><NAME>b</NAME><NAME>c</NAME></SOFTWARES>")
     assert [f.field for f in refused.value.fields] == ["CONTENT.SOFTWARES.0.NAME"]
+
+
+@pytest.mark.parametrize("agent_version, unit", [
+    ("ocsinventory-agent-windows 2.10.1.0", 1024 * 1024),  # SysInfo: Win32_DiskDrive.Size / ONE_MEGABYTE (1,048,576)
+    ("ocsinventory-agent 2.10.0", 1000 * 1000), ("fusioninventory-agent 2.6", 1000 * 1000), (None, 1000 * 1000)])
+def test_disksize_is_read_in_the_unit_of_the_agent_that_wrote_it(agent_version, unit):
+    xml = ("<REQUEST><DEVICEID>d</DEVICEID><QUERY>INVENTORY</QUERY><CONTENT><HARDWARE><NAME>pc</NAME></HARDWARE>"
+           "<STORAGES><NAME>disk0</NAME><DISKSIZE>953869</DISKSIZE><TYPE>disk</TYPE></STORAGES></CONTENT></REQUEST>")
+    report = inventory_report(_request(xml), "agent-1", agent_version, NOW, report_id=REPORT_ID)
+    assert report["disks"] == [{"name": "disk0", "size_bytes": 953_869 * unit}]
