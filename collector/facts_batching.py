@@ -32,7 +32,7 @@ from collector.config import CollectorConfig
 from collector.db import Database
 from collector.facts import FactSource, facts_changed
 
-__all__ = ["FactsBatcher", "batcher_for", "flush_all", "report_facts_changed"]
+__all__ = ["FactsBatcher", "batcher_for", "flush_all", "report_facts_changed", "stop_all"]
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,8 @@ def flush_all(timeout_s: float = 30.0) -> bool:
 
 
 @atexit.register
-def _stop_all() -> None:
+def stop_all() -> None:
+    """Run every pending batch of this process and end the threads (process exit)."""
     with _registry_lock:
         batchers = list(_batchers.values()) if _batchers_pid == os.getpid() else []
     for batcher in batchers:

@@ -7,6 +7,7 @@
 - No control socket: gunicorn's default one is per user (``~/.gunicorn/gunicorn.ctl``), so a
   second instance started by the same user would take the first one's over.
 - Garbage collection tuned per worker once the app is loaded (``tune_garbage_collection``).
+- A worker that exits runs the reconciliation batches it holds first (``worker_exit``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ def on_starting(server) -> None:
         for entry in os.scandir(os.environ[MULTIPROC_ENV]):
             if entry.name.endswith(".db"):
                 os.unlink(entry.path)
+
+
+def worker_exit(server, worker) -> None:
+    """Run the reconciliation batches this worker still holds before it exits (restart, SIGTERM);
+    the interpreter's atexit would too, this does not depend on how gunicorn ends the process."""
+    from collector.facts_batching import stop_all
+
+    stop_all()
 
 
 def child_exit(server, worker) -> None:
