@@ -7,6 +7,7 @@ TLS certificates are verified by default (optionally against a CA bundle) and an
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import ssl
 import urllib.error
@@ -63,14 +64,22 @@ class CollectorClient:
         request = urllib.request.Request(self.base_url.rstrip("/") + path, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s, context=self._tls_context()) as response:
-                return json.loads(response.read() or b"{}")
+                answer = response.read() or b"{}"
         except urllib.error.HTTPError as exc:
             raise TransportError(_error_message(exc), exc.code, _retry_after(exc)) from None
+        except http.client.HTTPException as exc:
+            # The collector's process died mid-answer (IncompleteRead, a bad status line): the
+            # report may or may not be stored, so it stays spooled and its retry is "already stored".
+            raise TransportError(f"collector at {self.base_url} broke off its answer: {type(exc).__name__}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, ssl.SSLCertVerificationError):
                 raise TransportError(f"TLS certificate of {self.base_url} refused: {reason.verify_message}") from None
             raise TransportError(f"cannot reach collector at {self.base_url}: {reason}") from None
+        try:
+            return json.loads(answer)
+        except ValueError:
+            raise TransportError(f"collector at {self.base_url} answered with something that is not JSON") from None
 
     def _tls_context(self) -> ssl.SSLContext | None:
         if not self.base_url.startswith("https://"):
