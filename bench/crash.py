@@ -71,6 +71,20 @@ def run_agent(fleet: Fleet, agent: SimAgent, reports: int, deadline: float, rng:
         deliver_spool(spool, client, keys, budget_s=30, backoff=Backoff(base_s=0.2, cap_s=5.0))
 
 
+def _recorded(target, crashed: list[str]):
+    """``target`` with any exception it raises appended to ``crashed`` (and its traceback on stderr)."""
+    import traceback
+
+    def run(*args):
+        try:
+            target(*args)
+        except Exception as exc:  # noqa: BLE001 - a bench figure, not error handling
+            crashed.append(f"{type(exc).__name__}: {exc}"[:300])
+            traceback.print_exc()
+
+    return run
+
+
 def chaos(collector: Collector, postgres, kills: int, every_s: float, stop: threading.Event, log: list) -> None:
     import psutil
 
@@ -156,7 +170,9 @@ def main() -> None:
                                                             max(2.0, expected_s / (args.kills + 1)), stop, events))
         started = time.monotonic()
         deadline = started + max(600, expected_s * 5)
-        threads = [threading.Thread(target=run_agent, args=(fleet, agent, args.reports, deadline, random.Random(agent.index)))
+        crashed: list[str] = []  # an agent thread that raised stops making reports: name why
+        threads = [threading.Thread(target=_recorded(run_agent, crashed),
+                                    args=(fleet, agent, args.reports, deadline, random.Random(agent.index)))
                    for agent in agents]
         chaos_thread.start()
         for thread in threads:
@@ -180,7 +196,8 @@ def main() -> None:
                   "worker_kills": sum(e.startswith("SIGKILL") for e in events),
                   "postgres_crashes": sum(e.startswith("PostgreSQL crashed") for e in events),
                   "errors_5xx": answers["errors_5xx"], "refused_503": answers["shed"],
-                  "no_connection": answers["no_connection"], "seconds": round(elapsed, 1)}
+                  "no_connection": answers["no_connection"], "agent_threads_crashed": len(crashed),
+                  "agent_thread_errors": sorted(set(crashed))[:5], "seconds": round(elapsed, 1)}
         print(json.dumps(result))
     finally:
         if collector is not None:

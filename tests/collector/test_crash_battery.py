@@ -32,6 +32,7 @@ def test_killed_workers_and_a_crashed_database_lose_nothing():
                             timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["agent_threads_crashed"] == 0, (figures["agent_thread_errors"], result.stderr[-3000:])
     assert figures["reports"] == 1000 and figures["stored"] == 1000, figures
     assert (figures["lost"], figures["duplicated"], figures["half_written"], figures["errors_5xx"]) == (0, 0, 0, 0), figures
     assert figures["worker_kills"] == 3 and figures["postgres_crashes"] == 1, figures
