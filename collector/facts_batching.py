@@ -32,7 +32,7 @@ from collector.config import CollectorConfig
 from collector.db import Database
 from collector.facts import FactSource, facts_changed
 
-__all__ = ["FactsBatcher", "batcher_for", "flush_all", "report_facts_changed", "stop_all"]
+__all__ = ["FactsBatcher", "batcher_for", "report_facts_changed", "stop_all"]
 
 log = logging.getLogger(__name__)
 
@@ -173,13 +173,6 @@ def batcher_for(db: Database, config: CollectorConfig) -> FactsBatcher:
             batcher = FactsBatcher(db, config, config.facts_batch_window_ms / 1000)
             _batchers[id(db)] = batcher
         return batcher
-
-
-def flush_all(timeout_s: float = 30.0) -> bool:
-    """Wait for every batcher of this process (tests, the bench, a CLI command before it reports)."""
-    with _registry_lock:
-        batchers = list(_batchers.values()) if _batchers_pid == os.getpid() else []
-    return all([batcher.flush(timeout_s) for batcher in batchers])
 
 
 @atexit.register
