@@ -101,20 +101,21 @@ def _wrong(value):
     return "not an object"
 
 
-def _leaves(value, path=()):
+def nodes(value, path=()):
+    """Every (path, value) of a JSON document, containers included, depth first."""
     yield path, value
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _leaves(item, (*path, key))
+            yield from nodes(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _leaves(item, (*path, index))
+            yield from nodes(item, (*path, index))
 
 
 def wrong_type_cases():
     """(field path, message with that field's value of the wrong type), one per field of the models."""
     base = full_message()
-    for path, value in _leaves(base):
+    for path, value in nodes(base):
         if not path or path[0] in ("action",):
             continue  # action picks the handler; checked separately
         message = copy.deepcopy(base)
@@ -126,7 +127,7 @@ def wrong_type_cases():
 
 
 def string_paths(message: dict):
-    return [path for path, value in _leaves(message) if isinstance(value, str)]
+    return [path for path, value in nodes(message) if isinstance(value, str)]
 
 
 def set_path(message: dict, path: tuple, value) -> None:

@@ -26,6 +26,7 @@ from collector.interop.safe_xml import parse_xml
 from collector.interop.wire_hash import glpi_wire_hash, ocs_inventory_key, ocs_wire_hash
 from collector.models import Agent, ReportReceipt
 from tests.collector.interop import test_ocs_real_agents as real_agents
+from tests.collector.interop.glpi_cases import nodes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "interop"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -139,17 +140,6 @@ def convert_glpi(body: bytes) -> dict:
     return report
 
 
-def _leaves(value, path=()):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, (*path, index))
-    else:
-        yield path, value
-
-
 def _replaced(document, path, value):
     copy = json.loads(json.dumps(document))
     target = copy
@@ -174,7 +164,7 @@ def test_glpi_hash_ignores_exactly_the_values_the_converter_ignores():
     base_hash, base_report = glpi_wire_hash(body, GLPI_CONTEXT), convert_glpi(body)
     assert base_hash is not None
     ignored, seen = set(), 0
-    for path, value in _leaves(GLPI_MESSAGE):
+    for path, value in ((p, v) for p, v in nodes(GLPI_MESSAGE) if not isinstance(v, (dict, list))):
         seen += 1
         changed = json.dumps(_replaced(GLPI_MESSAGE, path, _changed(value))).encode()
         if glpi_wire_hash(changed, GLPI_CONTEXT) == base_hash:
