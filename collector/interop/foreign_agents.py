@@ -97,14 +97,12 @@ class ForeignDevice:
         """Read the row again next time (another request registered the device meanwhile)."""
         self._row = _UNREAD
 
-    def matches(self, db: Database, protocol: str, device_id: str) -> bool:
-        return self.db is db and self.protocol == protocol and self.device_id == device_id
-
-
-def _device(db: Database, protocol: str, device_id: str, device: ForeignDevice | None) -> ForeignDevice:
-    """The caller's ForeignDevice when it is this one, else a fresh one."""
-    return device if device is not None and device.matches(db, protocol, device_id) else \
-        ForeignDevice(db, protocol, device_id)
+    @classmethod
+    def reuse(cls, device: ForeignDevice | None, db: Database, protocol: str, device_id: str) -> ForeignDevice:
+        """``device`` when it is this db's, protocol's and device id's, else a fresh one."""
+        if device is not None and (device.db, device.protocol, device.device_id) == (db, protocol, device_id):
+            return device
+        return cls(db, protocol, device_id)
 
 
 def authenticate_site(request: flask.Request, path_secret: str | None) -> SiteAuth:
@@ -146,7 +144,7 @@ def check_before_registering(db: Database, protocol: str, device_id: str, model,
     exists, so that a refused first report leaves nothing behind; a known device's reports are
     validated when stored. Returns the validated first report (its agent id "pending"), which
     ``store_foreign_inventory`` takes instead of validating it again; None for a known device."""
-    if _device(db, protocol, device_id, device).row() is not None:
+    if ForeignDevice.reuse(device, db, protocol, device_id).row() is not None:
         return None
     try:
         return model.model_validate({**document, "agent_id": "pending"})
@@ -161,7 +159,7 @@ def foreign_agent_id(db: Database, auth: SiteAuth, protocol: str, device_id: str
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown foreign protocol {protocol!r}")
     device_id, hostname, agent_version = _checked_identity(device_id, hostname, agent_version)
-    device = _device(db, protocol, device_id, device)
+    device = ForeignDevice.reuse(device, db, protocol, device_id)
     for _attempt in range(2):  # a concurrent first contact of the same device wins the insert; read it then
         try:
             return _agent_for_device(device, auth, hostname, agent_version, now)
@@ -286,7 +284,7 @@ def store_unchanged_by_wire(db: Database, auth: SiteAuth, protocol: str, device_
     if wire_hash is None:
         return None
     report_id = str(uuid.uuid4())
-    device = _device(db, protocol, device_id, device)
+    device = ForeignDevice.reuse(device, db, protocol, device_id)
     # One pooled connection (each checkout costs a ping) for the lookup and, on PostgreSQL, the
     # single statement of the native unchanged path, which autocommits on its own.
     with db.autocommit() as connection:

@@ -161,8 +161,7 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
         store_foreign_discovery(db, config, report["agent_id"], report, now)
         return ok
     report = glpi_inventory_report(message, "pending", version, now)  # agent id set below, in place
-    if device is None:
-        device = ForeignDevice(db, PROTOCOL, request.agent_uuid)  # one read of its row for every step
+    device = ForeignDevice.reuse(device, db, PROTOCOL, request.agent_uuid)  # one read of its row for every step
     validated = check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report, device)
     report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
                                           report["host"]["hostname"], version, now, device)

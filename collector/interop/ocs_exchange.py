@@ -64,8 +64,7 @@ def exchange(db: Database, config: CollectorConfig, agent: OcsAgent, request: Oc
 def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: datetime, wire_hash: str | None,
                      device: ForeignDevice | None) -> None:
     document = inventory_report(request, "", agent.version, now)
-    if device is None or not device.matches(db, agent.protocol, request.device_id):
-        device = ForeignDevice(db, agent.protocol, request.device_id)  # one read of its row for every step
+    device = ForeignDevice.reuse(device, db, agent.protocol, request.device_id)  # one read of its row for every step
     validated = check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document, device)
     document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id,
                                             document["host"]["hostname"], agent.version, now, device)
