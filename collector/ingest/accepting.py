@@ -10,7 +10,11 @@ transaction (a retried report id is "duplicate"), count it, and hand what the re
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session
 
 from collector import metrics
 from collector.config import CollectorConfig
@@ -29,9 +33,12 @@ log = logging.getLogger(__name__)
 
 
 def accept_inventory(db: Database, config: CollectorConfig, agent_id: str, last_content_hash: str | None,
-                     parsed: ParsedInventory, now: datetime, wire_hash: str | None = None) -> IngestResult:
+                     parsed: ParsedInventory, now: datetime, wire_hash: str | None = None,
+                     around_store: Callable[[Session], AbstractContextManager] | None = None) -> IngestResult:
     """Store a parsed inventory report of ``agent_id``; outcome ``duplicate`` for a retried report id.
-    ``wire_hash``: a foreign agent's raw body's, kept with the stored content (store_inventory)."""
+    ``wire_hash``: a foreign agent's raw body's, kept with the stored content (store_inventory).
+    ``around_store``: entered with the write transaction's session around the store, in that
+    transaction (a foreign agent's first report registers its agent row so: one commit, not two)."""
     refuse_future_times([("collected_at", parsed.collected_at)], now, config.max_clock_skew_s)
     unchanged = parsed.content_hash == last_content_hash
     if last_content_hash is None:
@@ -39,7 +46,7 @@ def accept_inventory(db: Database, config: CollectorConfig, agent_id: str, last_
         # later ones are validated inside it, only in what differs from the previous report.
         parsed.validated()
     try:
-        with db.write() as session:
+        with db.write() as session, (around_store(session) if around_store else nullcontext()):
             result = store_inventory(session, agent_id, parsed, now, expect_unchanged=unchanged, wire_hash=wire_hash)
     except DuplicateReport:
         result = IngestResult("duplicate", parsed.report_id, None, None)

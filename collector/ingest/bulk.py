@@ -97,14 +97,20 @@ class _PostgresBulk:
         )
 
     def link_software(self, session: Session, asset_id: int, software_ids: Sequence[int],
-                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> int:
-        """Link packages (already linked ones are skipped); returns how many were linked."""
+                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int,
+                      asset_created: bool = False) -> int:
+        """Link packages (already linked ones are skipped); returns how many were linked.
+
+        ``asset_created``: the asset row was inserted in this transaction, so it has no links
+        and ``software_ids`` are distinct: a plain insert, without ON CONFLICT's speculative
+        insertion per row (1,500 rows: ~4.6 instead of ~6.5 ms of server time).
+        """
         return session.execute(
             text(
                 "INSERT INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) "
                 "SELECT :asset_id, CAST(s AS bigint), CAST(d AS timestamptz), :now, :observation_id "
-                "FROM unnest(string_to_array(:s, ','), string_to_array(:d, ',', '')) AS u(s, d) "
-                "ON CONFLICT DO NOTHING"
+                "FROM unnest(string_to_array(:s, ','), string_to_array(:d, ',', '')) AS u(s, d)"
+                + ("" if asset_created else " ON CONFLICT DO NOTHING")
             ),
             {"asset_id": asset_id, "now": now, "observation_id": observation_id,
              "s": ",".join(map(str, software_ids)),
@@ -145,7 +151,8 @@ class _SqliteBulk:
         )
 
     def link_software(self, session: Session, asset_id: int, software_ids: Sequence[int],
-                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int) -> int:
+                      install_dates: Sequence[datetime | None], now: datetime, observation_id: int,
+                      asset_created: bool = False) -> int:
         seen = _sqlite_time(now)
         return session.connection().exec_driver_sql(
             "INSERT OR IGNORE INTO asset_software (asset_id, software_id, install_date, first_seen_at, observation_id) "

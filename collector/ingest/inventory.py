@@ -171,7 +171,8 @@ def _store_new_content(session, agent_id, asset_id, software_count, previous_pay
         report = parsed.validated_subset(delta.fresh_indices)
     else:
         report = parsed.validated()
-    if asset_id is None:
+    asset_created = asset_id is None
+    if asset_created:
         asset_id = connection.execute(
             insert(Asset.__table__)
             .values(agent_id=agent_id, hostname=report.host.hostname, first_seen_at=now, last_seen_at=now, software_count=0)
@@ -188,7 +189,8 @@ def _store_new_content(session, agent_id, asset_id, software_count, previous_pay
         diff = apply_software_delta(session, asset_id, delta, report.software, observation_id, now)
     else:
         # No previous payload to diff against: compare with the stored links (none when the count is 0).
-        diff = sync_asset_software(session, asset_id, report.software, observation_id, now, is_new_asset=software_count == 0)
+        diff = sync_asset_software(session, asset_id, report.software, observation_id, now,
+                                   is_new_asset=software_count == 0, asset_created=asset_created)
     facts = _asset_facts(report) | {
         "last_seen_at": now,
         "observation_id": observation_id,

@@ -109,19 +109,23 @@ def sync_asset_software(
     observation_id: int,
     now: datetime,
     is_new_asset: bool = False,
+    asset_created: bool = False,
 ) -> SoftwareDiff:
-    """Make the asset's links equal ``items``, diffing against the links stored in the database."""
+    """Make the asset's links equal ``items``, diffing against the links stored in the database.
+    ``is_new_asset``: it has no links (none are read); ``asset_created``: its row was inserted
+    in this transaction (no links either, and they are inserted without conflict handling)."""
     wanted: dict[Identity, SoftwareItem] = {}
     for item in items:
         wanted.setdefault(software_identity(item), item)
-    current = {} if is_new_asset else bulk_for(session).current_links(session, asset_id)
+    current = {} if is_new_asset or asset_created else bulk_for(session).current_links(session, asset_id)
     redated = {
         identity: wanted[identity]
         for identity in current.keys() & wanted.keys()
         if current[identity][1] != wanted[identity].install_date
     }
     removed = _unlink(session, asset_id, list(current.keys() - wanted.keys()))
-    added = _link(session, asset_id, {i: wanted[i] for i in wanted.keys() - current.keys()}, observation_id, now)
+    added = _link(session, asset_id, {i: wanted[i] for i in wanted.keys() - current.keys()}, observation_id, now,
+                  asset_created)
     _redate(session, asset_id, redated)
     return SoftwareDiff(added=added, removed=removed, updated=len(redated))
 
@@ -149,15 +153,16 @@ def _unlink(session: Session, asset_id: int, identities: list[Identity]) -> int:
     return bulk.unlink_software(session, asset_id, list(ids.values())) if ids else 0
 
 
-def _link(session: Session, asset_id: int, items: dict[Identity, SoftwareItem], observation_id: int, now: datetime) -> int:
+def _link(session: Session, asset_id: int, items: dict[Identity, SoftwareItem], observation_id: int, now: datetime,
+          asset_created: bool = False) -> int:
     if not items:
         return 0
     bulk = bulk_for(session)
-    keys = {software_key(identity): identity for identity in items}
+    keys = {software_key(identity): identity for identity in items}  # distinct keys, so distinct ids
     ids = _catalogue_ids(session, bulk, keys, now)
     return bulk.link_software(
         session, asset_id, [ids[key] for key in keys], [items[identity].install_date for identity in keys.values()],
-        now, observation_id,
+        now, observation_id, asset_created,
     )
 
 

@@ -17,8 +17,10 @@ import logging
 import math
 import secrets
 import uuid
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable, Iterator
 
 import flask
 import orjson
@@ -42,7 +44,7 @@ from collector.models import Agent, Asset
 from common.schema import DiscoveryReport, InventoryReport
 
 __all__ = ["BASIC_CHALLENGE", "PROTOCOLS", "ForeignDevice", "SiteAuth", "authenticate_site", "foreign_agent_id",
-           "store_foreign_discovery", "store_foreign_inventory", "store_unchanged_by_wire"]
+           "store_device_inventory", "store_foreign_discovery", "store_foreign_inventory", "store_unchanged_by_wire"]
 
 log = logging.getLogger(__name__)
 
@@ -220,37 +222,95 @@ def _check_binding(row, auth: SiteAuth) -> None:
 
 def _register(db, auth, protocol, device_id, hostname, agent_version, now) -> str:
     agent_id = str(uuid.uuid4())
-    with db.write() as session:
-        session.execute(insert(Agent.__table__).values(
-            id=agent_id,
-            # Not a SHA-256 digest (it has a colon): no node key can ever match it on the native API.
-            node_key_hash="foreign:" + secrets.token_hex(28),
-            hostname=hostname or device_id,
-            agent_version=agent_version,
-            protocol=protocol,
-            foreign_device_id=device_id,
-            site_id=auth.site_id,
-            enrolled_at=now,
-            key_issued_at=now,
-            last_seen_at=now,
-            reports_dropped=0,
-        ))
-        # append_entries: a Core insert, no ORM unit of work for the one row (a first report's path).
-        append_entries(session, [("foreign_agent_registered", _site_actor(auth), f"agent {agent_id}",
-                                   {"protocol": protocol, "device_id": device_id, "hostname": hostname,
-                                    "agent_version": agent_version, "site": auth.site_name})], now)
+    with db.write() as session, _registering(session, agent_id, auth, protocol, device_id, hostname, agent_version, now):
+        pass
     log.info("foreign agent registered", extra={"agent_id": agent_id, "protocol": protocol, "site": auth.site_name})
     return agent_id
+
+
+@contextmanager
+def _registering(session: Session, agent_id: str, auth: SiteAuth, protocol: str, device_id: str,
+                 hostname: str | None, agent_version: str | None, now: datetime) -> Iterator[None]:
+    """The device's agents row, then (on leaving, when what ran inside did not fail) its audit
+    entry: appended last, so that the audit chain's lock is held only until the commit."""
+    session.execute(insert(Agent.__table__).values(
+        id=agent_id,
+        # Not a SHA-256 digest (it has a colon): no node key can ever match it on the native API.
+        node_key_hash="foreign:" + secrets.token_hex(28),
+        hostname=hostname or device_id,
+        agent_version=agent_version,
+        protocol=protocol,
+        foreign_device_id=device_id,
+        site_id=auth.site_id,
+        enrolled_at=now,
+        key_issued_at=now,
+        last_seen_at=now,
+        reports_dropped=0,
+    ))
+    yield
+    # append_entries: a Core insert, no ORM unit of work for the one row (a first report's path).
+    append_entries(session, [("foreign_agent_registered", _site_actor(auth), f"agent {agent_id}",
+                               {"protocol": protocol, "device_id": device_id, "hostname": hostname,
+                                "agent_version": agent_version, "site": auth.site_name})], now)
 
 
 def _site_actor(auth: SiteAuth) -> Actor:
     return Actor(None, f"foreign_site:{auth.site_name}"[:64] if auth.site_name else "foreign:trusted_network", None)
 
 
+def store_device_inventory(db: Database, config: CollectorConfig, auth: SiteAuth, device: ForeignDevice,
+                           document: dict, agent_version: str | None, now: datetime, wire_hash: str | None = None,
+                           validated: InventoryReport | None = None) -> IngestResult:
+    """Store a converted inventory of ``device``, registering the device first when it is new;
+    sets ``document["agent_id"]``.
+
+    A new device's agents row (and its audit entry) is written in the very transaction that
+    stores its first report: one commit instead of two, and a report that fails to store
+    leaves no agent behind. Two first reports of one device racing: the loser's insert of the
+    agents row fails, everything it wrote rolls back, and it is stored as the known device's.
+    ``validated``: ``check_before_registering``'s answer for a new device.
+    """
+    hostname = document["host"]["hostname"]
+    if device.row() is None:
+        result = _store_first_inventory(db, config, auth, device, document, hostname, agent_version, now,
+                                        wire_hash, validated)
+        if result is not None:
+            return result
+    document["agent_id"] = foreign_agent_id(db, auth, device.protocol, device.device_id, hostname, agent_version, now,
+                                            device)
+    return store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash, None, device)
+
+
+def _store_first_inventory(db, config, auth: SiteAuth, device: ForeignDevice, document: dict, hostname,
+                           agent_version, now: datetime, wire_hash, validated) -> IngestResult | None:
+    """Register ``device`` and store its first report in one transaction; None when another
+    request registered the device meanwhile (nothing of this one is stored then)."""
+    device_id, hostname, agent_version = _checked_identity(device.device_id, hostname, agent_version)
+    agent_id = str(uuid.uuid4())
+    document["agent_id"] = device.agent_id = agent_id
+    device.last_content_hash = None
+
+    def registering(session: Session):
+        return _registering(session, agent_id, auth, device.protocol, device_id, hostname, agent_version, now)
+
+    try:
+        result = store_foreign_inventory(db, config, agent_id, document, now, wire_hash, validated, device, registering)
+    except IntegrityError:
+        device.forget()
+        device.agent_id = None
+        if device.row() is None:
+            raise  # not the agents row's uniqueness: a defect, not a race
+        return None
+    log.info("foreign agent registered", extra={"agent_id": agent_id, "protocol": device.protocol,
+                                                "site": auth.site_name})
+    return result
+
+
 def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str, document: dict,
                             now: datetime, wire_hash: str | None = None,
                             validated: InventoryReport | None = None,
-                            device: ForeignDevice | None = None) -> IngestResult:
+                            device: ForeignDevice | None = None,
+                            around_store: Callable[[Session], AbstractContextManager] | None = None) -> IngestResult:
     """Validate an InventoryReport dict converted from a foreign payload and store it like a native report.
 
     Outcomes as the native endpoint's: ``stored``, ``unchanged`` (same content as this agent's
@@ -260,6 +320,7 @@ def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str
     same body next time is recognised without parsing (``store_unchanged_by_wire``).
     ``validated``: this same document as ``check_before_registering`` validated it (a first report).
     ``device``: the request's ForeignDevice, which knows the agent's last content hash.
+    ``around_store``: as accept_inventory's (a new device's registration).
     """
     if document.get("agent_id") != agent_id:
         raise Forbidden("report agent_id does not match the foreign agent")
@@ -269,7 +330,7 @@ def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str
     parsed = parse_inventory(body, last_hash)
     if validated is not None:
         parsed.adopt_validated(validated.model_copy(update={"agent_id": agent_id}))
-    return accept_inventory(db, config, agent_id, last_hash, parsed, now, wire_hash)
+    return accept_inventory(db, config, agent_id, last_hash, parsed, now, wire_hash, around_store)
 
 
 def store_unchanged_by_wire(db: Database, auth: SiteAuth, protocol: str, device_id: str, wire_hash: str | None,

@@ -36,8 +36,9 @@ from collector.db import Database
 from collector.errors import BadRequest, FieldError, InvalidInput
 from collector.ingest.parsing import load_json_object, validation_error
 from collector.interop.foreign_agents import (ForeignDevice, SiteAuth, check_before_registering,
-                                              foreign_agent_id, report_interval_hours, store_foreign_discovery,
-                                              store_foreign_inventory, store_unchanged_by_wire)
+                                              foreign_agent_id, report_interval_hours, store_device_inventory,
+                                              store_foreign_discovery, store_foreign_inventory,
+                                              store_unchanged_by_wire)
 from collector.interop.glpi_json import agent_version, glpi_inventory_report, parse_glpi_message
 from collector.interop.glpi_network import NETWORK_ITEMTYPES, glpi_discovery_report
 from collector.interop.glpi_partial import merge_partial
@@ -163,18 +164,19 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
     report = glpi_inventory_report(message, "pending", version, now)  # agent id set below, in place
     device = ForeignDevice.reuse(device, db, PROTOCOL, request.agent_uuid)  # one read of its row for every step
     validated = check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report, device)
-    report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
-                                          report["host"]["hostname"], version, now, device)
     if message.partial:
+        report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
+                                              report["host"]["hostname"], version, now, device)
         previous = _last_report(db, report["agent_id"])
         if previous is None:
             log.info("partial GLPI inventory before any full one: acknowledged, not stored",
                      extra={"agent_id": report["agent_id"]})
             return ok
+        # A partial report's content also depends on the last one: never by wire hash.
         report = merge_partial(previous, report, set(message.content.model_fields_set))
-        wire_hash = None  # a partial report's content also depends on the last one: never by wire
-        validated = None  # merged: not the document validated above
-    result = store_foreign_inventory(db, config, report["agent_id"], report, now, wire_hash, validated, device)
+        result = store_foreign_inventory(db, config, report["agent_id"], report, now, None, None, device)
+    else:
+        result = store_device_inventory(db, config, request.auth, device, report, version, now, wire_hash, validated)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
 

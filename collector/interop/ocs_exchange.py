@@ -24,7 +24,7 @@ from datetime import datetime
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.interop.foreign_agents import (ForeignDevice, SiteAuth, check_before_registering, foreign_agent_id,
-                                              report_interval_hours, store_foreign_discovery, store_foreign_inventory)
+                                              report_interval_hours, store_device_inventory, store_foreign_discovery)
 from collector.interop.ocs_netdiscovery import discovery_report
 from collector.interop.ocs_xml import OcsRequest, inventory_report
 from common.schema import DiscoveryReport, InventoryReport
@@ -66,9 +66,7 @@ def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: date
     document = inventory_report(request, "", agent.version, now)
     device = ForeignDevice.reuse(device, db, agent.protocol, request.device_id)  # one read of its row for every step
     validated = check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document, device)
-    document["agent_id"] = foreign_agent_id(db, agent.auth, agent.protocol, request.device_id,
-                                            document["host"]["hostname"], agent.version, now, device)
-    result = store_foreign_inventory(db, config, document["agent_id"], document, now, wire_hash, validated, device)
+    result = store_device_inventory(db, config, agent.auth, device, document, agent.version, now, wire_hash, validated)
     log.info("OCS inventory", extra={"agent_id": document["agent_id"], "protocol": agent.protocol,
                                      "outcome": result.outcome})
 

@@ -114,3 +114,20 @@ def test_duplicate_entries_in_a_report_link_once(database, mode):
     assert diff.added == 1
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(AssetSoftware)) == 3
+
+
+def test_links_of_an_asset_created_in_the_transaction_go_in_without_conflict_handling(database):
+    """A new asset's first links: duplicates in the report still link once, dates are kept, and
+    the catalogue grows by what it lacked."""
+    with database.write() as session:
+        asset_id, observation_id = _asset(session, 6)
+        _sync(session, asset_id, _items(3), observation_id, "stored-links")  # pkg0..pkg2 already catalogued
+    items = _items(1500) + _items(2)  # two repeated entries
+    with database.write() as session:
+        asset_id, observation_id = _asset(session, 7)
+        diff = sync_asset_software(session, asset_id, items, observation_id, NOW, asset_created=True)
+    assert (diff.added, diff.removed, diff.updated) == (1500, 0, 0)
+    with database.session() as session:
+        links = session.execute(select(AssetSoftware.install_date).where(AssetSoftware.asset_id == asset_id)).scalars().all()
+        assert len(links) == 1500 and set(links) == {INSTALLED}
+        assert session.scalar(select(func.count()).select_from(Software)) == 1500

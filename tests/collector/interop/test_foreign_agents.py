@@ -317,3 +317,79 @@ def test_foreign_agents_are_counted_apart_from_the_enrolled_fleet(client, databa
     text = client.get("/metrics").get_data(as_text=True)
     assert re.search(r"^stocktake_fleet_agents 1\.0$", text, re.M)
     assert re.search(r"^stocktake_fleet_foreign_agents 2\.0$", text, re.M)
+
+
+def test_a_new_devices_first_inventory_registers_it_in_the_same_transaction(database, config, make_site,
+                                                                             foreign_report):
+    from collector.access.audit_log import verify_chain
+    from collector.interop.foreign_agents import ForeignDevice, store_device_inventory
+
+    site = make_site("lyon")
+    device = ForeignDevice(database, "ocs", "pc-0100-2026-12-07-10-00-00")
+    report = foreign_report("pending")
+    result = store_device_inventory(database, config, SiteAuth(site.site_id, "lyon"), device, report,
+                                    "ocsinventory-agent 2.10.0", utcnow())
+    assert result.outcome == "stored" and report["agent_id"] == device.agent_id
+    with database.session() as session:
+        agent = session.get(Agent, device.agent_id)
+        assert (agent.protocol, agent.foreign_device_id, agent.site_id) == ("ocs", device.device_id, site.site_id)
+        assert agent.last_content_hash is not None
+        assert session.get(Asset, result.asset_id).agent_id == agent.id
+        registered = session.execute(select(AuditLogEntry.target).where(
+            AuditLogEntry.action == "foreign_agent_registered")).scalars().all()
+        assert registered == [f"agent {agent.id}"] and verify_chain(session).ok
+    # The next report of the device is a known device's.
+    again = store_device_inventory(database, config, SiteAuth(site.site_id, "lyon"),
+                                   ForeignDevice(database, "ocs", device.device_id), foreign_report("pending"),
+                                   "ocsinventory-agent 2.10.0", utcnow())
+    assert (again.outcome, again.asset_id) == ("unchanged", result.asset_id)
+    assert _count(database, Agent) == 1
+
+
+def test_a_first_inventory_that_fails_to_store_registers_nothing(database, config, make_site, foreign_report,
+                                                                 monkeypatch):
+    import collector.ingest.inventory as inventory
+    from collector.interop.foreign_agents import ForeignDevice, store_device_inventory
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(inventory, "_store_new_content", broken)
+    site = make_site()
+    with pytest.raises(RuntimeError):
+        store_device_inventory(database, config, SiteAuth(site.site_id, site.name),
+                               ForeignDevice(database, "glpi", str(uuid.uuid4())), foreign_report("pending"), None,
+                               utcnow())
+    assert (_count(database, Agent), _count(database, Asset)) == (0, 0)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(AuditLogEntry).where(
+            AuditLogEntry.action == "foreign_agent_registered")) == 0
+
+
+def test_concurrent_first_inventories_of_one_device_make_one_agent_and_one_asset(database, config, make_site,
+                                                                                 foreign_report):
+    import threading
+
+    from collector.interop.foreign_agents import ForeignDevice, store_device_inventory
+
+    site = make_site()
+    auth = SiteAuth(site.site_id, site.name)
+    barrier, outcomes, errors = threading.Barrier(4, timeout=10), [], []
+
+    def first_report():
+        device = ForeignDevice(database, "glpi", "race-2")
+        device.row()  # every thread sees a device never seen, as a request that read it first would
+        try:
+            barrier.wait()
+            outcomes.append(store_device_inventory(database, config, auth, device, foreign_report("pending"),
+                                                   None, utcnow()).outcome)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_report) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and sorted(outcomes) == ["stored", "unchanged", "unchanged", "unchanged"]
+    assert (_count(database, Agent), _count(database, Asset), _count(database, Observation)) == (1, 1, 1)
