@@ -186,6 +186,24 @@ def test_long_values_are_cut_to_the_schema_bound_and_very_long_ones_refused():
     assert refused.value.fields[0].field == "CONTENT.HARDWARE.NAME"
 
 
+def test_a_package_with_a_repeated_or_very_long_value_is_named_by_its_position():
+    with pytest.raises(BadRequest) as refused:
+        _inventory("<HARDWARE><NAME>pc</NAME></HARDWARE>"
+                   "<SOFTWARES><NAME>ok</NAME><FROM>deb</FROM></SOFTWARES>"
+                   "<SOFTWARES><NAME>a</NAME><VERSION>1</VERSION><VERSION>2</VERSION></SOFTWARES>"
+                   f"<SOFTWARES><NAME>b</NAME><PUBLISHER>{'p' * 2000}</PUBLISHER></SOFTWARES>"
+                   "<SOFTWARES><NAME>c</NAME><NAME></NAME></SOFTWARES>")
+    assert sorted(f.field for f in refused.value.fields) == [
+        "CONTENT.SOFTWARES.1.VERSION", "CONTENT.SOFTWARES.2.PUBLISHER", "CONTENT.SOFTWARES.3.NAME"]
+
+
+def test_empty_package_values_count_as_absent():
+    report = _inventory("<HARDWARE><NAME>pc</NAME></HARDWARE>"
+                        "<SOFTWARES><NAME> zsh </NAME><VERSION></VERSION><PUBLISHER/><ARCH> </ARCH><FROM></FROM>"
+                        "<BITSWIDTH>64</BITSWIDTH></SOFTWARES><SOFTWARES><NAME/><VERSION>1</VERSION></SOFTWARES>")
+    assert report["software"] == [{"name": "zsh", "arch": "x64", "source": "ocs"}]
+
+
 def test_the_switch_fixture_converts_to_a_discovery_report():
     request = _request((FIXTURES / "fusion_netinventory_switch.xml").read_bytes())
     report = discovery_report(request, "agent-1", NOW, report_id=REPORT_ID)
