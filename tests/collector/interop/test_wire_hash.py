@@ -124,6 +124,30 @@ def test_bodies_with_comments_dtds_cdata_instructions_or_nul_have_no_hash(extra)
     assert ocs_wire_hash(OCS_BODY.replace(b"<CONTENT>", b"<CONTENT>" + extra, 1), CONTEXT, MAX_ELEMENTS) is None
 
 
+def test_values_among_the_package_entries_are_hashed_as_they_are():
+    """The rules do not look between the first and the last SOFTWARES entry (~90% of a body):
+    a volatile value placed there is hashed like any other, so a change to it is seen."""
+    first_package = OCS_BODY.index(b"<SOFTWARES>")
+    interleaved = (OCS_BODY[:first_package] + b"<ACCESSLOG><LOGDATE>2026-03-01 10:00:01</LOGDATE></ACCESSLOG>\n    "
+                   + OCS_BODY[first_package:].replace(b"</SOFTWARES>", b"</SOFTWARES><DRIVES><FREE>1</FREE></DRIVES>", 1))
+    base_hash = ocs_wire_hash(interleaved, CONTEXT, MAX_ELEMENTS)
+    assert base_hash is not None
+    # Before the first package, a LOGDATE is blanked; after it, among the packages, FREE is not.
+    assert ocs_wire_hash(interleaved.replace(b"10:00:01", b"11:11:11"), CONTEXT, MAX_ELEMENTS) == base_hash
+    assert ocs_wire_hash(interleaved.replace(b"<FREE>1</FREE>", b"<FREE>2</FREE>"), CONTEXT, MAX_ELEMENTS) != base_hash
+    # A HARDWARE among the packages is not taken for the one whose DESCRIPTION is blanked.
+    second = interleaved.replace(b"</SOFTWARES>", b"</SOFTWARES><HARDWARE><DESCRIPTION>x</DESCRIPTION></HARDWARE>", 1)
+    assert ocs_wire_hash(second.replace(b">x<", b">y<"), CONTEXT, MAX_ELEMENTS) != ocs_wire_hash(second, CONTEXT,
+                                                                                                 MAX_ELEMENTS)
+
+
+def test_exclamation_and_question_marks_in_text_do_not_cost_the_hash():
+    body = OCS_BODY.replace(b"<NAME>FIN-LT-0421</NAME>", b"<NAME>FIN-LT-0421</NAME><WORKGROUP>ok! why?</WORKGROUP>", 1)
+    assert body.startswith(b"<?xml") and ocs_wire_hash(body, CONTEXT, MAX_ELEMENTS) is not None
+    assert ocs_wire_hash(body.replace(b"ok!", b"ok<!-- -->"), CONTEXT, MAX_ELEMENTS) is None
+    assert ocs_wire_hash(body.replace(b"why?", b"<?x why?>"), CONTEXT, MAX_ELEMENTS) is None
+
+
 def test_a_body_with_more_elements_than_allowed_has_no_hash():
     assert ocs_wire_hash(OCS_BODY, CONTEXT, max_elements=OCS_BODY.count(b"<") - 1) is None
 
