@@ -102,8 +102,11 @@ class ParsedInventory:
         return self.gzip_wire if self.gzip_wire is not None else gzip.compress(self.body, 1, mtime=0)
 
 
-def parse_inventory(body: bytes, known_hash: str | None = None, gzip_wire: bytes | None = None) -> ParsedInventory:
-    """Parse an upload; ``known_hash`` is the agent's last content hash (the fast path)."""
+def parse_inventory(body: bytes, known_hash: str | None = None, gzip_wire: bytes | None = None,
+                    document: dict[str, Any] | None = None) -> ParsedInventory:
+    """Parse an upload; ``known_hash`` is the agent's last content hash (the fast path).
+    ``document``: the dict ``body`` was serialised from (a converted foreign report), taken
+    instead of parsing the body again."""
     found = _volatile_values(body)
     if found is not None:
         content_hash, values = found
@@ -111,7 +114,8 @@ def parse_inventory(body: bytes, known_hash: str | None = None, gzip_wire: bytes
             quick = _quick_envelope(body, content_hash, values, gzip_wire)
             if quick is not None:
                 return quick
-    document = load_json_object(body)
+    if document is None:
+        document = load_json_object(body)
     try:
         envelope = _Envelope.model_validate(document)
     except ValidationError as exc:

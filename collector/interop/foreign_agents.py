@@ -327,7 +327,7 @@ def store_foreign_inventory(db: Database, config: CollectorConfig, agent_id: str
     body = _serialised(document, config)
     known = device is not None and device.db is db and device.agent_id == agent_id
     last_hash = device.last_content_hash if known else _last_content_hash(db, agent_id)
-    parsed = parse_inventory(body, last_hash)
+    parsed = parse_inventory(body, last_hash, document=document)
     if validated is not None:
         parsed.adopt_validated(validated.model_copy(update={"agent_id": agent_id}))
     return accept_inventory(db, config, agent_id, last_hash, parsed, now, wire_hash, around_store)
