@@ -153,14 +153,15 @@ def parse_xml(data: bytes, max_depth: int = 32, max_elements: int = 250_000) -> 
 
 def _deeper_than(root: Element, max_depth: int) -> bool:
     """Whether an element lies more than ``max_depth`` levels down (the root is level 1): one
-    list per level, keeping only elements that have children (~2.5x faster than ElementPath's
-    ``*/*/...``, which steps a generator per element per level)."""
-    level = [root]
-    for _ in range(max_depth):
-        level = [child for element in level if len(element) for child in element]
+    list per level, of the elements that have children (~2.5x faster than ElementPath's
+    ``*/*/...``, which steps a generator per element per level; leaves, most of an
+    inventory, are never listed)."""
+    level = [root] if len(root) else []  # the elements of this level that have children
+    for _ in range(1, max_depth):
         if not level:
             return False
-    return True
+        level = [child for element in level for child in element if len(child)]
+    return bool(level)
 
 
 def _defused_parser(builder: TreeBuilder) -> DefusedXMLParser:
@@ -168,7 +169,7 @@ def _defused_parser(builder: TreeBuilder) -> DefusedXMLParser:
 
 
 def _parse_direct(data: bytes) -> Element:
-    if _DOCTYPE not in data:
+    if not _has_doctype(data):
         # No document type declaration, so no entity can be declared: nothing defusedxml guards
         # against can occur, and ElementTree's C parser (expat driven from C, no call per element
         # through Python's argument tuples) builds the tree about a third faster. The bytes are
@@ -188,6 +189,18 @@ def _parse_direct(data: bytes) -> Element:
         expat.Parse(bytes(view[start:start + _FEED_CHUNK]), False)
     expat.Parse(b"", True)
     return builder.close()
+
+
+def _has_doctype(data: bytes) -> bool:
+    """Whether ``<!DOCTYPE`` occurs anywhere: found by its ``!`` (one memchr over a body that
+    rarely has any) rather than by the needle, whose search stops at every ``<`` of an XML
+    body (~0.25 ms per 300 KB)."""
+    position = data.find(b"!")
+    while position != -1:
+        if data.startswith(_DOCTYPE, position - 1) and position > 0:
+            return True
+        position = data.find(b"!", position + 1)
+    return False
 
 
 def _parse_counting(data: bytes, max_depth: int, max_elements: int) -> Element:

@@ -180,3 +180,17 @@ def test_the_c_parser_and_the_defused_parser_build_the_same_tree(document):
 def test_without_a_doctype_undeclared_entities_and_stray_declarations_are_malformed(document):
     with pytest.raises(BadRequest, match="malformed XML"):
         parse_xml(document)
+
+
+@pytest.mark.parametrize("body, declared", [
+    (b"<!DOCTYPE a><a/>", True),
+    (b'<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY x "y">]><a/>', True),
+    (b"<a><!-- <!DOCTYPE a> --></a>", True),
+    (b"<a>Hello! <b>!!</b> <!-- a comment! --></a>", False),
+    (b"<a>!DOCTYPE</a>", False),
+    (b"!", False),
+])
+def test_a_doctype_is_found_wherever_it_is(body, declared):
+    from collector.interop.safe_xml import _has_doctype
+
+    assert _has_doctype(body) is declared
