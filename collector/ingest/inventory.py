@@ -180,11 +180,12 @@ def _store_new_content(session, agent_id, asset_id, software_count, previous_pay
         ).scalar_one()
         software_count = 0
     observation_id = _new_observation(session, agent_id, asset_id, parsed, now)
-    # Most changes are software upgrades: NIC and disk rows are rewritten only when they differ.
+    # Most changes are software upgrades: NIC and disk rows are rewritten only when they differ
+    # (and an asset made just now has none to delete).
     if previous is None or previous.get("nics") != document.get("nics"):
-        _replace_nics(connection, asset_id, report, observation_id)
+        _replace_nics(connection, asset_id, report, observation_id, delete_old=not asset_created)
     if previous is None or previous.get("disks") != document.get("disks"):
-        _replace_disks(connection, asset_id, report, observation_id)
+        _replace_disks(connection, asset_id, report, observation_id, delete_old=not asset_created)
     if delta is not None:
         diff = apply_software_delta(session, asset_id, delta, report.software, observation_id, now)
     else:
@@ -277,8 +278,10 @@ def _asset_facts(report: InventoryReport) -> dict:
     }
 
 
-def _replace_nics(connection, asset_id: int, report: InventoryReport, observation_id: int) -> None:
-    connection.execute(delete(AssetNic.__table__).where(AssetNic.asset_id == asset_id))
+def _replace_nics(connection, asset_id: int, report: InventoryReport, observation_id: int,
+                  delete_old: bool = True) -> None:
+    if delete_old:
+        connection.execute(delete(AssetNic.__table__).where(AssetNic.asset_id == asset_id))
     rows = []
     for nic in report.nics:
         info = classify_mac(nic.mac)
@@ -298,8 +301,10 @@ def _replace_nics(connection, asset_id: int, report: InventoryReport, observatio
         connection.execute(insert(AssetNic.__table__), rows)
 
 
-def _replace_disks(connection, asset_id: int, report: InventoryReport, observation_id: int) -> None:
-    connection.execute(delete(AssetDisk.__table__).where(AssetDisk.asset_id == asset_id))
+def _replace_disks(connection, asset_id: int, report: InventoryReport, observation_id: int,
+                   delete_old: bool = True) -> None:
+    if delete_old:
+        connection.execute(delete(AssetDisk.__table__).where(AssetDisk.asset_id == asset_id))
     rows = [
         {
             "asset_id": asset_id,
