@@ -47,14 +47,16 @@ def adopt_asset(session: Session, agent_id: str, report: InventoryReport, now: d
     smbios_uuid, serial = normalize_uuid(report.host.smbios_uuid), normalize_serial(report.host.serial)
     if smbios_uuid is None or serial is None:
         return None
-    protocol = session.scalar(select(Agent.protocol).where(Agent.id == agent_id))
     candidates = session.execute(
         select(Asset.id, Asset.agent_id, Agent.protocol)
         .join(Agent, Agent.id == Asset.agent_id)
         .where(Asset.smbios_uuid == smbios_uuid, Asset.serial == serial)
         .limit(3)
     ).all()
-    if not candidates or any(row.protocol == protocol for row in candidates):
+    if not candidates:
+        return None  # a new machine, the common case: no need to read this agent's protocol
+    protocol = session.scalar(select(Agent.protocol).where(Agent.id == agent_id))
+    if any(row.protocol == protocol for row in candidates):
         return None  # nothing to adopt, or a clone of the same kind of agent: keep them apart
     if len(candidates) > 1:
         log.warning("several assets share a machine identity; none adopted",
