@@ -284,26 +284,36 @@ def test_an_invalid_discovery_report_names_the_field(database, config, make_site
     assert _count(database, Observation) == 0
 
 
-def test_concurrent_first_contacts_of_one_device_make_one_agent(database, make_site):
+def _all_at_once(call, times: int = 4, prepare=lambda: None) -> list:
+    """``call(prepared)`` from ``times`` threads released together; every answer, or the first error."""
     import threading
 
-    site = make_site()
-    auth = SiteAuth(site.site_id, site.name)
-    barrier, results, errors = threading.Barrier(4, timeout=10), [], []
+    barrier, answers, errors = threading.Barrier(times, timeout=10), [], []
 
-    def contact():
+    def run():
+        prepared = prepare()
         try:
             barrier.wait()
-            results.append(foreign_agent_id(database, auth, "glpi", "race-1", "race-1", None, utcnow()))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            answers.append(call(prepared))
+        except Exception as exc:  # noqa: BLE001 - raised below, in the test
             errors.append(exc)
 
-    threads = [threading.Thread(target=contact) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(times)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
-    assert errors == [] and len(results) == 4 and len(set(results)) == 1
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    assert len(answers) == times
+    return answers
+
+
+def test_concurrent_first_contacts_of_one_device_make_one_agent(database, make_site):
+    site = make_site()
+    auth = SiteAuth(site.site_id, site.name)
+    results = _all_at_once(lambda _: foreign_agent_id(database, auth, "glpi", "race-1", "race-1", None, utcnow()))
+    assert len(set(results)) == 1
     assert _count(database, Agent) == 1
 
 
@@ -368,28 +378,17 @@ def test_a_first_inventory_that_fails_to_store_registers_nothing(database, confi
 
 def test_concurrent_first_inventories_of_one_device_make_one_agent_and_one_asset(database, config, make_site,
                                                                                  foreign_report):
-    import threading
-
     from collector.interop.foreign_agents import ForeignDevice, store_device_inventory
 
     site = make_site()
     auth = SiteAuth(site.site_id, site.name)
-    barrier, outcomes, errors = threading.Barrier(4, timeout=10), [], []
 
-    def first_report():
-        device = ForeignDevice(database, "glpi", "race-2")
-        device.row()  # every thread sees a device never seen, as a request that read it first would
-        try:
-            barrier.wait()
-            outcomes.append(store_device_inventory(database, config, auth, device, foreign_report("pending"),
-                                                   None, utcnow()).outcome)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
+    def device():  # each thread has read the device as never seen, as a request that read it first would have
+        seen = ForeignDevice(database, "glpi", "race-2")
+        seen.row()
+        return seen
 
-    threads = [threading.Thread(target=first_report) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == [] and sorted(outcomes) == ["stored", "unchanged", "unchanged", "unchanged"]
+    outcomes = _all_at_once(lambda seen: store_device_inventory(database, config, auth, seen, foreign_report("pending"),
+                                                                None, utcnow()).outcome, prepare=device)
+    assert sorted(outcomes) == ["stored", "unchanged", "unchanged", "unchanged"]
     assert (_count(database, Agent), _count(database, Asset), _count(database, Observation)) == (1, 1, 1)
