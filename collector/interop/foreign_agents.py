@@ -301,6 +301,10 @@ def _store_first_inventory(db, config, auth: SiteAuth, device: ForeignDevice, do
         if device.row() is None:
             raise  # not the agents row's uniqueness: a defect, not a race
         return None
+    if result.outcome == "duplicate":  # a report id stored before: rolled back, the registration with it
+        device.forget()
+        device.agent_id = None
+        return result
     log.info("foreign agent registered", extra={"agent_id": agent_id, "protocol": device.protocol,
                                                 "site": auth.site_name})
     return result

@@ -392,3 +392,17 @@ def test_concurrent_first_inventories_of_one_device_make_one_agent_and_one_asset
                                                                 None, utcnow()).outcome, prepare=device)
     assert sorted(outcomes) == ["stored", "unchanged", "unchanged", "unchanged"]
     assert (_count(database, Agent), _count(database, Asset), _count(database, Observation)) == (1, 1, 1)
+
+
+def test_a_first_inventory_whose_report_id_was_stored_before_registers_nothing(database, config, make_site,
+                                                                               foreign_report):
+    from collector.interop.foreign_agents import ForeignDevice, store_device_inventory
+
+    site = make_site()
+    auth = SiteAuth(site.site_id, site.name)
+    stored = store_device_inventory(database, config, auth, ForeignDevice(database, "ocs", "dev-first"),
+                                    foreign_report("pending"), None, utcnow())
+    again = foreign_report("pending", host_seed=2, report_id=stored.report_id)  # another machine, same report id
+    device = ForeignDevice(database, "ocs", "dev-second")
+    assert store_device_inventory(database, config, auth, device, again, None, utcnow()).outcome == "duplicate"
+    assert device.agent_id is None and _count(database, Agent) == 1
