@@ -13,6 +13,7 @@ first with 503 and ``Retry-After``.
 from __future__ import annotations
 
 import json
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence, TypeVar
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
-__all__ = ["IN_LIST_CHUNK", "Database", "chunked", "chunked_lists", "insert_ignoring_conflicts", "insert_rows",
+__all__ = ["IN_LIST_CHUNK", "CommittedIds", "Database", "chunked", "chunked_lists", "insert_ignoring_conflicts", "insert_rows",
            "is_unavailable", "make_engine"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -126,6 +127,54 @@ def _configure_sqlite(engine: Engine) -> None:
             context.is_disconnect = True  # SQLAlchemy then invalidates this connection and the pool
 
 
+class CommittedIds:
+    """Ids of rows that are never deleted or renumbered while the collector runs (the software
+    catalogue's, by key), as committed: learned in a transaction, kept only once it commits.
+
+    Per Database (so per process and database), bounded: emptied when it would pass
+    ``max_entries``. A restore must therefore be done with the collector stopped
+    (docs/operations.md), and a test that empties the tables calls ``clear``.
+    """
+
+    SESSION_KEY = "committed_ids"
+    _PENDING = "committed_ids_pending"
+
+    _instances: "weakref.WeakSet[CommittedIds]" = weakref.WeakSet()
+
+    def __init__(self, max_entries: int = 65_536) -> None:
+        self.max_entries = max_entries
+        self._ids: dict[str, int] = {}
+        CommittedIds._instances.add(self)
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every instance's ids in this process: for code that empties the tables under
+        open Databases (the test suite between tests)."""
+        for instance in list(cls._instances):
+            instance.clear()
+
+    def get(self, key: str) -> int | None:
+        return self._ids.get(key)
+
+    def learn(self, session: Session, ids: dict[str, int]) -> None:
+        """Keep ``ids`` once ``session``'s transaction commits (forgotten if it rolls back)."""
+        session.info.setdefault(self._PENDING, {}).update(ids)
+
+    def clear(self) -> None:
+        self._ids = {}
+
+    def _committed(self, session: Session) -> None:
+        pending = session.info.pop(self._PENDING, None)
+        if pending:
+            if len(self._ids) + len(pending) > self.max_entries:
+                self._ids = {}
+            self._ids.update(pending)
+
+    @staticmethod
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(CommittedIds._PENDING, None)
+
+
 class Database:
     """One engine and two session factories: reads, and writes that take the write lock first."""
 
@@ -135,8 +184,14 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         write_bind = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # Catalogue ids known committed: a new machine's 1,500 packages are mostly in the
+        # catalogue already, and looking them up cost ~2-3 ms of server time per report.
+        self.software_ids = CommittedIds()
         # Writers flush explicitly: autoflush before every query costs a round trip each.
-        self._writer = sessionmaker(write_bind, expire_on_commit=False, autoflush=False)
+        self._writer = sessionmaker(write_bind, expire_on_commit=False, autoflush=False,
+                                    info={CommittedIds.SESSION_KEY: self.software_ids})
+        event.listen(self._writer, "after_commit", self.software_ids._committed)
+        event.listen(self._writer, "after_rollback", CommittedIds._rolled_back)
 
     def session(self) -> Session:
         """A session for reads (and writes that can tolerate SQLite's lock upgrade)."""

@@ -96,7 +96,10 @@ def _clean_tables(request):
     if "database" not in request.fixturenames:
         return
     db = request.getfixturevalue("database")
+    from collector.db import CommittedIds
     from collector.models import Base
+
+    CommittedIds.clear_all()  # catalogue ids learned by this test's Databases (the module's servers too)
 
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     raw = db.engine.raw_connection()

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from collector.db import CommittedIds
 from collector.ingest.bulk import bulk_for
 from collector.models import AssetSoftware
 from common.schema import SoftwareItem
@@ -184,10 +185,22 @@ def _catalogue_ids(session: Session, bulk, identities: dict[str, Identity], now:
     New keys are inserted in sorted order so that concurrent reports adding the same
     packages on PostgreSQL take their row locks in one order.
     """
-    ids = bulk.software_ids(session, list(identities))
+    known = session.info.get(CommittedIds.SESSION_KEY)  # the Database's, on its write sessions
+    ids: dict[str, int] = {}
+    if known is not None:
+        for key in identities:
+            software_id = known.get(key)
+            if software_id is not None:
+                ids[key] = software_id
+    found = bulk.software_ids(session, [key for key in identities if key not in ids]) if len(ids) < len(identities) else {}
+    ids.update(found)
     missing = sorted(identities.keys() - ids.keys())
     if missing:
         columns = ("name", "version", "publisher", "arch", "source")
         bulk.insert_software(session, [{"key": key, **dict(zip(columns, identities[key]))} for key in missing], now)
-        ids.update(bulk.software_ids(session, missing))
+        created = bulk.software_ids(session, missing)
+        ids.update(created)
+        found.update(created)
+    if known is not None and found:
+        known.learn(session, found)
     return ids

@@ -131,3 +131,54 @@ def test_links_of_an_asset_created_in_the_transaction_go_in_without_conflict_han
         links = session.execute(select(AssetSoftware.install_date).where(AssetSoftware.asset_id == asset_id)).scalars().all()
         assert len(links) == 1500 and set(links) == {INSTALLED}
         assert session.scalar(select(func.count()).select_from(Software)) == 1500
+
+
+@pytest.fixture
+def catalogue_lookups(database):
+    """A list that grows by one per catalogue lookup by key on ``database``'s engine."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, *rest):
+        if "FROM software WHERE key" in statement:
+            seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(database.engine, "before_cursor_execute", count)
+
+
+def _linked_names(database, asset_id) -> set[str]:
+    with database.session() as session:
+        return set(session.execute(select(Software.name).join(AssetSoftware, AssetSoftware.software_id == Software.id)
+                                   .where(AssetSoftware.asset_id == asset_id)).scalars())
+
+
+def test_catalogue_ids_are_remembered_once_committed_and_not_looked_up_again(database, catalogue_lookups):
+    with database.write() as session:
+        asset_id, observation_id = _asset(session, 8)
+        _sync(session, asset_id, _items(20), observation_id, "stored-links")
+    lookups = catalogue_lookups
+    lookups.clear()
+    with database.write() as session:
+        second, observation_id = _asset(session, 9)
+        _sync(session, second, _items(20) + [SoftwareItem(name="new", source="dpkg")], observation_id, "stored-links")
+    assert len(lookups) == 2  # the one new package: looked up, inserted, read back; the 20 others remembered
+    assert _linked_names(database, second) == {f"pkg{i}" for i in range(20)} | {"new"}
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Software)) == 21
+
+
+def test_ids_learned_in_a_transaction_that_rolls_back_are_forgotten(database, catalogue_lookups):
+    with pytest.raises(RuntimeError), database.write() as session:
+        asset_id, observation_id = _asset(session, 10)
+        _sync(session, asset_id, _items(5), observation_id, "stored-links")
+        raise RuntimeError("the report failed after its packages were catalogued")
+    lookups = catalogue_lookups
+    lookups.clear()
+    with database.write() as session:
+        asset_id, observation_id = _asset(session, 10)
+        _sync(session, asset_id, _items(5), observation_id, "stored-links")
+    assert len(lookups) == 2  # looked up again (and inserted): nothing was taken from the rolled-back attempt
+    assert _linked_names(database, asset_id) == {f"pkg{i}" for i in range(5)}
