@@ -248,25 +248,27 @@ def _speed(text: str | None) -> int | None:
 def _software(content: GlpiContent) -> list[dict]:
     """The package list, built with plain loops: it is most of a report (thousands of entries)."""
     default_source, sources, dates, software = _default_source(content), {}, {}, []
-    for item in content.softwares:
-        entry = {"name": item.name}
-        if item.version:
-            entry["version"] = item.version
-        if item.publisher:
-            entry["publisher"] = item.publisher
-        if item.arch:
-            entry["arch"] = item.arch[:64]
-        origin = item.from_
+    for item in content.softwares:  # validated dicts (glpi_models.GlpiSoftware)
+        entry = {"name": item["name"]}
+        version, publisher, arch = item.get("version"), item.get("publisher"), item.get("arch")
+        if version:
+            entry["version"] = version
+        if publisher:
+            entry["publisher"] = publisher
+        if arch:
+            entry["arch"] = arch[:64]
+        origin = item.get("from")
         if not origin:
-            entry["source"] = "registry" if item.guid else default_source
+            entry["source"] = "registry" if item.get("guid") else default_source
         else:
             if origin not in sources:
                 sources[origin] = _SOURCES.get(origin.lower(), _short(f"glpi-{origin.lower()}"))
             entry["source"] = sources[origin]
-        if item.install_date:
-            if item.install_date not in dates:
-                dates[item.install_date] = _utc(item.install_date)
-            entry["install_date"] = dates[item.install_date]
+        installed = item.get("install_date")
+        if installed:
+            if installed not in dates:
+                dates[installed] = _utc(installed)
+            entry["install_date"] = dates[installed]
         software.append(entry)
     return software
 

@@ -14,6 +14,8 @@ import types
 import typing
 from pathlib import Path
 
+import typing_extensions
+
 from pydantic import BaseModel
 
 from collector.interop.glpi_models import DATE, DATE_OR_DATETIME, GlpiMessage
@@ -50,7 +52,10 @@ def _unwrap(annotation):
     """(inner type, metadata) of Annotated/Optional layers."""
     metadata = []
     while True:
-        if typing.get_origin(annotation) is typing.Annotated:
+        if typing.get_origin(annotation) in (typing.Annotated, typing_extensions.NotRequired, typing.NotRequired):
+            if typing.get_origin(annotation) is not typing.Annotated:
+                annotation = typing.get_args(annotation)[0]
+                continue
             annotation, *extra = typing.get_args(annotation)
             metadata += extra
             continue
@@ -67,6 +72,8 @@ def _sample(annotation, metadata=()):
     metadata = [*metadata, *extra]
     if isinstance(inner, type) and issubclass(inner, BaseModel):
         return sample_model(inner)
+    if typing_extensions.is_typeddict(inner):  # glpi_models.GlpiSoftware: packages as plain dicts
+        return {key: _sample(value) for key, value in typing.get_type_hints(inner, include_extras=True).items()}
     origin = typing.get_origin(inner)
     if origin is typing.Literal:
         return typing.get_args(inner)[0]
