@@ -35,6 +35,7 @@ __all__ = [
     "as_int",
     "child_int",
     "child_text",
+    "contains_markup",
     "decode_body",
     "element_text",
     "parse_xml",
@@ -169,7 +170,7 @@ def _defused_parser(builder: TreeBuilder) -> DefusedXMLParser:
 
 
 def _parse_direct(data: bytes) -> Element:
-    if not _has_doctype(data):
+    if not contains_markup(data, _DOCTYPE):
         # No document type declaration, so no entity can be declared: nothing defusedxml guards
         # against can occur, and ElementTree's C parser (expat driven from C, no call per element
         # through Python's argument tuples) builds the tree about a third faster. The bytes are
@@ -191,15 +192,17 @@ def _parse_direct(data: bytes) -> Element:
     return builder.close()
 
 
-def _has_doctype(data: bytes) -> bool:
-    """Whether ``<!DOCTYPE`` occurs anywhere: found by its ``!`` (one memchr over a body that
-    rarely has any) rather than by the needle, whose search stops at every ``<`` of an XML
-    body (~0.25 ms per 300 KB)."""
-    position = data.find(b"!")
+def contains_markup(data: bytes, marker: bytes, start: int = 0) -> bool:
+    """Whether ``marker`` (``<`` and a byte rare in XML bodies, such as ``<!`` or ``<?``) occurs
+    at or after ``start``. Found by that second byte (one memchr over a body that rarely has
+    any) rather than by the whole needle, whose search stops at every ``<`` of an XML body
+    (~0.25 ms per 300 KB)."""
+    rare = marker[1:2]
+    position = data.find(rare, start + 1)
     while position != -1:
-        if data.startswith(_DOCTYPE, position - 1) and position > 0:
+        if data.startswith(marker, position - 1):
             return True
-        position = data.find(b"!", position + 1)
+        position = data.find(rare, position + 1)
     return False
 
 
