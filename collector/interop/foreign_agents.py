@@ -96,8 +96,10 @@ class ForeignDevice:
         return self._row
 
     def forget(self) -> None:
-        """Read the row again next time (another request registered the device meanwhile)."""
+        """Read the row again next time (another request registered the device meanwhile), and
+        drop what was learned from it."""
         self._row = _UNREAD
+        self.agent_id = self.last_content_hash = None
 
     @classmethod
     def reuse(cls, device: ForeignDevice | None, db: Database, protocol: str, device_id: str) -> ForeignDevice:
@@ -259,19 +261,20 @@ def _site_actor(auth: SiteAuth) -> Actor:
 
 
 def store_device_inventory(db: Database, config: CollectorConfig, auth: SiteAuth, device: ForeignDevice,
-                           document: dict, agent_version: str | None, now: datetime, wire_hash: str | None = None,
-                           validated: InventoryReport | None = None) -> IngestResult:
+                           document: dict, agent_version: str | None, now: datetime,
+                           wire_hash: str | None = None) -> IngestResult:
     """Store a converted inventory of ``device``, registering the device first when it is new;
     sets ``document["agent_id"]``.
 
-    A new device's agents row (and its audit entry) is written in the very transaction that
-    stores its first report: one commit instead of two, and a report that fails to store
-    leaves no agent behind. Two first reports of one device racing: the loser's insert of the
-    agents row fails, everything it wrote rolls back, and it is stored as the known device's.
-    ``validated``: ``check_before_registering``'s answer for a new device.
+    A new device's report is validated before anything is written (``check_before_registering``),
+    then its agents row (and its audit entry) is written in the very transaction that stores
+    it: one commit instead of two, and a report that fails to store leaves no agent behind.
+    Two first reports of one device racing: the loser's insert of the agents row fails,
+    everything it wrote rolls back, and it is stored as the known device's.
     """
     hostname = document["host"]["hostname"]
-    if device.row() is None:
+    validated = check_before_registering(db, device.protocol, device.device_id, InventoryReport, document, device)
+    if validated is not None:  # a device never seen
         result = _store_first_inventory(db, config, auth, device, document, hostname, agent_version, now,
                                         wire_hash, validated)
         if result is not None:
@@ -288,7 +291,6 @@ def _store_first_inventory(db, config, auth: SiteAuth, device: ForeignDevice, do
     device_id, hostname, agent_version = _checked_identity(device.device_id, hostname, agent_version)
     agent_id = str(uuid.uuid4())
     document["agent_id"] = device.agent_id = agent_id
-    device.last_content_hash = None
 
     def registering(session: Session):
         return _registering(session, agent_id, auth, device.protocol, device_id, hostname, agent_version, now)
@@ -297,13 +299,11 @@ def _store_first_inventory(db, config, auth: SiteAuth, device: ForeignDevice, do
         result = store_foreign_inventory(db, config, agent_id, document, now, wire_hash, validated, device, registering)
     except IntegrityError:
         device.forget()
-        device.agent_id = None
         if device.row() is None:
             raise  # not the agents row's uniqueness: a defect, not a race
         return None
     if result.outcome == "duplicate":  # a report id stored before: rolled back, the registration with it
         device.forget()
-        device.agent_id = None
         return result
     log.info("foreign agent registered", extra={"agent_id": agent_id, "protocol": device.protocol,
                                                 "site": auth.site_name})

@@ -163,8 +163,9 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
         return ok
     report = glpi_inventory_report(message, "pending", version, now)  # agent id set below, in place
     device = ForeignDevice.reuse(device, db, PROTOCOL, request.agent_uuid)  # one read of its row for every step
-    validated = check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report, device)
     if message.partial:
+        # Checked before the device is registered: a refused partial message leaves nothing behind.
+        check_before_registering(db, PROTOCOL, request.agent_uuid, InventoryReport, report, device)
         report["agent_id"] = foreign_agent_id(db, request.auth, PROTOCOL, request.agent_uuid,
                                               report["host"]["hostname"], version, now, device)
         previous = _last_report(db, report["agent_id"])
@@ -176,7 +177,7 @@ def _inventory(db, config, request: GlpiRequest, now: datetime, wire_hash: str |
         report = merge_partial(previous, report, set(message.content.model_fields_set))
         result = store_foreign_inventory(db, config, report["agent_id"], report, now, None, None, device)
     else:
-        result = store_device_inventory(db, config, request.auth, device, report, version, now, wire_hash, validated)
+        result = store_device_inventory(db, config, request.auth, device, report, version, now, wire_hash)
     log.info("GLPI inventory", extra={"agent_id": report["agent_id"], "outcome": getattr(result, "outcome", None)})
     return ok
 

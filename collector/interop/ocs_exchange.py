@@ -27,7 +27,7 @@ from collector.interop.foreign_agents import (ForeignDevice, SiteAuth, check_bef
                                               report_interval_hours, store_device_inventory, store_foreign_discovery)
 from collector.interop.ocs_netdiscovery import discovery_report
 from collector.interop.ocs_xml import OcsRequest, inventory_report
-from common.schema import DiscoveryReport, InventoryReport
+from common.schema import DiscoveryReport
 
 __all__ = ["INVENTORY_REPLY", "OcsAgent", "exchange"]
 
@@ -65,8 +65,7 @@ def _store_inventory(db, config, agent: OcsAgent, request: OcsRequest, now: date
                      device: ForeignDevice | None) -> None:
     document = inventory_report(request, "", agent.version, now)
     device = ForeignDevice.reuse(device, db, agent.protocol, request.device_id)  # one read of its row for every step
-    validated = check_before_registering(db, agent.protocol, request.device_id, InventoryReport, document, device)
-    result = store_device_inventory(db, config, agent.auth, device, document, agent.version, now, wire_hash, validated)
+    result = store_device_inventory(db, config, agent.auth, device, document, agent.version, now, wire_hash)
     log.info("OCS inventory", extra={"agent_id": document["agent_id"], "protocol": agent.protocol,
                                      "outcome": result.outcome})
 
