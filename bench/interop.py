@@ -39,6 +39,7 @@ from bench.harness import Collector, post_all, prepare_database, wait_facts_drai
 from tests.factories import ReportFactory  # noqa: E402
 
 OCS_SERVER_S_PER_INVENTORY = 1.4
+TARGET_RATIO = 0.5  # each foreign format's throughput against native's, same phase, same run
 FORMATS = ("native", "glpi", "ocs")
 MiB = 1024 * 1024
 
@@ -162,6 +163,14 @@ def _run_phase(port: int, requests: list, clients: int) -> float:
     return post_all(port, requests, clients, accept)[0] + wait_facts_drained(port)
 
 
+def _targets_met(figures: dict) -> bool:
+    """Issue 15's targets: every foreign phase >= 0.5x native, and every foreign format's
+    first-time and unchanged ingest >= 50x the Debian OCS server's rate."""
+    floor = 50 / OCS_SERVER_S_PER_INVENTORY
+    return all(figures[f"{name}_{phase}_ratio"] >= TARGET_RATIO and figures[f"{name}_{phase}_rps"] >= floor
+               for name in ("glpi", "ocs") for phase in ("first", "unchanged"))
+
+
 def _wire_unchanged(port: int) -> dict[str, int]:
     """Foreign inventories the server recognised from their bytes (stocktake_foreign_wire_unchanged_total)."""
     import re
@@ -240,11 +249,14 @@ def main() -> None:
     figures["server"] = f"gunicorn gthread {args.workers}x{args.threads}"
     figures["clients"] = args.clients
     figures["glpi_postponed_ratio"] = round(figures["glpi_postponed_rps"] / figures["native_unchanged_rps"], 2)
+    figures["targets_met"] = _targets_met(figures)
     for name in FORMATS:
         print(f"{name:<7} first-time {figures[f'{name}_first_rps']:>7} reports/s   "
               f"unchanged {figures[f'{name}_unchanged_rps']:>7} reports/s")
     print(f"glpi    postponed (partial, nothing changed) {figures['glpi_postponed_rps']:>7} reports/s")
     print(f"unchanged recognised from the bytes: glpi {figures['glpi_wire_unchanged']}, ocs {figures['ocs_wire_unchanged']}")
+    print(f"targets (each foreign format >= {TARGET_RATIO}x native and >= {figures['target_rps']}/s and unchanged): "
+          f"{'met' if figures['targets_met'] else 'NOT met'}")
     print(json.dumps(figures))
 
 
