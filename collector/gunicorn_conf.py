@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import struct
 import tempfile
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -171,25 +173,19 @@ _LAST_DATA_RECV_AT = 52
 
 def seconds_since_last_byte(sock) -> float:
     """Seconds since the last byte of data arrived on this TCP connection (0 if unknown)."""
-    import socket
-    import struct
-
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_BYTES)
-    except (OSError, AttributeError):
-        return 0.0
-    if len(info) < _LAST_DATA_RECV_AT + 4:
-        return 0.0
-    return struct.unpack_from("=I", info, _LAST_DATA_RECV_AT)[0] / 1000
+    info = _tcp_info(sock)
+    return 0.0 if info is None else struct.unpack_from("=I", info, _LAST_DATA_RECV_AT)[0] / 1000
 
 
 def reports_tcp_info(listener) -> bool:
     """Whether the kernel answers TCP_INFO on this listening socket (TCP on Linux; not a Unix socket)."""
-    import socket
+    return _tcp_info(listener) is not None
 
-    if not hasattr(socket, "TCP_INFO"):
-        return False
+
+def _tcp_info(sock) -> bytes | None:
+    """The kernel's ``struct tcp_info`` for ``sock``, or None where there is none (not TCP, not Linux)."""
     try:
-        return len(listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_BYTES)) >= _LAST_DATA_RECV_AT + 4
-    except OSError:
-        return False
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_BYTES)
+    except (OSError, AttributeError):  # AttributeError: no socket.TCP_INFO on this platform
+        return None
+    return info if len(info) >= _LAST_DATA_RECV_AT + 4 else None
